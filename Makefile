@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine with Python 3.11: `make demo` and `make test`.
+# Each creates .venv and installs what it needs; `make test` also installs the office
+# suites the round-trip tests drive (scripts/install-system-deps.sh).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DEMO   ?= demo
+
+.PHONY: demo test system-deps bench lint clean
+
+$(BIN)/xlflow: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+demo: $(BIN)/xlflow
+	bash scripts/demo.sh $(DEMO)
+
+test: $(BIN)/xlflow system-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/xlflow
+	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_merge.py
+
+lint: $(BIN)/xlflow
+	$(BIN)/ruff check xlflow tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache build *.egg-info

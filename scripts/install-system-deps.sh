@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the real office suites that the round-trip tests drive: LibreOffice Calc
+# (headless) and Gnumeric's ssconvert, plus CJK fonts for PDF output. Idempotent.
+set -euo pipefail
+need=()
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+command -v ssconvert >/dev/null 2>&1 || need+=(gnumeric)
+fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -eq 0 ]; then
+    exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-system-deps: need root or sudo to install: ${need[*]}" >&2; exit 1; }
+    sudo="sudo"
+fi
+echo "install-system-deps: installing ${need[*]} (apt)"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

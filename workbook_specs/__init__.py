@@ -1,0 +1,1 @@
+"""The five templates of the seed process as declarative YAML specs (package data)."""

@@ -1,0 +1,1 @@
+"""Consolidated outputs written from merged, reconciled tables."""

@@ -1,0 +1,410 @@
+"""Workbook specs: `workbook_specs/*.yaml` loaded into frozen, checked objects.
+
+A spec describes one template of the seed process (模板1-5): its sheet, its columns,
+their types, which a department may edit, and where pre-filled values come from.
+Writer and reader both work from the same spec, so a column is described once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import _yaml
+from .errors import SpecError
+
+
+class ColumnType(StrEnum):
+    TEXT = "text"
+    LONGTEXT = "longtext"
+    DATE = "date"
+    DATETIME = "datetime"
+    INTEGER = "integer"
+    NUMBER = "number"
+    PERCENT = "percent"
+    ENUM = "enum"
+    PERSON = "person"
+    DEPARTMENT = "department"
+    PHONE = "phone"
+    EMAIL = "email"
+    CONTACT = "contact"
+    TASK_ID = "task_id"
+    RISK_ID = "risk_id"
+    RESULT_ID = "result_id"
+
+
+TEXT_TYPES = frozenset(
+    {
+        ColumnType.TEXT, ColumnType.LONGTEXT, ColumnType.PERSON, ColumnType.PHONE,
+        ColumnType.EMAIL, ColumnType.CONTACT, ColumnType.TASK_ID, ColumnType.RISK_ID,
+        ColumnType.RESULT_ID,
+    }
+)
+DATE_TYPES = frozenset({ColumnType.DATE, ColumnType.DATETIME})
+NUMBER_TYPES = frozenset({ColumnType.INTEGER, ColumnType.NUMBER, ColumnType.PERCENT})
+LIST_TYPES = frozenset({ColumnType.ENUM, ColumnType.DEPARTMENT})
+
+#: Where a dropdown's values may come from, besides a fixed `values` list.
+SOURCES = frozenset({"departments", "tasks", "own_tasks", "milestones"})
+#: Date windows: the project's start..end, or start..end + the project's late window.
+WINDOWS = frozenset({"project", "extended"})
+LAYOUTS = frozenset({"table", "form"})
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+_COLUMN_FIELDS = {
+    "key", "zh", "en", "type", "required", "editable", "values", "source", "min", "max",
+    "max_length", "window", "width", "hint", "from", "default",
+}
+_TEMPLATE_FIELDS = {
+    "key", "template", "title_zh", "title_en", "sheet", "version", "layout", "blank_rows",
+    "instructions", "columns",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    type: ColumnType
+    required: bool = False
+    editable: bool = True
+    values: tuple[str, ...] = ()
+    source: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    window: str | None = None
+    width: float = 14
+    hint: str = ""
+    from_: str | None = None
+    default: str | None = None
+
+    def header(self, language: str = "bilingual") -> str:
+        """Header cell text: Chinese, English, or Chinese with English beneath."""
+        if language == "zh":
+            return self.zh
+        if language == "en":
+            return self.en
+        return f"{self.zh}\n{self.en}"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    key: str
+    template: str
+    title_zh: str
+    title_en: str
+    sheet: str
+    version: int
+    layout: str
+    columns: tuple[Column, ...]
+    blank_rows: int = 0
+    instructions: str = ""
+    source: str = ""
+
+    def column(self, key: str) -> Column:
+        for col in self.columns:
+            if col.key == key:
+                return col
+        raise KeyError(f"{self.key} has no column {key!r}")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.columns)
+
+    def editable_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.editable)
+
+
+@dataclass(frozen=True)
+class SpecSet:
+    """All templates of one project, after the project's overrides."""
+
+    templates: Mapping[str, TemplateSpec] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> TemplateSpec:
+        return self.templates[key]
+
+    def __iter__(self) -> Iterator[TemplateSpec]:
+        return iter(self.templates.values())
+
+    @property
+    def version(self) -> str:
+        """'request=1;responsibilities=1;...' - recorded in every built workbook."""
+        return ";".join(f"{t.key}={t.version}" for t in self)
+
+    @property
+    def digest(self) -> str:
+        """Fingerprint of the effective columns, so a changed override is noticed."""
+        payload = [
+            [t.key, t.version, [asdict(c) for c in t.columns]] for t in self
+        ]
+        raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def parse_versions(text: str) -> dict[str, int]:
+    """Inverse of `SpecSet.version`; tolerant of junk (returns what parses)."""
+    out: dict[str, int] = {}
+    for part in str(text).split(";"):
+        key, _, num = part.partition("=")
+        if key.strip() and num.strip().isdigit():
+            out[key.strip()] = int(num)
+    return out
+
+
+# -- loading -----------------------------------------------------------------------
+
+TEMPLATE_ORDER = ("request", "responsibilities", "weekly", "risks", "acceptance")
+
+
+def builtin_spec_dir() -> Path:
+    return Path(str(resources.files("xlflow.workbook_specs")))
+
+
+def load_specs(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    spec_dir: Path | None = None,
+    overrides_source: str = "project.yaml",
+) -> SpecSet:
+    """Load every template spec and apply a project's overrides.
+
+    Raises SpecError naming the file, line and field of the first problem.
+    """
+    spec_dir = spec_dir or builtin_spec_dir()
+    templates: dict[str, TemplateSpec] = {}
+    for path in sorted(spec_dir.glob("*.yaml")):
+        spec = load_template(path)
+        if spec.key in templates:
+            raise SpecError(f"{path}: template key {spec.key!r} is already used by "
+                            f"{templates[spec.key].source}")
+        templates[spec.key] = spec
+    missing = [k for k in TEMPLATE_ORDER if k not in templates]
+    if missing:
+        raise SpecError(f"{spec_dir}: no spec for template(s) {', '.join(missing)}")
+    ordered = {k: templates[k] for k in TEMPLATE_ORDER}
+    ordered.update({k: v for k, v in templates.items() if k not in ordered})
+    if overrides:
+        ordered = _apply_overrides(ordered, overrides, overrides_source)
+    return SpecSet(ordered)
+
+
+def load_template(path: Path) -> TemplateSpec:
+    try:
+        data = _yaml.load_file(path)
+    except _yaml.YamlError as exc:
+        raise SpecError(str(exc)) from None
+    if not isinstance(data, _yaml.LineDict):
+        raise SpecError(f"{path}:1: a template spec is a mapping with 'key' and 'columns'")
+    return _template_from(data, str(path))
+
+
+def _fail(source: str, node: Any, key: str | None, message: str) -> SpecError:
+    line = 0
+    if isinstance(node, _yaml.LineDict):
+        line = node.line_of(key) if key else node.line
+    elif hasattr(node, "line"):
+        line = node.line
+    return SpecError(f"{source}:{line}: {message}")
+
+
+def _template_from(data: _yaml.LineDict, source: str) -> TemplateSpec:
+    unknown = sorted(set(map(str, data)) - _TEMPLATE_FIELDS)
+    if unknown:
+        raise _fail(source, data, unknown[0], f"unknown template field {unknown[0]!r} "
+                    f"(known: {', '.join(sorted(_TEMPLATE_FIELDS))})")
+    for req in ("key", "template", "title_zh", "sheet", "columns"):
+        if not data.get(req):
+            raise _fail(source, data, None, f"template field {req!r} is required")
+    layout = data.get("layout", "table")
+    if layout not in LAYOUTS:
+        raise _fail(source, data, "layout", f"layout {layout!r} is not one of {sorted(LAYOUTS)}")
+    version = data.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise _fail(source, data, "version", "version must be a whole number >= 1")
+    cols_node = data["columns"]
+    if not isinstance(cols_node, list):
+        raise _fail(source, data, "columns", "'columns' must be a list")
+    columns = [_column_from(c, source, data["key"]) for c in cols_node]
+    _check_unique(columns, cols_node, source)
+    sheet = str(data["sheet"])
+    if len(sheet) > 31 or any(ch in sheet for ch in "[]:*?/\\"):
+        raise _fail(source, data, "sheet", f"sheet name {sheet!r} is not valid in Excel")
+    return TemplateSpec(
+        key=str(data["key"]),
+        template=str(data["template"]),
+        title_zh=str(data["title_zh"]),
+        title_en=str(data.get("title_en", "")),
+        sheet=sheet,
+        version=version,
+        layout=layout,
+        columns=tuple(columns),
+        blank_rows=int(data.get("blank_rows", 0)),
+        instructions=str(data.get("instructions", "")).strip(),
+        source=source,
+    )
+
+
+def _check_unique(columns: list[Column], nodes: list[Any], source: str) -> None:
+    seen: dict[str, int] = {}
+    for col, node in zip(columns, nodes, strict=True):
+        for attr in ("key", "zh", "en"):
+            value = getattr(col, attr)
+            tag = f"{attr}:{value}"
+            if tag in seen:
+                raise _fail(source, node, attr, f"duplicate column {attr} {value!r} "
+                            f"(first at line {seen[tag]})")
+            seen[tag] = node.line_of(attr) if isinstance(node, _yaml.LineDict) else 0
+
+
+def _column_from(node: Any, source: str, template: str) -> Column:
+    if not isinstance(node, _yaml.LineDict):
+        raise _fail(source, node, None, f"a column of {template} must be a mapping")
+    unknown = sorted(set(map(str, node)) - _COLUMN_FIELDS)
+    if unknown:
+        raise _fail(source, node, unknown[0], f"unknown column field {unknown[0]!r} "
+                    f"(known: {', '.join(sorted(_COLUMN_FIELDS))})")
+    return _build_column(dict(node), source, node)
+
+
+def _build_column(raw: dict[str, Any], source: str, node: Any) -> Column:
+    for req in ("key", "zh", "type"):
+        if not raw.get(req):
+            raise _fail(source, node, None, f"column field {req!r} is required")
+    key = str(raw["key"])
+    if not _KEY.match(key):
+        raise _fail(source, node, "key", f"column key {key!r} must be lower_snake_case")
+    try:
+        ctype = ColumnType(raw["type"])
+    except ValueError:
+        raise _fail(source, node, "type", f"column {key!r}: unknown type {raw['type']!r} "
+                    f"(known: {', '.join(t.value for t in ColumnType)})") from None
+    values = raw.get("values") or ()
+    if isinstance(values, str) or not all(isinstance(v, (str, int, float)) for v in values):
+        raise _fail(source, node, "values", f"column {key!r}: 'values' must be a list")
+    values = tuple(str(v) for v in values)
+    src = raw.get("source")
+    if src is not None and src not in SOURCES:
+        raise _fail(source, node, "source", f"column {key!r}: unknown source {src!r} "
+                    f"(known: {', '.join(sorted(SOURCES))})")
+    if ctype is ColumnType.ENUM and not values and not src:
+        raise _fail(source, node, "type", f"column {key!r}: an enum needs 'values' or 'source'")
+    if values and ctype is not ColumnType.ENUM:
+        raise _fail(source, node, "values", f"column {key!r}: 'values' only goes with type enum")
+    window = raw.get("window")
+    if window is not None and (window not in WINDOWS or ctype not in DATE_TYPES):
+        raise _fail(source, node, "window", f"column {key!r}: window must be one of "
+                    f"{sorted(WINDOWS)} on a date column")
+    for num in ("min", "max", "width", "max_length"):
+        val = raw.get(num)
+        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))):
+            raise _fail(source, node, num, f"column {key!r}: {num} must be a number")
+    if raw.get("min") is not None and raw.get("max") is not None and raw["min"] > raw["max"]:
+        raise _fail(source, node, "min", f"column {key!r}: min is greater than max")
+    for flag in ("required", "editable"):
+        if flag in raw and not isinstance(raw[flag], bool):
+            raise _fail(source, node, flag, f"column {key!r}: {flag} must be true or false")
+    return Column(
+        key=key,
+        zh=str(raw["zh"]),
+        en=str(raw.get("en") or key.replace("_", " ").title()),
+        type=ctype,
+        required=bool(raw.get("required", False)),
+        editable=bool(raw.get("editable", True)),
+        values=values,
+        source=src,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        max_length=raw.get("max_length"),
+        window=window,
+        width=float(raw.get("width", 14)),
+        hint=str(raw.get("hint", "")),
+        from_=raw.get("from"),
+        default=None if raw.get("default") is None else str(raw["default"]),
+    )
+
+
+# -- project overrides --------------------------------------------------------------
+
+_OVERRIDE_FIELDS = {"columns", "add_columns", "remove_columns", "title_zh", "title_en",
+                    "blank_rows", "instructions"}
+
+
+def _apply_overrides(
+    templates: dict[str, TemplateSpec], overrides: Mapping[str, Any], source: str
+) -> dict[str, TemplateSpec]:
+    """Change columns, enum values, add or remove columns, without copying a spec.
+
+    spec_overrides:
+      risks:
+        columns: {status: {values: [待处理, 处理中, 已解决]}}
+        add_columns: [{key: budget, zh: 预算影响, type: number}]
+    """
+    out = dict(templates)
+    for tkey, ov in overrides.items():
+        if tkey not in out:
+            raise _fail(source, overrides, tkey, f"spec_overrides: unknown template {tkey!r} "
+                        f"(known: {', '.join(out)})")
+        if not isinstance(ov, Mapping):
+            raise _fail(source, overrides, tkey, f"spec_overrides.{tkey} must be a mapping")
+        unknown = sorted(set(ov) - _OVERRIDE_FIELDS)
+        if unknown:
+            raise _fail(source, ov, unknown[0], f"spec_overrides.{tkey}: unknown field "
+                        f"{unknown[0]!r} (known: {', '.join(sorted(_OVERRIDE_FIELDS))})")
+        spec = out[tkey]
+        cols = list(spec.columns)
+        for ckey, changes in (ov.get("columns") or {}).items():
+            idx = next((i for i, c in enumerate(cols) if c.key == ckey), None)
+            if idx is None:
+                raise _fail(source, ov.get("columns"), ckey,
+                            f"spec_overrides.{tkey}.columns: no column {ckey!r} "
+                            f"(known: {', '.join(c.key for c in cols)})")
+            if not isinstance(changes, Mapping) or "key" in changes:
+                raise _fail(source, ov.get("columns"), ckey,
+                            f"spec_overrides.{tkey}.columns.{ckey}: a mapping of changes "
+                            "(the key cannot change)")
+            bad = sorted(set(changes) - _COLUMN_FIELDS)
+            if bad:
+                raise _fail(source, changes, bad[0], f"unknown column field {bad[0]!r}")
+            raw = _column_raw(cols[idx])
+            raw.update(changes)
+            cols[idx] = _build_column(raw, source, changes)
+        for removed in ov.get("remove_columns") or ():
+            if not any(c.key == removed for c in cols):
+                raise _fail(source, ov, "remove_columns",
+                            f"spec_overrides.{tkey}.remove_columns: no column {removed!r}")
+            if spec.column(removed).required and not spec.column(removed).editable:
+                raise _fail(source, ov, "remove_columns",
+                            f"spec_overrides.{tkey}: column {removed!r} identifies rows and "
+                            "cannot be removed")
+            cols = [c for c in cols if c.key != removed]
+        for node in ov.get("add_columns") or ():
+            cols.append(_column_from(node, source, tkey))
+        _check_unique(cols, [_yaml_node_or_dummy(c) for c in cols], source)
+        scalar = {k: ov[k] for k in ("title_zh", "title_en", "blank_rows", "instructions")
+                  if k in ov}
+        out[tkey] = replace(spec, columns=tuple(cols), **scalar)
+    return out
+
+
+def _column_raw(col: Column) -> dict[str, Any]:
+    raw = asdict(col)
+    raw["from"] = raw.pop("from_")
+    raw["type"] = col.type.value
+    raw["values"] = list(col.values)
+    return raw
+
+
+def _yaml_node_or_dummy(col: Column) -> _yaml.LineDict:
+    node = _yaml.LineDict()
+    node.line, node.key_lines = 0, {}
+    return node

@@ -1,0 +1,90 @@
+"""ISO weeks ('2024-W28') and the working-day calendar used for schedule deviation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+
+
+def parse_week(text: str) -> tuple[int, int]:
+    """'2024-W28' -> (2024, 28); raises ValueError with the expected form."""
+    m = _WEEK.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not an ISO week (expected YYYY-Www, e.g. 2024-W28)")
+    year, week = int(m[1]), int(m[2])
+    try:
+        dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise ValueError(f"{text!r}: {year} has no week {week}") from None
+    return year, week
+
+
+def week_label(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def normalise_week(text: str) -> str:
+    year, week = parse_week(text)
+    return f"{year}-W{week:02d}"
+
+
+def week_days(label: str) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of an ISO week."""
+    year, week = parse_week(label)
+    monday = dt.date.fromisocalendar(year, week, 1)
+    return monday, monday + dt.timedelta(days=6)
+
+
+def week_day(label: str, weekday: int) -> dt.date:
+    year, week = parse_week(label)
+    return dt.date.fromisocalendar(year, week, weekday)
+
+
+class WorkCalendar:
+    """Mainland China working days: the chinese-calendar package's holidays and adjusted
+    working days (调休), with a project's own additions on top. Years the package does not
+    cover fall back to Monday-Friday; `uncovered_years` says which were used so."""
+
+    def __init__(self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()):
+        self.holidays = frozenset(holidays)
+        self.workdays = frozenset(workdays)
+        self.uncovered_years: set[int] = set()
+
+    def is_workday(self, day: dt.date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        result = _package_is_workday(day)
+        if result is None:
+            self.uncovered_years.add(day.year)
+            return day.weekday() < 5
+        return result
+
+    def days_between(self, start: dt.date, end: dt.date) -> int:
+        """Signed working days from start to end: working days in (start, end]."""
+        if end == start:
+            return 0
+        sign = 1 if end > start else -1
+        lo, hi = (start, end) if sign > 0 else (end, start)
+        count = 0
+        day = lo + dt.timedelta(days=1)
+        while day <= hi:
+            count += self.is_workday(day)
+            day += dt.timedelta(days=1)
+        return sign * count
+
+
+@lru_cache(maxsize=4096)
+def _package_is_workday(day: dt.date) -> bool | None:
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None

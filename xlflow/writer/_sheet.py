@@ -1,0 +1,105 @@
+"""One spec-driven table sheet: header, pre-filled locked cells, input cells with
+validation, frozen header, widths, print set-up, autofilter, protection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..project import Project
+from ..spec import Column, ColumnType, TemplateSpec
+from ._formats import Formats
+from ._validation import ListSheet, validation
+
+HEADER_ROW_HEIGHT = 32
+PROTECT_OPTIONS = {
+    "autofilter": True, "sort": False, "format_columns": True, "format_rows": True,
+    "select_locked_cells": True, "select_unlocked_cells": True,
+}
+
+
+def write_cell(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+    """Write by Python type; text is always written as text, never as a formula."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(row, col, value, fmt)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def prefill_value(column: Column, sources: Mapping[str, Any]) -> Any:
+    """Resolve a column's `from: task.due`-style path against the row's sources."""
+    if not column.from_:
+        return None
+    head, _, attr = column.from_.partition(".")
+    obj = sources.get(head)
+    if obj is None:
+        return None
+    value = obj.get(attr) if isinstance(obj, Mapping) else getattr(obj, attr, None)
+    if column.type is ColumnType.PERCENT and isinstance(value, (int, float)):
+        return value / 100
+    return value
+
+
+def write_table(
+    wb: Any,
+    fmt: Formats,
+    spec: TemplateSpec,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    project: Project,
+    department: str,
+    lists: ListSheet,
+    read_only: bool = False,
+    title: str = "",
+) -> Any:
+    """Write `rows` (each {source name: object}, e.g. {'task': Task}) under the spec's
+    header. Columns a department may edit are unlocked and validated, unless read_only."""
+    ws = wb.add_worksheet(spec.sheet)
+    language = project.settings.headers
+    ws.set_row(0, HEADER_ROW_HEIGHT)
+    for c, column in enumerate(spec.columns):
+        editable = column.editable and not read_only
+        header_fmt = fmt.header_required if (column.required and editable) else fmt.header
+        text = column.header(language)
+        if column.required and editable:
+            first, sep, rest = text.partition("\n")
+            text = f"{first} *{sep}{rest}"
+        ws.write_string(0, c, text, header_fmt)
+        ws.set_column(c, c, column.width)
+    for r, sources in enumerate(rows, start=1):
+        for c, column in enumerate(spec.columns):
+            editable = column.editable and not read_only
+            value = sources.get("values", {}).get(column.key) if editable else None
+            if value is None:
+                value = prefill_value(column, sources)
+            if value is None and editable and column.default and sources.get("is_new"):
+                value = column.default
+            write_cell(ws, r, c, value, fmt.cell(column, locked=not editable))
+    last = max(len(rows), 1)
+    if not read_only:
+        for c, column in enumerate(spec.columns):
+            if not column.editable or not rows:
+                continue
+            opts = validation(column, project, department, lists)
+            if opts:
+                ws.data_validation(1, c, len(rows), c, opts)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, last, len(spec.columns) - 1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_header(f"&L&\"{'Microsoft YaHei'},Bold\"{title or spec.title_zh}&R&D")
+    ws.set_footer("&C第 &P 页 / 共 &N 页")
+    ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
+    return ws

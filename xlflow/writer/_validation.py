@@ -1,0 +1,125 @@
+"""Excel data validation for a spec column: dropdowns, date windows, number ranges,
+text length, each with a Chinese input message and error message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..project import Project
+from ..spec import Column, ColumnType
+
+LIST_LIMIT = 255  # Excel's limit for an inline list formula
+TEXT_LENGTH = {ColumnType.LONGTEXT: 2000}
+DEFAULT_TEXT_LENGTH = 255
+
+
+@dataclass
+class ListSheet:
+    """Long dropdown lists live on a very hidden sheet, referenced by range."""
+
+    name: str = "_lists"
+    columns: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def reference(self, key: str, values: list[str]) -> str:
+        for idx, (k, _) in enumerate(self.columns):
+            if k == key:
+                break
+        else:
+            self.columns.append((key, values))
+            idx = len(self.columns) - 1
+        col = _letters(idx)
+        return f"='{self.name}'!${col}$1:${col}${len(values)}"
+
+
+def _letters(idx: int) -> str:
+    out = ""
+    idx += 1
+    while idx:
+        idx, rem = divmod(idx - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def list_values(column: Column, project: Project, department: str) -> list[str]:
+    if column.values:
+        return list(column.values)
+    if column.type is ColumnType.DEPARTMENT or column.source == "departments":
+        return [d.name for d in project.departments]
+    if column.source == "tasks":
+        return [t.id for t in project.tasks]
+    if column.source == "own_tasks":
+        return [t.id for t in project.tasks_of(department)]
+    if column.source == "milestones":
+        return [m.id for m in project.milestones]
+    return []
+
+
+def date_window(column: Column, project: Project) -> tuple[dt.date, dt.date]:
+    if column.window == "project":
+        return project.start, project.end
+    return project.start - dt.timedelta(days=30), project.late_end
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def validation(column: Column, project: Project, department: str,
+               lists: ListSheet) -> dict[str, Any] | None:
+    """XlsxWriter `data_validation` options for one input column, or None."""
+    hint = column.hint
+    opts: dict[str, Any]
+    t = column.type
+    if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
+        values = list_values(column, project, department)
+        if not values:
+            return None
+        inline = ",".join(values)
+        source: Any = values if len(inline) <= LIST_LIMIT and "," not in "".join(values) \
+            else lists.reference(f"{column.key}", values)
+        opts = {"validate": "list", "source": source}
+        shown = "、".join(values)
+        hint = hint or f"从下拉列表选择:{_clip(shown, 120)}"
+        error = f"请从下拉列表中选择:{_clip(shown, 200)}"
+    elif t in (ColumnType.DATE, ColumnType.DATETIME):
+        lo, hi = date_window(column, project)
+        opts = {"validate": "date", "criteria": "between",
+                "minimum": dt.datetime.combine(lo, dt.time()),
+                "maximum": dt.datetime.combine(hi, dt.time(23, 59))}
+        form = "2024-07-01 10:00" if t is ColumnType.DATETIME else "2024-07-01"
+        hint = hint or f"日期,格式 {form}"
+        error = f"请输入 {lo.isoformat()} 至 {hi.isoformat()} 之间的日期,格式如 {form}"
+    elif t is ColumnType.PERCENT:
+        lo = column.min if column.min is not None else 0
+        hi = column.max if column.max is not None else 100
+        opts = {"validate": "decimal", "criteria": "between",
+                "minimum": lo / 100, "maximum": hi / 100}
+        hint = hint or f"百分比 {lo:g}% 到 {hi:g}%"
+        error = f"请输入 {lo:g}% 到 {hi:g}% 之间的百分比,如 85%"
+    elif t is ColumnType.INTEGER:
+        lo = int(column.min) if column.min is not None else 0
+        hi = int(column.max) if column.max is not None else 2_147_483_647
+        opts = {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": hi}
+        hint = hint or "整数"
+        error = f"请输入 {lo} 到 {hi} 之间的整数"
+    elif t is ColumnType.NUMBER:
+        lo = column.min if column.min is not None else -1e15
+        hi = column.max if column.max is not None else 1e15
+        opts = {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi}
+        hint = hint or "数字"
+        error = "请输入数字" + (f"({lo:g} 到 {hi:g})" if column.min is not None else "")
+    else:
+        limit = column.max_length or TEXT_LENGTH.get(t, DEFAULT_TEXT_LENGTH)
+        opts = {"validate": "length", "criteria": "<=", "value": limit}
+        error = f"文字不能超过 {limit} 个字符"
+    opts.update({
+        "ignore_blank": True,
+        "input_title": _clip(column.zh, 32),
+        "input_message": _clip(hint + (" (必填)" if column.required else ""), 255),
+        "error_title": _clip(f"{column.zh}:输入有误", 32),
+        "error_message": _clip(error, 255),
+        "error_type": "stop",
+    })
+    return opts

@@ -1,0 +1,141 @@
+"""The workbook one department fills in each week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .. import __version__
+from ..project import Project
+from ..spec import SpecSet
+from ..weeks import week_day, week_days
+from ._formats import Formats
+from ._identity import write_identity, write_lists
+from ._sheet import PROTECT_OPTIONS, write_table
+from ._validation import ListSheet
+
+INSTRUCTIONS_SHEET = "填写说明"
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                    "strings_to_numbers": False}
+
+
+def risk_id(code: str, week: str, n: int) -> str:
+    """A risk id that no other department or week can produce: 'TEC-24W28-01'."""
+    year, _, num = week.partition("-W")
+    return f"{code}-{year[2:]}W{num}-{n:02d}"
+
+
+def return_deadline(project: Project, week: str) -> dt.date:
+    return week_day(week, project.settings.return_weekday)
+
+
+def write_department_workbook(
+    path: Path,
+    project: Project,
+    specs: SpecSet,
+    department: str,
+    week: str,
+    *,
+    built_at: dt.datetime,
+    file_id: str,
+    prior_weekly: Mapping[str, Mapping[str, Any]] | None = None,
+    prior_risks: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """Write one department's workbook to `path` (the caller makes it atomic).
+
+    prior_weekly: last accepted values per task id, pre-filled so people update them.
+    prior_risks: the department's open risks (values by column key), carried forward.
+    """
+    dept = project.department(department)
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.set_properties({"title": f"{project.name} · {department} · {week}",
+                       "subject": "跨部门合作周进度", "author": "xlflow",
+                       "company": project.initiating_department,
+                       "created": built_at.replace(tzinfo=None)})
+    fmt = Formats(wb)
+    lists = ListSheet()
+    _write_instructions(wb, fmt, project, specs, department, week)
+    tasks = project.tasks_of(department)
+    write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in tasks],
+                project=project, department=department, lists=lists, read_only=True,
+                title=f"{specs['responsibilities'].title_zh} · {department}")
+    prior_weekly = prior_weekly or {}
+    write_table(wb, fmt, specs["weekly"],
+                [{"task": t, "values": prior_weekly.get(t.id, {})} for t in tasks],
+                project=project, department=department, lists=lists,
+                title=f"{specs['weekly'].title_zh} · {department} · {week}")
+    risk_rows: list[dict[str, Any]] = [
+        {"risk": {"id": r["risk_id"], "department": department}, "values": r}
+        for r in prior_risks
+    ]
+    blank = max(specs["risks"].blank_rows, 1)
+    for n in range(1, blank + 1):
+        risk_rows.append({"risk": {"id": risk_id(dept.code, week, n), "department": department},
+                          "is_new": True})
+    write_table(wb, fmt, specs["risks"], risk_rows, project=project, department=department,
+                lists=lists, title=f"{specs['risks'].title_zh} · {department}")
+    write_table(wb, fmt, specs["acceptance"],
+                [{"result": r} for r in project.results_of(department)],
+                project=project, department=department, lists=lists,
+                title=f"{specs['acceptance'].title_zh} · {department}")
+    write_lists(wb, lists.columns)
+    write_identity(wb, {
+        "kind": "department",
+        "project_id": project.id,
+        "project_name": project.name,
+        "department": department,
+        "department_code": dept.code,
+        "week": week,
+        "spec_version": specs.version,
+        "spec_digest": specs.digest,
+        "built_at": built_at.isoformat(timespec="seconds"),
+        "file_id": file_id,
+        "xlflow_version": __version__,
+    })
+    wb.close()
+
+
+def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
+                        department: str, week: str) -> None:
+    ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 90)
+    monday, sunday = week_days(week)
+    deadline = return_deadline(project, week)
+    dept = project.department(department)
+    ws.write_string(0, 0, f"{project.name} · {department} · 周进度填写", fmt.title)
+    rows: list[tuple[str, str]] = [
+        ("项目 Project", f"{project.name}({project.id})"),
+        ("部门 Department", f"{department}" + (f"(负责人:{dept.head})" if dept.head else "")),
+        ("周次 Week", f"{week}({monday.isoformat()} 至 {sunday.isoformat()})"),
+        ("交回期限 Return by", f"请于 {deadline.isoformat()}(星期{'一二三四五六日'[deadline.weekday()]})"
+                             "前填好并交回 PMO"),
+        ("联系人 Contact", f"{project.initiator},{project.contact}"),
+        ("", ""),
+    ]
+    for key in ("weekly", "risks", "acceptance", "responsibilities"):
+        spec = specs[key]
+        rows.append((spec.sheet, spec.instructions or spec.title_zh))
+    rows += [
+        ("", ""),
+        ("颜色说明 Legend", "灰色单元格为预填内容,已锁定;白色单元格请填写;橙色表头 * 为必填列。"),
+        ("填写提示 Tips", "日期写成 2024-07-01;百分比写成 85%;可用下拉列表的列请从列表中选择。"
+                        "请勿改动工作表名称、表头或列的顺序,也不要复制粘贴整行。"),
+        ("文件 File", "保存为 .xlsx 后原样发回,文件名可以改。Excel、WPS、LibreOffice 均可填写。"),
+    ]
+    for r, (label, text) in enumerate(rows, start=2):
+        if label:
+            ws.write_string(r, 0, label, fmt.bold)
+        if text:
+            ws.write_string(r, 1, text, fmt.text)
+    if not project.results_of(department):
+        ws.write_string(len(rows) + 3, 1, "本部门没有需要验收的预期成果,成果验收确认单无需填写。",
+                        fmt.text)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
+    ws.activate()

@@ -1,0 +1,122 @@
+"""The PMO's master workbook: 模板1 as a printable form, the full 模板2, and the
+需求共识纪要 (consensus minutes) generated from the project file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .. import __version__
+from ..project import Project
+from ..spec import SpecSet
+from ._formats import Formats
+from ._identity import write_identity, write_lists
+from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
+from ._validation import ListSheet
+from .department import WORKBOOK_OPTIONS
+
+MINUTES_SHEET = "需求共识纪要"
+
+
+def write_master_workbook(
+    path: Path,
+    project: Project,
+    specs: SpecSet,
+    week: str,
+    *,
+    built_at: dt.datetime,
+    file_id: str,
+    approvals: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
+                       "created": built_at.replace(tzinfo=None)})
+    fmt = Formats(wb)
+    lists = ListSheet()
+    _write_request_form(wb, fmt, project, specs, approvals)
+    write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
+                project=project, department="", lists=lists, read_only=True)
+    _write_minutes(wb, fmt, project)
+    write_lists(wb, lists.columns)
+    write_identity(wb, {
+        "kind": "master", "project_id": project.id, "project_name": project.name,
+        "department": "", "week": week, "spec_version": specs.version,
+        "spec_digest": specs.digest, "built_at": built_at.isoformat(timespec="seconds"),
+        "file_id": file_id, "xlflow_version": __version__,
+    })
+    wb.close()
+
+
+def _write_request_form(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
+                        approvals: Sequence[Mapping[str, Any]]) -> None:
+    spec = specs["request"]
+    ws = wb.add_worksheet(spec.sheet)
+    ws.set_column(0, 0, 20)
+    ws.set_column(1, 1, 80)
+    ws.merge_range(0, 0, 0, 1, f"{spec.template} {spec.title_zh}", fmt.title)
+    ws.set_row(0, 26)
+    language = project.settings.headers
+    row = 1
+    for column in spec.columns:
+        value = prefill_value(column, {"project": project})
+        ws.write_string(row, 0, column.header(language), fmt.label)
+        write_cell(ws, row, 1, value, fmt.cell(column, locked=True))
+        lines = max(1, len(str(value or "")) // 40 + str(value or "").count("\n") + 1)
+        ws.set_row(row, max(30, 16 * lines))
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "审批意见\nApproval", fmt.label)
+    if approvals:
+        last = approvals[-1]
+        text = f"{last.get('by', '')} 于 {last.get('at', '')} 批准。{last.get('note', '')}"
+    else:
+        text = "(待审批:目标合理性 / 资源充足性 / 风险可控性)"
+    ws.write_string(row, 1, text, fmt.cell(spec.columns[0], locked=True))
+    ws.set_row(row, 40)
+    ws.write_string(row + 1, 0, "审批人签字/日期", fmt.label)
+    ws.write_blank(row + 1, 1, None, fmt.cell(spec.columns[0], locked=True))
+    ws.set_row(row + 1, 30)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 1)
+    ws.print_area(0, 0, row + 1, 1)
+    ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
+
+
+def _write_minutes(wb: Any, fmt: Formats, project: Project) -> None:
+    """合作需求共识纪要: what each party understood and committed to, from the plan."""
+    ws = wb.add_worksheet(MINUTES_SHEET)
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 90)
+    ws.write_string(0, 0, f"合作需求共识纪要 · {project.name}", fmt.title)
+    heads = [f"{d.name} {d.head_title or '负责人'} {d.head}".strip() for d in project.departments]
+    rows: list[tuple[str, str]] = [
+        ("会议主题", f"{project.name} 需求沟通会"),
+        ("召集部门", f"{project.initiating_department}(发起人:{project.initiator})"),
+        ("参会人员", "、".join(heads)),
+        ("合作背景", project.background),
+        ("目标共识", project.goals),
+        ("合作周期", project.period_text),
+        ("关键里程碑", project.milestones_text),
+        ("预期成果", project.results_text),
+    ]
+    for dept in project.departments:
+        tasks = project.tasks_of(dept.name)
+        commitments = ";".join(f"{t.id} {t.deliverable}({t.due.month}月{t.due.day}日前,{t.owner})"
+                               for t in tasks) or "(无任务)"
+        resources = ";".join(r.text for r in project.resources if r.department == dept.name)
+        rows.append((f"{dept.name}承诺", commitments + (f"。资源:{resources}" if resources else "")))
+    for op in project.opinions:
+        rows.append((f"{op.department}意见", f"{op.by}:{op.opinion}"))
+    rows.append(("后续安排", "发起部门牵头制定执行方案与职责分工表,提交分管领导审批后由 PMO 备案启动。"))
+    for r, (label, text) in enumerate(rows, start=2):
+        ws.write_string(r, 0, label, fmt.label)
+        ws.write_string(r, 1, text, fmt.text)
+    ws.set_portrait()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
