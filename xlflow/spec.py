@@ -267,7 +267,7 @@ def _check_unique(columns: list[Column], nodes: list[Any], source: str) -> None:
 
 
 def _column_from(node: Any, source: str, template: str) -> Column:
-    if not isinstance(node, _yaml.LineDict):
+    if not isinstance(node, Mapping):
         raise _fail(source, node, None, f"a column of {template} must be a mapping")
     unknown = sorted(set(map(str, node)) - _COLUMN_FIELDS)
     if unknown:
