@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from xlflow.cli import cli
+
+from .conftest import WEEK
+
+
+def _commands() -> list[str]:
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", _commands())
+def test_every_command_has_help_and_an_example(runner: CliRunner, name: str) -> None:
+    result = runner.invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert cli.commands[name].help and "Example: xlflow " + name in cli.commands[name].help
+
+
+def test_cli_is_thin() -> None:
+    tree = ast.parse(Path(__file__).parents[1].joinpath("xlflow/cli.py").read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                for a in n.names}
+    imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
+                 if isinstance(n, ast.ImportFrom)}
+    assert not imported & {"openpyxl", "pandas", "xlsxwriter", "python_calamine", "sqlite3"}
+
+
+def test_init_and_build(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["init", str(tmp_path / "p"), "--example"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["build", str(tmp_path / "p"), "--week", WEEK])
+    assert result.exit_code == 0, result.output
+    assert "4 department workbook(s)" in result.output
+    assert (tmp_path / "p" / "outbox" / WEEK / f"UG-2024Q3-{WEEK}-技术部.xlsx").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "{d}"], "no project file here"),
+    (["build", "{d}/p", "--week", "2024-W99"], "2024 has no week 99"),
+    (["init", "{d}/p", "--example"], "already exists"),
+])
+def test_usage_errors_exit_2_with_one_clear_line(runner: CliRunner, tmp_path: Path,
+                                                 args: list[str], message: str) -> None:
+    runner.invoke(cli, ["init", str(tmp_path / "p"), "--example"])
+    result = runner.invoke(cli, [a.format(d=tmp_path) for a in args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
