@@ -5,17 +5,31 @@ Nothing here prints or exits: functions return results and raise XlflowError.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ._files import atomic_path, project_lock, safe_name
 from .errors import ProjectError
+from .issues import Issue, error, warning
+from .ledger import Ledger
 from .project import PROJECT_FILE, Project, load_project
+from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
+from .reconcile import (
+    Context, MergeReport, Record, RiskRecord, Source, SourceFile, changes_since, count_errors,
+    merge_acceptance, merge_risks, merge_tasks, rollup_departments, rollup_milestones,
+    validate_table,
+)
+from .report.consolidated import write_consolidated
+from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
 from .weeks import normalise_week, week_label
 from .writer import write_department_workbook, write_master_workbook
+from .writer._identity import IDENTITY_SHEET
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
 
@@ -103,3 +117,292 @@ def build(directory: Path | str, *, week: str | None = None,
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
                                   file_id=uuid.uuid4().hex)
     return BuildResult(project, week, outbox, master, written)
+
+
+# -- merge and validate ------------------------------------------------------------------
+
+ProgressFn = Callable[[int, int], None]
+
+
+def list_inbox(root: Path) -> list[Path]:
+    """Every file in DIR/inbox, except office lock files (~$name.xlsx) and dotfiles."""
+    inbox = root / INBOX
+    if not inbox.is_dir():
+        return []
+    return sorted(p for p in inbox.iterdir()
+                  if not p.name.startswith(("~$", ".")))
+
+
+@dataclass
+class _Checked:
+    """One returned file after identification and validation."""
+
+    ret: Returned
+    department: str = ""
+    accepted: bool = False
+    reason: str = ""
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def _identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> _Checked:
+    checked = _Checked(ret, issues=list(ret.issues))
+    where = {"file": ret.name, "sheet": IDENTITY_SHEET}
+
+    def refuse(code: str, message: str, **extra: str) -> _Checked:
+        checked.issues.append(error(code, message, **{**where, **extra}))
+        checked.reason = message
+        return checked
+
+    if not ret.readable:
+        checked.reason = next((i.message for i in ret.issues if i.is_error), "无法读取")
+        return checked
+    ident = ret.identity
+    if not ident:
+        guess = _guess_department(ret, ctx)
+        if not guess:
+            return refuse("no-identity", "找不到 _xlflow 标识页,也无法从表中判断部门;"
+                          "请用 xlflow build 生成的文件填写")
+        checked.issues.append(warning("no-identity", f"_xlflow 标识页缺失;按表中「部门」列识别为{guess}",
+                                      **where))
+        ident = {"department": guess, "project_id": ctx.project_id, "week": ctx.week,
+                 "kind": "department"}
+    if ident.get("kind", "department") != "department":
+        return refuse("not-a-department-file", "这是 PMO 总表,不是部门交回的文件")
+    if ident.get("project_id") != ctx.project_id:
+        return refuse("wrong-project", f"文件属于项目 {ident.get('project_id')!r},不是本项目",
+                      value=str(ident.get("project_id")), expected=ctx.project_id)
+    if check_week and ident.get("week") != ctx.week:
+        return refuse("wrong-week", f"这是 {ident.get('week')} 的文件,本次汇总的是 {ctx.week};"
+                      "请用本周的文件填写", value=str(ident.get("week")), expected=ctx.week)
+    department = ident.get("department", "")
+    if department not in ctx.departments:
+        return refuse("unknown-department", f"部门 {department!r} 不在项目文件中",
+                      value=department, expected="、".join(ctx.departments))
+    versions = parse_versions(ident.get("spec_version", ""))
+    older = [f"{t.title_zh} v{versions.get(t.key, 0)}<v{t.version}" for t in ctx.specs
+             if t.key in DEPARTMENT_TEMPLATES and versions.get(t.key, 0) < t.version]
+    if "spec_version" in ident and older:
+        return refuse("old-spec", "文件由旧版模板生成(" + "、".join(older) + ");请用新生成的文件填写")
+    if ident.get("spec_digest") and ident["spec_digest"] != ctx.specs.digest:
+        checked.issues.append(warning("spec-changed", "文件生成后模板的列有调整;按表头对应读取",
+                                      **where))
+    checked.department = department
+    checked.accepted = True
+    for key in DEPARTMENT_TEMPLATES:
+        spec = ctx.specs[key]
+        table = ret.tables.get(key)
+        if table is None:
+            if not any(i.sheet == spec.sheet for i in ret.issues):
+                checked.issues.append(error("missing-sheet", f"缺少工作表「{spec.sheet}」",
+                                            file=ret.name, sheet=spec.sheet))
+            continue
+        records, issues = validate_table(table, spec, ctx, file=ret.name, sha256=ret.sha256,
+                                         department=department)
+        checked.records[key] = records
+        checked.issues.extend(issues)
+    return checked
+
+
+def _guess_department(ret: Returned, ctx: Context) -> str:
+    table = ret.tables.get("weekly") or ret.tables.get("risks")
+    if table is None or "department" not in table.columns:
+        return ""
+    col = table.columns["department"]
+    seen = {str(row[col]).strip() for _, row in table.rows if col < len(row) and row[col]}
+    return seen.pop() if len(seen) == 1 and next(iter(seen), "") in ctx.departments else ""
+
+
+def _choose_newest(checked: list[_Checked]) -> list[Issue]:
+    """Two returns from one department: the newer counts, both are listed."""
+    issues: list[Issue] = []
+    by_dept: dict[str, list[_Checked]] = {}
+    for c in checked:
+        if c.accepted:
+            by_dept.setdefault(c.department, []).append(c)
+    for dept, group in by_dept.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda c: (c.ret.received or dt.datetime.min,
+                                  c.ret.identity.get("built_at", ""), c.ret.name))
+        newest = group[-1]
+        for old in group[:-1]:
+            old.accepted = False
+            old.reason = f"{dept}有更新的文件 {newest.ret.name},本文件未采用"
+            issues.append(warning("superseded", old.reason, file=old.ret.name))
+    return issues
+
+
+def _read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> list[Returned]:
+    out = []
+    for n, path in enumerate(paths, start=1):
+        out.append(read_returned(path, specs))
+        if progress:
+            progress(n, len(paths))
+    return out
+
+
+def merge(directory: Path | str, files: list[Path | str] | None = None, *,
+          as_of: dt.date | None = None, week: str | None = None,
+          workdays: bool | None = None, progress: ProgressFn | None = None,
+          write: bool = True, run_at: dt.datetime | None = None) -> MergeReport:
+    """Read the returns, validate, merge, compute deviation; write the consolidated
+    report and the ledger (unless write=False). Never modifies an input."""
+    root = Path(directory)
+    project = load_project(root)
+    as_of = as_of or dt.date.today()
+    week = resolve_week(week, as_of)
+    ctx = Context.from_project(project, week, as_of, workdays)
+    paths = [Path(f) for f in files] if files else list_inbox(root)
+    run_at = run_at or dt.datetime.now().astimezone().replace(microsecond=0)
+    with project_lock(root) if write else contextlib.nullcontext():
+        returns = _read_all(paths, ctx.specs, progress)
+        checked = [_identify(r, ctx) for r in returns]
+        issues: list[Issue] = [i for c in checked for i in c.issues]
+        issues += _choose_newest(checked)
+        accepted = [c for c in checked if c.accepted]
+        for dept in ctx.departments:
+            if not any(c.department == dept for c in accepted):
+                issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"))
+        by_template = {key: {c.department: c.records.get(key, []) for c in accepted}
+                       for key in DEPARTMENT_TEMPLATES}
+        previous_tasks: dict[str, dict[str, Any]] = {}
+        previous_risks: list[dict[str, Any]] = []
+        has_previous = False
+        if Ledger.exists(root):
+            with Ledger.open(root) as ledger:
+                prev = ledger.merge_before(week)
+                if prev is not None:
+                    has_previous = True
+                    previous_tasks = {t["id"]: t for t in ledger.tasks(prev)}
+                    previous_risks = ledger.risks(prev)
+        carried = [stored_risk(r, ctx.specs["risks"]) for r in previous_risks]
+        tasks, task_issues = merge_tasks(by_template["weekly"], ctx)
+        risks, risk_issues = merge_risks(by_template["risks"], ctx, carried)
+        acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
+        issues += task_issues + risk_issues + acc_issues
+        report = MergeReport(
+            project_id=project.id, project_name=project.name, week=week, as_of=as_of,
+            workdays=ctx.calendar is not None, threshold=ctx.threshold,
+            files=[SourceFile(str(c.ret.path), c.ret.name, c.ret.sha256, c.department,
+                              c.ret.received.isoformat() if c.ret.received else "",
+                              c.ret.size, c.accepted, c.reason) for c in checked],
+            tasks=tasks, risks=risks, acceptance=acceptance, issues=issues,
+            departments=rollup_departments(tasks, ctx.departments),
+            milestones=rollup_milestones(tasks, ctx.milestones),
+            changes=changes_since(tasks, risks, previous_tasks,
+                                  {r["id"]: r for r in previous_risks}),
+            has_previous=has_previous, run_at=run_at.isoformat(timespec="seconds"),
+        )
+        if ctx.calendar is not None and ctx.calendar.uncovered_years:
+            years = "、".join(map(str, sorted(ctx.calendar.uncovered_years)))
+            report.issues.append(warning("calendar-gap", f"节假日日历不含 {years} 年;这些年份按周一至周五"
+                                         "计算工作日,可在 project.yaml 的 settings.holidays/"
+                                         "extra_workdays 中补充"))
+        if write:
+            _write_merge(root, project, report)
+    return report
+
+
+def report_path(root: Path, week: str) -> Path:
+    return root / REPORTS / f"{week}-consolidated.xlsx"
+
+
+def _write_merge(root: Path, project: Project, report: MergeReport) -> None:
+    """Report and ledger land together: the ledger commits only after the report file
+    has been renamed into place; a crash before that leaves both as they were."""
+    target = report_path(root, report.week)
+    report.report_path = str(target)
+    data = report.to_dict()
+    with Ledger.open(root) as ledger, ledger.transaction():
+        ledger.replace_merge(
+            week=report.week, as_of=report.as_of, run_at=dt.datetime.fromisoformat(report.run_at),
+            workdays=report.workdays, sources=data["files"], tasks=data["tasks"],
+            risks=data["risks"], acceptance=data["acceptance"], issues=data["issues"])
+        with atomic_path(target) as tmp:
+            write_consolidated(tmp, report, project_start=project.start)
+
+
+def stored_risk(data: dict[str, Any], spec: TemplateSpec) -> RiskRecord:
+    """A risk as the ledger keeps it, with its dates typed again."""
+    values = dict(data.get("values") or {})
+    for column in spec.columns:
+        raw = values.get(column.key)
+        if isinstance(raw, str) and column.type is ColumnType.DATE:
+            values[column.key] = dt.date.fromisoformat(raw)
+        elif isinstance(raw, str) and column.type is ColumnType.DATETIME:
+            values[column.key] = dt.datetime.fromisoformat(raw)
+    src = data.get("source")
+    return RiskRecord(data["id"], data["department"], data.get("level", ""),
+                      data.get("status", ""), values, list(data.get("flags", [])),
+                      Source(**src) if src else None)
+
+
+@dataclass
+class FileCheck:
+    path: str
+    department: str
+    accepted: bool
+    issues: list[Issue]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "department": self.department, "accepted": self.accepted,
+                "issues": [i.to_dict() for i in self.issues]}
+
+
+@dataclass
+class ValidationReport:
+    files: list[FileCheck]
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for f in self.files for i in f.issues]
+
+    @property
+    def errors(self) -> int:
+        return count_errors(self.issues)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [f.to_dict() for f in self.files],
+                "summary": {"files": len(self.files), "errors": self.errors,
+                            "warnings": len(self.issues) - self.errors}}
+
+
+def validate(files: list[Path | str], *, project_dir: Path | str | None = None,
+             as_of: dt.date | None = None) -> ValidationReport:
+    """The merge's checks for each file on its own, e.g. by a department before sending.
+    Without a project folder the workbook's own `_xlflow` sheet supplies the context."""
+    as_of = as_of or dt.date.today()
+    project = load_project(project_dir) if project_dir else None
+    specs = project.specs() if project else load_specs()
+    out: list[FileCheck] = []
+    for path in map(Path, files):
+        ret = read_returned(path, specs)
+        if project is not None:
+            ctx = Context.from_project(project, ret.identity.get("week") or week_label(as_of),
+                                       as_of)
+        elif ret.identity.get("project_start"):
+            ctx = Context.from_identity(ret.identity, specs, as_of)
+        else:
+            issues = list(ret.issues) or [error(
+                "no-identity", "找不到 _xlflow 标识页;请用 xlflow build 生成的文件,"
+                "或用 --project 指定项目文件夹", file=path.name)]
+            out.append(FileCheck(str(path), "", False, issues))
+            continue
+        checked = _identify(ret, ctx, check_week=False)
+        issues = list(checked.issues)
+        if checked.accepted:
+            dept = checked.department
+            own = replace(ctx, tasks={k: t for k, t in ctx.tasks.items()
+                                      if t.department == dept},
+                          results={k: r for k, r in ctx.results.items()
+                                   if r.department == dept})
+            foreign = {k: t for k, t in ctx.tasks.items() if t.department != dept}
+            _, task_issues = merge_tasks({dept: checked.records.get("weekly", [])},
+                                         replace(own, tasks={**own.tasks, **foreign}))
+            issues += [i for i in task_issues if i.code != "not-reported" or
+                       i.value in own.tasks]
+            issues += merge_risks({dept: checked.records.get("risks", [])}, ctx)[1]
+            issues += merge_acceptance({dept: checked.records.get("acceptance", [])}, own)[1]
+        out.append(FileCheck(str(path), checked.department, checked.accepted, issues))
+    return ValidationReport(out)

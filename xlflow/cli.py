@@ -3,7 +3,9 @@ result. Exit codes: 0 clean, 1 input problems, 2 usage or project error."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
 import sys
 import traceback
 from collections.abc import Callable
@@ -93,3 +95,111 @@ def build(directory: Path, week: str | None, departments: tuple[str, ...]) -> No
     for name, path in result.departments.items():
         click.echo(f"  {name}: {path.name}")
     click.echo(f"  PMO: {result.master.name}")
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON object (the library's report.to_dict()).")
+MAX_SHOWN = 30
+
+
+def _echo_issues(issues: list[Any]) -> None:
+    for issue in issues[:MAX_SHOWN]:
+        colour = "red" if issue.is_error else "yellow"
+        click.secho(f"  {'✗' if issue.is_error else '!'} {issue}", fg=colour)
+    if len(issues) > MAX_SHOWN:
+        click.echo(f"  … and {len(issues) - MAX_SHOWN} more (all are in the report's 校验问题)")
+
+
+class _Progress:
+    """A progress bar on stderr, shown only when there are many files."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.bar = quiet, None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet or total < 10:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="reading", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(1)
+        if done == total:
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command()
+@project_dir
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+              help="Date the deviation is measured at (default: today).")
+@week_option
+@click.option("--workdays/--calendar-days", default=None,
+              help="Count deviation in working days (mainland China calendar) "
+                   "(default: settings.workdays in project.yaml).")
+@json_option
+@handle_errors
+def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week: str | None,
+          workdays: bool | None, as_json: bool) -> None:
+    """Merge the returned workbooks (FILES, or every file in DIR/inbox) into
+    DIR/reports/<week>-consolidated.xlsx and the ledger.
+
+    Exit status: 0 clean, 1 merged but some input had errors, 2 usage or project error.
+
+    Example: xlflow merge ug2024 --week 2024-W28 --as-of 2024-07-12
+    """
+    report = api.merge(directory, list(files) or None, as_of=as_of, week=week,
+                       workdays=workdays, progress=_Progress(as_json))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        s = report.to_dict()["summary"]
+        click.echo(f"{report.project_name} · {report.week} (as of {report.as_of})")
+        click.echo(f"  files read: {s['files']} ({s['accepted']} accepted) · "
+                   f"rows merged: {s['rows_merged']}")
+        click.echo(f"  problems: {s['errors']} error(s), {s['warnings']} warning(s)")
+        _echo_issues(report.issues)
+        late = report.late_tasks
+        click.echo(f"  late tasks: {len(late)}" + ("" if not late else ": " + ", ".join(
+            f"{t.task_id} {t.department} {t.status} +{t.deviation_days}d" for t in late)))
+        high = report.open_high_risks
+        click.echo(f"  open high risks: {len(high)}" + ("" if not high else ": " + ", ".join(
+            f"{r.risk_id} {r.department}" for r in high)))
+        click.echo(f"report: {report.report_path}")
+    sys.exit(int(ExitStatus.INPUT_PROBLEMS if report.errors else ExitStatus.OK))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Project folder (default: the context stored in each workbook).")
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Default: today.")
+@json_option
+@handle_errors
+def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date | None,
+             as_json: bool) -> None:
+    """Check filled-in workbooks the way `merge` will, before sending them.
+
+    Exit status: 0 clean, 1 some file has errors, 2 usage error.
+
+    Example: xlflow validate UG-2024Q3-2024-W28-技术部.xlsx
+    """
+    report = api.validate(list(files), project_dir=project_dir, as_of=as_of)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for f in report.files:
+            errors = sum(i.is_error for i in f.issues)
+            mark = "✓" if not errors else "✗"
+            click.echo(f"{mark} {f.path}: {f.department or '?'} · {errors} error(s), "
+                       f"{len(f.issues) - errors} warning(s)")
+            _echo_issues(f.issues)
+    sys.exit(int(ExitStatus.INPUT_PROBLEMS if report.errors else ExitStatus.OK))

@@ -143,9 +143,11 @@ class SpecSet:
 
     @property
     def digest(self) -> str:
-        """Fingerprint of the effective columns, so a changed override is noticed."""
+        """Fingerprint of what reading depends on (keys, headers, types, choices), so a
+        changed override is noticed; widths and hints do not count."""
         payload = [
-            [t.key, t.version, [asdict(c) for c in t.columns]] for t in self
+            [t.key, t.version, [[c.key, c.zh, c.en, c.type.value, c.required, c.editable,
+                                 list(c.values), c.source] for c in t.columns]] for t in self
         ]
         raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()[:12]

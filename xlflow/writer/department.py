@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,20 @@ def risk_id(code: str, week: str, n: int) -> str:
     """A risk id that no other department or week can produce: 'TEC-24W28-01'."""
     year, _, num = week.partition("-W")
     return f"{code}-{year[2:]}W{num}-{n:02d}"
+
+
+def context_fields(project: Project) -> dict[str, str]:
+    """What `xlflow validate` needs to check a return without project.yaml."""
+    tasks = [[t.id, t.department, t.due.isoformat(), t.milestone] for t in project.tasks]
+    return {
+        "project_start": project.start.isoformat(),
+        "project_end": project.end.isoformat(),
+        "late_window_days": str(project.settings.late_window_days),
+        "departments": json.dumps([d.name for d in project.departments], ensure_ascii=False),
+        "tasks": json.dumps(tasks, ensure_ascii=False, separators=(",", ":"))[:30000],
+        "raise_within_hours": str(project.settings.raise_within_hours),
+        "delay_threshold_days": str(project.settings.delay_threshold_days),
+    }
 
 
 def return_deadline(project: Project, week: str) -> dt.date:
@@ -95,6 +110,7 @@ def write_department_workbook(
         "built_at": built_at.isoformat(timespec="seconds"),
         "file_id": file_id,
         "xlflow_version": __version__,
+        **context_fields(project),
     })
     wb.close()
 

@@ -1,0 +1,194 @@
+"""Read returned workbooks: the `_xlflow` identity and each template's table.
+
+Values come from python-calamine (about ten times faster than openpyxl, and it reads
+cached formula results). Nothing here judges the values; reconcile does. Problems with
+the file itself (not a workbook, encrypted, sheet or column missing) become Issues.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+from ._files import sha256_file
+from .issues import Issue, error, warning
+from .spec import Column, SpecSet, TemplateSpec
+from .values import clean_text
+from .writer._identity import IDENTITY_SHEET
+
+DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+HEADER_SEARCH_ROWS = 10
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class Table:
+    """One template's sheet: where each spec column is, and the data rows."""
+
+    sheet: str
+    header_row: int  # 0-based
+    columns: dict[str, int]  # spec key -> 0-based column
+    extra_columns: dict[int, str]  # 0-based column -> header text of a column not in the spec
+    rows: list[tuple[int, list[Any]]]  # (0-based row, cells), blank rows left out
+
+
+@dataclass
+class Returned:
+    """What was read from one file a department sent back."""
+
+    path: Path
+    sha256: str = ""
+    size: int = 0
+    received: dt.datetime | None = None
+    identity: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    readable: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def department(self) -> str:
+        return self.identity.get("department", "")
+
+
+def normalise_header(text: Any) -> list[str]:
+    """The names a header cell answers to: each line, without the required-marker."""
+    raw = clean_text(text)
+    names = [re.sub(r"\s*\*\s*$", "", part).strip() for part in raw.split("\n")]
+    names = [n for n in names if n]
+    if len(names) > 1:
+        names.append(" ".join(names))
+    return [n.casefold() for n in names]
+
+
+def _column_names(column: Column) -> set[str]:
+    return {column.zh.casefold(), column.en.casefold(), column.key.casefold()}
+
+
+def read_returned(path: Path, specs: SpecSet) -> Returned:
+    """Read one file; never raises for a bad file, it records Issues instead."""
+    ret = Returned(path=path)
+    where = {"file": path.name}
+    if not path.is_file():
+        ret.issues.append(error("not-a-file", "不是文件(是文件夹或已被移走),已跳过", **where))
+        return ret
+    stat = path.stat()
+    ret.size = stat.st_size
+    ret.received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+    ret.sha256 = sha256_file(path)
+    problem = _sniff(path, ret.size)
+    if problem:
+        ret.issues.append(problem)
+        return ret
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except PasswordError:
+        ret.issues.append(error("encrypted", "文件设置了打开密码,无法读取;请取消密码后重新发送",
+                                **where))
+        return ret
+    except (CalamineError, OSError, ValueError) as exc:
+        ret.issues.append(error("not-a-workbook", f"无法作为 Excel 工作簿读取:{exc}",
+                                expected="由 xlflow build 生成、用 Excel/WPS/LibreOffice 保存的 .xlsx",
+                                **where))
+        return ret
+    ret.readable = True
+    names = list(book.sheet_names)
+    if IDENTITY_SHEET in names:
+        ret.identity = _read_identity(book, ret)
+    for key in DEPARTMENT_TEMPLATES:
+        spec = specs[key]
+        if spec.sheet not in names:
+            continue
+        try:
+            rows = book.get_sheet_by_name(spec.sheet).to_python(skip_empty_area=False)
+        except CalamineError as exc:
+            ret.issues.append(error("unreadable-sheet", f"工作表无法读取:{exc}",
+                                    file=path.name, sheet=spec.sheet))
+            continue
+        table = _read_table(spec, rows, ret)
+        if table is not None:
+            ret.tables[key] = table
+    book.close()
+    return ret
+
+
+def _sniff(path: Path, size: int) -> Issue | None:
+    where = {"file": path.name}
+    if size == 0:
+        return error("empty-file", "文件是空的(0 字节)", **where)
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head == _OLE_MAGIC:
+            return error("legacy-xls", "这是旧版 .xls 文件;请在 Excel/WPS 中另存为 .xlsx 后重新发送",
+                         expected=".xlsx", **where)
+        return error("not-a-workbook", f"不是 Excel 工作簿(扩展名 {path.suffix or '无'})",
+                     expected=".xlsx", **where)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head == _OLE_MAGIC:
+        return error("encrypted", "文件已加密(设置了打开密码)或是旧版 .xls;请取消密码并另存为 .xlsx",
+                     **where)
+    if not zipfile.is_zipfile(path):
+        return error("not-a-workbook", "文件已损坏或不是 .xlsx(不是有效的 zip 包)",
+                     expected="由 xlflow build 生成的 .xlsx", **where)
+    return None
+
+
+def _read_identity(book: CalamineWorkbook, ret: Returned) -> dict[str, str]:
+    rows = book.get_sheet_by_name(IDENTITY_SHEET).to_python(skip_empty_area=False)
+    out: dict[str, str] = {}
+    for row in rows[1:]:
+        if len(row) >= 2 and clean_text(row[0]):
+            out[clean_text(row[0])] = clean_text(row[1])
+    return out
+
+
+def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Table | None:
+    by_name: dict[str, str] = {}
+    for column in spec.columns:
+        for name in _column_names(column):
+            by_name.setdefault(name, column.key)
+    best: tuple[int, int, dict[str, int], dict[int, str]] | None = None
+    for r, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found: dict[str, int] = {}
+        extra: dict[int, str] = {}
+        for c, cell in enumerate(row):
+            names = normalise_header(cell)
+            key = next((by_name[n] for n in names if n in by_name), None)
+            if key and key not in found:
+                found[key] = c
+            elif names:
+                extra[c] = clean_text(cell)
+        if found and (best is None or len(found) > best[1]):
+            best = (r, len(found), found, extra)
+    where = {"file": ret.path.name, "sheet": spec.sheet}
+    if best is None:
+        ret.issues.append(error("missing-header", "找不到表头行(前 10 行中没有本表的列名)",
+                                expected=f"表头 {'、'.join(c.zh for c in spec.columns)}", **where))
+        return None
+    header_row, _, columns, extra = best
+    for column in spec.columns:
+        if column.key not in columns and (column.required or not column.editable):
+            ret.issues.append(error("missing-column", f"缺少必需的列「{column.zh}」",
+                                    expected=f"表头中有「{column.zh}」", **where))
+    if header_row:
+        ret.issues.append(warning("moved-header", f"表头在第 {header_row + 1} 行(应在第 1 行)",
+                                  **where))
+    data = [(r, row) for r, row in enumerate(rows[header_row + 1:], start=header_row + 1)
+            if any(not _blank(v) for v in row)]
+    return Table(spec.sheet, header_row, columns, extra, data)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not clean_text(value))
