@@ -42,3 +42,22 @@ def office_binary(name: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not installed; run scripts/install-system-deps.sh")
     pytest.skip(f"{name} not installed (make test installs it)")
+
+SAMPLES = Path(__file__).parents[1] / "samples" / "user-growth"
+
+
+@pytest.fixture
+def with_samples(built: api.BuildResult) -> Path:
+    """The example project with the four bundled sample returns in its inbox."""
+    root = built.project.root
+    for f in (SAMPLES / "returns").glob("*.xlsx"):
+        shutil.copy(f, root / "inbox" / f.name)
+    return root
+
+
+def department_file(built: api.BuildResult, department: str, tmp_path: Path,
+                    name: str | None = None) -> Path:
+    """A fresh copy of a department's built workbook, to be filled in by a test."""
+    target = tmp_path / (name or f"{department}.xlsx")
+    shutil.copy(built.departments[department], target)
+    return target

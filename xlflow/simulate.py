@@ -35,12 +35,19 @@ def fill_workbook(
         cols = header_columns(ws)
         for row in range(2, ws.max_row + 1):
             for header, value in by_id.get(ws.cell(row, 1).value, {}).items():
-                ws.cell(row, cols[header]).value = value
+                _type(ws.cell(row, cols[header]), value)
     ws = wb["风险应对申请表"]
     cols = header_columns(ws)
     for n, risk in enumerate(risks, start=2):
         for header, value in risk.items():
-            ws.cell(n, cols[header]).value = value
+            _type(ws.cell(n, cols[header]), value)
     target = out or path
     wb.save(target)
     return target
+
+
+def _type(cell: Any, value: Any) -> None:
+    """Text that starts with '=' is text, as Excel stores '=... typed after an apostrophe."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
