@@ -29,6 +29,7 @@ from .report.consolidated import write_consolidated
 from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
 from .weeks import normalise_week, week_label
 from .writer import write_department_workbook, write_master_workbook
+from .writer.department import context_fields
 from .writer._identity import IDENTITY_SHEET
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
@@ -105,12 +106,13 @@ def build(directory: Path | str, *, week: str | None = None,
     chosen = departments or names
     outbox = root / OUTBOX / week
     written: dict[str, Path] = {}
+    context = context_fields(project)
     with project_lock(root):
         for name in chosen:
             target = outbox / department_file_name(project, week, name)
             with atomic_path(target) as tmp:
                 write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
-                                          file_id=uuid.uuid4().hex)
+                                          file_id=uuid.uuid4().hex, context=context)
             written[name] = target
         master = outbox / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
         with atomic_path(master) as tmp:

@@ -181,7 +181,12 @@ class Project:
         return self.end + dt.timedelta(days=self.settings.late_window_days)
 
     def specs(self) -> SpecSet:
-        return load_specs(self.spec_overrides, overrides_source=str(self.root / PROJECT_FILE))
+        """The template specs after this project's overrides (loaded once)."""
+        cached = self.__dict__.get("_specs")
+        if cached is None:
+            cached = load_specs(self.spec_overrides, overrides_source=str(self.root / PROJECT_FILE))
+            object.__setattr__(self, "_specs", cached)
+        return cached
 
     # -- 模板1 texts, for the printable request form ------------------------------
     @property

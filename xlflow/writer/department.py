@@ -20,8 +20,10 @@ from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
 
 INSTRUCTIONS_SHEET = "填写说明"
+# Text is never turned into formulas, links or numbers; small workbooks are assembled in
+# memory (XlsxWriter's default writes and deletes a temp file per XML part).
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False}
+                    "strings_to_numbers": False, "in_memory": True}
 
 
 def risk_id(code: str, week: str, n: int) -> str:
@@ -59,11 +61,13 @@ def write_department_workbook(
     file_id: str,
     prior_weekly: Mapping[str, Mapping[str, Any]] | None = None,
     prior_risks: Sequence[Mapping[str, Any]] = (),
+    context: Mapping[str, str] | None = None,
 ) -> None:
     """Write one department's workbook to `path` (the caller makes it atomic).
 
     prior_weekly: last accepted values per task id, pre-filled so people update them.
     prior_risks: the department's open risks (values by column key), carried forward.
+    context: `context_fields(project)`, when the caller builds many workbooks.
     """
     dept = project.department(department)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -110,7 +114,7 @@ def write_department_workbook(
         "built_at": built_at.isoformat(timespec="seconds"),
         "file_id": file_id,
         "xlflow_version": __version__,
-        **context_fields(project),
+        **(context if context is not None else context_fields(project)),
     })
     wb.close()
 
