@@ -19,7 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 from ._files import sha256_file
 from .issues import Issue, error, warning
 from .spec import Column, SpecSet, TemplateSpec
-from .values import clean_text
+from .values import clean_text, is_blank as _blank
 from .writer._identity import IDENTITY_SHEET
 
 DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance")
@@ -172,6 +172,8 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Tab
                 extra[c] = clean_text(cell)
         if found and (best is None or len(found) > best[1]):
             best = (r, len(found), found, extra)
+            if 2 * len(found) > len(spec.columns):
+                break  # clearly the header: do not scan data rows as candidates
     where = {"file": ret.path.name, "sheet": spec.sheet}
     if best is None:
         ret.issues.append(error("missing-header", "找不到表头行(前 10 行中没有本表的列名)",
@@ -190,5 +192,3 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Tab
     return Table(spec.sheet, header_row, columns, extra, data)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))

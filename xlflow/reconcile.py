@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .issues import Issue, Severity, cell_name, error, warning
+from .issues import Issue, Severity, column_letter, error, warning
 from .project import Project, Target
 from .reader import Table
 from .spec import Column, ColumnType, SpecSet, TemplateSpec
-from .values import clean_text, parse_date, parse_datetime, parse_integer, parse_number, \
-    parse_percent
+from .values import clean_text, is_blank as _blank, parse_datetime, parse_integer, \
+    parse_number, parse_percent
 from .weeks import WorkCalendar
 
 DONE, DONE_LATE, ON_TRACK, WARNING, LATE = "已完成", "延期完成", "正常", "预警", "延误"
@@ -227,6 +227,8 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
     records: list[Record] = []
     issues: list[Issue] = []
     cols = [(c, table.columns[c.key]) for c in spec.columns if c.key in table.columns]
+    letters = {i: column_letter(i) for _, i in cols} | {
+        i: column_letter(i) for i in table.extra_columns}
     for r, row in table.rows:
         source = Source(file, sha256, spec.sheet, r + 1)
         raw_of = {c.key: (row[i] if i < len(row) else None) for c, i in cols}
@@ -234,7 +236,7 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
         rec = Record({}, source, has_input)
         for column, i in cols:
             raw = raw_of[column.key]
-            where = {"file": file, "sheet": spec.sheet, "cell": cell_name(r, i)}
+            where = {"file": file, "sheet": spec.sheet, "cell": f"{letters[i]}{r + 1}"}
             rec.cells[column.key] = where["cell"]
             if _blank(raw):
                 rec.values[column.key] = None
@@ -265,13 +267,9 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
             if i < len(row) and not _blank(row[i]):
                 issues.append(warning("unknown-column", f"列「{header}」不在模板中,其内容未计入",
                                       value=_show(row[i]), file=file, sheet=spec.sheet,
-                                      cell=cell_name(r, i)))
+                                      cell=f"{letters[i]}{r + 1}"))
         records.append(rec)
     return records, issues
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))
 
 
 def _is_input(column: Column, raw: Any) -> bool:

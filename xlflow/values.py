@@ -14,6 +14,7 @@ import unicodedata
 from typing import Any
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPECIAL = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\r]")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 _YMD = re.compile(
@@ -30,7 +31,10 @@ MAX_TEXT = 32767  # Excel's cell limit
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))
+    """Empty, or only spaces (NBSP, ideographic, zero-width included)."""
+    if value is None or value == "":
+        return True
+    return isinstance(value, str) and not clean_text(value)
 
 
 def clean_text(value: Any) -> str:
@@ -42,7 +46,10 @@ def clean_text(value: Any) -> str:
         value = int(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ", timespec="minutes")
-    text = str(value).translate(_INVISIBLE).replace("\u00a0", " ").replace("\u3000", " ")
+    text = str(value)
+    if not _SPECIAL.search(text):  # the common case, checked in C
+        return text.strip()
+    text = text.translate(_INVISIBLE).replace("\u00a0", " ").replace("\u3000", " ")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.strip()
 
