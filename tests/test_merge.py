@@ -322,3 +322,34 @@ def test_libreoffice_resaved_return_merges_to_the_same_figures(built, tmp_path: 
         report.pop("files"), report.pop("issues")
     assert via_lo == direct
     assert direct["risks"][0]["flags"] == ["high-open", "late-raise", "no-plan"]
+
+
+def test_next_week_is_prefilled_from_the_ledger(with_samples: Path) -> None:
+    merge(with_samples)
+    built29 = api.build(with_samples, week="2024-W29", built_at=BUILT_AT)
+    wb = openpyxl.load_workbook(built29.departments["技术部"])
+    ws = wb["周进度跟踪表"]
+    headers = [c.value.split("\n")[0].rstrip(" *") for c in ws[1]]
+    t03 = {h: c.value for h, c in zip(headers, ws[2], strict=True)}
+    assert (t03["任务编号"], t03["完成百分比"], t03["预计完成日期"]) == (
+        "T03", 0.8, dt.datetime(2024, 7, 16))
+    assert t03["偏差原因"] == "第三方支付接口文档延迟提供"
+    assert not ws["F2"].protection.locked  # still theirs to update
+    risks = wb["风险应对申请表"]
+    assert [risks.cell(r, 1).value for r in (2, 3)] == ["TEC-24W28-01", "TEC-24W29-01"]
+    assert risks.cell(2, 7).value == "高" and risks.cell(2, 12).value == "处理中"
+    assert risks.cell(3, 12).value == "待处理"
+
+
+def test_values_outside_the_template_are_reported_not_dropped(built, tmp_path: Path) -> None:
+    path = fill_workbook(department_file(built, "技术部", tmp_path), weekly={
+        "T03": {"实际完成情况": "进行中", "完成百分比": "50%"}})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["周进度跟踪表"]
+    ws.protection.sheet = False
+    ws["L1"].value, ws["L2"].value = "备注", "周五前完成"
+    ws["N3"].value = "没有表头的说明"
+    wb.save(path)
+    report = merge(built.project.root, [path])
+    found = [(i.cell, i.code, i.value) for i in report.issues if i.code == "unknown-column"]
+    assert found == [("L2", "unknown-column", "周五前完成"), ("N3", "unknown-column", "没有表头的说明")]

@@ -14,14 +14,15 @@ D = dt.date(2024, 7, 1)
 @pytest.mark.parametrize("raw", [
     D, dt.datetime(2024, 7, 1, 15, 30), 45474, 45474.0, "45474", "2024-07-01", "2024/7/1",
     "2024.7.1", "2024年7月1日", "7月1日", "７月１日", "2024-7-1 ", "\u00a02024/07/01\u00a0",
-    "20240701", "2024年07月01号", "2024-07-01 00:00:00", "7/1",
+    "20240701", "2024年07月01号", "2024-07-01 00:00:00", "7/1", "1-Jul-24", "Jul 1, 2024",
+    "1 July 2024",
 ])
 def test_dates_people_type(raw: object) -> None:
     assert parse_date(raw, year=2024) == D
 
 
 @pytest.mark.parametrize("raw", ["2024-02-30", "明天", "7月", "", "2024-13-01", True, 1e12,
-                                 float("nan"), "1/2/3/4"])
+                                 float("nan"), "1/2/3/4", "Jul 45", "may be"])
 def test_not_dates(raw: object) -> None:
     with pytest.raises(ValueError):
         parse_date(raw, year=2024)

@@ -107,18 +107,52 @@ def build(directory: Path | str, *, week: str | None = None,
     outbox = root / OUTBOX / week
     written: dict[str, Path] = {}
     context = context_fields(project)
+    prior_weekly, prior_risks = _carry_forward(root, week, specs)
     with project_lock(root):
         for name in chosen:
             target = outbox / department_file_name(project, week, name)
             with atomic_path(target) as tmp:
                 write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
-                                          file_id=uuid.uuid4().hex, context=context)
+                                          file_id=uuid.uuid4().hex, context=context,
+                                          prior_weekly=prior_weekly,
+                                          prior_risks=prior_risks.get(name, []))
             written[name] = target
         master = outbox / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
         with atomic_path(master) as tmp:
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
                                   file_id=uuid.uuid4().hex)
     return BuildResult(project, week, outbox, master, written)
+
+
+def _carry_forward(root: Path, week: str, specs: SpecSet
+                   ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Last accepted weekly values per task and open risks per department, from the
+    latest merge of an earlier week, so departments update rather than retype."""
+    if not Ledger.exists(root):
+        return {}, {}
+    with Ledger.open(root) as ledger:
+        merge_id = ledger.merge_before(week)
+        if merge_id is None:
+            return {}, {}
+        tasks, risks = ledger.tasks(merge_id), ledger.risks(merge_id)
+    weekly: dict[str, dict[str, Any]] = {}
+    for t in tasks:
+        if not t.get("reported"):
+            continue
+        values: dict[str, Any] = dict(t.get("texts") or {})
+        if t.get("percent") is not None:
+            values["percent"] = t["percent"] / 100  # a 0% cell holds a fraction
+        for key, stored in (("actual_date", "actual"), ("forecast_date", "forecast")):
+            if t.get(stored):
+                values[key] = dt.date.fromisoformat(t[stored])
+        weekly[t["id"]] = values
+    open_risks: dict[str, list[dict[str, Any]]] = {}
+    for data in risks:
+        risk = stored_risk(data, specs["risks"])
+        if risk.is_open:
+            open_risks.setdefault(risk.department, []).append(
+                {**risk.values, "risk_id": risk.risk_id, "department": risk.department})
+    return weekly, open_risks
 
 
 # -- merge and validate ------------------------------------------------------------------

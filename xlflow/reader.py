@@ -180,6 +180,12 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Tab
                                 expected=f"表头 {'、'.join(c.zh for c in spec.columns)}", **where))
         return None
     header_row, _, columns, extra = best
+    known = set(columns.values()) | set(extra)
+    for r in range(header_row + 1, len(rows)):
+        for c, cell in enumerate(rows[r]):
+            if c not in known and not _blank(cell):
+                extra[c] = ""  # a value under no header: reported, never dropped
+                known.add(c)
     for column in spec.columns:
         if column.key not in columns and (column.required or not column.editable):
             ret.issues.append(error("missing-column", f"缺少必需的列「{column.zh}」",

@@ -265,7 +265,8 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
             rec.values[column.key] = value
         for i, header in table.extra_columns.items():
             if i < len(row) and not _blank(row[i]):
-                issues.append(warning("unknown-column", f"列「{header}」不在模板中,其内容未计入",
+                label = f"列「{header}」不在模板中" if header else f"{letters[i]} 列没有表头"
+                issues.append(warning("unknown-column", f"{label},其内容未计入",
                                       value=_show(row[i]), file=file, sheet=spec.sheet,
                                       cell=f"{letters[i]}{r + 1}"))
         records.append(rec)

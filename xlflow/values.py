@@ -26,6 +26,8 @@ _MD = re.compile(
     r"(?:[ T]+(?P<H>\d{1,2})\s*[:时]\s*(?P<M>\d{1,2})\s*分?)?$"
 )
 _COMPACT = re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$")
+_MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
+                         re.IGNORECASE)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 MAX_TEXT = 32767  # Excel's cell limit
 
@@ -93,6 +95,8 @@ def parse_datetime(value: Any, *, year: int | None = None, date1904: bool = Fals
         if not m or year is None:
             if _NUMBER.match(text):
                 return excel_serial_to_datetime(float(text), date1904=date1904)
+            if _MONTH_NAME.search(text):
+                return _english_date(text, year)
             raise ValueError(f"{text!r} is not a date")
         parts, y = m.groupdict(), year
     try:
@@ -102,6 +106,19 @@ def parse_datetime(value: Any, *, year: int | None = None, date1904: bool = Fals
         )
     except ValueError:
         raise ValueError(f"{text!r} is not a real date") from None
+
+
+def _english_date(text: str, year: int | None) -> dt.datetime:
+    """'1-Jul-24', 'Jul 1, 2024': how Excel shows dates in an English locale."""
+    from dateutil import parser
+
+    numbers = re.findall(r"\d+", text)
+    if not (len(numbers) >= 2 or (numbers and year and int(numbers[0]) <= 31)):
+        raise ValueError(f"{text!r} is not a date (needs a day and a year)")
+    try:
+        return parser.parse(text, default=dt.datetime(year or 1900, 1, 1), dayfirst=False)
+    except (ValueError, OverflowError, parser.ParserError):
+        raise ValueError(f"{text!r} is not a date") from None
 
 
 def parse_date(value: Any, *, year: int | None = None, date1904: bool = False) -> dt.date:
