@@ -14,18 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xml.etree.ElementTree import ParseError
+
+from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from ._files import sha256_file
-from .issues import Issue, error, warning
+from ._package import MAX_ROWS, SheetFacts, UnsafePackage, check_package, sheet_facts
+from .issues import Issue, cell_name, error, warning
 from .spec import Column, SpecSet, TemplateSpec
-from .values import clean_text, is_blank as _blank
-from .writer._identity import IDENTITY_SHEET
+from .values import CellProblem, clean_text, is_blank as _blank
+from .writer._identity import IDENTITY_SHEET, LISTS_SHEET
+from .writer.department import INSTRUCTIONS_SHEET
 
 DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 HEADER_SEARCH_ROWS = 10
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+IGNORED_SHEETS = {IDENTITY_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET}
+SafeXmlError = (DefusedXmlException, ParseError)
 
 
 @dataclass
@@ -78,10 +85,25 @@ def _column_names(column: Column) -> set[str]:
 def read_returned(path: Path, specs: SpecSet) -> Returned:
     """Read one file; never raises for a bad file, it records Issues instead."""
     ret = Returned(path=path)
+    try:
+        _read_into(ret, specs)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
+        ret.readable = False
+        ret.tables.clear()
+        ret.issues.append(error("unreadable", f"读取时出错,已跳过:{type(exc).__name__}: {exc}",
+                                expected="用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发",
+                                file=path.name))
+    return ret
+
+
+def _read_into(ret: Returned, specs: SpecSet) -> None:
+    path = ret.path
     where = {"file": path.name}
     if not path.is_file():
         ret.issues.append(error("not-a-file", "不是文件(是文件夹或已被移走),已跳过", **where))
-        return ret
+        return
     stat = path.stat()
     ret.size = stat.st_size
     ret.received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
@@ -89,37 +111,99 @@ def read_returned(path: Path, specs: SpecSet) -> Returned:
     problem = _sniff(path, ret.size)
     if problem:
         ret.issues.append(problem)
-        return ret
+        return
+    try:
+        package = check_package(path)
+    except UnsafePackage as exc:
+        ret.issues.append(error(exc.code, str(exc), **where))
+        return
+    except (zipfile.BadZipFile, SafeXmlError, EOFError, OSError) as exc:
+        ret.issues.append(error("not-a-workbook", f"文件已损坏,无法读取({exc})",
+                                expected="重新保存为 .xlsx 后发送", **where))
+        return
+    if package.macros:
+        ret.issues.append(warning("macros", "文件含宏;xlflow 从不运行宏,只读取单元格的值", **where))
     try:
         book = CalamineWorkbook.from_path(str(path))
     except PasswordError:
         ret.issues.append(error("encrypted", "文件设置了打开密码,无法读取;请取消密码后重新发送",
                                 **where))
-        return ret
+        return
     except (CalamineError, OSError, ValueError) as exc:
         ret.issues.append(error("not-a-workbook", f"无法作为 Excel 工作簿读取:{exc}",
                                 expected="由 xlflow build 生成、用 Excel/WPS/LibreOffice 保存的 .xlsx",
                                 **where))
-        return ret
+        return
     ret.readable = True
     names = list(book.sheet_names)
     if IDENTITY_SHEET in names:
         ret.identity = _read_identity(book, ret)
+    claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
+    claimed |= IGNORED_SHEETS
     for key in DEPARTMENT_TEMPLATES:
         spec = specs[key]
-        if spec.sheet not in names:
+        sheet = spec.sheet if spec.sheet in names else _find_renamed(
+            book, spec, [n for n in names if n not in claimed])
+        if sheet is None:
             continue
-        try:
-            rows = book.get_sheet_by_name(spec.sheet).to_python(skip_empty_area=False)
-        except CalamineError as exc:
-            ret.issues.append(error("unreadable-sheet", f"工作表无法读取:{exc}",
-                                    file=path.name, sheet=spec.sheet))
+        if sheet != spec.sheet:
+            claimed.add(sheet)
+            ret.issues.append(warning("renamed-sheet", f"工作表「{spec.sheet}」被改名为「{sheet}」;"
+                                      "按表头识别并读取", file=path.name, sheet=sheet))
+        sheet_obj = book.get_sheet_by_name(sheet)
+        if sheet_obj.height > MAX_ROWS:
+            ret.issues.append(error("too-many-rows", f"有 {sheet_obj.height} 行,超过上限 {MAX_ROWS};"
+                                    "已拒绝读取本表", file=path.name, sheet=sheet))
             continue
-        table = _read_table(spec, rows, ret)
+        rows = sheet_obj.to_python(skip_empty_area=False)
+        member = package.members.get(sheet)
+        facts = sheet_facts(path, member) if member else SheetFacts()
+        _mark_cell_problems(rows, facts)
+        table = _read_table(spec, rows, ret, sheet)
         if table is not None:
+            _note_hidden_and_merged(table, facts, sheet_obj.merged_cell_ranges or [], ret)
             ret.tables[key] = table
     book.close()
-    return ret
+
+
+def _find_renamed(book: CalamineWorkbook, spec: TemplateSpec, candidates: list[str]) -> str | None:
+    """A template's sheet under another name: the one whose header matches best."""
+    best, best_score = None, 0
+    names = {n for c in spec.columns for n in _column_names(c)}
+    for name in candidates:
+        rows = book.get_sheet_by_name(name).to_python(nrows=HEADER_SEARCH_ROWS)
+        score = max((sum(bool(set(normalise_header(v)) & names) for v in row) for row in rows),
+                    default=0)
+        if score > best_score:
+            best, best_score = name, score
+    return best if 2 * best_score > len(spec.columns) else None
+
+
+def _mark_cell_problems(rows: list[list[Any]], facts: SheetFacts) -> None:
+    """calamine reads '#N/A' and uncached formulas as empty: put the truth back."""
+    for kind, cells in (("cell-error", facts.error_cells),
+                        ("formula-no-value", facts.uncached_formulas)):
+        for (r, c), text in cells.items():
+            while len(rows) <= r:
+                rows.append([])
+            row = rows[r]
+            if len(row) <= c:
+                row.extend([""] * (c + 1 - len(row)))
+            row[c] = CellProblem(kind, text)
+
+
+def _note_hidden_and_merged(table: Table, facts: SheetFacts,
+                            merged: list[tuple[tuple[int, int], tuple[int, int]]],
+                            ret: Returned) -> None:
+    data_rows = {r for r, _ in table.rows}
+    where = {"file": ret.path.name, "sheet": table.sheet}
+    for r in sorted(facts.hidden_rows & data_rows):
+        ret.issues.append(warning("hidden-row", f"第 {r + 1} 行是隐藏行,其内容仍已读取", **where))
+    for (r0, c0), (r1, c1) in merged:
+        if r1 > table.header_row and (r0 != r1) and any(r in data_rows for r in range(r0, r1 + 1)):
+            ret.issues.append(warning(
+                "merged-cells", f"合并单元格 {cell_name(r0, c0)}:{cell_name(r1, c1)};"
+                "只有左上角单元格有值,其余行按空白读取", **where))
 
 
 def _sniff(path: Path, size: int) -> Issue | None:
@@ -154,7 +238,8 @@ def _read_identity(book: CalamineWorkbook, ret: Returned) -> dict[str, str]:
     return out
 
 
-def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Table | None:
+def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
+                sheet: str) -> Table | None:
     by_name: dict[str, str] = {}
     for column in spec.columns:
         for name in _column_names(column):
@@ -174,7 +259,7 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Tab
             best = (r, len(found), found, extra)
             if 2 * len(found) > len(spec.columns):
                 break  # clearly the header: do not scan data rows as candidates
-    where = {"file": ret.path.name, "sheet": spec.sheet}
+    where = {"file": ret.path.name, "sheet": sheet}
     if best is None:
         ret.issues.append(error("missing-header", "找不到表头行(前 10 行中没有本表的列名)",
                                 expected=f"表头 {'、'.join(c.zh for c in spec.columns)}", **where))
@@ -195,6 +280,6 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned) -> Tab
                                   **where))
     data = [(r, row) for r, row in enumerate(rows[header_row + 1:], start=header_row + 1)
             if any(not _blank(v) for v in row)]
-    return Table(spec.sheet, header_row, columns, extra, data)
+    return Table(sheet, header_row, columns, extra, data)
 
 

@@ -19,7 +19,7 @@ from .issues import Issue, Severity, column_letter, error, warning
 from .project import Project, Target
 from .reader import Table
 from .spec import Column, ColumnType, SpecSet, TemplateSpec
-from .values import clean_text, is_blank as _blank, parse_datetime, parse_integer, \
+from .values import CellProblem, clean_text, is_blank as _blank, parse_datetime, parse_integer, \
     parse_number, parse_percent
 from .weeks import WorkCalendar
 
@@ -245,6 +245,14 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
                     issues.append(error("missing-value", f"「{column.zh}」必须填写",
                                         expected=_expected(column, ctx, department), **where))
                 continue
+            if isinstance(raw, CellProblem):
+                rec.ok = False
+                rec.values[column.key] = None
+                what = "是错误值" if raw.code == "cell-error" else "是没有计算结果的公式"
+                issues.append(error(raw.code, f"「{column.zh}」{what};请改为实际的值后重发",
+                                    value=raw.text, expected=_expected(column, ctx, department),
+                                    **where))
+                continue
             try:
                 value = parse_cell(column, raw, ctx, department)
             except ValueError as exc:
@@ -281,6 +289,8 @@ def _is_input(column: Column, raw: Any) -> bool:
 
 
 def _show(raw: Any) -> str:
+    if isinstance(raw, CellProblem):
+        return raw.text
     text = raw.isoformat() if isinstance(raw, (dt.date, dt.datetime)) else clean_text(raw)
     return text if len(text) <= 80 else text[:79] + "…"
 

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -30,6 +31,18 @@ _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|d
                          re.IGNORECASE)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 MAX_TEXT = 32767  # Excel's cell limit
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A cell whose value cannot be trusted: an Excel error (#N/A, #REF!) or a formula
+    saved without its result. Never blank: it is reported, not silently dropped."""
+
+    code: str  # cell-error | formula-no-value
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def is_blank(value: Any) -> bool:
