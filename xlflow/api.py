@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._files import atomic_path, project_lock, safe_name
+from ._files import atomic_path, project_lock, remove_stale_temps, safe_name
 from .errors import ProjectError
 from .issues import Issue, error, warning
 from .ledger import Ledger
@@ -348,6 +348,7 @@ def _write_merge(root: Path, project: Project, report: MergeReport) -> None:
     """Report and ledger land together: the ledger commits only after the report file
     has been renamed into place; a crash before that leaves both as they were."""
     target = report_path(root, report.week)
+    remove_stale_temps(target.parent)
     report.report_path = str(target)
     data = report.to_dict()
     with Ledger.open(root) as ledger, ledger.transaction():

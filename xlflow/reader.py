@@ -32,7 +32,6 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 HEADER_SEARCH_ROWS = 10
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 IGNORED_SHEETS = {IDENTITY_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET}
-SafeXmlError = (DefusedXmlException, ParseError)
 
 
 @dataclass
@@ -117,7 +116,7 @@ def _read_into(ret: Returned, specs: SpecSet) -> None:
     except UnsafePackage as exc:
         ret.issues.append(error(exc.code, str(exc), **where))
         return
-    except (zipfile.BadZipFile, SafeXmlError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, DefusedXmlException, ParseError, EOFError, OSError) as exc:
         ret.issues.append(error("not-a-workbook", f"文件已损坏,无法读取({exc})",
                                 expected="重新保存为 .xlsx 后发送", **where))
         return

@@ -24,6 +24,7 @@ STATUS_COLOURS = {DONE: "#C6EFCE", DONE_LATE: "#FCE4D6", ON_TRACK: "#DDEBF7",
                   WARNING: "#FFEB9C", LATE: "#FFC7CE"}
 RISK_STATUSES = ("待处理", "处理中", "已解决", "已关闭")
 _EPOCH = dt.date(1899, 12, 30)
+MAX_CELL = 32767
 
 TASK_HEADERS = [("任务编号", 10), ("部门", 10), ("里程碑", 8), ("计划完成日期", 13),
                 ("完成百分比", 10), ("实际完成日期", 13), ("预计完成日期", 13),
@@ -82,7 +83,10 @@ def _put(ws: Any, row: int, col: int, value: Any, st: _Styles, fmt: Any = None) 
     elif isinstance(value, (int, float)):
         ws.write_number(row, col, value, fmt or st.plain)
     else:
-        ws.write_string(row, col, str(value), fmt or st.text)
+        text = str(value)
+        if len(text) > MAX_CELL:  # Excel's limit; the ledger keeps the whole text
+            text = text[: MAX_CELL - 7] + "…(已截断)"
+        ws.write_string(row, col, text, fmt or st.text)
 
 
 def _headers(ws: Any, row: int, headers: Sequence[tuple[str, float]], st: _Styles) -> None:
