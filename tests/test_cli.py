@@ -52,3 +52,11 @@ def test_usage_errors_exit_2_with_one_clear_line(runner: CliRunner, tmp_path: Pa
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    quiet = runner.invoke(cli, ["build", str(tmp_path)])
+    loud = runner.invoke(cli, ["--debug", "build", str(tmp_path)])
+    assert quiet.exit_code == loud.exit_code == 2
+    assert "Traceback" not in quiet.output
+    assert "Traceback" in loud.output and "ProjectError" in loud.output

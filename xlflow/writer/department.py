@@ -156,6 +156,7 @@ def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
         ws.write_string(len(rows) + 3, 1, "本部门没有需要验收的预期成果,成果验收确认单无需填写。",
                         fmt.text)
     ws.set_landscape()
+    ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     ws.activate()
