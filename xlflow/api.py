@@ -18,7 +18,8 @@ from ._files import atomic_path, project_lock, remove_stale_temps, safe_name
 from .errors import ProjectError
 from .issues import Issue, error, warning
 from .ledger import Ledger
-from .project import PROJECT_FILE, Project, load_project
+from .lifecycle import APPROVED, FILED, OPINION, Status, approval_checks, compute_status, missing_opinions
+from .project import PROJECT_FILE, Opinion, Project, load_project
 from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
 from .reconcile import (
     Context, MergeReport, Record, RiskRecord, Source, SourceFile, changes_since, count_errors,
@@ -94,7 +95,7 @@ def build(directory: Path | str, *, week: str | None = None,
           built_at: dt.datetime | None = None) -> BuildResult:
     """Write DIR/outbox/<week>/: one workbook per department and the PMO master."""
     root = Path(directory)
-    project = load_project(root)
+    project = load_with_events(root)
     specs = project.specs()
     week = resolve_week(week)
     built_at = built_at or dt.datetime.now().astimezone().replace(microsecond=0)
@@ -120,7 +121,7 @@ def build(directory: Path | str, *, week: str | None = None,
         master = outbox / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
         with atomic_path(master) as tmp:
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
-                                  file_id=uuid.uuid4().hex)
+                                  file_id=uuid.uuid4().hex, approvals=_approvals(root))
     return BuildResult(project, week, outbox, master, written)
 
 
@@ -443,3 +444,133 @@ def validate(files: list[Path | str], *, project_dir: Path | str | None = None,
             issues += merge_acceptance({dept: checked.records.get("acceptance", [])}, own)[1]
         out.append(FileCheck(str(path), checked.department, checked.accepted, issues))
     return ValidationReport(out)
+
+
+# -- lifecycle: status, approval, PMO filing ---------------------------------------------
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone().replace(microsecond=0)
+
+
+def _events(root: Path) -> list[dict[str, Any]]:
+    if not Ledger.exists(root):
+        return []
+    with Ledger.open(root) as ledger:
+        return ledger.events()
+
+
+def load_with_events(root: Path) -> Project:
+    """project.yaml plus what the ledger recorded (department heads' opinions)."""
+    project = load_project(root)
+    recorded = [Opinion(e["data"]["department"], e["by"], e["note"]) for e in _events(root)
+                if e["kind"] == OPINION]
+    if not recorded:
+        return project
+    latest = {o.department: o for o in recorded}
+    kept = tuple(o for o in project.opinions if o.department not in latest)
+    return replace(project, opinions=kept + tuple(latest.values()))
+
+
+def opinion(directory: Path | str, *, department: str, by: str, text: str,
+            at: dt.datetime | None = None) -> StepResult:
+    """需求共识: record a department head's opinion (it goes into the minutes)."""
+    root = Path(directory)
+    project = load_project(root)
+    names = [d.name for d in project.departments]
+    if department not in names:
+        raise ProjectError(f"--department: {department!r} is not in {PROJECT_FILE} "
+                           f"({'、'.join(names)})")
+    stamp = _record(root, OPINION, by, text, at, {"department": department})
+    master = _rewrite_master(root, load_with_events(root))
+    return StepResult(OPINION, True, by=by, at=stamp, note=text, outputs=[master])
+
+
+def status(directory: Path | str, *, today: dt.date | None = None) -> Status:
+    """Phase, what is missing to move on, next deadline, late tasks, open high risks."""
+    root = Path(directory)
+    project = load_with_events(root)
+    tasks: list[dict[str, Any]] = []
+    risks: list[dict[str, Any]] = []
+    last_week = None
+    if Ledger.exists(root):
+        with Ledger.open(root) as ledger:
+            latest = ledger.latest_merge()
+            if latest:
+                tasks, risks, last_week = ledger.tasks(latest[0]), ledger.risks(latest[0]), latest[1]
+    return compute_status(project, _events(root), tasks, risks, last_week,
+                          today or dt.date.today())
+
+
+@dataclass
+class StepResult:
+    """The outcome of a lifecycle step: recorded or not, and why."""
+
+    kind: str
+    recorded: bool
+    issues: list[Issue] = field(default_factory=list)
+    by: str = ""
+    at: str = ""
+    note: str = ""
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return count_errors(self.issues)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "recorded": self.recorded, "by": self.by, "at": self.at,
+                "note": self.note, "outputs": [str(p) for p in self.outputs],
+                "issues": [i.to_dict() for i in self.issues]}
+
+
+def _record(root: Path, kind: str, by: str, note: str, at: dt.datetime | None,
+            data: dict[str, Any] | None = None) -> str:
+    at = at or _now()
+    with project_lock(root), Ledger.open(root) as ledger:
+        ledger.add_event(kind, by=by, note=note, data=data, at=at)
+    return at.isoformat()
+
+
+def approve(directory: Path | str, *, by: str, note: str = "",
+            at: dt.datetime | None = None) -> StepResult:
+    """方案审批 by the responsible leader: recorded only when the checks pass; the master
+    workbook is rewritten with the approval."""
+    root = Path(directory)
+    project = load_with_events(root)
+    issues = [error("no-consensus", f"{d}负责人尚未给出意见;先达成需求共识") for d in
+              missing_opinions(project)]
+    issues += approval_checks(project)
+    if count_errors(issues):
+        return StepResult(APPROVED, False, issues, by=by, note=note)
+    stamp = _record(root, APPROVED, by, note, at)
+    master = _rewrite_master(root, project)
+    return StepResult(APPROVED, True, issues, by=by, at=stamp, note=note, outputs=[master])
+
+
+def file_project(directory: Path | str, *, by: str, note: str = "",
+                 at: dt.datetime | None = None) -> StepResult:
+    """PMO备案: the approved plan is filed and the collaboration formally starts."""
+    root = Path(directory)
+    project = load_project(root)
+    if not any(e["kind"] == APPROVED for e in _events(root)):
+        return StepResult(FILED, False, [error("not-approved", "方案尚未审批;先运行 xlflow approve")],
+                          by=by, note=note)
+    number = f"PMO-{project.id}-{(at or _now()).date().strftime('%Y%m%d')}"
+    stamp = _record(root, FILED, by, note or f"备案编号 {number}", at, {"number": number})
+    return StepResult(FILED, True, by=by, at=stamp, note=note or f"备案编号 {number}")
+
+
+def _approvals(root: Path) -> list[dict[str, Any]]:
+    return [{"by": e["by"], "at": e["at"], "note": e["note"]} for e in _events(root)
+            if e["kind"] == APPROVED]
+
+
+def _rewrite_master(root: Path, project: Project) -> Path:
+    """The PMO master for the latest built week (or this week), with the approvals."""
+    weeks = sorted(p.name for p in (root / OUTBOX).glob("*-W*") if p.is_dir())
+    week = weeks[-1] if weeks else week_label(dt.date.today())
+    target = root / OUTBOX / week / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
+    with atomic_path(target) as tmp:
+        write_master_workbook(tmp, project, project.specs(), week, built_at=_now(),
+                              file_id=uuid.uuid4().hex, approvals=_approvals(root))
+    return target

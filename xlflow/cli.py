@@ -203,3 +203,94 @@ def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date |
                        f"{len(f.issues) - errors} warning(s)")
             _echo_issues(f.issues)
     sys.exit(int(ExitStatus.INPUT_PROBLEMS if report.errors else ExitStatus.OK))
+
+
+def _echo_step(result: Any, done: str) -> None:
+    _echo_issues(result.issues)
+    if result.recorded:
+        click.echo(f"{done} by {result.by} at {result.at}" + (f" · {result.note}" if result.note
+                                                               else ""))
+        for path in result.outputs:
+            click.echo(f"  wrote {path}")
+    else:
+        click.secho("not recorded: fix the problems above and run again", fg="red")
+    sys.exit(int(ExitStatus.OK if result.recorded else ExitStatus.INPUT_PROBLEMS))
+
+
+by_option = click.option("--by", required=True, metavar="NAME", help="Who does this step.")
+note_option = click.option("--note", default="", help="A note kept with the step.")
+
+
+@cli.command()
+@project_dir
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Default: today.")
+@json_option
+@handle_errors
+def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Show the phase, what is missing to move on, the next deadline, late tasks and
+    open high risks.
+
+    Example: xlflow status ug2024
+    """
+    from .lifecycle import PHASES
+
+    st = api.status(directory, today=as_of)
+    if as_json:
+        click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
+        return
+    marks = [f"{p} ✓" if i < st.phase_index else (f"[{p}]" if i == st.phase_index else p)
+             for i, p in enumerate(PHASES)]
+    click.echo("phase: " + " → ".join(marks))
+    for step in st.completed:
+        click.echo(f"  {step['kind']}: {step['at']} by {step['by']}"
+                   + (f" · {step['note']}" if step["note"] else ""))
+    for item in st.missing:
+        click.echo(f"  to move on: {item}")
+    if st.next_deadline:
+        click.echo(f"next deadline: {st.next_deadline[1]} {st.next_deadline[0]}")
+    click.echo(f"last merge: {st.last_merge or '(none yet)'} · late tasks: {len(st.late_tasks)}"
+               + "".join(f" {t['id']}({t['status']} +{t['deviation_days']}d)"
+                         for t in st.late_tasks)
+               + f" · open high risks: {len(st.open_high_risks)}"
+               + "".join(f" {r['id']}" for r in st.open_high_risks))
+
+
+@cli.command()
+@project_dir
+@click.option("--department", required=True, metavar="NAME", help="Whose opinion it is.")
+@by_option
+@click.option("--text", required=True, help="The opinion, e.g. 同意,需提前介入需求评审.")
+@handle_errors
+def opinion(directory: Path, department: str, by: str, text: str) -> None:
+    """Record a department head's opinion for 需求共识 (goes into the minutes).
+
+    Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
+    """
+    _echo_step(api.opinion(directory, department=department, by=by, text=text), "recorded")
+
+
+@cli.command()
+@project_dir
+@by_option
+@note_option
+@handle_errors
+def approve(directory: Path, by: str, note: str) -> None:
+    """Record 方案审批 after checking the seed's points (goal, resources, risks) and
+    rewrite the PMO master workbook with the approval.
+
+    Example: xlflow approve ug2024 --by "分管副总 陈明" --note "同意,按期推进"
+    """
+    _echo_step(api.approve(directory, by=by, note=note), "approved")
+
+
+@cli.command(name="file")
+@project_dir
+@by_option
+@note_option
+@handle_errors
+def file_(directory: Path, by: str, note: str) -> None:
+    """Record PMO备案 of the approved plan: the collaboration formally starts.
+
+    Example: xlflow file ug2024 --by "PMO 王芳"
+    """
+    _echo_step(api.file_project(directory, by=by, note=note), "filed")

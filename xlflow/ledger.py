@@ -168,6 +168,10 @@ class Ledger:
                               (week,)).fetchone()
         return row[0] if row else None
 
+    def latest_merge(self) -> tuple[int, str] | None:
+        row = self.db.execute("SELECT id, week FROM merges ORDER BY week DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
     def merge_of(self, week: str) -> int | None:
         row = self.db.execute("SELECT id FROM merges WHERE week = ?", (week,)).fetchone()
         return row[0] if row else None
@@ -195,8 +199,11 @@ class Ledger:
 
     def events(self) -> list[dict[str, Any]]:
         cols = ("id", "at", "kind", "by", "note", "data")
-        return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
+        rows = [dict(zip(cols, r, strict=True)) for r in self.db.execute(
             "SELECT id, at, kind, by, note, data FROM events ORDER BY id")]
+        for row in rows:
+            row["data"] = json.loads(row["data"] or "{}")
+        return rows
 
 
 def _prov(record: dict[str, Any]) -> tuple[Any, Any, Any]:
