@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import smtplib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -15,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ._files import atomic_path, project_lock, remove_stale_temps, safe_name
-from .errors import ProjectError
+from .errors import ProjectError, XlflowError
 from .issues import Issue, error, warning
 from .ledger import Ledger
-from .lifecycle import APPROVED, FILED, OPINION, Status, approval_checks, compute_status, missing_opinions
+from .mail import SmtpSettings, compose, send_all, sender_address  # noqa: F401 - public
+from .lifecycle import APPROVED, FILED, OPINION, SENT, Status, approval_checks, compute_status, missing_opinions
 from .project import PROJECT_FILE, Opinion, Project, load_project
 from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
 from .reconcile import (
@@ -30,7 +32,7 @@ from .report.consolidated import write_consolidated
 from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
 from .weeks import normalise_week, week_label
 from .writer import write_department_workbook, write_master_workbook
-from .writer.department import context_fields
+from .writer.department import context_fields, return_deadline
 from .writer._identity import IDENTITY_SHEET
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
@@ -574,3 +576,83 @@ def _rewrite_master(root: Path, project: Project) -> Path:
         write_master_workbook(tmp, project, project.specs(), week, built_at=_now(),
                               file_id=uuid.uuid4().hex, approvals=_approvals(root))
     return target
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+@dataclass
+class Sent:
+    department: str
+    to: str
+    subject: str
+    attachment: str
+    eml: str = ""
+    sent: bool = False
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SendResult:
+    week: str
+    messages: list[Sent]
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return count_errors(self.issues)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "messages": [m.to_dict() for m in self.messages],
+                "issues": [i.to_dict() for i in self.issues]}
+
+
+def send(directory: Path | str, *, week: str | None = None, smtp: SmtpSettings | None = None,
+         sender: str = "", departments: list[str] | None = None) -> SendResult:
+    """One message per department with its workbook attached: .eml files in
+    DIR/outbox/mail/<week>/ by default, or sent with `smtp`."""
+    root = Path(directory)
+    project = load_project(root)
+    week = resolve_week(week)
+    sender = sender or sender_address(project)
+    if not sender:
+        raise ProjectError("no sender address: give --from, or put an e-mail address in "
+                           "project.contact")
+    result = SendResult(week, [])
+    outgoing = []
+    for dept in project.departments:
+        if departments and dept.name not in departments:
+            continue
+        workbook = root / OUTBOX / week / department_file_name(project, week, dept.name)
+        if not workbook.is_file():
+            raise ProjectError(f"{workbook}: not built yet (run `xlflow build {root} --week "
+                               f"{week}` first)")
+        if not dept.email:
+            result.issues.append(error("no-email", f"{dept.name}没有邮箱(departments.email),未发送",
+                                       file=PROJECT_FILE))
+            continue
+        msg = compose(project, dept, week, workbook, return_deadline(project, week), sender)
+        sent = Sent(dept.name, dept.email, str(msg["Subject"]), workbook.name)
+        if smtp is None:
+            target = root / OUTBOX / "mail" / week / f"{safe_name(dept.name)}.eml"
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(msg.as_bytes())
+            sent.eml = str(target)
+        result.messages.append(sent)
+        outgoing.append(msg)
+    if smtp is not None and outgoing:
+        try:
+            errors = send_all(outgoing, smtp)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise XlflowError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from None
+        for sent, err in zip(result.messages, errors, strict=True):
+            sent.sent, sent.error = not err, err
+            if err:
+                result.issues.append(error("not-sent", f"发给{sent.department}({sent.to})失败:{err}"))
+    if result.messages:
+        how = f"smtp {smtp.host}:{smtp.port}" if smtp else "eml"
+        _record(root, SENT, sender, f"{week}: {len(result.messages)} 封 ({how})", None,
+                {"week": week, "departments": [m.department for m in result.messages]})
+    return result

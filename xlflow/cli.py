@@ -294,3 +294,57 @@ def file_(directory: Path, by: str, note: str) -> None:
     Example: xlflow file ug2024 --by "PMO 王芳"
     """
     _echo_step(api.file_project(directory, by=by, note=note), "filed")
+
+
+@cli.command()
+@project_dir
+@week_option
+@click.option("--smtp", "smtp_address", metavar="HOST:PORT",
+              help="Send for real through this server (default: write .eml files).")
+@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
+@click.option("--user", default="", help="SMTP login name.")
+@click.option("--password-env", default="XLFLOW_SMTP_PASSWORD", show_default=True,
+              metavar="VAR", help="Environment variable holding the SMTP password "
+                                  "(asked for when --user is given and it is unset).")
+@click.option("--cafile", type=click.Path(dir_okay=False, exists=True),
+              help="CA certificate for a mail server with a private CA.")
+@click.option("--timeout", default=30.0, show_default=True, metavar="SECONDS",
+              help="Give up on an SMTP server that does not answer within this time.")
+@click.option("--from", "sender", default="", metavar="ADDR",
+              help="Sender address (default: the e-mail in project.contact).")
+@click.option("--department", "departments", multiple=True, metavar="NAME",
+              help="Only this department (repeatable).")
+@json_option
+@handle_errors
+def send(directory: Path, week: str | None, smtp_address: str | None, starttls: bool, user: str,
+         password_env: str, cafile: str | None, timeout: float, sender: str,
+         departments: tuple[str, ...], as_json: bool) -> None:
+    """E-mail each department its workbook, subject and body in Chinese with the week and
+    the return deadline. Default: .eml files in DIR/outbox/mail/<week>/.
+
+    Example: xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --starttls --user pmo
+    """
+    import os
+
+    settings = None
+    if smtp_address:
+        password = os.environ.get(password_env, "")
+        if user and not password:
+            password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+        try:
+            settings = api.SmtpSettings.parse(smtp_address, starttls=starttls, user=user,
+                                              password=password, cafile=cafile or "",
+                                              timeout=timeout)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--smtp") from None
+    result = api.send(directory, week=week, smtp=settings, sender=sender,
+                      departments=list(departments) or None)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for m in result.messages:
+            where = m.eml or ("sent" if m.sent else f"NOT SENT: {m.error}")
+            click.echo(f"  {m.department} <{m.to}>: {m.attachment} → {where}")
+        _echo_issues(result.issues)
+        click.echo(f"{len(result.messages)} message(s) for {result.week}")
+    sys.exit(int(ExitStatus.INPUT_PROBLEMS if result.errors else ExitStatus.OK))

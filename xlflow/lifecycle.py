@@ -17,7 +17,7 @@ from .project import Project
 
 PHASES = ("需求发起", "需求共识", "方案审批", "PMO备案", "执行中", "成果验收", "复盘归档")
 # ledger event kinds that complete a phase
-OPINION, APPROVED, FILED = "opinion", "approve", "file"
+OPINION, APPROVED, FILED, SENT = "opinion", "approve", "file", "send"
 ACCEPTED, RETRO, ARCHIVED = "accept", "retro", "archive"
 
 

@@ -1,0 +1,99 @@
+"""The weekly message to each department: Chinese subject and body, its workbook
+attached. Written as .eml files (open in any mail client) or sent over SMTP."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from .project import Department, Project
+from .weeks import week_days
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_EMAIL = re.compile(r"[^@\s/;,，；]+@[^@\s/;,，；]+\.[A-Za-z]{2,}")
+
+
+def sender_address(project: Project) -> str:
+    """The initiator's address from 联系方式, if it holds one."""
+    m = _EMAIL.search(project.contact)
+    return m.group(0) if m else ""
+
+
+def compose(project: Project, department: Department, week: str, workbook: Path,
+            deadline, sender: str) -> EmailMessage:
+    monday, sunday = week_days(week)
+    msg = EmailMessage()
+    msg["Subject"] = (f"【{project.name}】{week} 周进度填写 · {department.name}"
+                      f"(请于 {deadline.month}月{deadline.day}日前交回)")
+    msg["From"] = formataddr((f"{project.initiator}", sender))
+    msg["To"] = formataddr((f"{department.name} {department.head}".strip(), department.email))
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "xlflow.local")
+    head = f"{department.head}{department.head_title and '(' + department.head_title + ')'}"
+    tasks = project.tasks_of(department.name)
+    lines = [
+        f"{head or department.name}:您好!",
+        "",
+        f"附件是「{project.name}」{week}({monday.month}月{monday.day}日—{sunday.month}月"
+        f"{sunday.day}日)的周进度填写文件,请{department.name}填写:",
+        "  1. 周进度跟踪表:每项任务的实际完成情况、完成百分比、实际或预计完成日期;"
+        "有偏差请写明原因和解决措施;",
+        "  2. 风险应对申请表:发现风险后 24 小时内填写(风险编号已预留);",
+        "  3. 成果验收确认单:验收阶段填写实际值并确认。",
+        "",
+        f"本周涉及贵部门的任务:" + ("、".join(f"{t.id} {t.deliverable}({t.due.month}月"
+                                       f"{t.due.day}日)" for t in tasks) or "无"),
+        "",
+        f"请于 {deadline.isoformat()} 前将填好的文件(.xlsx,文件名可改)回复本邮件。"
+        "Excel、WPS、LibreOffice 均可填写;灰色单元格已预填,无需修改。",
+        "",
+        f"{project.initiating_department} {project.initiator}",
+        f"{project.contact}",
+    ]
+    msg.set_content("\n".join(lines))
+    msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                       filename=workbook.name)
+    return msg
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    starttls: bool = False
+    user: str = ""
+    password: str = ""
+    cafile: str = ""  # a private CA, e.g. a company mail server's
+    timeout: float = 30
+
+    @classmethod
+    def parse(cls, address: str, **kwargs) -> SmtpSettings:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{address!r}: expected HOST:PORT, e.g. smtp.example.com:587")
+        return cls(host=host, port=int(port), **kwargs)
+
+
+def send_all(messages: list[EmailMessage], settings: SmtpSettings) -> list[str]:
+    """Send over one connection; return an error text per message ('' when sent)."""
+    results = []
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        smtp.ehlo()
+        if settings.starttls:
+            context = ssl.create_default_context(cafile=settings.cafile or None)
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.user:
+            smtp.login(settings.user, settings.password)
+        for msg in messages:
+            try:
+                refused = smtp.send_message(msg)
+                results.append("; ".join(f"{k}: {v}" for k, v in refused.items()))
+            except smtplib.SMTPException as exc:
+                results.append(str(exc))
+    return results
