@@ -39,18 +39,18 @@ def test_build_writes_one_workbook_per_department_and_a_master(built: api.BuildR
 
 def test_department_workbook_sheets_and_hidden_identity(tec: openpyxl.Workbook) -> None:
     assert tec.sheetnames == ["填写说明", "职责分工表", "周进度跟踪表", "风险应对申请表",
-                              "成果验收确认单", "_lists", IDENTITY_SHEET] or tec.sheetnames == [
-        "填写说明", "职责分工表", "周进度跟踪表", "风险应对申请表", "成果验收确认单", IDENTITY_SHEET]
+                              "成果验收确认单", "复盘反馈", IDENTITY_SHEET]
     ident = tec[IDENTITY_SHEET]
     assert ident.sheet_state == "veryHidden"
     rows = {r[0]: r[1] for r in ident.iter_rows(min_row=2, values_only=True)}
     assert rows["project_id"] == "UG-2024Q3"
     assert rows["department"] == "技术部"
     assert rows["week"] == WEEK
-    assert rows["spec_version"] == "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1"
+    assert rows["spec_version"] == (
+        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1")
     assert rows["built_at"] == BUILT_AT.isoformat()
     assert len(rows["file_id"]) == 32
-    assert all(tec[name].sheet_state == "visible" for name in tec.sheetnames[:5])
+    assert all(tec[name].sheet_state == "visible" for name in tec.sheetnames[:6])
 
 
 def test_instructions_name_week_and_deadline(tec: openpyxl.Workbook) -> None:

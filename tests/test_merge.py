@@ -146,7 +146,7 @@ def test_wrong_project_week_and_old_spec_are_refused(built, tmp_path: Path) -> N
     ws = wb["_xlflow"]
     for row in ws.iter_rows(min_row=2):
         if row[0].value == "spec_version":
-            row[1].value = "request=1;responsibilities=1;weekly=0;risks=1;acceptance=1"
+            row[1].value = "request=1;responsibilities=1;weekly=0;risks=1;acceptance=1;retro=1"
     wb.save(old_spec)
     report = merge(built.project.root, [foreign, last_week, old_spec])
     assert [f.accepted for f in report.files] == [False, False, False]

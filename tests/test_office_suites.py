@@ -69,7 +69,7 @@ def test_department_workbook_prints_one_page_wide(built, tmp_path: Path) -> None
     pdf = soffice_convert(built.departments["技术部"], tmp_path / "pdf", "pdf")
     pages = _pdf_pages(pdf)
     # one page per visible sheet: nothing spills onto a second page to the right
-    assert len(pages) == 5, [p[:60] for p in pages]
+    assert len(pages) == 6, [p[:60] for p in pages]
     weekly = next(p for p in pages if "计划完成事项" in p)
     assert "Task ID" in weekly and "Needs coordination" in weekly  # first and last column
     risks = next(p for p in pages if "风险描述" in p)

@@ -23,14 +23,15 @@ def test_builtin_specs_have_the_seed_headers_in_order(key: str) -> None:
     assert [h for h in headers if h in REQUIRED_HEADERS[key]] == REQUIRED_HEADERS[key]
 
 
-def test_builtin_specs_are_the_five_templates() -> None:
+def test_builtin_specs_are_the_five_templates_and_the_retro_feedback() -> None:
     specs = load_specs()
     assert [(s.key, s.template) for s in specs] == [
         ("request", "模板1"), ("responsibilities", "模板2"), ("weekly", "模板3"),
-        ("risks", "模板4"), ("acceptance", "模板5")]
+        ("risks", "模板4"), ("acceptance", "模板5"), ("retro", "复盘")]
     assert specs["risks"].column("level").values == ("高", "中", "低")
     assert specs["request"].layout == "form"
-    assert specs.version == "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1"
+    assert specs.version == (
+        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1")
 
 
 def _spec_with(tmp_path: Path, column_yaml: str) -> Path:

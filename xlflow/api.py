@@ -25,7 +25,7 @@ from .project import PROJECT_FILE, Opinion, Project, load_project
 from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
 from .reconcile import (
     Context, MergeReport, Record, RiskRecord, Source, SourceFile, changes_since, count_errors,
-    merge_acceptance, merge_risks, merge_tasks, rollup_departments, rollup_milestones,
+    merge_acceptance, merge_feedback, merge_risks, merge_tasks, rollup_departments, rollup_milestones,
     validate_table,
 )
 from .report.consolidated import write_consolidated
@@ -319,6 +319,7 @@ def merge(directory: Path | str, files: list[Path | str] | None = None, *,
         tasks, task_issues = merge_tasks(by_template["weekly"], ctx)
         risks, risk_issues = merge_risks(by_template["risks"], ctx, carried)
         acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
+        feedback = merge_feedback(by_template["retro"])
         issues += task_issues + risk_issues + acc_issues
         report = MergeReport(
             project_id=project.id, project_name=project.name, week=week, as_of=as_of,
@@ -326,7 +327,7 @@ def merge(directory: Path | str, files: list[Path | str] | None = None, *,
             files=[SourceFile(str(c.ret.path), c.ret.name, c.ret.sha256, c.department,
                               c.ret.received.isoformat() if c.ret.received else "",
                               c.ret.size, c.accepted, c.reason) for c in checked],
-            tasks=tasks, risks=risks, acceptance=acceptance, issues=issues,
+            tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
             departments=rollup_departments(tasks, ctx.departments),
             milestones=rollup_milestones(tasks, ctx.milestones),
             changes=changes_since(tasks, risks, previous_tasks,
@@ -358,7 +359,8 @@ def _write_merge(root: Path, project: Project, report: MergeReport) -> None:
         ledger.replace_merge(
             week=report.week, as_of=report.as_of, run_at=dt.datetime.fromisoformat(report.run_at),
             workdays=report.workdays, sources=data["files"], tasks=data["tasks"],
-            risks=data["risks"], acceptance=data["acceptance"], issues=data["issues"])
+            risks=data["risks"], acceptance=data["acceptance"], feedback=data["feedback"],
+            issues=data["issues"])
         with atomic_path(target) as tmp:
             write_consolidated(tmp, report, project_start=project.start)
 

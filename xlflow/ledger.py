@@ -50,6 +50,10 @@ CREATE TABLE IF NOT EXISTS acceptance (
     file_sha TEXT, sheet TEXT, row INTEGER,
     PRIMARY KEY (merge_id, result_id)
 );
+CREATE TABLE IF NOT EXISTS feedback (
+    merge_id INTEGER NOT NULL REFERENCES merges(id) ON DELETE CASCADE,
+    department TEXT NOT NULL, data TEXT NOT NULL, file_sha TEXT, sheet TEXT, row INTEGER
+);
 CREATE TABLE IF NOT EXISTS issues (
     merge_id INTEGER NOT NULL REFERENCES merges(id) ON DELETE CASCADE,
     code TEXT, severity TEXT, message TEXT, file TEXT, sheet TEXT, cell TEXT,
@@ -130,7 +134,7 @@ class Ledger:
     def replace_merge(self, *, week: str, as_of: dt.date, run_at: dt.datetime, workdays: bool,
                       sources: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]],
                       risks: Sequence[dict[str, Any]], acceptance: Sequence[dict[str, Any]],
-                      issues: Sequence[dict[str, Any]]) -> int:
+                      feedback: Sequence[dict[str, Any]], issues: Sequence[dict[str, Any]]) -> int:
         db = self.db
         db.execute("DELETE FROM merges WHERE week = ?", (week,))
         inputs = sorted(s["sha256"] for s in sources)
@@ -150,6 +154,8 @@ class Ledger:
              _json(r), *_prov(r)) for r in risks])
         db.executemany("INSERT INTO acceptance VALUES (?, ?, ?, ?, ?, ?, ?)", [
             (mid, a["id"], a["department"], _json(a), *_prov(a)) for a in acceptance])
+        db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?)", [
+            (mid, f["department"], _json(f), *_prov(f)) for f in feedback])
         db.executemany("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (mid, i["code"], i["severity"], i["message"], i["file"], i["sheet"], i["cell"],
              i["value"], i["expected"]) for i in issues])
@@ -190,6 +196,15 @@ class Ledger:
     def acceptance(self, merge_id: int) -> list[dict[str, Any]]:
         return [json.loads(r[0]) for r in self.db.execute(
             "SELECT data FROM acceptance WHERE merge_id = ? ORDER BY result_id", (merge_id,))]
+
+    def feedback(self, merge_id: int) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self.db.execute(
+            "SELECT data FROM feedback WHERE merge_id = ? ORDER BY rowid", (merge_id,))]
+
+    def merges(self) -> list[dict[str, Any]]:
+        cols = ("id", "week", "as_of", "run_at", "workdays")
+        return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
+            "SELECT id, week, as_of, run_at, workdays FROM merges ORDER BY week")]
 
     def sources(self, merge_id: int) -> list[dict[str, Any]]:
         cols = ("file", "sha256", "department", "received", "accepted", "reason")

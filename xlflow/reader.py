@@ -27,7 +27,7 @@ from .values import CellProblem, clean_text, is_blank as _blank
 from .writer._identity import IDENTITY_SHEET, LISTS_SHEET
 from .writer.department import INSTRUCTIONS_SHEET
 
-DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance")
+DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance", "retro")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 HEADER_SEARCH_ROWS = 10
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -671,6 +671,32 @@ def merge_acceptance(records_by_department: Mapping[str, Sequence[Record]],
     return out, issues
 
 
+# -- retrospective feedback -------------------------------------------------------------------
+
+@dataclass
+class Feedback:
+    department: str
+    kind: str  # 成功经验 | 不足 | 改进建议
+    text: str
+    task_id: str = ""
+    author: str = ""
+    source: Source | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"department": self.department, "kind": self.kind, "text": self.text,
+                "task_id": self.task_id, "author": self.author,
+                "source": self.source.to_dict() if self.source else None}
+
+
+def merge_feedback(records_by_department: Mapping[str, Sequence[Record]]) -> list[Feedback]:
+    """复盘反馈 rows as written; rows with errors are already listed as issues."""
+    return [Feedback(department, rec.values.get("kind") or "", rec.values.get("text") or "",
+                     rec.values.get("task_id") or "", rec.values.get("author") or "",
+                     rec.source)
+            for department, records in records_by_department.items()
+            for rec in records if rec.has_input and rec.ok]
+
+
 # -- what changed since the previous merge -------------------------------------------------
 
 @dataclass(frozen=True)
@@ -761,6 +787,7 @@ class MergeReport:
     tasks: list[TaskStatus] = field(default_factory=list)
     risks: list[RiskRecord] = field(default_factory=list)
     acceptance: list[AcceptanceRecord] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     departments: list[Rollup] = field(default_factory=list)
     milestones: list[Rollup] = field(default_factory=list)
@@ -780,7 +807,7 @@ class MergeReport:
     @property
     def rows_merged(self) -> int:
         return sum(t.reported for t in self.tasks) + sum(r.source is not None for r in self.risks) \
-            + sum(a.source is not None for a in self.acceptance)
+            + sum(a.source is not None for a in self.acceptance) + len(self.feedback)
 
     @property
     def late_tasks(self) -> list[TaskStatus]:
@@ -804,6 +831,7 @@ class MergeReport:
             "tasks": [t.to_dict() for t in self.tasks],
             "risks": [r.to_dict() for r in self.risks],
             "acceptance": [a.to_dict() for a in self.acceptance],
+            "feedback": [f.to_dict() for f in self.feedback],
             "departments": [d.to_dict() for d in self.departments],
             "milestones": [m.to_dict() for m in self.milestones],
             "changes": [c.to_dict() for c in self.changes],

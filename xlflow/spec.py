@@ -165,7 +165,7 @@ def parse_versions(text: str) -> dict[str, int]:
 
 # -- loading -----------------------------------------------------------------------
 
-TEMPLATE_ORDER = ("request", "responsibilities", "weekly", "risks", "acceptance")
+TEMPLATE_ORDER = ("request", "responsibilities", "weekly", "risks", "acceptance", "retro")
 
 
 def builtin_spec_dir() -> Path:

@@ -111,6 +111,8 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     _write_overview(wb, overview, report, st, project_start)
     _write_risks(wb.add_worksheet("风险登记册"), report, st)
     _write_acceptance(wb.add_worksheet("成果验收"), report, st)
+    if report.feedback:
+        _write_feedback(wb.add_worksheet("复盘反馈"), report, st)
     _write_changes(wb.add_worksheet("本周变化"), report, st)
     _write_issues(wb.add_worksheet("校验问题"), report, st)
     _write_sources(wb.add_worksheet("来源文件"), report, st)
@@ -283,6 +285,15 @@ def _write_acceptance(ws: Any, report: MergeReport, st: _Styles) -> None:
                   a.values.get("confirmer"), a.values.get("confirm_date"),
                   a.values.get("opinion"), _source(a.source)]
         for c, value in enumerate(values):
+            _put(ws, r, c, value, st)
+
+
+def _write_feedback(ws: Any, report: MergeReport, st: _Styles) -> None:
+    _headers(ws, 0, [("部门", 10), ("类型", 10), ("内容", 60), ("相关任务", 9), ("提出人", 10),
+                     ("来源", 30)], st)
+    for r, f in enumerate(report.feedback, start=1):
+        for c, value in enumerate([f.department, f.kind, f.text, f.task_id, f.author,
+                                   _source(f.source)]):
             _put(ws, r, c, value, st)
 
 

@@ -101,6 +101,11 @@ def write_department_workbook(
                 [{"result": r} for r in project.results_of(department)],
                 project=project, department=department, lists=lists,
                 title=f"{specs['acceptance'].title_zh} · {department}")
+    retro = specs["retro"]
+    write_table(wb, fmt, retro, [{"row": {"department": department}}
+                                 for _ in range(max(retro.blank_rows, 1))],
+                project=project, department=department, lists=lists,
+                title=f"{retro.title_zh} · {department}")
     write_lists(wb, lists.columns)
     write_identity(wb, {
         "kind": "department",
@@ -137,7 +142,7 @@ def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
         ("联系人 Contact", f"{project.initiator},{project.contact}"),
         ("", ""),
     ]
-    for key in ("weekly", "risks", "acceptance", "responsibilities"):
+    for key in ("weekly", "risks", "acceptance", "retro", "responsibilities"):
         spec = specs[key]
         rows.append((spec.sheet, spec.instructions or spec.title_zh))
     rows += [
