@@ -21,6 +21,7 @@ demo: $(BIN)/xlflow
 	bash scripts/demo.sh $(DEMO)
 
 test: $(BIN)/xlflow system-deps
+	$(BIN)/ruff check xlflow tests benchmarks samples
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/xlflow

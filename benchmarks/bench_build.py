@@ -18,9 +18,9 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synthetic import WEEK, peak_mb, write_project  # noqa: E402
+from _synthetic import WEEK, peak_mb, write_project
 
-from xlflow import api  # noqa: E402
+from xlflow import api
 
 
 def read_cells(path: Path) -> list[tuple[str, list[list[object]]]]:

@@ -24,12 +24,12 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synthetic import AS_OF, WEEK, peak_mb, write_project  # noqa: E402
+from _synthetic import AS_OF, WEEK, peak_mb, write_project
 
-from xlflow import api  # noqa: E402
-from xlflow.project import load_project  # noqa: E402
-from xlflow.report.consolidated import write_consolidated  # noqa: E402
-from xlflow.simulate import fill_workbook  # noqa: E402
+from xlflow import api
+from xlflow.project import load_project
+from xlflow.report.consolidated import write_consolidated
+from xlflow.simulate import fill_workbook
 
 
 def make_returns(root: Path) -> list[Path]:

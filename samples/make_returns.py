@@ -1,5 +1,7 @@
-"""Regenerate samples/user-growth/returns/: the four departments' filled-in workbooks
-for week 2024-W28, typed the way people type (text dates, '８０％', stray spaces).
+"""Regenerate the sample returns: the four departments' filled-in workbooks for week
+2024-W28 (samples/user-growth/returns/), typed the way people type (text dates, '８０％',
+stray spaces), and for the final week 2024-W31 (returns-2024-W31/: everything done,
+acceptance values confirmed, retrospective feedback), built after W28 was merged.
 
     python samples/make_returns.py            # needs LibreOffice for the 运营部 file
 
@@ -22,6 +24,7 @@ from xlflow.simulate import fill_workbook
 HERE = Path(__file__).parent / "user-growth"
 WEEK = "2024-W28"
 AS_OF = dt.date(2024, 7, 12)
+FINAL_WEEK = "2024-W31"
 BUILT_AT = dt.datetime(2024, 7, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 # department -> (file name people sent, weekly rows by task id, risks, acceptance)
@@ -77,30 +80,89 @@ FILLED: dict[str, dict] = {
 }
 
 
-def main(out: Path = HERE / "returns") -> None:
+# The final week: every task done, risks closed, results measured and confirmed.
+FINAL: dict[str, dict] = {
+    "产品部": {
+        "file": "产品部-W31.xlsx",
+        "weekly": {"T02": {"实际完成情况": "用户增长数据报告已发布", "完成百分比": "100%",
+                           "实际完成日期": "2024-07-30"}},
+        "acceptance": {"R3": {"实际值": 1, "是否达标": "是", "确认人": "王晓",
+                              "确认日期": "2024-07-31"}},
+        "retro": [{"类型": "成功经验", "内容": "跨部门周例会机制高效,问题当周闭环"},
+                  {"类型": "不足", "内容": "需求变更未及时同步给市场部"}],
+    },
+    "技术部": {
+        "file": "技术部-W31.xlsx",
+        "weekly": {"T03": {"完成百分比": "100%", "实际完成日期": "2024-07-17"},
+                   "T04": {"完成百分比": "100%", "实际完成日期": "2024-07-19",
+                           "实际完成情况": "回归测试与压测通过"}},
+        "risks": [{"状态": "已解决", "落实情况": "支付方加派支持,7月16日联调通过"}],
+        "acceptance": {"R1": {"实际值": 1, "是否达标": "是", "确认人": "刘强",
+                              "确认日期": "2024-07-31", "意见": "页面稳定运行"}},
+        "retro": [{"类型": "不足", "内容": "第三方接口依赖没有提前识别", "相关任务": "T03"},
+                  {"类型": "改进建议", "内容": "外部依赖在需求评审时列入风险清单"}],
+    },
+    "市场部": {
+        "file": "市场部-W31.xlsx",
+        "weekly": {"T06": {"完成百分比": "100%", "实际完成日期": "2024.7.13"}},
+        "risks": [{"状态": "已关闭", "落实情况": "备选渠道已上线"}],
+        "acceptance": {"R2": {"实际值": 10, "是否达标": "是", "确认人": "李娜",
+                              "确认日期": "2024-07-31"}},
+        "retro": [{"类型": "成功经验", "内容": "外包设计支援及时,素材按期补齐"}],
+    },
+    "运营部": {
+        "file": "运营部-W31.xlsx",
+        "weekly": {"T08": {"完成百分比": "100%", "实际完成日期": "2024-07-28",
+                           "实际完成情况": "活动执行完毕"}},
+        "acceptance": {"R4": {"实际值": 108500, "是否达标": "是", "确认人": "孙磊",
+                              "确认日期": "2024-07-31"},
+                       "R5": {"实际值": "16.2%", "是否达标": "是", "确认人": "孙磊",
+                              "确认日期": "2024-07-31"}},
+        "retro": [{"类型": "成功经验", "内容": "活动执行SOP清晰,执行专员分工明确"}],
+    },
+}
+
+
+def _resave_with_libreoffice(work: Path, tmp: str) -> Path:
+    soffice = shutil.which("soffice")
+    if not soffice:
+        sys.exit("soffice not found: run scripts/install-system-deps.sh")
+    lo = Path(tmp) / "lo"
+    subprocess.run([soffice, "--headless", "--norestore",
+                    f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
+                    "--convert-to", "xlsx", "--outdir", str(lo), str(work)],
+                   check=True, capture_output=True, timeout=180)
+    return lo / work.name
+
+
+def _write(built: api.BuildResult, filled: dict[str, dict], out: Path, tmp: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.xlsx"):
+        old.unlink()
+    written = []
+    for dept, spec in filled.items():
+        work = Path(tmp) / spec["file"]
+        shutil.copy(built.departments[dept], work)
+        fill_workbook(work, weekly=spec.get("weekly"), risks=spec.get("risks", []),
+                      acceptance=spec.get("acceptance"), retro=spec.get("retro", []))
+        if spec.get("resave_with_libreoffice"):
+            work = _resave_with_libreoffice(work, tmp)
+        shutil.copy(work, out / spec["file"])
+        written.append(out / spec["file"])
+        print(f"wrote {out / spec['file']}")
+    return written
+
+
+def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ug"
         api.init_project(root, example=True)
-        built = api.build(root, week=WEEK, built_at=BUILT_AT)
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.glob("*.xlsx"):
-            old.unlink()
-        for dept, spec in FILLED.items():
-            work = Path(tmp) / spec["file"]
-            shutil.copy(built.departments[dept], work)
-            fill_workbook(work, weekly=spec["weekly"], risks=spec.get("risks", []))
-            if spec.get("resave_with_libreoffice"):
-                soffice = shutil.which("soffice")
-                if not soffice:
-                    sys.exit("soffice not found: run scripts/install-system-deps.sh")
-                lo = Path(tmp) / "lo"
-                subprocess.run([soffice, "--headless", "--norestore",
-                                f"-env:UserInstallation={(Path(tmp) / 'profile').as_uri()}",
-                                "--convert-to", "xlsx", "--outdir", str(lo), str(work)],
-                               check=True, capture_output=True, timeout=180)
-                work = lo / spec["file"]
-            shutil.copy(work, out / spec["file"])
-            print(f"wrote {out / spec['file']}")
+        week28 = _write(api.build(root, week=WEEK, built_at=BUILT_AT), FILLED,
+                        HERE / "returns", tmp)
+        api.merge(root, week28, week=WEEK, as_of=AS_OF)
+        final_built = api.build(root, week=FINAL_WEEK,
+                                built_at=BUILT_AT + dt.timedelta(days=21))
+        _write(final_built, FINAL, HERE / f"returns-{FINAL_WEEK}", tmp)
 
 
 if __name__ == "__main__":

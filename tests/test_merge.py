@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from xlflow import api
@@ -82,7 +80,7 @@ def test_report_workbook(with_samples: Path) -> None:
     rules = {str(r.sqref): [x.formula for x in r.rules] for r in ws.conditional_formatting}
     status_col = openpyxl.utils.get_column_letter(headers.index("状态") + 1)
     assert ['"延误"'] in rules[f"{status_col}2:{status_col}9"] or any(
-        ['"延误"'] == f for k, f in rules.items() if k.startswith(status_col))
+        f == ['"延误"'] for k, f in rules.items() if k.startswith(status_col))
     risks = wb["风险登记册"]
     assert risks["A2"].value == "TEC-24W28-01" and "超过24小时才提出" in risks["E2"].value
     sources = {r[1]: r for r in wb["来源文件"].iter_rows(min_row=2, values_only=True)}

@@ -36,7 +36,7 @@ def test_killed_merge_leaves_report_and_ledger_intact(with_samples: Path) -> Non
     report = with_samples / "reports" / f"{WEEK}-consolidated.xlsx"
     good = report.read_bytes()
     rng = random.Random(7)
-    for n in range(8):
+    for _ in range(8):
         proc = subprocess.Popen(_merge_cmd(with_samples), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, 1.2))

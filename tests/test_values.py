@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -74,7 +75,5 @@ def test_clean_text() -> None:
 def test_parsers_raise_only_value_error(raw: object) -> None:
     for parse in (lambda v: parse_date(v, year=2024), parse_number, parse_percent,
                   parse_datetime):
-        try:
+        with contextlib.suppress(ValueError):
             parse(raw)
-        except ValueError:
-            pass

@@ -19,21 +19,42 @@ from ._files import atomic_path, project_lock, remove_stale_temps, safe_name
 from .errors import ProjectError, XlflowError
 from .issues import Issue, error, warning
 from .ledger import Ledger
-from .mail import SmtpSettings, compose, send_all, sender_address  # noqa: F401 - public
-from .lifecycle import APPROVED, FILED, OPINION, SENT, Status, approval_checks, compute_status, missing_opinions
+from .lifecycle import (
+    APPROVED,
+    FILED,
+    OPINION,
+    SENT,
+    Status,
+    approval_checks,
+    compute_status,
+    missing_opinions,
+)
+from .mail import SmtpSettings, compose, send_all, sender_address
 from .project import PROJECT_FILE, Opinion, Project, load_project
 from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
 from .reconcile import (
-    Context, MergeReport, Record, RiskRecord, Source, SourceFile, changes_since, count_errors,
-    merge_acceptance, merge_feedback, merge_risks, merge_tasks, rollup_departments, rollup_milestones,
+    Context,
+    MergeReport,
+    Record,
+    RiskRecord,
+    Source,
+    SourceFile,
+    changes_since,
+    count_errors,
+    merge_acceptance,
+    merge_feedback,
+    merge_risks,
+    merge_tasks,
+    rollup_departments,
+    rollup_milestones,
     validate_table,
 )
 from .report.consolidated import write_consolidated
 from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
 from .weeks import normalise_week, week_label
 from .writer import write_department_workbook, write_master_workbook
-from .writer.department import context_fields, return_deadline
 from .writer._identity import IDENTITY_SHEET
+from .writer.department import context_fields, return_deadline
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
 

@@ -34,7 +34,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(int(exc.exit_status))
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
-        except Exception as exc:  # noqa: BLE001 - last line of defence for users
+        except Exception as exc:
             if _DEBUG["on"]:
                 raise
             click.secho(f"内部错误 internal error: {type(exc).__name__}: {exc} "

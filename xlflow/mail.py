@@ -46,7 +46,7 @@ def compose(project: Project, department: Department, week: str, workbook: Path,
         "  2. 风险应对申请表:发现风险后 24 小时内填写(风险编号已预留);",
         "  3. 成果验收确认单:验收阶段填写实际值并确认。",
         "",
-        f"本周涉及贵部门的任务:" + ("、".join(f"{t.id} {t.deliverable}({t.due.month}月"
+        "本周涉及贵部门的任务:" + ("、".join(f"{t.id} {t.deliverable}({t.due.month}月"
                                        f"{t.due.day}日)" for t in tasks) or "无"),
         "",
         f"请于 {deadline.isoformat()} 前将填好的文件(.xlsx,文件名可改)回复本邮件。"

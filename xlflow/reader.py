@@ -13,7 +13,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
 from xml.etree.ElementTree import ParseError
 
 from defusedxml.common import DefusedXmlException
@@ -23,7 +22,8 @@ from ._files import sha256_file
 from ._package import MAX_ROWS, SheetFacts, UnsafePackage, check_package, sheet_facts
 from .issues import Issue, cell_name, error, warning
 from .spec import Column, SpecSet, TemplateSpec
-from .values import CellProblem, clean_text, is_blank as _blank
+from .values import CellProblem, clean_text
+from .values import is_blank as _blank
 from .writer._identity import IDENTITY_SHEET, LISTS_SHEET
 from .writer.department import INSTRUCTIONS_SHEET
 
@@ -88,7 +88,7 @@ def read_returned(path: Path, specs: SpecSet) -> Returned:
         _read_into(ret, specs)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
-    except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
+    except BaseException as exc:
         ret.readable = False
         ret.tables.clear()
         ret.issues.append(error("unreadable", f"读取时出错,已跳过:{type(exc).__name__}: {exc}",

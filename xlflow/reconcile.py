@@ -19,8 +19,15 @@ from .issues import Issue, Severity, column_letter, error, warning
 from .project import Project, Target
 from .reader import Table
 from .spec import Column, ColumnType, SpecSet, TemplateSpec
-from .values import CellProblem, clean_text, is_blank as _blank, parse_datetime, parse_integer, \
-    parse_number, parse_percent
+from .values import (
+    CellProblem,
+    clean_text,
+    parse_datetime,
+    parse_integer,
+    parse_number,
+    parse_percent,
+)
+from .values import is_blank as _blank
 from .weeks import WorkCalendar
 
 DONE, DONE_LATE, ON_TRACK, WARNING, LATE = "已完成", "延期完成", "正常", "预警", "延误"

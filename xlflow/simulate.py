@@ -22,12 +22,14 @@ def fill_workbook(
     weekly: Mapping[str, Mapping[str, Any]] | None = None,
     risks: Sequence[Mapping[str, Any]] = (),
     acceptance: Mapping[str, Mapping[str, Any]] | None = None,
+    retro: Sequence[Mapping[str, Any]] = (),
     out: Path | None = None,
 ) -> Path:
     """Type values into a department workbook, by Chinese header.
 
     weekly: {task id: {header: value}}; risks: rows for the reserved risk ids, in order;
-    acceptance: {result id: {header: value}}. Saves to `out` (default: in place).
+    acceptance: {result id: {header: value}}; retro: 复盘反馈 rows, in order.
+    Saves to `out` (default: in place).
     """
     wb = openpyxl.load_workbook(path)
     for sheet, by_id in (("周进度跟踪表", weekly or {}), ("成果验收确认单", acceptance or {})):
@@ -36,11 +38,12 @@ def fill_workbook(
         for row in range(2, ws.max_row + 1):
             for header, value in by_id.get(ws.cell(row, 1).value, {}).items():
                 _type(ws.cell(row, cols[header]), value)
-    ws = wb["风险应对申请表"]
-    cols = header_columns(ws)
-    for n, risk in enumerate(risks, start=2):
-        for header, value in risk.items():
-            _type(ws.cell(n, cols[header]), value)
+    for sheet, rows in (("风险应对申请表", risks), ("复盘反馈", retro)):
+        ws = wb[sheet]
+        cols = header_columns(ws)
+        for n, row in enumerate(rows, start=2):
+            for header, value in row.items():
+                _type(ws.cell(n, cols[header]), value)
     target = out or path
     wb.save(target)
     return target

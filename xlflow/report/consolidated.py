@@ -7,24 +7,27 @@ bottom. Department text is always written as a string: never a formula or a link
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
 from ..reconcile import (
-    DONE, DONE_LATE, LATE, ON_TRACK, RISK_FLAGS, WARNING, MergeReport,
+    DONE,
+    DONE_LATE,
+    LATE,
+    ON_TRACK,
+    RISK_FLAGS,
+    WARNING,
+    MergeReport,
 )
+from ._common import OPTIONS as BASE_OPTIONS
+from ._common import Styles, headers, put, serial
 
-OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-           "strings_to_numbers": False}
-FONT = "Microsoft YaHei"
+OPTIONS = {**BASE_OPTIONS, "constant_memory": True}
 STATUS_COLOURS = {DONE: "#C6EFCE", DONE_LATE: "#FCE4D6", ON_TRACK: "#DDEBF7",
                   WARNING: "#FFEB9C", LATE: "#FFC7CE"}
 RISK_STATUSES = ("待处理", "处理中", "已解决", "已关闭")
-_EPOCH = dt.date(1899, 12, 30)
-MAX_CELL = 32767
 
 TASK_HEADERS = [("任务编号", 10), ("部门", 10), ("里程碑", 8), ("计划完成日期", 13),
                 ("完成百分比", 10), ("实际完成日期", 13), ("预计完成日期", 13),
@@ -37,62 +40,14 @@ RISK_HEADERS = [("风险编号", 13), ("提出部门", 9), ("风险等级", 8), 
                 ("落实情况", 24), ("来源", 30)]
 
 
-class _Styles:
+class _Styles(Styles):
     def __init__(self, wb: Any) -> None:
-        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
-        self.note = wb.add_format({**base, "font_color": "#595959"})
-        self.header = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF",
-                                     "bg_color": "#305496", "text_wrap": True, "border": 1,
-                                     "valign": "vcenter"})
-        self.text = wb.add_format({**base, "text_wrap": True, "border": 1,
-                                   "border_color": "#BFBFBF"})
-        self.plain = wb.add_format({**base, "border": 1, "border_color": "#BFBFBF"})
-        self.date = wb.add_format({**base, "num_format": "yyyy-mm-dd", "border": 1,
-                                   "border_color": "#BFBFBF", "align": "left"})
-        self.datetime = wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm", "border": 1,
-                                       "border_color": "#BFBFBF", "align": "left"})
-        self.pct = wb.add_format({**base, "num_format": "0%", "border": 1,
-                                  "border_color": "#BFBFBF"})
-        self.int = wb.add_format({**base, "num_format": "0", "border": 1,
-                                  "border_color": "#BFBFBF"})
-        self.dec = wb.add_format({**base, "num_format": "0.0", "border": 1,
-                                  "border_color": "#BFBFBF"})
-        self.section = wb.add_format({**base, "bold": True, "font_size": 11,
-                                      "font_color": "#305496"})
+        super().__init__(wb)
         self.fills = {s: wb.add_format({"bg_color": c}) for s, c in STATUS_COLOURS.items()}
-        self.high = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.high = self.bad
 
 
-def _serial(value: dt.date | dt.datetime) -> float:
-    if isinstance(value, dt.datetime):
-        delta = value - dt.datetime(1899, 12, 30)
-        return delta.days + delta.seconds / 86400
-    return float((value - _EPOCH).days)
-
-
-def _put(ws: Any, row: int, col: int, value: Any, st: _Styles, fmt: Any = None) -> None:
-    if value is None or value == "":
-        ws.write_blank(row, col, None, fmt or st.plain)
-    elif isinstance(value, dt.datetime):
-        ws.write_number(row, col, _serial(value), fmt or st.datetime)
-    elif isinstance(value, dt.date):
-        ws.write_number(row, col, _serial(value), fmt or st.date)
-    elif isinstance(value, bool):
-        ws.write_string(row, col, "是" if value else "否", fmt or st.plain)
-    elif isinstance(value, (int, float)):
-        ws.write_number(row, col, value, fmt or st.plain)
-    else:
-        text = str(value)
-        if len(text) > MAX_CELL:  # Excel's limit; the ledger keeps the whole text
-            text = text[: MAX_CELL - 7] + "…(已截断)"
-        ws.write_string(row, col, text, fmt or st.text)
-
-
-def _headers(ws: Any, row: int, headers: Sequence[tuple[str, float]], st: _Styles) -> None:
-    for c, (name, width) in enumerate(headers):
-        ws.write_string(row, c, name, st.header)
-        ws.set_column(c, c, width)
+_put, _headers, _serial = put, headers, serial
 
 
 def _source(src: Any) -> str:

@@ -23,9 +23,9 @@ class ListSheet:
     columns: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def reference(self, key: str, values: list[str]) -> str:
-        for idx, (k, _) in enumerate(self.columns):
-            if k == key:
-                break
+        keys = [k for k, _ in self.columns]
+        if key in keys:
+            idx = keys.index(key)
         else:
             self.columns.append((key, values))
             idx = len(self.columns) - 1
