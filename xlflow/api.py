@@ -20,9 +20,11 @@ from .errors import ProjectError, XlflowError
 from .issues import Issue, error, warning
 from .ledger import Ledger
 from .lifecycle import (
+    ACCEPTED,
     APPROVED,
     FILED,
     OPINION,
+    RETRO,
     SENT,
     Status,
     approval_checks,
@@ -49,7 +51,10 @@ from .reconcile import (
     rollup_milestones,
     validate_table,
 )
+from .report.acceptance import write_acceptance
 from .report.consolidated import write_consolidated
+from .report.retro import render_retro_html, write_retro_workbook
+from .retro import Retrospective, build_retrospective
 from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
 from .weeks import normalise_week, week_label
 from .writer import write_department_workbook, write_master_workbook
@@ -679,3 +684,119 @@ def send(directory: Path | str, *, week: str | None = None, smtp: SmtpSettings |
         _record(root, SENT, sender, f"{week}: {len(result.messages)} 封 ({how})", None,
                 {"week": week, "departments": [m.department for m in result.messages]})
     return result
+
+
+# -- acceptance ------------------------------------------------------------------------------
+
+@dataclass
+class AcceptanceResult:
+    week: str
+    results: list[dict[str, Any]]
+    missing: list[str]
+    path: Path
+    recorded: bool
+
+    @property
+    def passed(self) -> bool:
+        return not self.missing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "passed": self.passed, "recorded": self.recorded,
+                "results": self.results, "missing": self.missing, "path": str(self.path)}
+
+
+def accept(directory: Path | str, *, by: str = "", at: dt.datetime | None = None
+           ) -> AcceptanceResult:
+    """Compare each expected result with its target using the values the departments
+    returned (latest merge), collect confirmations, write the 成果验收确认单 and record
+    成果验收 when nothing is missing."""
+    root = Path(directory)
+    project = load_with_events(root)
+    latest = None
+    if Ledger.exists(root):
+        with Ledger.open(root) as ledger:
+            latest = ledger.latest_merge()
+            if latest:
+                stored = {a["id"]: a for a in ledger.acceptance(latest[0])}
+                tasks = ledger.tasks(latest[0])
+    if latest is None:
+        raise ProjectError(f"{root}: nothing merged yet; run `xlflow merge` on the returns "
+                           "with the 成果验收确认单 filled in")
+    results, missing = [], []
+    for ref in project.results:
+        a = stored.get(ref.id, {})
+        values = a.get("values") or {}
+        actual = a.get("actual")
+        actual_text = "" if actual is None else (
+            f"{actual * 100:g}%" if ref.target.percent else f"{actual:,g}{ref.unit}")
+        row = {"id": ref.id, "name": ref.name, "department": ref.department,
+               "target": ref.target_text, "actual": actual, "actual_text": actual_text,
+               "met": a.get("met"), "confirmer": values.get("confirmer") or "",
+               "confirm_date": values.get("confirm_date") or "",
+               "opinion": values.get("opinion") or ""}
+        results.append(row)
+        who = ref.department or "责任部门"
+        if actual is None:
+            missing.append(f"{ref.id} {ref.name}:{who}尚未填写实际值")
+        elif not row["met"]:
+            missing.append(f"{ref.id} {ref.name}:实际值 {actual_text} 未达到目标 {ref.target_text}")
+        if not row["confirmer"] or not row["confirm_date"]:
+            missing.append(f"{ref.id} {ref.name}:{who}尚未确认(确认人、确认日期)")
+    for t in tasks:
+        if t["status"] not in ("已完成", "延期完成"):
+            missing.append(f"任务 {t['id']}({t['department']})尚未完成:{t['status']}")
+    target = root / REPORTS / f"{safe_name(project.id)}-成果验收确认单.xlsx"
+    with project_lock(root):
+        with atomic_path(target) as tmp:
+            write_acceptance(tmp, project_name=project.name, week=latest[1], results=results,
+                             missing=missing)
+    recorded = False
+    if not missing:
+        _record(root, ACCEPTED, by or project.initiator, f"依据 {latest[1]} 汇总,全部达标", at)
+        recorded = True
+    return AcceptanceResult(latest[1], results, missing, target, recorded)
+
+
+# -- retrospective ---------------------------------------------------------------------------
+
+@dataclass
+class RetroResult:
+    retrospective: Retrospective
+    workbook: Path
+    html: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.retrospective.to_dict(), "workbook": str(self.workbook),
+                "html": str(self.html)}
+
+
+def _history(root: Path) -> tuple[list[dict[str, Any]], dict[int, list], dict[int, list],
+                                   list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every merge with its tasks and risks, and the latest feedback and acceptance."""
+    if not Ledger.exists(root):
+        raise ProjectError(f"{root}: nothing merged yet; the ledger is empty")
+    with Ledger.open(root) as ledger:
+        merges = ledger.merges()
+        if not merges:
+            raise ProjectError(f"{root}: nothing merged yet; the ledger is empty")
+        tasks = {m["id"]: ledger.tasks(m["id"]) for m in merges}
+        risks = {m["id"]: ledger.risks(m["id"]) for m in merges}
+        last = merges[-1]["id"]
+        return merges, tasks, risks, ledger.feedback(last), ledger.acceptance(last)
+
+
+def retro(directory: Path | str, *, by: str = "", at: dt.datetime | None = None) -> RetroResult:
+    """Write 跨部门合作复盘报告 (workbook + printable HTML) and record 复盘."""
+    root = Path(directory)
+    project = load_with_events(root)
+    merges, tasks, risks, feedback, acceptance = _history(root)
+    retrospective = build_retrospective(project, merges, tasks, risks, feedback, acceptance)
+    base = root / REPORTS / f"{safe_name(project.id)}-跨部门合作复盘报告"
+    workbook, page = base.with_suffix(".xlsx"), base.with_suffix(".html")
+    with project_lock(root):
+        with atomic_path(workbook) as tmp:
+            write_retro_workbook(tmp, retrospective)
+        with atomic_path(page) as tmp:
+            tmp.write_text(render_retro_html(retrospective), encoding="utf-8")
+    _record(root, RETRO, by or project.initiator, f"复盘报告 {workbook.name}", at)
+    return RetroResult(retrospective, workbook, page)

@@ -348,3 +348,52 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
         _echo_issues(result.issues)
         click.echo(f"{len(result.messages)} message(s) for {result.week}")
     sys.exit(int(ExitStatus.INPUT_PROBLEMS if result.errors else ExitStatus.OK))
+
+
+@cli.command()
+@project_dir
+@click.option("--by", default="", metavar="NAME", help="Who records the acceptance "
+              "(default: the initiator).")
+@json_option
+@handle_errors
+def accept(directory: Path, by: str, as_json: bool) -> None:
+    """Check each expected result against its target with the values the departments
+    returned, write the 成果验收确认单, and say what is missing before the
+    collaboration can close. Exit 1 while something is missing.
+
+    Example: xlflow accept ug2024
+    """
+    result = api.accept(directory, by=by)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        for r in result.results:
+            met = {True: "达标", False: "未达标", None: "—"}[r["met"]]
+            who = f" · 确认 {r['confirmer']} {r['confirm_date']}" if r["confirmer"] else ""
+            click.echo(f"  {r['id']} {r['name']}: 目标 {r['target']} · 实际 "
+                       f"{r['actual_text'] or '未填'} · {met}{who}")
+        for item in result.missing:
+            click.secho(f"  ✗ {item}", fg="red")
+        click.echo("acceptance passed: recorded 成果验收" if result.passed
+                   else f"not yet: {len(result.missing)} item(s) missing")
+        click.echo(f"wrote {result.path}")
+    sys.exit(int(ExitStatus.OK if result.passed else ExitStatus.INPUT_PROBLEMS))
+
+
+@cli.command()
+@project_dir
+@click.option("--by", default="", metavar="NAME", help="Who records the retrospective.")
+@handle_errors
+def retro(directory: Path, by: str) -> None:
+    """Write 跨部门合作复盘报告 (workbook and printable HTML): computed facts beside the
+    successes and shortcomings the departments wrote.
+
+    Example: xlflow retro ug2024
+    """
+    result = api.retro(directory, by=by)
+    for label, value in result.retrospective.facts:
+        click.echo(f"  {label}: {value}")
+    for kind, items in result.retrospective.feedback.items():
+        click.echo(f"  {kind}: {len(items)} 条")
+    click.echo(f"wrote {result.workbook}")
+    click.echo(f"wrote {result.html}")

@@ -1,0 +1,108 @@
+"""跨部门合作复盘报告: the facts the ledger can prove, beside what departments wrote.
+
+Pure functions from stored merges to a `Retrospective`; writers for it live in
+`report/retro.py`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .project import Project
+from .reconcile import DONE, DONE_LATE, ON_TRACK
+
+FEEDBACK_KINDS = ("成功经验", "不足", "改进建议")
+
+
+@dataclass
+class Retrospective:
+    project_id: str
+    project_name: str
+    period: str
+    weeks: list[str]
+    facts: list[tuple[str, str]]  # (label, value) computed from the ledger
+    departments: list[dict[str, Any]]
+    reasons: list[dict[str, Any]]  # deviation reasons grouped: text, count, tasks
+    late_risks: list[dict[str, Any]]
+    feedback: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    acceptance: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"project": {"id": self.project_id, "name": self.project_name},
+                "period": self.period, "weeks": self.weeks,
+                "facts": [{"label": k, "value": v} for k, v in self.facts],
+                "departments": self.departments, "reasons": self.reasons,
+                "late_risks": self.late_risks, "feedback": self.feedback,
+                "acceptance": self.acceptance}
+
+
+def build_retrospective(project: Project, merges: Sequence[Mapping[str, Any]],
+                        tasks_by_merge: Mapping[int, Sequence[Mapping[str, Any]]],
+                        risks_by_merge: Mapping[int, Sequence[Mapping[str, Any]]],
+                        feedback: Sequence[Mapping[str, Any]],
+                        acceptance: Sequence[Mapping[str, Any]]) -> Retrospective:
+    final = tasks_by_merge[merges[-1]["id"]] if merges else []
+    n = len(final)
+    on_time = sum(t["status"] in (DONE, ON_TRACK) for t in final)
+    slips = {t["id"]: max(t["deviation_days"], 0) for t in final}
+    worst = max(slips.items(), key=lambda kv: kv[1], default=("", 0))
+    risks: dict[str, Mapping[str, Any]] = {}
+    for m in merges:
+        for r in risks_by_merge[m["id"]]:
+            risks[r["id"]] = r  # the latest state of each risk
+    late = [r for r in risks.values() if "late-raise" in r["flags"]]
+    reasons: dict[str, dict[str, Any]] = {}
+    for m in merges:
+        for t in tasks_by_merge[m["id"]]:
+            text = (t.get("texts") or {}).get("deviation_reason", "").strip()
+            if text:
+                entry = reasons.setdefault(text, {"reason": text, "count": 0, "tasks": set(),
+                                                  "departments": set()})
+                entry["count"] += 1
+                entry["tasks"].add(t["id"])
+                entry["departments"].add(t["department"])
+    by_dept: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for t in final:
+        by_dept[t["department"]].append(t)
+    departments = [{
+        "department": d.name, "tasks": len(by_dept[d.name]),
+        "on_time": sum(t["status"] in (DONE, ON_TRACK) for t in by_dept[d.name]),
+        "late_done": sum(t["status"] == DONE_LATE for t in by_dept[d.name]),
+        "total_slip": sum(max(t["deviation_days"], 0) for t in by_dept[d.name]),
+        "risks": sum(r["department"] == d.name for r in risks.values()),
+        "late_risks": sum(r["department"] == d.name for r in late),
+    } for d in project.departments]
+    facts = [
+        ("协作周期", project.period_text),
+        ("周进度汇总次数", f"{len(merges)} 次({merges[0]['week']} 至 {merges[-1]['week']})"
+         if merges else "0 次"),
+        ("任务按期率", f"{on_time}/{n} = {on_time / n:.0%}" if n else "—"),
+        ("已完成任务", f"{sum(t['status'] in (DONE, DONE_LATE) for t in final)}/{n}"),
+        ("累计偏差", f"{sum(slips.values())} 天"),
+        ("最大偏差", f"{worst[1]} 天({worst[0]})" if worst[0] else "0 天"),
+        ("登记风险", f"{len(risks)} 项,其中高风险 {sum(r['level'] == '高' for r in risks.values())} 项"),
+        ("超过 24 小时才提出的风险", f"{len(late)} 项"),
+        ("验收结果", _acceptance_text(acceptance)),
+    ]
+    grouped = {kind: [dict(f) for f in feedback if f["kind"] == kind] for kind in FEEDBACK_KINDS}
+    return Retrospective(
+        project_id=project.id, project_name=project.name, period=project.period_text,
+        weeks=[m["week"] for m in merges], facts=facts, departments=departments,
+        reasons=sorted(({**r, "tasks": sorted(r["tasks"]), "departments": sorted(r["departments"])}
+                        for r in reasons.values()), key=lambda r: (-r["count"], r["reason"])),
+        late_risks=[{"id": r["id"], "department": r["department"], "level": r["level"],
+                     "found_at": r["values"].get("found_at"),
+                     "raised_at": r["values"].get("raised_at"),
+                     "description": r["values"].get("description")} for r in late],
+        feedback=grouped, acceptance=[dict(a) for a in acceptance],
+    )
+
+
+def _acceptance_text(acceptance: Sequence[Mapping[str, Any]]) -> str:
+    if not acceptance:
+        return "尚未验收"
+    met = sum(bool(a.get("met")) for a in acceptance)
+    return f"{met}/{len(acceptance)} 项预期成果达标"
