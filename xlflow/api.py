@@ -746,10 +746,9 @@ def accept(directory: Path | str, *, by: str = "", at: dt.datetime | None = None
         if t["status"] not in ("已完成", "延期完成"):
             missing.append(f"任务 {t['id']}({t['department']})尚未完成:{t['status']}")
     target = root / REPORTS / f"{safe_name(project.id)}-成果验收确认单.xlsx"
-    with project_lock(root):
-        with atomic_path(target) as tmp:
-            write_acceptance(tmp, project_name=project.name, week=latest[1], results=results,
-                             missing=missing)
+    with project_lock(root), atomic_path(target) as tmp:
+        write_acceptance(tmp, project_name=project.name, week=latest[1], results=results,
+                         missing=missing)
     recorded = False
     if not missing:
         _record(root, ACCEPTED, by or project.initiator, f"依据 {latest[1]} 汇总,全部达标", at)
