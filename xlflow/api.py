@@ -54,7 +54,9 @@ from .reconcile import (
 from .report.acceptance import write_acceptance
 from .report.consolidated import write_consolidated
 from .report.retro import render_retro_html, write_retro_workbook
+from .report.review import write_review
 from .retro import Retrospective, build_retrospective
+from .review import MonthlyReview, build_review, month_bounds
 from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
 from .weeks import normalise_week, week_label
 from .writer import write_department_workbook, write_master_workbook
@@ -799,3 +801,34 @@ def retro(directory: Path | str, *, by: str = "", at: dt.datetime | None = None)
             tmp.write_text(render_retro_html(retrospective), encoding="utf-8")
     _record(root, RETRO, by or project.initiator, f"复盘报告 {workbook.name}", at)
     return RetroResult(retrospective, workbook, page)
+
+
+# -- monthly review ----------------------------------------------------------------------------
+
+@dataclass
+class ReviewResult:
+    review: MonthlyReview
+    path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.review.to_dict(), "path": str(self.path)}
+
+
+def review(directory: Path | str, *, month: str) -> ReviewResult:
+    """月复盘 from the ledger: the month's trend per department (slip per week, on-time
+    rate, risks raised and closed), finished deliverables and open items, with charts."""
+    root = Path(directory)
+    project = load_with_events(root)
+    try:
+        month_bounds(month)
+    except ValueError:
+        raise ProjectError(f"--month: {month!r} is not a month (expected YYYY-MM)") from None
+    merges, tasks, risks, _, _ = _history(root)
+    result = build_review(project, month, merges, tasks, risks)
+    if not result.weeks:
+        raise ProjectError(f"no merge with an as-of date in {month} "
+                           f"(merged weeks: {', '.join(m['week'] for m in merges)})")
+    target = root / REPORTS / f"{month}-月度复盘.xlsx"
+    with project_lock(root), atomic_path(target) as tmp:
+        write_review(tmp, result, project.name)
+    return ReviewResult(result, target)

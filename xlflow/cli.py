@@ -397,3 +397,28 @@ def retro(directory: Path, by: str) -> None:
         click.echo(f"  {kind}: {len(items)} 条")
     click.echo(f"wrote {result.workbook}")
     click.echo(f"wrote {result.html}")
+
+
+@cli.command()
+@project_dir
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to review.")
+@json_option
+@handle_errors
+def review(directory: Path, month: str, as_json: bool) -> None:
+    """月复盘: the month's trend per department from the ledger (slip per week, on-time
+    rate, risks raised and closed), finished deliverables and open items, with charts.
+
+    Example: xlflow review ug2024 --month 2024-07
+    """
+    result = api.review(directory, month=month)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        return
+    r = result.review
+    click.echo(f"{r.month}: {len(r.weeks)} merge(s) ({', '.join(r.weeks)})")
+    for dept, row in r.on_time.iterrows():
+        trend = " → ".join(f"{v:.0%}" for v in row if v == v)
+        click.echo(f"  {dept} on-time: {trend}")
+    click.echo(f"  finished: {len(r.finished)} · open tasks: {len(r.open_tasks)} · "
+               f"open risks: {len(r.open_risks)}")
+    click.echo(f"wrote {result.path}")

@@ -1,0 +1,84 @@
+"""The 月度复盘 workbook: trend tables with native charts, finished and open items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from ..review import MonthlyReview
+from ._common import OPTIONS, Styles, headers, print_setup, put
+
+
+def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
+    wb = xlsxwriter.Workbook(str(path), OPTIONS)
+    wb.set_properties({"title": f"{project_name} · {review.month} 月度复盘", "author": "xlflow"})
+    st = Styles(wb)
+    ws = wb.add_worksheet("趋势")
+    ws.write_string(0, 0, f"{project_name} · {review.month} 月度复盘", st.title)
+    ws.write_string(1, 0, f"本月汇总 {len(review.weeks)} 次:" + "、".join(review.weeks), st.note)
+    row = 3
+    for title, frame, fmt, chart_title in (
+            ("平均进度偏差(天)", review.slip, st.dec, "各部门平均偏差(天)"),
+            ("按期率", review.on_time, st.pct, "各部门按期率")):
+        ws.write_string(row, 0, title, st.section)
+        row += 1
+        first = row
+        row = _frame(ws, row, frame, st, fmt)
+        if len(frame.columns):
+            chart = wb.add_chart({"type": "line"})
+            for r in range(first + 1, row):
+                chart.add_series({"name": ["趋势", r, 0],
+                                  "categories": ["趋势", first, 1, first, len(frame.columns)],
+                                  "values": ["趋势", r, 1, r, len(frame.columns)],
+                                  "marker": {"type": "circle"}})
+            chart.set_title({"name": chart_title})
+            chart.set_size({"width": 520, "height": 260})
+            ws.insert_chart(first - 1, len(frame.columns) + 2, chart)
+        row = max(row, first + 14) + 1
+    print_setup(ws)
+    rs = wb.add_worksheet("风险")
+    headers(rs, 0, [("周次", 10), ("部门", 10), ("新提出", 8), ("已关闭", 8)], st)
+    for r, rec in enumerate(review.risks.to_dict(orient="records"), start=1):
+        for c, key in enumerate(("week", "department", "raised", "closed")):
+            put(rs, r, c, rec[key], st)
+    if len(review.risks):
+        chart = wb.add_chart({"type": "column"})
+        n = len(review.risks)
+        for c, name in ((2, "新提出"), (3, "已关闭")):
+            chart.add_series({"name": name, "categories": ["风险", 1, 0, n, 1],
+                              "values": ["风险", 1, c, n, c]})
+        chart.set_title({"name": "风险提出与关闭(按周、部门)"})
+        rs.insert_chart(1, 6, chart)
+    _rows(wb.add_worksheet("完成交付"), st, [("任务编号", 10), ("部门", 10), ("交付成果", 30),
+                                         ("实际完成日期", 13), ("状态", 10)],
+          review.finished, ("id", "department", "deliverable", "actual", "status"))
+    _rows(wb.add_worksheet("未完成事项"), st, [("编号", 13), ("部门", 10), ("内容", 36),
+                                          ("计划", 12), ("预计", 12), ("状态", 10)],
+          [*review.open_tasks, *({"id": r["id"], "department": r["department"],
+                                  "deliverable": f"[{r['level']}风险] {r['description']}",
+                                  "planned": "", "expected": "", "status": r["status"]}
+                                 for r in review.open_risks)],
+          ("id", "department", "deliverable", "planned", "expected", "status"))
+    wb.close()
+
+
+def _frame(ws: Any, row: int, frame, st: Styles, fmt: Any) -> int:
+    put(ws, row, 0, "部门", st, st.header)
+    for c, week in enumerate(frame.columns, start=1):
+        put(ws, row, c, str(week), st, st.header)
+    for dept, values in frame.iterrows():
+        row += 1
+        put(ws, row, 0, str(dept), st)
+        for c, value in enumerate(values, start=1):
+            put(ws, row, c, None if value != value else float(value), st, fmt)  # NaN: blank
+    return row + 1
+
+
+def _rows(ws: Any, st: Styles, columns, records, keys) -> None:
+    headers(ws, 0, columns, st)
+    for r, rec in enumerate(records, start=1):
+        for c, key in enumerate(keys):
+            put(ws, r, c, rec.get(key), st)
+    print_setup(ws)
