@@ -134,7 +134,9 @@ def test_cli_names_every_bad_file_without_a_traceback(runner: CliRunner, built, 
     for name in ("notes.xlsx", "empty.xlsx", "encrypted.xlsx", "bomb.xlsx", "laughs.xlsx"):
         assert name in result.output
     assert "~$good.xlsx" not in result.output  # office lock files are ignored
-    assert f"files read: {len(REFUSED) + 1} (1 accepted)" in result.output
+    # in the inbox a directory is a folder to look into (e.g. one per week), so the
+    # empty "folder.xlsx" adds no file; named on the command line it is refused (above)
+    assert f"files read: {len(REFUSED)} (1 accepted)" in result.output
 
 
 def test_macros_are_read_never_run(built, good: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import smtplib
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from ._files import atomic_path, project_lock, remove_stale_temps, safe_name
+from .archive import collect, find_cases, register_case, snapshot_ledger, write_archive
+from .archive import now as archive_now
 from .errors import ProjectError, XlflowError
-from .issues import Issue, error, warning
-from .ledger import Ledger
+from .issues import Issue, Severity, error, warning
+from .ledger import LEDGER_FILE, Ledger
 from .lifecycle import (
     ACCEPTED,
     APPROVED,
+    ARCHIVED,
     FILED,
     OPINION,
     RETRO,
@@ -192,12 +196,14 @@ ProgressFn = Callable[[int, int], None]
 
 
 def list_inbox(root: Path) -> list[Path]:
-    """Every file in DIR/inbox, except office lock files (~$name.xlsx) and dotfiles."""
+    """Every file in DIR/inbox and its subfolders (e.g. one per week), except office lock
+    files (~$name.xlsx) and dotfiles."""
     inbox = root / INBOX
     if not inbox.is_dir():
         return []
-    return sorted(p for p in inbox.iterdir()
-                  if not p.name.startswith(("~$", ".")))
+    return sorted(p for p in inbox.rglob("*")
+                  if not p.name.startswith(("~$", ".")) and not p.is_dir()
+                  and not any(part.startswith(".") for part in p.relative_to(inbox).parts))
 
 
 @dataclass
@@ -240,6 +246,7 @@ def _identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> _Check
         return refuse("wrong-project", f"文件属于项目 {ident.get('project_id')!r},不是本项目",
                       value=str(ident.get("project_id")), expected=ctx.project_id)
     if check_week and ident.get("week") != ctx.week:
+        checked.department = ident.get("department", "")
         return refuse("wrong-week", f"这是 {ident.get('week')} 的文件,本次汇总的是 {ctx.week};"
                       "请用本周的文件填写", value=str(ident.get("week")), expected=ctx.week)
     department = ident.get("department", "")
@@ -278,6 +285,17 @@ def _guess_department(ret: Returned, ctx: Context) -> str:
     col = table.columns["department"]
     seen = {str(row[col]).strip() for _, row in table.rows if col < len(row) and row[col]}
     return seen.pop() if len(seen) == 1 and next(iter(seen), "") in ctx.departments else ""
+
+
+def _excuse_other_weeks(checked: list[_Checked]) -> None:
+    """Last week's files stay in the inbox: when a department has sent this week's file,
+    its other-week files are set aside with a warning, not an error."""
+    current = {c.department for c in checked if c.accepted}
+    for c in checked:
+        if c.department in current and not c.accepted:
+            c.issues = [replace(i, code="other-week", severity=Severity.WARNING,
+                                message=i.message.split(";")[0] + ";本周已有新文件,此文件不计入")
+                        if i.code == "wrong-week" else i for i in c.issues]
 
 
 def _choose_newest(checked: list[_Checked]) -> list[Issue]:
@@ -325,6 +343,7 @@ def merge(directory: Path | str, files: list[Path | str] | None = None, *,
     with project_lock(root) if write else contextlib.nullcontext():
         returns = _read_all(paths, ctx.specs, progress)
         checked = [_identify(r, ctx) for r in returns]
+        _excuse_other_weeks(checked)
         issues: list[Issue] = [i for c in checked for i in c.issues]
         issues += _choose_newest(checked)
         accepted = [c for c in checked if c.accepted]
@@ -598,9 +617,10 @@ def _approvals(root: Path) -> list[dict[str, Any]]:
 
 
 def _rewrite_master(root: Path, project: Project) -> Path:
-    """The PMO master for the latest built week (or this week), with the approvals."""
+    """The PMO master for the latest built week (before any build: the project's first
+    week), with the approvals and opinions recorded so far."""
     weeks = sorted(p.name for p in (root / OUTBOX).glob("*-W*") if p.is_dir())
-    week = weeks[-1] if weeks else week_label(dt.date.today())
+    week = weeks[-1] if weeks else week_label(project.start)
     target = root / OUTBOX / week / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
     with atomic_path(target) as tmp:
         write_master_workbook(tmp, project, project.specs(), week, built_at=_now(),
@@ -832,3 +852,79 @@ def review(directory: Path | str, *, month: str) -> ReviewResult:
     with project_lock(root), atomic_path(target) as tmp:
         write_review(tmp, result, project.name)
     return ReviewResult(result, target)
+
+
+# -- archive and case library -------------------------------------------------------------------
+
+@dataclass
+class ArchiveResult:
+    zip: Path
+    sha256: str
+    files: int
+    library: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"zip": str(self.zip), "sha256": self.sha256, "files": self.files,
+                "library": str(self.library)}
+
+
+def archive(directory: Path | str, *, to: Path | str, by: str = "",
+            at: dt.datetime | None = None) -> ArchiveResult:
+    """Put every process file into one verified zip in the case library LIBRARY and
+    register the case. The project folder is left as it is."""
+    root, library = Path(directory), Path(to)
+    project = load_with_events(root)
+    if library.resolve().is_relative_to(root.resolve()):
+        raise ProjectError(f"--to {library}: put the case library outside the project folder")
+    with project_lock(root), tempfile.TemporaryDirectory() as tmp:
+        ledger_copy = None
+        if Ledger.exists(root):
+            ledger_copy = Path(tmp) / "xlflow-ledger.sqlite"
+            snapshot_ledger(root / LEDGER_FILE, ledger_copy)
+        members = collect(root, ledger_copy)
+        facts: list[tuple[str, str]] = []
+        figures: dict[str, Any] = {}
+        feedback_text = ""
+        if ledger_copy is not None:
+            try:
+                merges, tasks, risks, feedback, acceptance = _history(root)
+            except ProjectError:
+                merges = []
+            if merges:
+                retro_ = build_retrospective(project, merges, tasks, risks, feedback, acceptance)
+                facts = retro_.facts
+                final = tasks[merges[-1]["id"]]
+                on_time = sum(t["status"] in ("已完成", "正常") for t in final)
+                figures = {"on_time_rate": on_time / len(final) if final else None,
+                           "worst_slip": max((t["deviation_days"] for t in final), default=0),
+                           "risks": len({r["id"] for m in merges for r in risks[m["id"]]})}
+                feedback_text = " ".join(f["text"] for f in feedback) + " " + " ".join(
+                    r["reason"] for r in retro_.reasons)
+        summary = [("合作名称", project.name), ("项目编号", project.id),
+                   ("发起部门", project.initiating_department),
+                   ("涉及部门", "、".join(d.name for d in project.departments)),
+                   ("合作周期", project.period_text), ("合作背景", project.background),
+                   ("核心目标", project.goals), ("预期成果", project.results_text), *facts]
+        target = library / f"{safe_name(project.id)}_{safe_name(project.name, 40)}.zip"
+        digest = write_archive(target, members, summary)
+    register_case(library, {
+        "project_id": project.id, "name": project.name,
+        "initiating_department": project.initiating_department,
+        "departments": "、".join(d.name for d in project.departments),
+        "start": project.start.isoformat(), "end": project.end.isoformat(),
+        "priority": project.priority, "archived_at": archive_now(), "zip": target.name,
+        "zip_sha256": digest, "files": len(members) + 2,
+        "summary": f"{project.goals};{project.results_text}", **figures,
+    }, text=" ".join([project.name, project.id, project.background, project.goals,
+                      project.results_text, project.initiating_department,
+                      *(d.name for d in project.departments),
+                      *(t.duty + " " + t.deliverable for t in project.tasks), feedback_text]))
+    _record(root, ARCHIVED, by or project.initiator, f"归档至 {target}", at,
+            {"zip": str(target), "sha256": digest})
+    return ArchiveResult(target, digest, len(members) + 2, library)
+
+
+def cases(library: Path | str, *, search: str = "") -> list[dict[str, Any]]:
+    """Past cases in a library, newest first; `search` matches all its words anywhere
+    (name, goals, departments, duties, deviation reasons, feedback)."""
+    return find_cases(Path(library), search)

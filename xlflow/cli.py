@@ -422,3 +422,42 @@ def review(directory: Path, month: str, as_json: bool) -> None:
     click.echo(f"  finished: {len(r.finished)} · open tasks: {len(r.open_tasks)} · "
                f"open risks: {len(r.open_risks)}")
     click.echo(f"wrote {result.path}")
+
+
+@cli.command(name="archive")
+@project_dir
+@click.option("--to", "library", required=True, type=click.Path(file_okay=False, path_type=Path),
+              metavar="LIBRARY", help="The case library folder (created if needed).")
+@click.option("--by", default="", metavar="NAME", help="Who archives.")
+@handle_errors
+def archive_(directory: Path, library: Path, by: str) -> None:
+    """Put every process file (request, plan, minutes, weekly reports, risks, acceptance,
+    retrospective, returns, ledger) into one zip with an index and checksums, verify it,
+    and register the case in LIBRARY. The project folder is not touched.
+
+    Example: xlflow archive ug2024 --to ~/pmo-cases
+    """
+    result = api.archive(directory, to=library, by=by)
+    click.echo(f"archived {result.files} files, verified: {result.zip}")
+    click.echo(f"sha256 {result.sha256}")
+
+
+@cli.command(name="cases")
+@click.argument("library", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--search", default="", metavar="TEXT", help="Words that must all appear.")
+@json_option
+@handle_errors
+def cases_(library: Path, search: str, as_json: bool) -> None:
+    """List (and search) the past cases in a case library.
+
+    Example: xlflow cases ~/pmo-cases --search 用户增长
+    """
+    found = api.cases(library, search=search)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for c in found:
+        rate = "—" if c["on_time_rate"] is None else f"{c['on_time_rate']:.0%}"
+        click.echo(f"{c['project_id']}  {c['name']}  {c['start']}~{c['end']}  "
+                   f"{c['departments']}  按期率 {rate}  {c['zip']}")
+    click.echo(f"{len(found)} case(s)")
