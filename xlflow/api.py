@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import resources
+from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,10 @@ from .reconcile import (
 )
 from .report.acceptance import write_acceptance
 from .report.consolidated import write_consolidated
+from .report.resources import write_resource_plan
 from .report.retro import render_retro_html, write_retro_workbook
 from .report.review import write_review
+from .resources import ResourcePlan, plan_resources
 from .retro import Retrospective, build_retrospective
 from .review import MonthlyReview, build_review, month_bounds
 from .spec import ColumnType, SpecSet, TemplateSpec, load_specs, parse_versions
@@ -71,7 +73,7 @@ INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
 
 
 def _example_text(name: str) -> str:
-    return resources.files("xlflow.examples").joinpath(name).read_text(encoding="utf-8")
+    return package_files.files("xlflow.examples").joinpath(name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -928,3 +930,28 @@ def cases(library: Path | str, *, search: str = "") -> list[dict[str, Any]]:
     """Past cases in a library, newest first; `search` matches all its words anywhere
     (name, goals, departments, duties, deviation reasons, feedback)."""
     return find_cases(Path(library), search)
+
+
+# -- resource coordination across projects -----------------------------------------------------
+
+@dataclass
+class ResourcesResult:
+    plan: ResourcePlan
+    path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.plan.to_dict(), "path": str(self.path)}
+
+
+def resources(directories: list[Path | str], *, out: Path | str) -> ResourcesResult:
+    """Read several projects; report where a department (or a person) is committed beyond
+    its capacity in overlapping periods, with the order by project priority."""
+    projects = [load_project(d) for d in directories]
+    ids = [p.id for p in projects]
+    if len(set(ids)) != len(ids):
+        raise ProjectError(f"the same project is given twice ({', '.join(ids)})")
+    plan = plan_resources(projects)
+    target = Path(out)
+    with atomic_path(target) as tmp:
+        write_resource_plan(tmp, plan)
+    return ResourcesResult(plan, target)

@@ -461,3 +461,32 @@ def cases_(library: Path, search: str, as_json: bool) -> None:
         click.echo(f"{c['project_id']}  {c['name']}  {c['start']}~{c['end']}  "
                    f"{c['departments']}  按期率 {rate}  {c['zip']}")
     click.echo(f"{len(found)} case(s)")
+
+
+@cli.command()
+@click.argument("directories", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", default="资源冲突.xlsx", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="The workbook to write.")
+@json_option
+@handle_errors
+def resources(directories: tuple[Path, ...], out: Path, as_json: bool) -> None:
+    """PMO resource coordination across projects: where a department (or a person) is
+    committed beyond its capacity in overlapping periods, and the order by priority.
+
+    Example: xlflow resources ug2024 crm2024 --out 资源冲突.xlsx
+    """
+    result = api.resources(list(directories), out=out)
+    plan = result.plan
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _echo_issues(plan.issues)
+    for c in plan.conflicts:
+        if c.kind == "department":
+            click.echo(f"  {c.subject} {c.start}~{c.end}: 需 {c.demand:g} 名 > 可投入 "
+                       f"{c.capacity:g} 名 → {c.proposal}")
+        else:
+            click.echo(f"  {c.subject} {c.start}~{c.end}: {c.proposal}")
+    click.echo(f"{len(plan.conflicts)} conflict(s) across {len(plan.projects)} project(s)")
+    click.echo(f"wrote {result.path}")

@@ -44,6 +44,9 @@ class Milestone:
     date: dt.date
 
 
+PEOPLE_UNITS = ("名", "人", "位", "个人", "people", "person", "persons")
+
+
 @dataclass(frozen=True)
 class Resource:
     department: str
@@ -51,6 +54,13 @@ class Resource:
     quantity: float
     unit: str = ""
     note: str = ""
+    start: dt.date | None = None  # when the people are needed (default: the project's)
+    end: dt.date | None = None
+
+    @property
+    def is_people(self) -> bool:
+        """Counts against a department's capacity (people, not money or equipment)."""
+        return self.unit.strip().lower() in PEOPLE_UNITS
 
     @property
     def text(self) -> str:
@@ -329,10 +339,15 @@ class _Parser:
             if dept not in names:
                 raise self.fail(node, "department", f"{where}.department",
                                 f"{dept!r} is not a listed department")
+            r_start = self.date(node, "start", where) if node.get("start") else None
+            r_end = self.date(node, "end", where) if node.get("end") else None
+            if r_start and r_end and r_end < r_start:
+                raise self.fail(node, "end", f"{where}.end", "is before its start")
             resources.append(Resource(dept, self.text(node, "item", where),
                                       self.number(node, "quantity", where) or 0.0,
                                       self.text(node, "unit", where, required=False),
-                                      self.text(node, "note", where, required=False)))
+                                      self.text(node, "note", where, required=False),
+                                      r_start, r_end))
         opinions = [
             Opinion(self.text(n, "department", w), self.text(n, "by", w),
                     self.text(n, "opinion", w))
