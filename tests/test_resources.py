@@ -60,7 +60,7 @@ def test_conflicts_and_the_order_by_priority(two_projects: list[Path], tmp_path:
                      if r[:2] == ("技术部", "合计"))
     rules = [(str(cf.sqref), rule.operator, rule.formula) for cf in timeline.conditional_formatting
              for rule in cf.rules]
-    assert any(ref.startswith(f"D{total_row}:") and op == "greaterThan" and f == ["5"]
+    assert any(ref.startswith(f"D{total_row}:") and op == "greaterThan" and float(f[0]) == 5
                for ref, op, f in rules), rules
 
 
