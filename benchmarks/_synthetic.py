@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import resource
 from pathlib import Path
@@ -44,3 +45,12 @@ def write_project(root: Path, departments: int, tasks: int) -> Path:
 def peak_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def size_args(doc: str) -> argparse.Namespace:
+    """--departments, --tasks and --repeat, shared by the benchmarks."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--departments", type=int, default=200)
+    parser.add_argument("--tasks", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N")
+    return parser.parse_args()

@@ -8,7 +8,6 @@ Last line: build_vs_plain_xlsxwriter=X.XX workbooks=N peak_mb=M
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synthetic import WEEK, peak_mb, write_project
+from _synthetic import WEEK, peak_mb, size_args, write_project
 
 from xlflow import api
 
@@ -38,11 +37,7 @@ def write_plain(path: Path, sheets: list[tuple[str, list[list[object]]]]) -> Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--departments", type=int, default=200)
-    parser.add_argument("--tasks", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N")
-    args = parser.parse_args()
+    args = size_args(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         write_project(root, args.departments, args.tasks)

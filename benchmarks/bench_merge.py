@@ -13,7 +13,6 @@ merge_vs_calamine=X.XX merge_vs_pandas_openpyxl=Y.YY report_s=Z peak_mb=M
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _synthetic import AS_OF, WEEK, peak_mb, write_project
+from _synthetic import AS_OF, WEEK, peak_mb, size_args, write_project
 
 from xlflow import api
 from xlflow.project import load_project
@@ -75,11 +74,7 @@ def best(fn, repeat: int) -> tuple[float, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--departments", type=int, default=200)
-    parser.add_argument("--tasks", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N")
-    args = parser.parse_args()
+    args = size_args(__doc__)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         write_project(root, args.departments, args.tasks)

@@ -19,7 +19,7 @@ from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from ._files import sha256_file
-from ._package import MAX_ROWS, SheetFacts, UnsafePackage, check_package, sheet_facts
+from ._package import MAX_ROWS, Package, SheetFacts, UnsafePackage
 from .issues import Issue, cell_name, error, warning
 from .spec import Column, SpecSet, TemplateSpec
 from .values import CellProblem, clean_text
@@ -112,7 +112,7 @@ def _read_into(ret: Returned, specs: SpecSet) -> None:
         ret.issues.append(problem)
         return
     try:
-        package = check_package(path)
+        package = Package(path)
     except UnsafePackage as exc:
         ret.issues.append(error(exc.code, str(exc), **where))
         return
@@ -120,6 +120,13 @@ def _read_into(ret: Returned, specs: SpecSet) -> None:
         ret.issues.append(error("not-a-workbook", f"文件已损坏,无法读取({exc})",
                                 expected="重新保存为 .xlsx 后发送", **where))
         return
+    with package:
+        _read_package(ret, specs, package)
+
+
+def _read_package(ret: Returned, specs: SpecSet, package: Package) -> None:
+    path = ret.path
+    where = {"file": path.name}
     if package.macros:
         ret.issues.append(warning("macros", "文件含宏;xlflow 从不运行宏,只读取单元格的值", **where))
     try:
@@ -139,6 +146,15 @@ def _read_into(ret: Returned, specs: SpecSet) -> None:
         ret.identity = _read_identity(book, ret)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
     claimed |= IGNORED_SHEETS
+    try:
+        _read_tables(ret, specs, book, package, names, claimed)
+    finally:
+        book.close()
+
+
+def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package: Package,
+                 names: list[str], claimed: set[str]) -> None:
+    path = ret.path
     for key in DEPARTMENT_TEMPLATES:
         spec = specs[key]
         sheet = spec.sheet if spec.sheet in names else _find_renamed(
@@ -155,14 +171,12 @@ def _read_into(ret: Returned, specs: SpecSet) -> None:
                                     "已拒绝读取本表", file=path.name, sheet=sheet))
             continue
         rows = sheet_obj.to_python(skip_empty_area=False)
-        member = package.members.get(sheet)
-        facts = sheet_facts(path, member) if member else SheetFacts()
+        facts = package.sheet_facts(sheet)
         _mark_cell_problems(rows, facts)
         table = _read_table(spec, rows, ret, sheet)
         if table is not None:
             _note_hidden_and_merged(table, facts, sheet_obj.merged_cell_ranges or [], ret)
             ret.tables[key] = table
-    book.close()
 
 
 def _find_renamed(book: CalamineWorkbook, spec: TemplateSpec, candidates: list[str]) -> str | None:

@@ -7,9 +7,11 @@ No I/O here: inputs are `reader.Table`s and a `Context`; outputs are records and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import statistics
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -206,19 +208,25 @@ def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
         return value
     text = clean_text(raw)
     if t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID):
-        import unicodedata
-
         return unicodedata.normalize("NFKC", text).upper().replace(" ", "")
-    choices = ctx.choices(column, department)
-    if choices and t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
-        import unicodedata
-
-        folded = unicodedata.normalize("NFKC", text).casefold()
-        for choice in choices:
-            if unicodedata.normalize("NFKC", choice).casefold() == folded:
-                return choice
-        raise ValueError("not-in-list")
+    if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
+        index = _choice_index(ctx.choices(column, department))
+        if index:
+            found = index.get(_fold_choice(text))
+            if found is None:
+                raise ValueError("not-in-list")
+            return found
     return text
+
+
+def _fold_choice(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
+    """Folded choice -> choice, built once per list (task lists run to hundreds)."""
+    return {_fold_choice(c): c for c in reversed(choices)}
 
 
 _CODES = {
@@ -230,7 +238,9 @@ _CODES = {
 
 def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str, sha256: str,
                    department: str) -> tuple[list[Record], list[Issue]]:
-    """Type-check every cell of every data row against the spec."""
+    """Type-check every cell of every data row against the spec. Weekly rows are kept
+    even when empty (an unreported task is news); elsewhere empty rows are skipped."""
+    skip_blank = spec.key != "weekly"
     records: list[Record] = []
     issues: list[Issue] = []
     cols = [(c, table.columns[c.key]) for c in spec.columns if c.key in table.columns]
@@ -240,6 +250,8 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
         source = Source(file, sha256, spec.sheet, r + 1)
         raw_of = {c.key: (row[i] if i < len(row) else None) for c, i in cols}
         has_input = any(_is_input(c, raw_of[c.key]) for c, _ in cols if c.editable)
+        if not has_input and skip_blank:
+            continue  # a reserved row nobody filled in (risks, acceptance, feedback)
         rec = Record({}, source, has_input)
         for column, i in cols:
             raw = raw_of[column.key]
