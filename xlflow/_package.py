@@ -27,8 +27,9 @@ _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
-# an error cell, a formula, or a hidden row: only then is a sheet parsed in full
-_MARKERS = re.compile(rb'\st="e"|<(?:\w+:)?f[\s>/]|\shidden="(?:1|true)"')
+# an error cell, a formula (prefixed or not), or a hidden row: only then is a sheet
+# parsed in full. Plain substring tests: far faster than one regex over the bytes.
+_MARKERS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="true"')
 
 
 class UnsafePackage(Exception):
@@ -102,7 +103,7 @@ class Package:
             return SheetFacts()
         data = self.zf.read(member)
         _refuse_dtd(member, data[:DTD_PROLOG])
-        if not _MARKERS.search(data):
+        if not any(marker in data for marker in _MARKERS):
             return SheetFacts()
         return _scan_sheet(io.BytesIO(data), member)
 
