@@ -166,7 +166,7 @@ def _edit(path: Path, fn) -> Path:
 
 def test_reordered_deleted_and_added_columns(good: Path, built) -> None:
     def shuffle(rows):
-        order = [4, 0, 5, 1, 3, 2, 6, 7, 8, 9]  # 需协调事项 (K) deleted
+        order = [4, 0, 5, 1, 3, 2, 6, 7, 8, 9]  # 解决措施 and 需协调事项 deleted
         out = [[row[i] for i in order] + [None] for row in rows]
         out[0][-1] = "备注"
         out[1][-1] = "自己加的列"
@@ -267,3 +267,15 @@ def test_output_names_cannot_escape_the_outbox(project_dir: Path) -> None:
     assert out.parent == project_dir / "outbox" / WEEK
     assert os.path.commonpath([out.resolve(), (project_dir / "outbox").resolve()]) == str(
         (project_dir / "outbox").resolve())
+
+
+def test_added_sheet_is_reported_not_silently_ignored(good: Path, built) -> None:
+    def edit(wb):
+        ws = wb.create_sheet("我的备注")
+        ws["A1"], ws["B2"] = "补充说明", "T03 下周上线"
+    _edit(good, edit)
+    report = merge(built.project.root, [good])
+    found = [i for i in report.issues if i.file == "good.xlsx"]
+    assert [(i.code, i.sheet, i.severity.value) for i in found] == [
+        ("extra-sheet", "我的备注", "warning")]
+    assert "2 个单元格未读取" in found[0].message

@@ -345,9 +345,9 @@ def test_values_outside_the_template_are_reported_not_dropped(built, tmp_path: P
     wb = openpyxl.load_workbook(path)
     ws = wb["周进度跟踪表"]
     ws.protection.sheet = False
-    ws["L1"].value, ws["L2"].value = "备注", "周五前完成"
-    ws["N3"].value = "没有表头的说明"
+    ws["M1"].value, ws["M2"].value = "备注", "周五前完成"
+    ws["O3"].value = "没有表头的说明"
     wb.save(path)
     report = merge(built.project.root, [path])
     found = [(i.cell, i.code, i.value) for i in report.issues if i.code == "unknown-column"]
-    assert found == [("L2", "unknown-column", "周五前完成"), ("N3", "unknown-column", "没有表头的说明")]
+    assert found == [("M2", "unknown-column", "周五前完成"), ("O3", "unknown-column", "没有表头的说明")]

@@ -148,8 +148,20 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package) -> None:
     claimed |= IGNORED_SHEETS
     try:
         _read_tables(ret, specs, book, package, names, claimed)
+        _note_extra_sheets(ret, book, [n for n in names if n not in claimed])
     finally:
         book.close()
+
+
+def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, extra: list[str]) -> None:
+    """A sheet a department added is not read: say so, with how much it holds."""
+    for name in extra:
+        rows = book.get_sheet_by_name(name).to_python()
+        filled = sum(not _blank(v) for row in rows for v in row)
+        if filled:
+            ret.issues.append(warning("extra-sheet", f"工作表「{name}」不在模板中,其中 {filled} "
+                                      "个单元格未读取;请把内容填到对应的表中", file=ret.path.name,
+                                      sheet=name))
 
 
 def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package: Package,
