@@ -20,7 +20,7 @@ from typing import Any
 from .issues import Issue, Severity, column_letter, error, warning
 from .project import Project, Target
 from .reader import Table
-from .spec import Column, ColumnType, SpecSet, TemplateSpec
+from .spec import Column, ColumnType, SpecSet, TemplateSpec, column_choices, date_window
 from .values import (
     CellProblem,
     clean_text,
@@ -82,6 +82,8 @@ class Context:
     calendar: WorkCalendar | None = None
     results: Mapping[str, ResultRef] = field(default_factory=dict)
     milestones: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
+    _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
+                                                   repr=False)
 
     @classmethod
     def from_project(cls, project: Project, week: str, as_of: dt.date,
@@ -118,9 +120,7 @@ class Context:
         )
 
     def window(self, column: Column) -> tuple[dt.date, dt.date]:
-        if column.window == "project":
-            return self.start, self.end
-        return self.start - dt.timedelta(days=30), self.late_end
+        return date_window(column, self.start, self.end, self.late_end)
 
     def days(self, start: dt.date, end: dt.date) -> int:
         if self.calendar is not None:
@@ -128,17 +128,15 @@ class Context:
         return (end - start).days
 
     def choices(self, column: Column, department: str) -> tuple[str, ...]:
-        if column.values:
-            return column.values
-        if column.type is ColumnType.DEPARTMENT or column.source == "departments":
-            return self.departments
-        if column.source == "tasks":
-            return tuple(self.tasks)
-        if column.source == "own_tasks":
-            return tuple(t.id for t in self.tasks.values() if t.department == department)
-        if column.source == "milestones":
-            return tuple(self.milestones)
-        return ()
+        """Memoised per column and department: validation asks once per cell."""
+        key = (column.key, column.values, column.source, column.type, department)
+        found = self._choices.get(key)
+        if found is None:
+            found = column_choices(column, department=department, departments=self.departments,
+                                   tasks=[(t.id, t.department) for t in self.tasks.values()],
+                                   milestones=list(self.milestones))
+            self._choices[key] = found
+        return found
 
 
 # -- records ----------------------------------------------------------------------------

@@ -7,10 +7,11 @@ Writer and reader both work from the same spec, so a column is described once.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
@@ -151,6 +152,32 @@ class SpecSet:
         ]
         raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def column_choices(column: Column, *, department: str, departments: Sequence[str],
+                   tasks: Sequence[tuple[str, str]], milestones: Sequence[str]) -> tuple[str, ...]:
+    """A dropdown's values: the spec's own, or from the project (tasks as (id, department)).
+    The writer offers them and the reconciler checks against them: one definition."""
+    if column.values:
+        return column.values
+    if column.type is ColumnType.DEPARTMENT or column.source == "departments":
+        return tuple(departments)
+    if column.source == "tasks":
+        return tuple(t for t, _ in tasks)
+    if column.source == "own_tasks":
+        return tuple(t for t, d in tasks if d == department)
+    if column.source == "milestones":
+        return tuple(milestones)
+    return ()
+
+
+def date_window(column: Column, start: dt.date, end: dt.date,
+                late_end: dt.date) -> tuple[dt.date, dt.date]:
+    """Dates a column accepts: the project window, or from a month before the start to
+    the project's late window (actual and forecast dates may run late)."""
+    if column.window == "project":
+        return start, end
+    return start - dt.timedelta(days=30), late_end
 
 
 def parse_versions(text: str) -> dict[str, int]:

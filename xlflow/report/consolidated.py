@@ -47,9 +47,6 @@ class _Styles(Styles):
         self.high = self.bad
 
 
-_put, _headers, _serial = put, headers, serial
-
-
 def _source(src: Any) -> str:
     return f"{src.file} / {src.sheet} 第 {src.row} 行" if src else ""
 
@@ -102,27 +99,27 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     row += 1
     for label, value in figures:
         ws.write_string(row, 0, label, st.text)
-        _put(ws, row, 1, value, st, st.pct if label == "按期率" else st.int)
+        put(ws, row, 1, value, st, st.pct if label == "按期率" else st.int)
         row += 1
     # per department
     row += 1
     ws.write_string(row, 0, "各部门进度", st.section)
     row += 1
     dept_first = row + 1
-    _headers(ws, row, [("部门", 16), ("任务数", 11), ("已完成", 11), ("按期率", 11),
+    headers(ws, row, [("部门", 16), ("任务数", 11), ("已完成", 11), ("按期率", 11),
                        ("平均偏差(天)", 11), ("最大偏差(天)", 11), ("预警/延误", 11)], st)
     for d in report.departments:
         row += 1
         for c, value in enumerate([d.name, d.tasks, d.done, d.on_time_rate, d.avg_slip,
                                    d.worst_slip, d.late]):
             fmt = {3: st.pct, 4: st.dec}.get(c, st.int if c else st.text)
-            _put(ws, row, c, value, st, fmt)
+            put(ws, row, c, value, st, fmt)
     dept_last = row
     # per milestone
     row += 2
     ws.write_string(row, 0, "里程碑", st.section)
     row += 1
-    _headers(ws, row, [("里程碑", 16), ("名称", 11), ("计划日期", 11), ("预测日期", 11),
+    headers(ws, row, [("里程碑", 16), ("名称", 11), ("计划日期", 11), ("预测日期", 11),
                        ("偏差(天)", 11), ("任务数", 11), ("按期率", 11)], st)
     for m in report.milestones:
         row += 1
@@ -130,12 +127,12 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
                                    m.tasks, m.on_time_rate]):
             fmt = {2: st.date, 3: st.date, 6: st.pct}.get(c, st.int if c not in (0, 1)
                                                           else st.text)
-            _put(ws, row, c, value, st, fmt)
+            put(ws, row, c, value, st, fmt)
     # risks by level and status
     row += 2
     ws.write_string(row, 0, "风险(按等级与状态)", st.section)
     row += 1
-    _headers(ws, row, [("风险等级", 16)] + [(s, 11) for s in RISK_STATUSES], st)
+    headers(ws, row, [("风险等级", 16)] + [(s, 11) for s in RISK_STATUSES], st)
     risk_first = row + 1
     for level in ("高", "中", "低"):
         row += 1
@@ -164,7 +161,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
                                  "values": ["周进度跟踪表", 1, col, n, col],
                                  "fill": {"color": colour}})
         timeline.set_title({"name": "计划与预计/实际完成日期(按任务)"})
-        timeline.set_x_axis({"num_format": "mm-dd", "min": _serial(project_start),
+        timeline.set_x_axis({"num_format": "mm-dd", "min": serial(project_start),
                              "major_gridlines": {"visible": True}})
         timeline.set_y_axis({"reverse": True})
         timeline.set_size({"width": 560, "height": max(300, 22 * n + 80)})
@@ -182,7 +179,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
 
 
 def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, TASK_HEADERS, st)
+    headers(ws, 0, TASK_HEADERS, st)
     ws.freeze_panes(1, 1)
     known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination")
     for r, t in enumerate(report.tasks, start=1):
@@ -193,7 +190,7 @@ def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
                   *(t.texts.get(k, "") for k in known), other, _source(t.source)]
         for c, value in enumerate(values):
             fmt = st.pct if c == 4 else (st.int if c == 8 else None)
-            _put(ws, r, c, value, st, fmt)
+            put(ws, r, c, value, st, fmt)
     last = max(len(report.tasks), 1)
     status_col = 9
     for status, fmt in st.fills.items():
@@ -209,7 +206,7 @@ def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
 
 
 def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, RISK_HEADERS, st)
+    headers(ws, 0, RISK_HEADERS, st)
     ws.freeze_panes(1, 1)
     keys = ("task_id", "found_at", "raised_at", "description", "impact", "measures", "owner",
             "deadline", "progress")
@@ -218,7 +215,7 @@ def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
         values = [risk.risk_id, risk.department, risk.level, risk.status, flags,
                   *(risk.values.get(k) for k in keys), _source(risk.source)]
         for c, value in enumerate(values):
-            _put(ws, r, c, value, st)
+            put(ws, r, c, value, st)
     last = max(len(report.risks), 1)
     ws.conditional_format(1, 2, last, 2, {"type": "cell", "criteria": "==", "value": '"高"',
                                           "format": st.high})
@@ -231,7 +228,7 @@ def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
 
 
 def _write_acceptance(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, [("成果编号", 9), ("成果/指标", 20), ("责任部门", 10), ("目标值", 14),
+    headers(ws, 0, [("成果编号", 9), ("成果/指标", 20), ("责任部门", 10), ("目标值", 14),
                      ("实际值", 12), ("是否达标(计算)", 12), ("部门填写", 9), ("确认人", 10),
                      ("确认日期", 12), ("意见", 30), ("来源", 30)], st)
     for r, a in enumerate(report.acceptance, start=1):
@@ -240,20 +237,20 @@ def _write_acceptance(ws: Any, report: MergeReport, st: _Styles) -> None:
                   a.values.get("confirmer"), a.values.get("confirm_date"),
                   a.values.get("opinion"), _source(a.source)]
         for c, value in enumerate(values):
-            _put(ws, r, c, value, st)
+            put(ws, r, c, value, st)
 
 
 def _write_feedback(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, [("部门", 10), ("类型", 10), ("内容", 60), ("相关任务", 9), ("提出人", 10),
+    headers(ws, 0, [("部门", 10), ("类型", 10), ("内容", 60), ("相关任务", 9), ("提出人", 10),
                      ("来源", 30)], st)
     for r, f in enumerate(report.feedback, start=1):
         for c, value in enumerate([f.department, f.kind, f.text, f.task_id, f.author,
                                    _source(f.source)]):
-            _put(ws, r, c, value, st)
+            put(ws, r, c, value, st)
 
 
 def _write_changes(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, [("类型", 14), ("对象", 14), ("部门", 10), ("说明", 60)], st)
+    headers(ws, 0, [("类型", 14), ("对象", 14), ("部门", 10), ("说明", 60)], st)
     if not report.has_previous:
         ws.write_string(1, 0, "首次汇总,没有可对比的上一次汇总。", st.text)
         return
@@ -261,18 +258,18 @@ def _write_changes(ws: Any, report: MergeReport, st: _Styles) -> None:
         ws.write_string(1, 0, "与上一次汇总相比没有变化。", st.text)
     for r, ch in enumerate(report.changes, start=1):
         for c, value in enumerate([ch.label, ch.subject, ch.department, ch.detail]):
-            _put(ws, r, c, value, st)
+            put(ws, r, c, value, st)
 
 
 def _write_issues(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, [("级别", 7), ("代码", 18), ("文件", 30), ("工作表", 14), ("单元格", 8),
+    headers(ws, 0, [("级别", 7), ("代码", 18), ("文件", 30), ("工作表", 14), ("单元格", 8),
                      ("内容", 24), ("应为", 30), ("说明", 60)], st)
     ws.freeze_panes(1, 0)
     for r, i in enumerate(report.issues, start=1):
         level = "错误" if i.is_error else "提醒"
         for c, value in enumerate([level, i.code, i.file, i.sheet, i.cell, i.value, i.expected,
                                    i.message]):
-            _put(ws, r, c, value, st)
+            put(ws, r, c, value, st)
     last = max(len(report.issues), 1)
     ws.conditional_format(1, 0, last, 0, {"type": "cell", "criteria": "==", "value": '"错误"',
                                           "format": st.high})
@@ -280,11 +277,11 @@ def _write_issues(ws: Any, report: MergeReport, st: _Styles) -> None:
 
 
 def _write_sources(ws: Any, report: MergeReport, st: _Styles) -> None:
-    _headers(ws, 0, [("部门", 10), ("文件名", 36), ("sha256", 66), ("收到时间", 18),
+    headers(ws, 0, [("部门", 10), ("文件名", 36), ("sha256", 66), ("收到时间", 18),
                      ("大小(字节)", 11), ("是否采用", 9), ("说明", 40)], st)
     for r, f in enumerate(report.files, start=1):
         for c, value in enumerate([f.department, f.name, f.sha256, f.received, f.size,
                                    "是" if f.accepted else "否", f.reason]):
-            _put(ws, r, c, value, st)
+            put(ws, r, c, value, st)
 
 

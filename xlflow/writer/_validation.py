@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..project import Project
-from ..spec import Column, ColumnType
+from ..spec import Column, ColumnType, column_choices, date_window
 
 LIST_LIMIT = 255  # Excel's limit for an inline list formula
 TEXT_LENGTH = {ColumnType.LONGTEXT: 2000}
@@ -43,23 +43,10 @@ def _letters(idx: int) -> str:
 
 
 def list_values(column: Column, project: Project, department: str) -> list[str]:
-    if column.values:
-        return list(column.values)
-    if column.type is ColumnType.DEPARTMENT or column.source == "departments":
-        return [d.name for d in project.departments]
-    if column.source == "tasks":
-        return [t.id for t in project.tasks]
-    if column.source == "own_tasks":
-        return [t.id for t in project.tasks_of(department)]
-    if column.source == "milestones":
-        return [m.id for m in project.milestones]
-    return []
-
-
-def date_window(column: Column, project: Project) -> tuple[dt.date, dt.date]:
-    if column.window == "project":
-        return project.start, project.end
-    return project.start - dt.timedelta(days=30), project.late_end
+    return list(column_choices(
+        column, department=department, departments=[d.name for d in project.departments],
+        tasks=[(t.id, t.department) for t in project.tasks],
+        milestones=[m.id for m in project.milestones]))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -84,7 +71,7 @@ def validation(column: Column, project: Project, department: str,
         hint = hint or f"从下拉列表选择:{_clip(shown, 120)}"
         error = f"请从下拉列表中选择:{_clip(shown, 200)}"
     elif t in (ColumnType.DATE, ColumnType.DATETIME):
-        lo, hi = date_window(column, project)
+        lo, hi = date_window(column, project.start, project.end, project.late_end)
         opts = {"validate": "date", "criteria": "between",
                 "minimum": dt.datetime.combine(lo, dt.time()),
                 "maximum": dt.datetime.combine(hi, dt.time(23, 59))}
