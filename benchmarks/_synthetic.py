@@ -52,5 +52,5 @@ def size_args(doc: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--departments", type=int, default=200)
     parser.add_argument("--tasks", type=int, default=500)
-    parser.add_argument("--repeat", type=int, default=3, help="best of N")
+    parser.add_argument("--repeat", type=int, default=5, help="best of N")
     return parser.parse_args()
