@@ -60,3 +60,22 @@ def test_debug_shows_the_traceback(runner: CliRunner, tmp_path: Path) -> None:
     assert quiet.exit_code == loud.exit_code == 2
     assert "Traceback" not in quiet.output
     assert "Traceback" in loud.output and "ProjectError" in loud.output
+
+
+def test_progress_bar_with_many_files_and_status_json(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from xlflow import api
+
+    root = tmp_path / "p"
+    api.init_project(root, example=True)
+    built = api.build(root, week=WEEK)
+    for n in range(12):  # the same return twelve times: the newest counts, all listed
+        shutil.copy(built.departments["技术部"], root / "inbox" / f"技术部-{n:02d}.xlsx")
+    result = runner.invoke(cli, ["merge", str(root), "--week", WEEK, "--as-of", "2024-07-12"])
+    assert result.exit_code == 0, result.output
+    assert "reading" in result.stderr and "files read: 12 (1 accepted)" in result.stdout
+    status = json.loads(runner.invoke(cli, ["status", str(root), "--json"]).output)
+    assert status["phase"] == "需求发起" and status["last_merge"] == WEEK
+    assert status["phases"][0] == "需求发起" and status["missing"] == ["运营部负责人意见(opinions)"]
