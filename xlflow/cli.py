@@ -49,15 +49,29 @@ week_option = click.option("--week", metavar="YYYY-Www",
                            help="ISO week, e.g. 2024-W28 (default: this week).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "validate",
+                 "merge", "review", "resources", "accept", "retro", "archive", "cases")
+
+
+class _ProcessOrder(click.Group):
+    """--help lists the commands in the order of the process, not alphabetically."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [c for c in PROCESS_ORDER if c in self.commands]
+        return known + sorted(set(self.commands) - set(known))
+
+
+@click.group(cls=_ProcessOrder, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlflow")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 def cli(debug: bool) -> None:
     """xlflow: run a cross-department collaboration (跨部门合作流程) on Excel workbooks.
 
     \b
-    Weekly loop:  xlflow build DIR  ->  email outbox/  ->  save returns in inbox/
+    Weekly loop:  xlflow build DIR  ->  xlflow send DIR  ->  returns saved in inbox/
                   ->  xlflow merge DIR  ->  reports/<week>-consolidated.xlsx
+    Phases:       init → opinion → approve → file → (weekly loop, review)
+                  → accept → retro → archive;  `xlflow status DIR` says where you are.
     """
     _DEBUG["on"] = debug
 
