@@ -279,3 +279,15 @@ def test_added_sheet_is_reported_not_silently_ignored(good: Path, built) -> None
     assert [(i.code, i.sheet, i.severity.value) for i in found] == [
         ("extra-sheet", "我的备注", "warning")]
     assert "2 个单元格未读取" in found[0].message
+
+
+def test_edited_identity_cannot_impersonate_another_department(good: Path, built) -> None:
+    def edit(wb):
+        for row in wb["_xlflow"].iter_rows(min_row=2):
+            if row[0].value == "department":
+                row[1].value = "产品部"  # 技术部 pretending to be 产品部
+    _edit(good, edit)
+    report = merge(built.project.root, [good])
+    assert [(i.code, i.value, i.expected) for i in report.issues if i.is_error] == [
+        ("identity-mismatch", "技术部", "产品部")]
+    assert not report.files[0].accepted

@@ -257,6 +257,11 @@ def _identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> _Check
     if department not in ctx.departments:
         return refuse("unknown-department", f"部门 {department!r} 不在项目文件中",
                       value=department, expected="、".join(ctx.departments))
+    shown = _table_departments(ret)
+    if shown and shown != {department}:
+        return refuse("identity-mismatch", f"_xlflow 标识为{department},但周进度跟踪表的部门列是"
+                      f"{'、'.join(sorted(shown))};文件可能被改动,未采用",
+                      value="、".join(sorted(shown)), expected=department)
     versions = parse_versions(ident.get("spec_version", ""))
     older = [f"{t.title_zh} v{versions.get(t.key, 0)}<v{t.version}" for t in ctx.specs
              if t.key in DEPARTMENT_TEMPLATES and versions.get(t.key, 0) < t.version]
@@ -282,12 +287,18 @@ def _identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> _Check
     return checked
 
 
-def _guess_department(ret: Returned, ctx: Context) -> str:
+def _table_departments(ret: Returned) -> set[str]:
+    """The departments written in the locked 部门 column of the weekly sheet."""
     table = ret.tables.get("weekly") or ret.tables.get("risks")
     if table is None or "department" not in table.columns:
-        return ""
+        return set()
     col = table.columns["department"]
-    seen = {str(row[col]).strip() for _, row in table.rows if col < len(row) and row[col]}
+    return {str(row[col]).strip() for _, row in table.rows
+            if col < len(row) and isinstance(row[col], str) and row[col].strip()}
+
+
+def _guess_department(ret: Returned, ctx: Context) -> str:
+    seen = _table_departments(ret)
     return seen.pop() if len(seen) == 1 and next(iter(seen), "") in ctx.departments else ""
 
 
