@@ -20,7 +20,6 @@ from typing import Any
 
 from ._files import atomic_path, project_lock, remove_stale_temps, safe_name
 from .archive import collect, find_cases, register_case, snapshot_ledger, write_archive
-from .archive import now as archive_now
 from .errors import ProjectError, XlflowError
 from .issues import Issue, Severity, error, warning
 from .ledger import LEDGER_FILE, Ledger
@@ -41,6 +40,7 @@ from .mail import SmtpSettings, compose, send_all, sender_address
 from .project import PROJECT_FILE, Opinion, Project, load_project
 from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
 from .reconcile import (
+    DONE_STATUSES,
     Context,
     MergeReport,
     Record,
@@ -784,7 +784,7 @@ def accept(directory: Path | str, *, by: str = "", at: dt.datetime | None = None
         if not row["confirmer"] or not row["confirm_date"]:
             missing.append(f"{ref.id} {ref.name}:{who}尚未确认(确认人、确认日期)")
     for t in tasks:
-        if t["status"] not in ("已完成", "延期完成"):
+        if t["status"] not in DONE_STATUSES:
             missing.append(f"任务 {t['id']}({t['department']})尚未完成:{t['status']}")
     target = root / REPORTS / f"{safe_name(project.id)}-成果验收确认单.xlsx"
     with project_lock(root), atomic_path(target) as tmp:
@@ -912,11 +912,8 @@ def archive(directory: Path | str, *, to: Path | str, by: str = "",
             if merges:
                 retro_ = build_retrospective(project, merges, tasks, risks, feedback, acceptance)
                 facts = retro_.facts
-                final = tasks[merges[-1]["id"]]
-                on_time = sum(t["status"] in ("已完成", "正常") for t in final)
-                figures = {"on_time_rate": on_time / len(final) if final else None,
-                           "worst_slip": max((t["deviation_days"] for t in final), default=0),
-                           "risks": len({r["id"] for m in merges for r in risks[m["id"]]})}
+                figures = {"on_time_rate": retro_.on_time_rate, "worst_slip": retro_.worst_slip,
+                           "risks": retro_.risk_count}
                 feedback_text = " ".join(f["text"] for f in feedback) + " " + " ".join(
                     r["reason"] for r in retro_.reasons)
         summary = [("合作名称", project.name), ("项目编号", project.id),
@@ -931,7 +928,7 @@ def archive(directory: Path | str, *, to: Path | str, by: str = "",
         "initiating_department": project.initiating_department,
         "departments": "、".join(d.name for d in project.departments),
         "start": project.start.isoformat(), "end": project.end.isoformat(),
-        "priority": project.priority, "archived_at": archive_now(), "zip": target.name,
+        "priority": project.priority, "archived_at": _now().isoformat(), "zip": target.name,
         "zip_sha256": digest, "files": len(members) + 2,
         "summary": f"{project.goals};{project.results_text}", **figures,
     }, text=" ".join([project.name, project.id, project.background, project.goals,

@@ -7,7 +7,6 @@ them before it is moved into the library. The project folder is never touched.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import sqlite3
 import tempfile
@@ -192,6 +191,3 @@ def find_cases(library: Path, search: str = "") -> list[dict[str, Any]]:
 def _q(name: str) -> str:
     return f'"{name}"'
 
-
-def now() -> str:
-    return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()

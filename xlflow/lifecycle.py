@@ -14,6 +14,7 @@ from typing import Any
 
 from .issues import Issue, error, warning
 from .project import Project
+from .reconcile import BEHIND_STATUSES, DONE_STATUSES
 
 PHASES = ("需求发起", "需求共识", "方案审批", "PMO备案", "执行中", "成果验收", "复盘归档")
 # ledger event kinds that complete a phase
@@ -123,10 +124,10 @@ def compute_status(project: Project, events: Sequence[Mapping[str, Any]],
         completed=[{"kind": e["kind"], "by": e.get("by", ""), "at": e["at"],
                     "note": e.get("note", "")} for e in events],
         missing=missing, next_deadline=upcoming[0] if upcoming else None, last_merge=last_merge,
-        late_tasks=[t for t in latest_tasks if t["status"] in ("预警", "延误")],
+        late_tasks=[t for t in latest_tasks if t["status"] in BEHIND_STATUSES],
         open_high_risks=[r for r in latest_risks if r.get("open") and r["level"] == "高"],
     )
 
 
 def _done(task_id: str, tasks: Sequence[Mapping[str, Any]]) -> bool:
-    return any(t["id"] == task_id and t["status"] in ("已完成", "延期完成") for t in tasks)
+    return any(t["id"] == task_id and t["status"] in DONE_STATUSES for t in tasks)

@@ -34,6 +34,9 @@ from .weeks import WorkCalendar
 
 DONE, DONE_LATE, ON_TRACK, WARNING, LATE = "已完成", "延期完成", "正常", "预警", "延误"
 STATUSES = (DONE, DONE_LATE, ON_TRACK, WARNING, LATE)
+DONE_STATUSES = (DONE, DONE_LATE)
+ON_TIME_STATUSES = (DONE, ON_TRACK)
+BEHIND_STATUSES = (WARNING, LATE)  # not done and past the plan
 OPEN_RISK_STATUSES = ("待处理", "处理中")
 LEVEL_ORDER = {"高": 0, "中": 1, "低": 2}
 RISK_FLAGS = {
@@ -332,7 +335,7 @@ class TaskStatus:
 
     @property
     def done(self) -> bool:
-        return self.status in (DONE, DONE_LATE)
+        return self.status in DONE_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -499,11 +502,12 @@ class Rollup:
                 "forecast": self.forecast.isoformat() if self.forecast else None}
 
 
-def _rollup(name: str, tasks: Sequence[TaskStatus], **extra: Any) -> Rollup:
+def rollup(name: str, tasks: Sequence[TaskStatus], **extra: Any) -> Rollup:
+    """On-time rate, average and worst slip of a group of tasks."""
     slips = [max(t.deviation_days, 0) for t in tasks]
     return Rollup(
         name=name, tasks=len(tasks), done=sum(t.done for t in tasks),
-        on_time=sum(t.status in (DONE, ON_TRACK) for t in tasks),
+        on_time=sum(t.status in ON_TIME_STATUSES for t in tasks),
         late=sum(t.status in (DONE_LATE, WARNING, LATE) for t in tasks),
         avg_slip=statistics.fmean(slips) if slips else 0.0,
         worst_slip=max(slips, default=0), **extra)
@@ -513,7 +517,7 @@ def rollup_departments(tasks: Sequence[TaskStatus], departments: Iterable[str]) 
     by: dict[str, list[TaskStatus]] = defaultdict(list)
     for t in tasks:
         by[t.department].append(t)
-    return [_rollup(d, by[d]) for d in departments if by.get(d)]
+    return [rollup(d, by[d]) for d in departments if by.get(d)]
 
 
 def rollup_milestones(tasks: Sequence[TaskStatus],
@@ -527,7 +531,7 @@ def rollup_milestones(tasks: Sequence[TaskStatus],
     for mid, (name, date) in milestones.items():
         members = by.get(mid, [])
         forecast = max((t.expected for t in members if t.expected), default=None)
-        out.append(_rollup(mid, members, planned=date, forecast=forecast, label=name))
+        out.append(rollup(mid, members, planned=date, forecast=forecast, label=name))
     return out
 
 
@@ -747,14 +751,14 @@ def changes_since(tasks: Sequence[TaskStatus], risks: Sequence[RiskRecord],
         prev = previous_tasks.get(t.task_id)
         if prev is None:
             continue
-        was_late = prev["status"] in (WARNING, LATE)
-        if t.status in (WARNING, LATE) and not was_late:
+        was_late = prev["status"] in BEHIND_STATUSES
+        if t.status in BEHIND_STATUSES and not was_late:
             out.append(Change("newly-late", t.task_id, t.department,
                               f"{prev['status']} → {t.status},偏差 {t.deviation_days} 天"))
         elif t.deviation_days > max(prev["deviation_days"], 0) and not t.done:
             out.append(Change("slip-grown", t.task_id, t.department,
                               f"偏差 {prev['deviation_days']} → {t.deviation_days} 天"))
-        if t.done and prev["status"] not in (DONE, DONE_LATE):
+        if t.done and prev["status"] not in DONE_STATUSES:
             out.append(Change("completed", t.task_id, t.department,
                               f"{t.status},实际完成 {t.actual or '未填日期'}"))
     for r in risks:
@@ -828,7 +832,7 @@ class MergeReport:
 
     @property
     def late_tasks(self) -> list[TaskStatus]:
-        return [t for t in self.tasks if t.status in (WARNING, LATE)]
+        return [t for t in self.tasks if t.status in BEHIND_STATUSES]
 
     @property
     def open_high_risks(self) -> list[RiskRecord]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .project import Project
-from .reconcile import DONE, DONE_LATE, ON_TRACK
+from .reconcile import DONE_LATE, DONE_STATUSES, ON_TIME_STATUSES
 
 FEEDBACK_KINDS = ("成功经验", "不足", "改进建议")
 
@@ -29,6 +29,9 @@ class Retrospective:
     late_risks: list[dict[str, Any]]
     feedback: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     acceptance: list[dict[str, Any]] = field(default_factory=list)
+    on_time_rate: float | None = None  # over the final merge's tasks
+    worst_slip: int = 0
+    risk_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"project": {"id": self.project_id, "name": self.project_name},
@@ -46,7 +49,7 @@ def build_retrospective(project: Project, merges: Sequence[Mapping[str, Any]],
                         acceptance: Sequence[Mapping[str, Any]]) -> Retrospective:
     final = tasks_by_merge[merges[-1]["id"]] if merges else []
     n = len(final)
-    on_time = sum(t["status"] in (DONE, ON_TRACK) for t in final)
+    on_time = sum(t["status"] in ON_TIME_STATUSES for t in final)
     slips = {t["id"]: max(t["deviation_days"], 0) for t in final}
     worst = max(slips.items(), key=lambda kv: kv[1], default=("", 0))
     risks: dict[str, Mapping[str, Any]] = {}
@@ -69,7 +72,7 @@ def build_retrospective(project: Project, merges: Sequence[Mapping[str, Any]],
         by_dept[t["department"]].append(t)
     departments = [{
         "department": d.name, "tasks": len(by_dept[d.name]),
-        "on_time": sum(t["status"] in (DONE, ON_TRACK) for t in by_dept[d.name]),
+        "on_time": sum(t["status"] in ON_TIME_STATUSES for t in by_dept[d.name]),
         "late_done": sum(t["status"] == DONE_LATE for t in by_dept[d.name]),
         "total_slip": sum(max(t["deviation_days"], 0) for t in by_dept[d.name]),
         "risks": sum(r["department"] == d.name for r in risks.values()),
@@ -80,7 +83,7 @@ def build_retrospective(project: Project, merges: Sequence[Mapping[str, Any]],
         ("周进度汇总次数", f"{len(merges)} 次({merges[0]['week']} 至 {merges[-1]['week']})"
          if merges else "0 次"),
         ("任务按期率", f"{on_time}/{n} = {on_time / n:.0%}" if n else "—"),
-        ("已完成任务", f"{sum(t['status'] in (DONE, DONE_LATE) for t in final)}/{n}"),
+        ("已完成任务", f"{sum(t['status'] in DONE_STATUSES for t in final)}/{n}"),
         ("累计偏差", f"{sum(slips.values())} 天"),
         ("最大偏差", f"{worst[1]} 天({worst[0]})" if worst[0] else "0 天"),
         ("登记风险", f"{len(risks)} 项,其中高风险 {sum(r['level'] == '高' for r in risks.values())} 项"),
@@ -98,6 +101,7 @@ def build_retrospective(project: Project, merges: Sequence[Mapping[str, Any]],
                      "raised_at": r["values"].get("raised_at"),
                      "description": r["values"].get("description")} for r in late],
         feedback=grouped, acceptance=[dict(a) for a in acceptance],
+        on_time_rate=on_time / n if n else None, worst_slip=worst[1], risk_count=len(risks),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .project import Project
-from .reconcile import DONE, DONE_LATE, ON_TRACK, OPEN_RISK_STATUSES
+from .reconcile import DONE_STATUSES, ON_TIME_STATUSES, OPEN_RISK_STATUSES
 
 
 @dataclass
@@ -45,7 +45,7 @@ def build_review(project: Project, month: str, merges: Sequence[Mapping[str, Any
     in_month = [m for m in merges if first <= dt.date.fromisoformat(m["as_of"]) <= last]
     task_rows = [{"week": m["week"], "department": t["department"],
                   "slip": max(t["deviation_days"], 0),
-                  "on_time": t["status"] in (DONE, ON_TRACK)}
+                  "on_time": t["status"] in ON_TIME_STATUSES}
                  for m in in_month for t in tasks_by_merge[m["id"]]]
     frame = pd.DataFrame(task_rows, columns=["week", "department", "slip", "on_time"])
     order = [d.name for d in project.departments]
@@ -79,13 +79,13 @@ def build_review(project: Project, month: str, merges: Sequence[Mapping[str, Any
     finished = [{"id": t["id"], "department": t["department"],
                  "deliverable": deliverables.get(t["id"], ""), "actual": t["actual"],
                  "status": t["status"]} for t in final_tasks
-                if t["status"] in (DONE, DONE_LATE) and t["actual"]
+                if t["status"] in DONE_STATUSES and t["actual"]
                 and first.isoformat() <= t["actual"] <= last.isoformat()]
     open_tasks = [{"id": t["id"], "department": t["department"],
                    "deliverable": deliverables.get(t["id"], ""), "planned": t["planned"],
                    "expected": t["expected"], "status": t["status"],
                    "deviation_days": t["deviation_days"]}
-                  for t in final_tasks if t["status"] not in (DONE, DONE_LATE)]
+                  for t in final_tasks if t["status"] not in DONE_STATUSES]
     open_risks = [{"id": r["id"], "department": r["department"], "level": r["level"],
                    "status": r["status"], "description": r["values"].get("description", "")}
                   for r in final_risks if r["status"] in OPEN_RISK_STATUSES]

@@ -20,6 +20,7 @@ from ..reconcile import (
     RISK_FLAGS,
     WARNING,
     MergeReport,
+    rollup,
 )
 from ._common import OPTIONS as BASE_OPTIONS
 from ._common import Styles, headers, put, serial
@@ -51,8 +52,7 @@ def _source(src: Any) -> str:
     return f"{src.file} / {src.sheet} 第 {src.row} 行" if src else ""
 
 
-def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.date,
-                       milestone_names: dict[str, str] | None = None) -> None:
+def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.date) -> None:
     wb = xlsxwriter.Workbook(str(path), OPTIONS)
     wb.set_properties({"title": f"{report.project_name} · {report.week} 周进度汇总",
                        "author": "xlflow"})
@@ -81,12 +81,11 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     ws.write_string(1, 0, f"统计日 {report.as_of.isoformat()} · 偏差按{unit}计 · 预警阈值 "
                           f"{report.threshold} 天 · 生成于 {report.run_at}", st.note)
     tasks = report.tasks
-    done = sum(t.status in (DONE, DONE_LATE) for t in tasks)
-    on_time = sum(t.status in (DONE, ON_TRACK) for t in tasks)
+    overall = rollup("全部", tasks)
     figures = [
         ("收到文件", len(report.files)), ("采用文件", sum(f.accepted for f in report.files)),
-        ("合并行数", report.rows_merged), ("任务总数", len(tasks)), ("已完成", done),
-        ("按期率", on_time / len(tasks) if tasks else 1.0),
+        ("合并行数", report.rows_merged), ("任务总数", overall.tasks), ("已完成", overall.done),
+        ("按期率", overall.on_time_rate),
         ("预警", sum(t.status == WARNING for t in tasks)),
         ("延误", sum(t.status == LATE for t in tasks)),
         ("未填报任务", sum(not t.reported for t in tasks)),

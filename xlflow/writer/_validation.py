@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..issues import column_letter
 from ..project import Project
 from ..spec import Column, ColumnType, column_choices, date_window
 
@@ -29,17 +30,8 @@ class ListSheet:
         else:
             self.columns.append((key, values))
             idx = len(self.columns) - 1
-        col = _letters(idx)
+        col = column_letter(idx)
         return f"='{self.name}'!${col}$1:${col}${len(values)}"
-
-
-def _letters(idx: int) -> str:
-    out = ""
-    idx += 1
-    while idx:
-        idx, rem = divmod(idx - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def list_values(column: Column, project: Project, department: str) -> list[str]:
