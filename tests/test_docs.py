@@ -56,7 +56,7 @@ def test_samples_project_is_the_example() -> None:
 
 def test_sample_returns_match_the_current_specs() -> None:
     """If this fails, the specs changed: run `python samples/make_returns.py`."""
-    from xlflow.reader import read_returned
+    from xlflow.merge.read import read_returned
     from xlflow.spec import load_specs
 
     specs = load_specs()

@@ -49,7 +49,7 @@ def test_monthly_review_trend(two_weeks: Path) -> None:
 def test_retrospective_facts(two_weeks: Path) -> None:
     result = api.retro(two_weeks)
     facts = dict(result.retrospective.facts)
-    assert facts["任务按期率"] == "5/8 = 62%"
+    assert facts["任务按期率"] == "5/8 = 63%"
     assert facts["累计偏差"] == "11 天" and facts["最大偏差"] == "5 天(T03)"
     assert facts["超过 24 小时才提出的风险"] == "1 项"
     reasons = {r["reason"]: r["tasks"] for r in result.retrospective.reasons}

@@ -76,7 +76,7 @@ def test_eml_files_by_default(built: api.BuildResult) -> None:
     (att,) = list(msg.iter_attachments())
     assert att.get_filename() == f"UG-2024Q3-{WEEK}-技术部.xlsx"
     assert att.get_content() == built.departments["技术部"].read_bytes()
-    assert api.status(built.project.root).completed[-1]["kind"] == "send"
+    assert api.status(built.project.root).completed[-1].kind == "send"
 
 
 def test_real_smtp_with_starttls_and_login(built: api.BuildResult, smtp_server) -> None:

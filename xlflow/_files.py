@@ -36,6 +36,16 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+def fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def replace_file(source: Path, target: Path) -> None:
+    """Rename `source` over `target` in one step (same folder)."""
+    os.replace(source, target)
+
+
 def remove_stale_temps(folder: Path) -> None:
     """Temp files left by a run that was killed (call while holding the project lock)."""
     if folder.is_dir():

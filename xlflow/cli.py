@@ -16,8 +16,12 @@ import click
 
 from . import __version__, api
 from .errors import ExitStatus, XlflowError
+from .model.vocab import percent_text
 
-_DEBUG = {"on": False}
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("debug"))
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,14 +32,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except XlflowError as exc:
-            if _DEBUG["on"]:
+            if _debug():
                 traceback.print_exc()
             click.secho(f"错误 error: {exc}", fg="red", err=True)
             sys.exit(int(exc.exit_status))
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
-            if _DEBUG["on"]:
+            if _debug():
                 raise
             click.secho(f"内部错误 internal error: {type(exc).__name__}: {exc} "
                         "(run again with --debug for a traceback)", fg="red", err=True)
@@ -46,11 +50,11 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 project_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 week_option = click.option("--week", metavar="YYYY-Www",
-                           help="ISO week, e.g. 2024-W28 (default: this week).")
+                           help="ISO week, e.g. 2024-W28 (default: the current ISO week).")
 
 
 PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "validate",
-                 "merge", "review", "resources", "accept", "retro", "archive", "cases")
+                 "merge", "history", "review", "resources", "accept", "retro", "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -73,7 +77,6 @@ def cli(debug: bool) -> None:
     Phases:       init → opinion → approve → file → (weekly loop, review)
                   → accept → retro → archive;  `xlflow status DIR` says where you are.
     """
-    _DEBUG["on"] = debug
 
 
 @cli.command()
@@ -154,24 +157,30 @@ class _Progress:
 @project_dir
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
-              help="Date the deviation is measured at (default: today).")
-@week_option
+              help="Date the deviation is measured at (default: today if it falls in "
+                   "--week, else that week's Friday).")
+@click.option("--week", metavar="YYYY-Www",
+              help="ISO week, e.g. 2024-W28 (default: the week of the as-of date).")
 @click.option("--workdays/--calendar-days", default=None,
               help="Count deviation in working days (mainland China calendar) "
                    "(default: settings.workdays in project.yaml).")
+@click.option("--force", is_flag=True,
+              help="Merge even when the as-of date is outside the week or the project window.")
 @json_option
 @handle_errors
 def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week: str | None,
-          workdays: bool | None, as_json: bool) -> None:
+          workdays: bool | None, force: bool, as_json: bool) -> None:
     """Merge the returned workbooks (FILES, or every file in DIR/inbox) into
-    DIR/reports/<week>-consolidated.xlsx and the ledger.
+    DIR/reports/<week>-consolidated.xlsx and the ledger. FILES are looked up in the
+    current folder, then in DIR. A merge that accepts no file writes its report but
+    records nothing in the ledger.
 
     Exit status: 0 clean, 1 merged but some input had errors, 2 usage or project error.
 
     Example: xlflow merge ug2024 --week 2024-W28 --as-of 2024-07-12
     """
     report = api.merge(directory, list(files) or None, as_of=as_of, week=week,
-                       workdays=workdays, progress=_Progress(as_json))
+                       workdays=workdays, progress=_Progress(as_json), force=force)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -187,8 +196,14 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
         high = report.open_high_risks
         click.echo(f"  open high risks: {len(high)}" + ("" if not high else ": " + ", ".join(
             f"{r.risk_id} {r.department}" for r in high)))
+        if report.missing_weeks:
+            click.echo(f"  missing weeks: {'、'.join(report.missing_weeks)} "
+                       f"(compared with {report.previous_week})")
         click.echo(f"report: {report.report_path}")
-    sys.exit(int(ExitStatus.INPUT_PROBLEMS if report.errors else ExitStatus.OK))
+        if not report.recorded:
+            click.secho("  nothing accepted: the report is written, the ledger is unchanged",
+                        fg="yellow")
+    sys.exit(int(report.exit_status))
 
 
 @cli.command()
@@ -216,7 +231,7 @@ def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date |
             click.echo(f"{mark} {f.path}: {f.department or '?'} · {errors} error(s), "
                        f"{len(f.issues) - errors} warning(s)")
             _echo_issues(f.issues)
-    sys.exit(int(ExitStatus.INPUT_PROBLEMS if report.errors else ExitStatus.OK))
+    sys.exit(int(report.exit_status))
 
 
 def _echo_step(result: Any, done: str) -> None:
@@ -228,7 +243,7 @@ def _echo_step(result: Any, done: str) -> None:
             click.echo(f"  wrote {path}")
     else:
         click.secho("not recorded: fix the problems above and run again", fg="red")
-    sys.exit(int(ExitStatus.OK if result.recorded else ExitStatus.INPUT_PROBLEMS))
+    sys.exit(int(result.exit_status))
 
 
 by_option = click.option("--by", required=True, metavar="NAME", help="Who does this step.")
@@ -246,27 +261,26 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 
     Example: xlflow status ug2024
     """
-    from .lifecycle import PHASES
-
     st = api.status(directory, today=as_of)
     if as_json:
         click.echo(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
         return
+    phases = st.to_dict()["phases"]
     marks = [f"{p} ✓" if i < st.phase_index else (f"[{p}]" if i == st.phase_index else p)
-             for i, p in enumerate(PHASES)]
+             for i, p in enumerate(phases)]
     click.echo("phase: " + " → ".join(marks))
     for step in st.completed:
-        click.echo(f"  {step['kind']}: {step['at']} by {step['by']}"
-                   + (f" · {step['note']}" if step["note"] else ""))
+        click.echo(f"  {step.kind}: {step.at} by {step.by}"
+                   + (f" · {step.note}" if step.note else ""))
     for item in st.missing:
         click.echo(f"  to move on: {item}")
     if st.next_deadline:
         click.echo(f"next deadline: {st.next_deadline[1]} {st.next_deadline[0]}")
     click.echo(f"last merge: {st.last_merge or '(none yet)'} · late tasks: {len(st.late_tasks)}"
-               + "".join(f" {t['id']}({t['status']} +{t['deviation_days']}d)"
+               + "".join(f" {t.task_id}({t.status} +{t.deviation_days}d)"
                          for t in st.late_tasks)
                + f" · open high risks: {len(st.open_high_risks)}"
-               + "".join(f" {r['id']}" for r in st.open_high_risks))
+               + "".join(f" {r.risk_id}" for r in st.open_high_risks))
 
 
 @cli.command()
@@ -379,7 +393,7 @@ def accept(directory: Path, by: str, as_json: bool) -> None:
     """
     result = api.accept(directory, by=by)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for r in result.results:
             met = {True: "达标", False: "未达标", None: "—"}[r["met"]]
@@ -426,12 +440,14 @@ def review(directory: Path, month: str, as_json: bool) -> None:
     """
     result = api.review(directory, month=month)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     r = result.review
     click.echo(f"{r.month}: {len(r.weeks)} merge(s) ({', '.join(r.weeks)})")
-    for dept, row in r.on_time.iterrows():
-        trend = " → ".join(f"{v:.0%}" for v in row if v == v)
+    if r.missing_weeks:
+        click.echo(f"  missing weeks: {'、'.join(r.missing_weeks)}")
+    for dept, rates in r.to_dict()["on_time"].items():
+        trend = " → ".join(percent_text(v) for v in rates.values() if v == v)
         click.echo(f"  {dept} on-time: {trend}")
     click.echo(f"  finished: {len(r.finished)} · open tasks: {len(r.open_tasks)} · "
                f"open risks: {len(r.open_risks)}")
@@ -471,7 +487,7 @@ def cases_(library: Path, search: str, as_json: bool) -> None:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
     for c in found:
-        rate = "—" if c["on_time_rate"] is None else f"{c['on_time_rate']:.0%}"
+        rate = percent_text(c["on_time_rate"])
         click.echo(f"{c['project_id']}  {c['name']}  {c['start']}~{c['end']}  "
                    f"{c['departments']}  按期率 {rate}  {c['zip']}")
     click.echo(f"{len(found)} case(s)")
@@ -504,3 +520,27 @@ def resources(directories: tuple[Path, ...], out: Path, as_json: bool) -> None:
             click.echo(f"  {c.subject} {c.start}~{c.end}: {c.proposal}")
     click.echo(f"{len(plan.conflicts)} conflict(s) across {len(plan.projects)} project(s)")
     click.echo(f"wrote {result.path}")
+
+
+@cli.command()
+@project_dir
+@click.option("--drop", metavar="YYYY-Www", help="Remove this week's merge from the ledger "
+              "(an audit entry is kept); merge the week again to replace it.")
+@click.option("--by", default="", metavar="NAME", help="Who drops it (kept in the audit entry).")
+@json_option
+@handle_errors
+def history(directory: Path, drop: str | None, by: str, as_json: bool) -> None:
+    """List the merges recorded in the ledger: week, as-of date, files, when, version.
+
+    Example: xlflow history ug2024
+    """
+    result = api.history(directory, drop=drop, by=by)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if result.dropped:
+        click.echo(f"dropped {result.dropped} (audit entry kept)")
+    for m in result.merges:
+        click.echo(f"  {m.week}  as of {m.as_of}  files {m.accepted}/{m.files}  "
+                   f"merged {m.run_at}  xlflow {m.version}")
+    click.echo(f"{len(result.merges)} recorded merge(s)")

@@ -33,3 +33,22 @@ class ProjectError(XlflowError):
 
 class BusyError(XlflowError):
     """Another xlflow run holds the project's lock."""
+
+
+class LedgerError(XlflowError):
+    """The ledger cannot be opened or written; the message says why and what to do."""
+
+    @classmethod
+    def from_sqlite(cls, path: object, exc: Exception) -> LedgerError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            why = "正被另一个程序使用(另一个 xlflow 或数据库工具);请关闭它后重试"
+        elif "disk is full" in text or "disk I/O" in text:
+            why = "磁盘已满或无法写入;请腾出空间后重试,台账未被修改"
+        elif "readonly" in text or "unable to open" in text:
+            why = "无法写入(文件夹或文件只读?);请检查权限后重试"
+        elif "newer" in text:
+            why = text
+        else:
+            why = f"已损坏或不是 xlflow 台账({text});请从备份恢复,或移走它以重新开始"
+        return cls(f"台账 {path}: {why}")

@@ -6,6 +6,7 @@ Modelled on frictionless' errors: a frozen record with a kebab-case code, the pl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -49,6 +50,10 @@ class Issue:
         d = asdict(self)
         d["severity"] = str(self.severity)
         return d
+
+
+def count_errors(issues: Iterable[Issue]) -> int:
+    return sum(i.is_error for i in issues)
 
 
 def error(code: str, message: str, **where: str) -> Issue:

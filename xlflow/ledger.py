@@ -1,8 +1,10 @@
 """The project's history: an embedded SQLite ledger in DIR/xlflow-ledger.sqlite.
 
-Each merge keeps its accepted rows with their provenance (file hash, sheet, row), so
-本周变化, trends and the next week's pre-filled workbooks come from here. A merge of a
-week replaces that week's earlier merge in one transaction: reruns are idempotent.
+Each recorded merge keeps its typed records (`model.records`) with their provenance
+(file hash, sheet, row), so 本周变化, carry-forward, trends and the next week's
+pre-filled workbooks come from here. A merge of a week replaces that week's earlier
+merge in one transaction: reruns are idempotent. Lifecycle steps and audit entries
+are events. Schema version 2; a version 1 ledger (xlflow 0.1) is migrated on open.
 """
 
 from __future__ import annotations
@@ -10,21 +12,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import XlflowError
+from .errors import LedgerError
+from .model.records import AcceptanceRecord, Feedback, RiskRecord, SourceFile, TaskStatus
 
 LEDGER_FILE = "xlflow-ledger.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS merges (
     id INTEGER PRIMARY KEY, week TEXT NOT NULL UNIQUE, as_of TEXT NOT NULL,
-    run_at TEXT NOT NULL, workdays INTEGER NOT NULL, inputs TEXT NOT NULL
+    run_at TEXT NOT NULL, workdays INTEGER NOT NULL, inputs TEXT NOT NULL,
+    version TEXT NOT NULL DEFAULT '', accepted INTEGER NOT NULL DEFAULT 0,
+    report_sha256 TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS sources (
     merge_id INTEGER NOT NULL REFERENCES merges(id) ON DELETE CASCADE,
@@ -67,13 +73,41 @@ CREATE TABLE IF NOT EXISTS events (
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_default)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__}")
+@dataclass(frozen=True)
+class MergeInfo:
+    """One recorded merge: the week, when and by which xlflow version."""
+
+    id: int
+    week: str
+    as_of: dt.date
+    run_at: str
+    workdays: bool
+    version: str
+    files: int
+    accepted: int
+    report_sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "as_of": self.as_of.isoformat(), "run_at": self.run_at,
+                "workdays": self.workdays, "version": self.version, "files": self.files,
+                "accepted": self.accepted, "report_sha256": self.report_sha256}
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    at: str
+    kind: str
+    by: str
+    note: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "at": self.at, "by": self.by, "note": self.note,
+                "data": self.data}
 
 
 class Ledger:
@@ -85,16 +119,11 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise XlflowError(f"{path}: the ledger cannot be opened ({exc}); "
-                              "restore it from a backup or move it away to start afresh") from None
+            raise LedgerError.from_sqlite(path, exc) from None
 
     @classmethod
     def open(cls, root: Path) -> Ledger:
         return cls(root / LEDGER_FILE)
-
-    @staticmethod
-    def exists(root: Path) -> bool:
-        return (root / LEDGER_FILE).is_file()
 
     def close(self) -> None:
         self.db.close()
@@ -105,14 +134,20 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- schema -------------------------------------------------------------------------
     def _migrate(self) -> None:
-        self.db.executescript(_SCHEMA)
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {row[0]} is newer than this xlflow "
+        found = int(row[0]) if row else None
+        if found is not None and found > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"schema version {found} is newer than this xlflow "
                                         f"understands ({SCHEMA_VERSION}); upgrade xlflow")
+        if found == 1:
+            with self.transaction():
+                _migrate_1_to_2(self.db)
+        self.db.executescript(_SCHEMA)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                        (str(SCHEMA_VERSION),))
 
     @property
     def schema_version(self) -> int:
@@ -130,97 +165,120 @@ class Ledger:
         else:
             self.db.execute("COMMIT")
 
-    # -- writing (inside `transaction`) -----------------------------------------------
-    def replace_merge(self, *, week: str, as_of: dt.date, run_at: dt.datetime, workdays: bool,
-                      sources: Sequence[dict[str, Any]], tasks: Sequence[dict[str, Any]],
-                      risks: Sequence[dict[str, Any]], acceptance: Sequence[dict[str, Any]],
-                      feedback: Sequence[dict[str, Any]], issues: Sequence[dict[str, Any]]) -> int:
+    # -- writing (inside `transaction`) ---------------------------------------------------
+    def replace_merge(self, *, week: str, as_of: dt.date, run_at: str, workdays: bool,
+                      version: str, report_sha256: str, files: list[SourceFile],
+                      tasks: list[TaskStatus], risks: list[RiskRecord],
+                      acceptance: list[AcceptanceRecord], feedback: list[Feedback],
+                      issues: list[dict[str, Any]]) -> int:
         db = self.db
         db.execute("DELETE FROM merges WHERE week = ?", (week,))
-        inputs = sorted(s["sha256"] for s in sources)
-        cur = db.execute("INSERT INTO merges (week, as_of, run_at, workdays, inputs) "
-                         "VALUES (?, ?, ?, ?, ?)",
-                         (week, as_of.isoformat(), run_at.isoformat(timespec="seconds"),
-                          int(workdays), _json(inputs)))
-        mid = cur.lastrowid
+        cur = db.execute(
+            "INSERT INTO merges (week, as_of, run_at, workdays, inputs, version, accepted, "
+            "report_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (week, as_of.isoformat(), run_at, int(workdays), _json(sorted(f.sha256 for f in files)),
+             version, sum(f.accepted for f in files), report_sha256))
+        mid = int(cur.lastrowid or 0)
         db.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (mid, s["name"], s["sha256"], s.get("department"), s.get("received"),
-             int(s["accepted"]), s.get("reason", "")) for s in sources])
+            (mid, f.name, f.sha256, f.department, f.received, int(f.accepted), f.reason)
+            for f in files])
         db.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            (mid, t["id"], t["department"], t["status"], t["deviation_days"], int(t["reported"]),
-             _json(t), *_prov(t)) for t in tasks])
+            (mid, t.task_id, t.department, str(t.status), t.deviation_days, int(t.reported),
+             _json(t.to_dict()), *_prov(t.source)) for t in tasks])
         db.executemany("INSERT INTO risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            (mid, r["id"], r["department"], r["level"], r["status"], _json(r["flags"]),
-             _json(r), *_prov(r)) for r in risks])
+            (mid, r.risk_id, r.department, r.level, r.status, _json(r.flags),
+             _json(r.to_dict()), *_prov(r.source)) for r in risks])
         db.executemany("INSERT INTO acceptance VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (mid, a["id"], a["department"], _json(a), *_prov(a)) for a in acceptance])
+            (mid, a.result_id, a.department, _json(a.to_dict()), *_prov(a.source))
+            for a in acceptance])
         db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?)", [
-            (mid, f["department"], _json(f), *_prov(f)) for f in feedback])
+            (mid, f.department, _json(f.to_dict()), *_prov(f.source)) for f in feedback])
         db.executemany("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (mid, i["code"], i["severity"], i["message"], i["file"], i["sheet"], i["cell"],
              i["value"], i["expected"]) for i in issues])
-        return int(mid)
+        return mid
+
+    def drop_merge(self, week: str) -> bool:
+        return self.db.execute("DELETE FROM merges WHERE week = ?", (week,)).rowcount > 0
 
     def add_event(self, kind: str, *, by: str = "", note: str = "",
-                  data: dict[str, Any] | None = None, at: dt.datetime | None = None) -> None:
-        at = at or dt.datetime.now().astimezone().replace(microsecond=0)
+                  data: Mapping[str, Any] | None = None, at: dt.datetime) -> None:
         self.db.execute("INSERT INTO events (at, kind, by, note, data) VALUES (?, ?, ?, ?, ?)",
-                        (at.isoformat(), kind, by, note, _json(data or {})))
+                        (at.isoformat(), kind, by, note, _json(dict(data or {}))))
 
-    # -- reading ------------------------------------------------------------------------
-    def merge_before(self, week: str) -> int | None:
+    # -- reading ----------------------------------------------------------------------------
+    def merges(self) -> list[MergeInfo]:
+        """Every recorded merge, oldest week first."""
+        rows = self.db.execute(
+            "SELECT m.id, week, as_of, run_at, workdays, version, "
+            "(SELECT count(*) FROM sources s WHERE s.merge_id = m.id), accepted, report_sha256 "
+            "FROM merges m ORDER BY week").fetchall()
+        return [MergeInfo(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], bool(r[4]), r[5],
+                          r[6], r[7], r[8]) for r in rows]
+
+    def merge_of(self, week: str) -> MergeInfo | None:
+        return next((m for m in self.merges() if m.week == week), None)
+
+    def merge_before(self, week: str) -> MergeInfo | None:
         """The latest merge of an earlier week (ISO week labels sort as text)."""
-        row = self.db.execute("SELECT id FROM merges WHERE week < ? ORDER BY week DESC LIMIT 1",
-                              (week,)).fetchone()
-        return row[0] if row else None
+        return next((m for m in reversed(self.merges()) if m.week < week), None)
 
-    def latest_merge(self) -> tuple[int, str] | None:
-        row = self.db.execute("SELECT id, week FROM merges ORDER BY week DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else None
+    def latest_merge(self) -> MergeInfo | None:
+        merges = self.merges()
+        return merges[-1] if merges else None
 
-    def merge_of(self, week: str) -> int | None:
-        row = self.db.execute("SELECT id FROM merges WHERE week = ?", (week,)).fetchone()
-        return row[0] if row else None
-
-    def weeks(self) -> list[tuple[str, str]]:
-        return [tuple(r) for r in self.db.execute("SELECT week, as_of FROM merges ORDER BY week")]
-
-    def tasks(self, merge_id: int) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self.db.execute(
+    def tasks(self, merge_id: int) -> list[TaskStatus]:
+        return [TaskStatus.from_dict(json.loads(r[0])) for r in self.db.execute(
             "SELECT data FROM tasks WHERE merge_id = ? ORDER BY task_id", (merge_id,))]
 
-    def risks(self, merge_id: int) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self.db.execute(
+    def risks(self, merge_id: int, types: Mapping[str, str]) -> list[RiskRecord]:
+        return [RiskRecord.from_dict(json.loads(r[0]), types) for r in self.db.execute(
             "SELECT data FROM risks WHERE merge_id = ? ORDER BY risk_id", (merge_id,))]
 
-    def acceptance(self, merge_id: int) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self.db.execute(
+    def acceptance(self, merge_id: int) -> list[AcceptanceRecord]:
+        return [AcceptanceRecord.from_dict(json.loads(r[0])) for r in self.db.execute(
             "SELECT data FROM acceptance WHERE merge_id = ? ORDER BY result_id", (merge_id,))]
 
-    def feedback(self, merge_id: int) -> list[dict[str, Any]]:
-        return [json.loads(r[0]) for r in self.db.execute(
+    def feedback(self, merge_id: int) -> list[Feedback]:
+        return [Feedback.from_dict(json.loads(r[0])) for r in self.db.execute(
             "SELECT data FROM feedback WHERE merge_id = ? ORDER BY rowid", (merge_id,))]
 
-    def merges(self) -> list[dict[str, Any]]:
-        cols = ("id", "week", "as_of", "run_at", "workdays")
-        return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
-            "SELECT id, week, as_of, run_at, workdays FROM merges ORDER BY week")]
+    def sources(self, merge_id: int) -> list[SourceFile]:
+        return [SourceFile(r[0], r[0], r[1], r[2] or "", r[3] or "", 0, bool(r[4]), r[5] or "")
+                for r in self.db.execute(
+                    "SELECT file, sha256, department, received, accepted, reason FROM sources "
+                    "WHERE merge_id = ?", (merge_id,))]
 
-    def sources(self, merge_id: int) -> list[dict[str, Any]]:
-        cols = ("file", "sha256", "department", "received", "accepted", "reason")
-        return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
-            "SELECT file, sha256, department, received, accepted, reason FROM sources "
-            "WHERE merge_id = ?", (merge_id,))]
-
-    def events(self) -> list[dict[str, Any]]:
-        cols = ("id", "at", "kind", "by", "note", "data")
-        rows = [dict(zip(cols, r, strict=True)) for r in self.db.execute(
-            "SELECT id, at, kind, by, note, data FROM events ORDER BY id")]
-        for row in rows:
-            row["data"] = json.loads(row["data"] or "{}")
-        return rows
+    def events(self) -> list[Event]:
+        return [Event(r[0], r[1], r[2], r[3] or "", r[4] or "", json.loads(r[5] or "{}"))
+                for r in self.db.execute(
+                    "SELECT id, at, kind, by, note, data FROM events ORDER BY id")]
 
 
-def _prov(record: dict[str, Any]) -> tuple[Any, Any, Any]:
-    src = record.get("source") or {}
-    return src.get("sha256"), src.get("sheet"), src.get("row")
+def _prov(source: Any) -> tuple[Any, Any, Any]:
+    if source is None:
+        return None, None, None
+    return source.sha256, source.sheet, source.row
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """xlflow 0.1 -> schema 2: merges gain version/accepted/report hash; task and risk
+    records gain data_week (the merge's week when its own return supplied them)."""
+    for column, decl in (("version", "TEXT NOT NULL DEFAULT '0.1.0'"),
+                         ("accepted", "INTEGER NOT NULL DEFAULT 0"),
+                         ("report_sha256", "TEXT NOT NULL DEFAULT ''")):
+        db.execute(f"ALTER TABLE merges ADD COLUMN {column} {decl}")
+    db.execute("UPDATE merges SET accepted = (SELECT count(*) FROM sources s "
+               "WHERE s.merge_id = merges.id AND s.accepted = 1)")
+    weeks = dict(db.execute("SELECT id, week FROM merges").fetchall())
+    for table, key in (("tasks", "task_id"), ("risks", "risk_id")):
+        rows = db.execute(f"SELECT merge_id, {key}, data FROM {table}").fetchall()
+        for merge_id, rid, data in rows:
+            d = json.loads(data)
+            if table == "tasks":
+                d["data_week"] = weeks[merge_id] if d.get("reported") else None
+                d.setdefault("headcount", None)
+            else:
+                d["data_week"] = None if "not-updated" in d.get("flags", []) else weeks[merge_id]
+            db.execute(f"UPDATE {table} SET data = ? WHERE merge_id = ? AND {key} = ?",
+                       (_json(d), merge_id, rid))

@@ -48,12 +48,11 @@ def week_day(label: str, weekday: int) -> dt.date:
 class WorkCalendar:
     """Mainland China working days: the chinese-calendar package's holidays and adjusted
     working days (调休), with a project's own additions on top. Years the package does not
-    cover fall back to Monday-Friday; `uncovered_years` says which were used so."""
+    cover fall back to Monday-Friday; `uncovered_between` says which those are."""
 
     def __init__(self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()):
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays)
-        self.uncovered_years: set[int] = set()
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.workdays:
@@ -61,10 +60,13 @@ class WorkCalendar:
         if day in self.holidays:
             return False
         result = _package_is_workday(day)
-        if result is None:
-            self.uncovered_years.add(day.year)
-            return day.weekday() < 5
-        return result
+        return day.weekday() < 5 if result is None else result
+
+    @staticmethod
+    def uncovered_between(start: dt.date, end: dt.date) -> list[int]:
+        """Years in [start, end] the holiday calendar does not know."""
+        return [y for y in range(start.year, end.year + 1)
+                if _package_is_workday(dt.date(y, 7, 1)) is None]
 
     def days_between(self, start: dt.date, end: dt.date) -> int:
         """Signed working days from start to end: working days in (start, end]."""
@@ -88,3 +90,20 @@ def _package_is_workday(day: dt.date) -> bool | None:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
         return None
+
+
+def weeks_between(first: str, last: str) -> list[str]:
+    """ISO weeks strictly between two week labels: ('2024-W28', '2024-W31') -> W29, W30."""
+    start, _ = week_days(first)
+    end, _ = week_days(last)
+    out = []
+    day = start + dt.timedelta(days=7)
+    while day < end:
+        out.append(week_label(day))
+        day += dt.timedelta(days=7)
+    return out
+
+
+def weeks_apart(earlier: str, later: str) -> int:
+    """Whole weeks from one ISO week to another: ('2024-W28', '2024-W30') -> 2."""
+    return (week_days(later)[0] - week_days(earlier)[0]).days // 7

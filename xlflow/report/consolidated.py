@@ -12,27 +12,21 @@ from typing import Any
 
 import xlsxwriter
 
-from ..reconcile import (
-    DONE,
-    DONE_LATE,
-    LATE,
-    ON_TRACK,
-    RISK_FLAGS,
-    WARNING,
-    MergeReport,
-    rollup,
-)
+from ..model.records import rollup
+from ..model.reports import MergeReport
+from ..model.vocab import Level, RiskFlag, RiskStatus, TaskState, flag_label
 from ._common import OPTIONS as BASE_OPTIONS
 from ._common import Styles, headers, put, serial
 
 OPTIONS = {**BASE_OPTIONS, "constant_memory": True}
-STATUS_COLOURS = {DONE: "#C6EFCE", DONE_LATE: "#FCE4D6", ON_TRACK: "#DDEBF7",
-                  WARNING: "#FFEB9C", LATE: "#FFC7CE"}
-RISK_STATUSES = ("待处理", "处理中", "已解决", "已关闭")
+STATUS_COLOURS = {TaskState.DONE: "#C6EFCE", TaskState.DONE_LATE: "#FCE4D6",
+                  TaskState.ON_TRACK: "#DDEBF7", TaskState.WARNING: "#FFEB9C",
+                  TaskState.LATE: "#FFC7CE"}
+RISK_STATUSES = tuple(RiskStatus)
 
 TASK_HEADERS = [("任务编号", 10), ("部门", 10), ("里程碑", 8), ("计划完成日期", 13),
                 ("完成百分比", 10), ("实际完成日期", 13), ("预计完成日期", 13),
-                ("预计/实际完成", 13), ("偏差天数", 9), ("状态", 9), ("已填报", 7),
+                ("预计/实际完成", 13), ("偏差天数", 9), ("状态", 9), ("数据来自", 14), ("本周投入人数", 9),
                 ("计划完成事项", 30), ("实际完成情况", 34), ("偏差原因", 26), ("解决措施", 26),
                 ("需协调事项", 22), ("其他", 20), ("来源", 30)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 9), ("风险等级", 8), ("状态", 8), ("标记", 26),
@@ -80,17 +74,20 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     unit = "工作日" if report.workdays else "日历日"
     ws.write_string(1, 0, f"统计日 {report.as_of.isoformat()} · 偏差按{unit}计 · 预警阈值 "
                           f"{report.threshold} 天 · 生成于 {report.run_at}", st.note)
+    if not report.recorded:
+        ws.write_string(2, 0, "本次没有采用任何文件:此报表未记入台账,以后各周的数字不以它为准。", st.note)
     tasks = report.tasks
     overall = rollup("全部", tasks)
     figures = [
         ("收到文件", len(report.files)), ("采用文件", sum(f.accepted for f in report.files)),
         ("合并行数", report.rows_merged), ("任务总数", overall.tasks), ("已完成", overall.done),
         ("按期率", overall.on_time_rate),
-        ("预警", sum(t.status == WARNING for t in tasks)),
-        ("延误", sum(t.status == LATE for t in tasks)),
-        ("未填报任务", sum(not t.reported for t in tasks)),
+        ("预警", sum(t.status is TaskState.WARNING for t in tasks)),
+        ("延误", sum(t.status is TaskState.LATE for t in tasks)),
+        ("本周未更新任务", sum(not t.reported for t in tasks)),
+        ("未交回部门", sum(not d.returned for d in report.departments)),
         ("风险总数", len(report.risks)), ("未关闭高风险", len(report.open_high_risks)),
-        ("超时提出的风险", sum("late-raise" in r.flags for r in report.risks)),
+        ("超时提出的风险", sum(RiskFlag.LATE_RAISE in r.flags for r in report.risks)),
         ("校验错误", report.errors), ("校验提醒", report.warnings),
     ]
     row = 3
@@ -106,12 +103,15 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     row += 1
     dept_first = row + 1
     headers(ws, row, [("部门", 16), ("任务数", 11), ("已完成", 11), ("按期率", 11),
-                       ("平均偏差(天)", 11), ("最大偏差(天)", 11), ("预警/延误", 11)], st)
+                       ("平均偏差(天)", 11), ("最大偏差(天)", 11), ("预警/延误", 11),
+                       ("本周交回", 9), ("数据截至", 11), ("本周投入人数", 11), ("计划人数", 9)],
+            st)
     for d in report.departments:
         row += 1
         for c, value in enumerate([d.name, d.tasks, d.done, d.on_time_rate, d.avg_slip,
-                                   d.worst_slip, d.late]):
-            fmt = {3: st.pct, 4: st.dec}.get(c, st.int if c else st.text)
+                                   d.worst_slip, d.late, "是" if d.returned else "否",
+                                   d.data_week or "无数据", d.headcount, d.planned_people]):
+            fmt = {3: st.pct, 4: st.dec, 7: st.text, 8: st.text}.get(c, st.int if c else st.text)
             put(ws, row, c, value, st, fmt)
     dept_last = row
     # per milestone
@@ -133,7 +133,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     row += 1
     headers(ws, row, [("风险等级", 16)] + [(s, 11) for s in RISK_STATUSES], st)
     risk_first = row + 1
-    for level in ("高", "中", "低"):
+    for level in Level:
         row += 1
         ws.write_string(row, 0, level, st.text)
         for c, status in enumerate(RISK_STATUSES, start=1):
@@ -185,10 +185,10 @@ def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
         values = [t.task_id, t.department, t.milestone, t.planned,
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
-                  t.expected, t.deviation_days, t.status, "是" if t.reported else "否",
+                  t.expected, t.deviation_days, t.status, t.data_text(report.week), t.headcount,
                   *(t.texts.get(k, "") for k in known), other, _source(t.source)]
         for c, value in enumerate(values):
-            fmt = st.pct if c == 4 else (st.int if c == 8 else None)
+            fmt = st.pct if c == 4 else (st.int if c in (8, 11) else None)
             put(ws, r, c, value, st, fmt)
     last = max(len(report.tasks), 1)
     status_col = 9
@@ -197,7 +197,7 @@ def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
                               {"type": "cell", "criteria": "==", "value": f'"{status}"',
                                "format": fmt})
     ws.conditional_format(1, 8, last, 8, {"type": "cell", "criteria": ">", "value": 0,
-                                          "format": st.fills[WARNING]})
+                                          "format": st.fills[TaskState.WARNING]})
     ws.autofilter(0, 0, last, len(TASK_HEADERS) - 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -210,16 +210,16 @@ def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
     keys = ("task_id", "found_at", "raised_at", "description", "impact", "measures", "owner",
             "deadline", "progress")
     for r, risk in enumerate(report.risks, start=1):
-        flags = "、".join(RISK_FLAGS.get(f, f) for f in risk.flags)
+        flags = "、".join(flag_label(f, report.raise_within_hours) for f in risk.flags)
         values = [risk.risk_id, risk.department, risk.level, risk.status, flags,
                   *(risk.values.get(k) for k in keys), _source(risk.source)]
         for c, value in enumerate(values):
             put(ws, r, c, value, st)
     last = max(len(report.risks), 1)
-    ws.conditional_format(1, 2, last, 2, {"type": "cell", "criteria": "==", "value": '"高"',
-                                          "format": st.high})
+    ws.conditional_format(1, 2, last, 2, {"type": "cell", "criteria": "==",
+                                          "value": f'"{Level.HIGH}"', "format": st.high})
     ws.conditional_format(1, 4, last, 4, {"type": "text", "criteria": "containing",
-                                          "value": RISK_FLAGS["overdue"], "format": st.high})
+                                          "value": RiskFlag.OVERDUE.label, "format": st.high})
     ws.autofilter(0, 0, last, len(RISK_HEADERS) - 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -253,6 +253,7 @@ def _write_changes(ws: Any, report: MergeReport, st: _Styles) -> None:
     if not report.has_previous:
         ws.write_string(1, 0, "首次汇总,没有可对比的上一次汇总。", st.text)
         return
+    ws.write_string(0, 5, f"与 {report.previous_week} 的汇总比较", st.note)
     if not report.changes:
         ws.write_string(1, 0, "与上一次汇总相比没有变化。", st.text)
     for r, ch in enumerate(report.changes, start=1):

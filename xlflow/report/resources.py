@@ -8,7 +8,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from ..resources import ResourcePlan
+from ..phases.resources import ResourcePlan
 from ..weeks import week_label
 from ._common import OPTIONS, Styles, headers, print_setup, put
 

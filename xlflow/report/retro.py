@@ -7,7 +7,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from ..retro import Retrospective
+from ..phases.retro import Retrospective
 from ._common import OPTIONS, Styles, headers, print_setup, put
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import xlsxwriter
 
-from ..review import MonthlyReview
+from ..phases.review import MonthlyReview
 from ._common import OPTIONS, Styles, headers, print_setup, put
 
 

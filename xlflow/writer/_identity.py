@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-IDENTITY_SHEET = "_xlflow"
-LISTS_SHEET = "_lists"
+from ..contract import IDENTITY_SHEET, LISTS_SHEET, TaskRow, identity_rows
 
 
-def write_identity(wb: Any, fields: Mapping[str, str]) -> None:
+def write_identity(wb: Any, fields: Mapping[str, str], tasks: Iterable[TaskRow] = ()) -> None:
     ws = wb.add_worksheet(IDENTITY_SHEET)
-    ws.write_string(0, 0, "key")
-    ws.write_string(0, 1, "value")
-    for r, (key, value) in enumerate(fields.items(), start=1):
-        ws.write_string(r, 0, key)
-        ws.write_string(r, 1, str(value))
+    for r, row in enumerate(identity_rows(fields, tasks)):
+        for c, value in enumerate(row):
+            ws.write_string(r, c, value)
     ws.protect()
     ws.very_hidden()
 

@@ -11,6 +11,7 @@ from typing import Any
 import xlsxwriter
 
 from .. import __version__
+from ..contract import INSTRUCTIONS_SHEET
 from ..project import Project
 from ..spec import SpecSet
 from ..weeks import week_day, week_days
@@ -19,7 +20,6 @@ from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
 
-INSTRUCTIONS_SHEET = "填写说明"
 # Text is never turned into formulas, links or numbers; small workbooks are assembled in
 # memory (XlsxWriter's default writes and deletes a temp file per XML part).
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
@@ -34,13 +34,11 @@ def risk_id(code: str, week: str, n: int) -> str:
 
 def context_fields(project: Project) -> dict[str, str]:
     """What `xlflow validate` needs to check a return without project.yaml."""
-    tasks = [[t.id, t.department, t.due.isoformat(), t.milestone] for t in project.tasks]
     return {
         "project_start": project.start.isoformat(),
         "project_end": project.end.isoformat(),
         "late_window_days": str(project.settings.late_window_days),
         "departments": json.dumps([d.name for d in project.departments], ensure_ascii=False),
-        "tasks": json.dumps(tasks, ensure_ascii=False, separators=(",", ":"))[:30000],
         "raise_within_hours": str(project.settings.raise_within_hours),
         "delay_threshold_days": str(project.settings.delay_threshold_days),
     }
@@ -120,7 +118,7 @@ def write_department_workbook(
         "file_id": file_id,
         "xlflow_version": __version__,
         **(context if context is not None else context_fields(project)),
-    })
+    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks])
     wb.close()
 
 

@@ -11,8 +11,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
-from .project import Department, Project
-from .weeks import week_days
+from ..project import Department, Project
+from ..weeks import week_days
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 _EMAIL = re.compile(r"[^@\s/;,，；]+@[^@\s/;,，；]+\.[A-Za-z]{2,}")

@@ -7,8 +7,11 @@ from dataclasses import replace
 
 import pytest
 
+from xlflow import api
+from xlflow.merge.context import Context
+from xlflow.merge.tasks import deviation
+from xlflow.model.vocab import TaskState
 from xlflow.project import load_project
-from xlflow.reconcile import Context, deviation, status_for
 from xlflow.weeks import WorkCalendar
 
 P = dt.date(2024, 7, 12)
@@ -42,11 +45,23 @@ def test_deviation_rule(ctx: Context, as_of, percent, actual, forecast, expected
     (False, -5, "正常"), (False, 1, "预警"), (False, 3, "预警"), (False, 4, "延误"),
 ])
 def test_status_thresholds(done: bool, days: int, status: str) -> None:
-    assert status_for(done, days, threshold=3) == status
+    assert TaskState.of(done, days, threshold=3) == status
 
 
-def test_threshold_comes_from_the_project(ctx: Context) -> None:
-    assert status_for(False, 4, threshold=replace(ctx, threshold=5).threshold) == "预警"
+def test_threshold_comes_from_the_project(with_samples) -> None:
+    """T03 is 4 days late on 2024-07-12: 延误 with the default threshold of 3 days,
+    预警 once project.yaml raises the threshold to 5."""
+    def t03() -> str:
+        report = api.merge(with_samples, as_of=P, week="2024-W28", write=False)
+        return next(str(t.status) for t in report.tasks if t.task_id == "T03")
+
+    assert t03() == "延误"
+    yaml_file = with_samples / "project.yaml"
+    text = yaml_file.read_text(encoding="utf-8")
+    yaml_file.write_text(text.replace("delay_threshold_days: 3", "delay_threshold_days: 5"),
+                         encoding="utf-8")
+    assert Context.from_project(load_project(with_samples), "2024-W28", P).threshold == 5
+    assert t03() == "预警"
 
 
 def test_workdays_follow_the_china_holiday_calendar() -> None:
@@ -62,9 +77,8 @@ def test_project_calendar_overrides_and_uncovered_years() -> None:
     cal = WorkCalendar(holidays=[dt.date(2024, 7, 15)], workdays=[dt.date(2024, 7, 13)])
     assert cal.days_between(dt.date(2024, 7, 12), dt.date(2024, 7, 16)) == 2  # +Sat -Mon
     assert WorkCalendar().days_between(dt.date(2099, 1, 2), dt.date(2099, 1, 9)) == 5
-    cal = WorkCalendar()
-    cal.is_workday(dt.date(2099, 1, 5))
-    assert cal.uncovered_years == {2099}
+    assert WorkCalendar.uncovered_between(dt.date(2098, 12, 1), dt.date(2099, 3, 1)) == [2098, 2099]
+    assert WorkCalendar.uncovered_between(dt.date(2024, 1, 1), dt.date(2024, 12, 31)) == []
 
 
 def test_workday_deviation_in_a_context(ctx: Context) -> None:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .issues import Issue, warning
-from .project import Project
+from ..issues import Issue, warning
+from ..model.vocab import Level
+from ..project import Project
 
-PRIORITY_ORDER = {"高": 0, "中": 1, "低": 2}
 TASK_WINDOW_DAYS = 7  # a deliverable's working week, ending on its due date
 
 
@@ -64,7 +64,7 @@ class ResourcePlan:
 
 
 def _rank(p: Project) -> tuple:
-    return (PRIORITY_ORDER.get(p.priority, 9), p.start, p.id)
+    return (Level.rank_of(p.priority), p.start, p.id)
 
 
 def plan_resources(projects: Sequence[Project]) -> ResourcePlan:

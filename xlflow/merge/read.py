@@ -18,20 +18,19 @@ from xml.etree.ElementTree import ParseError
 from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-from ._files import sha256_file
-from ._package import MAX_ROWS, Package, SheetFacts, UnsafePackage
-from .issues import Issue, cell_name, error, warning
-from .spec import Column, SpecSet, TemplateSpec
-from .values import CellProblem, clean_text
-from .values import is_blank as _blank
-from .writer._identity import IDENTITY_SHEET, LISTS_SHEET
-from .writer.department import INSTRUCTIONS_SHEET
+from .._files import sha256_file
+from .._package import MAX_ROWS, Package, SheetFacts, UnsafePackage
+from ..contract import ADDED_SHEETS, IDENTITY_SHEET, TaskRow, parse_identity
+from ..issues import Issue, cell_name, error, warning
+from ..spec import Column, SpecSet, TemplateSpec
+from ..values import CellProblem, clean_text
+from ..values import is_blank as _blank
 
 DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance", "retro")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 HEADER_SEARCH_ROWS = 10
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-IGNORED_SHEETS = {IDENTITY_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET}
+IGNORED_SHEETS = ADDED_SHEETS
 
 
 @dataclass
@@ -54,6 +53,7 @@ class Returned:
     size: int = 0
     received: dt.datetime | None = None
     identity: dict[str, str] = field(default_factory=dict)
+    identity_tasks: list[TaskRow] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     readable: bool = False
@@ -143,7 +143,7 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package) -> None:
     ret.readable = True
     names = list(book.sheet_names)
     if IDENTITY_SHEET in names:
-        ret.identity = _read_identity(book, ret)
+        ret.identity, ret.identity_tasks = _read_identity(book)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
     claimed |= IGNORED_SHEETS
     try:
@@ -254,13 +254,9 @@ def _sniff(path: Path, size: int) -> Issue | None:
     return None
 
 
-def _read_identity(book: CalamineWorkbook, ret: Returned) -> dict[str, str]:
+def _read_identity(book: CalamineWorkbook) -> tuple[dict[str, str], list[TaskRow]]:
     rows = book.get_sheet_by_name(IDENTITY_SHEET).to_python(skip_empty_area=False)
-    out: dict[str, str] = {}
-    for row in rows[1:]:
-        if len(row) >= 2 and clean_text(row[0]):
-            out[clean_text(row[0])] = clean_text(row[1])
-    return out
+    return parse_identity([[clean_text(c) for c in row[:4]] for row in rows])
 
 
 def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,

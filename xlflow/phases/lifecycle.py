@@ -8,18 +8,15 @@ stored on its own, so it cannot disagree with them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .issues import Issue, error, warning
-from .project import Project
-from .reconcile import BEHIND_STATUSES, DONE_STATUSES
-
-PHASES = ("需求发起", "需求共识", "方案审批", "PMO备案", "执行中", "成果验收", "复盘归档")
-# ledger event kinds that complete a phase
-OPINION, APPROVED, FILED, SENT = "opinion", "approve", "file", "send"
-ACCEPTED, RETRO, ARCHIVED = "accept", "retro", "archive"
+from ..issues import Issue, error, warning
+from ..ledger import Event
+from ..model.records import RiskRecord, TaskStatus
+from ..model.vocab import EventKind, Phase
+from ..project import Project
 
 
 def approval_checks(project: Project) -> list[Issue]:
@@ -59,75 +56,77 @@ def missing_opinions(project: Project) -> list[str]:
 
 @dataclass
 class Status:
-    phase: str
-    completed: list[dict[str, Any]] = field(default_factory=list)  # events: kind, by, at
+    phase: Phase
+    completed: list[Event] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # what is needed to move on
     next_deadline: tuple[str, dt.date] | None = None
     last_merge: str | None = None
-    late_tasks: list[dict[str, Any]] = field(default_factory=list)
-    open_high_risks: list[dict[str, Any]] = field(default_factory=list)
+    late_tasks: list[TaskStatus] = field(default_factory=list)
+    open_high_risks: list[RiskRecord] = field(default_factory=list)
 
     @property
     def phase_index(self) -> int:
-        return PHASES.index(self.phase)
+        return self.phase.index
 
     def to_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "phase_index": self.phase_index, "phases": list(PHASES),
-                "completed": self.completed, "missing": self.missing,
+        return {"phase": str(self.phase), "phase_index": self.phase_index,
+                "phases": [str(p) for p in Phase],
+                "completed": [e.to_dict() for e in self.completed], "missing": self.missing,
                 "next_deadline": None if not self.next_deadline else {
                     "what": self.next_deadline[0], "date": self.next_deadline[1].isoformat()},
-                "last_merge": self.last_merge, "late_tasks": self.late_tasks,
-                "open_high_risks": self.open_high_risks}
+                "last_merge": self.last_merge,
+                "late_tasks": [t.to_dict() for t in self.late_tasks],
+                "open_high_risks": [r.to_dict() for r in self.open_high_risks]}
 
 
-def compute_status(project: Project, events: Sequence[Mapping[str, Any]],
-                   latest_tasks: Sequence[Mapping[str, Any]],
-                   latest_risks: Sequence[Mapping[str, Any]], last_merge: str | None,
+_NEXT_STEP = {
+    Phase.APPROVED: "PMO 备案:xlflow file DIR --by PMO",
+    Phase.FILED: "第一次周进度汇总:xlflow build → send → merge",
+    Phase.EXECUTING: "成果验收:xlflow accept DIR(全部预期成果达标并确认)",
+}
+
+
+def current_phase(project: Project, kinds: set[str], merged: bool) -> Phase:
+    """The phase follows from the recorded steps, in order; it is never stored."""
+    if missing_opinions(project):
+        return Phase.REQUEST
+    if EventKind.APPROVE not in kinds:
+        return Phase.CONSENSUS
+    if EventKind.FILE not in kinds:
+        return Phase.APPROVED
+    if EventKind.ACCEPT not in kinds:
+        return Phase.EXECUTING if merged else Phase.FILED
+    if EventKind.RETRO in kinds and EventKind.ARCHIVE in kinds:
+        return Phase.CLOSED
+    return Phase.ACCEPTED
+
+
+def compute_status(project: Project, events: Sequence[Event], latest_tasks: Sequence[TaskStatus],
+                   latest_risks: Sequence[RiskRecord], last_merge: str | None,
                    today: dt.date) -> Status:
-    kinds = {e["kind"]: e for e in events}
-    missing_ops = missing_opinions(project)
-    if not missing_ops:
-        phase = "需求共识"
-    else:
-        phase = "需求发起"
-    if phase == "需求共识" and APPROVED in kinds:
-        phase = "方案审批"
-    if phase == "方案审批" and FILED in kinds:
-        phase = "执行中" if last_merge else "PMO备案"
-    if phase in ("PMO备案", "执行中") and ACCEPTED in kinds:
-        phase = "成果验收"
-    if phase == "成果验收" and RETRO in kinds and ARCHIVED in kinds:
-        phase = "复盘归档"
+    kinds = {e.kind for e in events}
+    phase = current_phase(project, kinds, last_merge is not None)
     missing: list[str] = []
-    if phase == "需求发起":
-        missing = [f"{d}负责人意见(opinions)" for d in missing_ops]
-    elif phase == "需求共识":
+    if phase is Phase.REQUEST:
+        missing = [f"{d}负责人意见(opinions)" for d in missing_opinions(project)]
+    elif phase is Phase.CONSENSUS:
         checks = [i.message for i in approval_checks(project) if i.is_error]
         missing = checks + ["审批:xlflow approve DIR --by 分管领导"]
-    elif phase == "方案审批":
-        missing = ["PMO 备案:xlflow file DIR --by PMO"]
-    elif phase == "PMO备案":
-        missing = ["第一次周进度汇总:xlflow build → send → merge"]
-    elif phase == "执行中":
-        missing = ["成果验收:xlflow accept DIR(全部预期成果达标并确认)"]
-    elif phase == "成果验收":
-        missing = [m for k, m in ((RETRO, "复盘报告:xlflow retro DIR"),
-                                  (ARCHIVED, "归档:xlflow archive DIR --to LIBRARY"))
+    elif phase is Phase.ACCEPTED:
+        missing = [m for k, m in ((EventKind.RETRO, "复盘报告:xlflow retro DIR"),
+                                  (EventKind.ARCHIVE, "归档:xlflow archive DIR --to LIBRARY"))
                    if k not in kinds]
+    elif phase in _NEXT_STEP:
+        missing = [_NEXT_STEP[phase]]
+    done = {t.task_id for t in latest_tasks if t.done}
     upcoming = sorted([(f"里程碑 {m.id} {m.name}", m.date) for m in project.milestones
                        if m.date >= today] +
                       [(f"任务 {t.id} {t.deliverable}({t.department})", t.due)
-                       for t in project.tasks if t.due >= today and not _done(t.id, latest_tasks)],
+                       for t in project.tasks if t.due >= today and t.id not in done],
                       key=lambda x: x[1])
     return Status(
-        phase=phase,
-        completed=[{"kind": e["kind"], "by": e.get("by", ""), "at": e["at"],
-                    "note": e.get("note", "")} for e in events],
-        missing=missing, next_deadline=upcoming[0] if upcoming else None, last_merge=last_merge,
-        late_tasks=[t for t in latest_tasks if t["status"] in BEHIND_STATUSES],
-        open_high_risks=[r for r in latest_risks if r.get("open") and r["level"] == "高"],
+        phase=phase, completed=list(events), missing=missing,
+        next_deadline=upcoming[0] if upcoming else None, last_merge=last_merge,
+        late_tasks=[t for t in latest_tasks if t.status.behind],
+        open_high_risks=[r for r in latest_risks if r.is_open and r.is_high],
     )
-
-
-def _done(task_id: str, tasks: Sequence[Mapping[str, Any]]) -> bool:
-    return any(t["id"] == task_id and t["status"] in DONE_STATUSES for t in tasks)

@@ -18,9 +18,9 @@ from typing import Any
 
 import xlsxwriter
 
-from ._files import atomic_path, safe_name, sha256_file
-from .errors import XlflowError
-from .report._common import OPTIONS, Styles, headers, print_setup, put
+from .._files import atomic_path, safe_name, sha256_file
+from ..errors import XlflowError
+from ..report._common import OPTIONS, Styles, headers, print_setup, put
 
 LIBRARY_DB = "cases.sqlite"
 INDEX = "INDEX.xlsx"

@@ -1,0 +1,191 @@
+"""Check every cell of a read table against its spec: typed values or an Issue naming
+the cell. Pasted values bypass Excel's validation, so nothing typed is trusted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..issues import Issue, column_letter, error, warning
+from ..model.records import Source
+from ..spec import Column, ColumnType, TemplateSpec
+from ..values import (
+    CellProblem,
+    clean_text,
+    parse_datetime,
+    parse_integer,
+    parse_number,
+    parse_percent,
+)
+from ..values import is_blank as _blank
+from .context import Context
+from .read import Table
+
+
+@dataclass
+class Record:
+    """One validated row: typed values by column key, where it came from, and whether
+    it may count (a row with an error is kept out of the figures)."""
+
+    values: dict[str, Any]
+    source: Source
+    has_input: bool
+    ok: bool = True
+    cells: dict[str, str] = field(default_factory=dict)
+    bad: list[str] = field(default_factory=list)  # cells with an error, e.g. ['F5']
+
+    def reject(self, cell: str) -> None:
+        self.ok = False
+        self.bad.append(cell)
+
+
+def _expected(column: Column, ctx: Context, department: str) -> str:
+    t = column.type
+    if t in (ColumnType.DATE, ColumnType.DATETIME):
+        lo, hi = ctx.window(column)
+        form = "YYYY-MM-DD hh:mm" if t is ColumnType.DATETIME else "YYYY-MM-DD"
+        return f"日期 {form},{lo.isoformat()} 至 {hi.isoformat()}"
+    if t is ColumnType.PERCENT:
+        return f"百分比 {column.min or 0:g}%–{column.max if column.max is not None else 100:g}%"
+    if t is ColumnType.INTEGER:
+        return "整数"
+    if t is ColumnType.NUMBER:
+        return "数字"
+    choices = ctx.choices(column, department)
+    if choices:
+        return "其中之一:" + "、".join(choices[:20]) + ("…" if len(choices) > 20 else "")
+    return "文字"
+
+
+def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
+    """The typed value of one non-blank cell; ValueError says why it is not acceptable."""
+    t = column.type
+    if t in (ColumnType.DATE, ColumnType.DATETIME):
+        value = parse_datetime(raw, year=ctx.start.year)
+        lo, hi = ctx.window(column)
+        if not lo <= value.date() <= hi:
+            raise ValueError("out-of-range")
+        return value if t is ColumnType.DATETIME else value.date()
+    if t is ColumnType.PERCENT:
+        value = parse_percent(raw)
+        lo = column.min if column.min is not None else 0
+        hi = column.max if column.max is not None else 100
+        if not lo <= value <= hi:
+            raise ValueError("out-of-range")
+        return round(value, 6)
+    if t in (ColumnType.INTEGER, ColumnType.NUMBER):
+        value = parse_integer(raw) if t is ColumnType.INTEGER else parse_number(raw)
+        if (column.min is not None and value < column.min) or (
+                column.max is not None and value > column.max):
+            raise ValueError("out-of-range")
+        return value
+    text = clean_text(raw)
+    if t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID):
+        return unicodedata.normalize("NFKC", text).upper().replace(" ", "")
+    if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
+        index = _choice_index(ctx.choices(column, department))
+        if index:
+            found = index.get(_fold_choice(text))
+            if found is None:
+                raise ValueError("not-in-list")
+            return found
+    return text
+
+
+def _fold_choice(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@functools.lru_cache(maxsize=256)
+def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
+    """Folded choice -> choice, built once per list (task lists run to hundreds)."""
+    return {_fold_choice(c): c for c in reversed(choices)}
+
+
+_CODES = {
+    ColumnType.DATE: "bad-date", ColumnType.DATETIME: "bad-date",
+    ColumnType.PERCENT: "bad-percent", ColumnType.INTEGER: "bad-number",
+    ColumnType.NUMBER: "bad-number",
+}
+
+
+def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str, sha256: str,
+                   department: str) -> tuple[list[Record], list[Issue]]:
+    """Type-check every cell of every data row against the spec. Weekly rows are kept
+    even when empty (an unreported task is news); elsewhere empty rows are skipped."""
+    skip_blank = spec.key != "weekly"
+    records: list[Record] = []
+    issues: list[Issue] = []
+    cols = [(c, table.columns[c.key]) for c in spec.columns if c.key in table.columns]
+    letters = {i: column_letter(i) for _, i in cols} | {
+        i: column_letter(i) for i in table.extra_columns}
+    for r, row in table.rows:
+        source = Source(file, sha256, spec.sheet, r + 1)
+        raw_of = {c.key: (row[i] if i < len(row) else None) for c, i in cols}
+        has_input = any(_is_input(c, raw_of[c.key]) for c, _ in cols if c.editable)
+        if not has_input and skip_blank:
+            continue  # a reserved row nobody filled in (risks, acceptance, feedback)
+        rec = Record({}, source, has_input)
+        for column, i in cols:
+            raw = raw_of[column.key]
+            where = {"file": file, "sheet": spec.sheet, "cell": f"{letters[i]}{r + 1}"}
+            rec.cells[column.key] = where["cell"]
+            if _blank(raw):
+                rec.values[column.key] = None
+                if column.required and (has_input or not column.editable):
+                    rec.reject(where["cell"])
+                    issues.append(error("missing-value", f"「{column.zh}」必须填写",
+                                        expected=_expected(column, ctx, department), **where))
+                continue
+            if isinstance(raw, CellProblem):
+                rec.reject(where["cell"])
+                rec.values[column.key] = None
+                what = "是错误值" if raw.code == "cell-error" else "是没有计算结果的公式"
+                issues.append(error(raw.code, f"「{column.zh}」{what};请改为实际的值后重发",
+                                    value=raw.text, expected=_expected(column, ctx, department),
+                                    **where))
+                continue
+            try:
+                value = parse_cell(column, raw, ctx, department)
+            except ValueError as exc:
+                rec.reject(where["cell"])
+                rec.values[column.key] = None
+                why = str(exc)
+                code = why if why in ("out-of-range", "not-in-list") else _CODES.get(
+                    column.type, "bad-value")
+                label = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}.get(
+                    why, "格式无法识别")
+                issues.append(error(code, f"「{column.zh}」{label}", value=_show(raw),
+                                    expected=_expected(column, ctx, department), **where))
+                continue
+            limit = column.max_length
+            if limit and isinstance(value, str) and len(value) > limit:
+                issues.append(warning("too-long", f"「{column.zh}」超过 {limit} 字,已完整保留",
+                                      value=value[:40] + "…", **where))
+            rec.values[column.key] = value
+        for i, header in table.extra_columns.items():
+            if i < len(row) and not _blank(row[i]):
+                label = f"列「{header}」不在模板中" if header else f"{letters[i]} 列没有表头"
+                issues.append(warning("unknown-column", f"{label},其内容未计入",
+                                      value=_show(row[i]), file=file, sheet=spec.sheet,
+                                      cell=f"{letters[i]}{r + 1}"))
+        records.append(rec)
+    return records, issues
+
+
+def _is_input(column: Column, raw: Any) -> bool:
+    """Did someone type here? A pre-filled default (状态 待处理) alone is not input."""
+    if _blank(raw):
+        return False
+    return column.default is None or clean_text(raw) != column.default
+
+
+def _show(raw: Any) -> str:
+    if isinstance(raw, CellProblem):
+        return raw.text
+    text = raw.isoformat() if isinstance(raw, (dt.date, dt.datetime)) else clean_text(raw)
+    return text if len(text) <= 80 else text[:79] + "…"
+

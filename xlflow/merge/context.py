@@ -1,0 +1,121 @@
+"""What validation and merging know about the project and the run, in one object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..contract import TaskRow, department_list
+from ..project import Project, Target
+from ..spec import Column, SpecSet, column_choices, date_window
+from ..weeks import WorkCalendar
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    id: str
+    department: str
+    due: dt.date
+    milestone: str = ""
+
+
+@dataclass(frozen=True)
+class ResultRef:
+    id: str
+    name: str
+    department: str
+    target: Target
+    target_text: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything validation and merging need to know about the project and the run."""
+
+    project_id: str
+    start: dt.date
+    end: dt.date
+    late_end: dt.date
+    departments: tuple[str, ...]
+    tasks: Mapping[str, TaskRef]
+    week: str
+    as_of: dt.date
+    specs: SpecSet
+    threshold: int = 3
+    raise_within_hours: int = 24
+    calendar: WorkCalendar | None = None
+    results: Mapping[str, ResultRef] = field(default_factory=dict)
+    milestones: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
+    codes: Mapping[str, str] = field(default_factory=dict)  # department -> risk id prefix
+    _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
+                                                   repr=False)
+
+    @classmethod
+    def from_project(cls, project: Project, week: str, as_of: dt.date,
+                     workdays: bool | None = None) -> Context:
+        s = project.settings
+        use_workdays = s.workdays if workdays is None else workdays
+        return cls(
+            project_id=project.id, start=project.start, end=project.end,
+            late_end=project.late_end, departments=tuple(d.name for d in project.departments),
+            tasks={t.id: TaskRef(t.id, t.department, t.due, t.milestone) for t in project.tasks},
+            week=week, as_of=as_of, specs=project.specs(),
+            threshold=s.delay_threshold_days, raise_within_hours=s.raise_within_hours,
+            calendar=WorkCalendar(s.holidays, s.extra_workdays) if use_workdays else None,
+            results={r.id: ResultRef(r.id, r.name, r.department, r.target, r.target_text)
+                     for r in project.results},
+            milestones={m.id: (m.name, m.date) for m in project.milestones},
+            codes={d.name: d.code for d in project.departments},
+        )
+
+    @classmethod
+    def from_identity(cls, identity: Mapping[str, str], task_rows: Sequence[TaskRow],
+                      specs: SpecSet, as_of: dt.date) -> Context:
+        """For `xlflow validate` on a department's machine, without project.yaml.
+        ValueError when the stored context is not readable."""
+        start = dt.date.fromisoformat(identity["project_start"])
+        end = dt.date.fromisoformat(identity["project_end"])
+        tasks = {t[0]: TaskRef(t[0], t[1], dt.date.fromisoformat(t[2]), t[3])
+                 for t in task_rows}
+        return cls(
+            project_id=identity.get("project_id", ""), start=start, end=end,
+            late_end=end + dt.timedelta(days=int(identity.get("late_window_days", 90))),
+            departments=department_list(identity),
+            codes={identity["department"]: identity["department_code"]}
+            if identity.get("department") and identity.get("department_code") else {},
+            tasks=tasks, week=identity.get("week", ""), as_of=as_of, specs=specs,
+            threshold=int(identity.get("delay_threshold_days", 3)),
+            raise_within_hours=int(identity.get("raise_within_hours", 24)),
+        )
+
+    def owner_of_risk(self, risk_id: str) -> str | None:
+        """The department whose reserved prefix (its code) the risk id carries."""
+        prefix = risk_id.split("-", 1)[0]
+        return next((d for d, code in self.codes.items() if code.upper() == prefix), None)
+
+    def window(self, column: Column) -> tuple[dt.date, dt.date]:
+        return date_window(column, self.start, self.end, self.late_end)
+
+    def days(self, start: dt.date, end: dt.date) -> int:
+        if self.calendar is not None:
+            return self.calendar.days_between(start, end)
+        return (end - start).days
+
+    @cached_property
+    def task_pairs(self) -> tuple[tuple[str, str], ...]:
+        """(id, department) of every task, built once per run."""
+        return tuple((t.id, t.department) for t in self.tasks.values())
+
+    def choices(self, column: Column, department: str) -> tuple[str, ...]:
+        """Memoised per column and department: validation asks once per cell."""
+        key = (column.key, column.values, column.source, column.type, department)
+        found = self._choices.get(key)
+        if found is None:
+            found = column_choices(column, department=department, departments=self.departments,
+                                   tasks=self.task_pairs,
+                                   milestones=list(self.milestones))
+            self._choices[key] = found
+        return found
+

@@ -1,0 +1,142 @@
+"""Which department a returned file speaks for, and whether it counts this week.
+
+A file is refused (with the reason) when it is another project's, another week's, the
+PMO master, built from an older spec, or when its identity and its locked 部门 column
+disagree; two returns of one department: the newer counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from ..contract import IDENTITY_SHEET
+from ..issues import Issue, Severity, error, warning
+from ..spec import parse_versions
+from .check import Record, validate_table
+from .context import Context
+from .read import DEPARTMENT_TEMPLATES, Returned
+
+
+@dataclass
+class Checked:
+    """One returned file after identification and validation."""
+
+    ret: Returned
+    department: str = ""
+    accepted: bool = False
+    reason: str = ""
+    records: dict[str, list[Record]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked:
+    checked = Checked(ret, issues=list(ret.issues))
+    where = {"file": ret.name, "sheet": IDENTITY_SHEET}
+
+    def refuse(code: str, message: str, **extra: str) -> Checked:
+        checked.issues.append(error(code, message, **{**where, **extra}))
+        checked.reason = message
+        return checked
+
+    if not ret.readable:
+        checked.reason = next((i.message for i in ret.issues if i.is_error), "无法读取")
+        return checked
+    ident = ret.identity
+    if not ident:
+        guess = _guess_department(ret, ctx)
+        if not guess:
+            return refuse("no-identity", "找不到 _xlflow 标识页,也无法从表中判断部门;"
+                          "请用 xlflow build 生成的文件填写")
+        checked.issues.append(warning("no-identity", f"_xlflow 标识页缺失;按表中「部门」列识别为{guess}",
+                                      **where))
+        ident = {"department": guess, "project_id": ctx.project_id, "week": ctx.week,
+                 "kind": "department"}
+    if ident.get("kind", "department") != "department":
+        return refuse("not-a-department-file", "这是 PMO 总表,不是部门交回的文件")
+    if ident.get("project_id") != ctx.project_id:
+        return refuse("wrong-project", f"文件属于项目 {ident.get('project_id')!r},不是本项目",
+                      value=str(ident.get("project_id")), expected=ctx.project_id)
+    if check_week and ident.get("week") != ctx.week:
+        checked.department = ident.get("department", "")
+        return refuse("wrong-week", f"这是 {ident.get('week')} 的文件,本次汇总的是 {ctx.week};"
+                      "请用本周的文件填写", value=str(ident.get("week")), expected=ctx.week)
+    department = ident.get("department", "")
+    if department not in ctx.departments:
+        return refuse("unknown-department", f"部门 {department!r} 不在项目文件中",
+                      value=department, expected="、".join(ctx.departments))
+    shown = _table_departments(ret)
+    if shown and shown != {department}:
+        return refuse("identity-mismatch", f"_xlflow 标识为{department},但周进度跟踪表的部门列是"
+                      f"{'、'.join(sorted(shown))};文件可能被改动,未采用",
+                      value="、".join(sorted(shown)), expected=department)
+    versions = parse_versions(ident.get("spec_version", ""))
+    older = [f"{t.title_zh} v{versions.get(t.key, 0)}<v{t.version}" for t in ctx.specs
+             if t.key in DEPARTMENT_TEMPLATES and versions.get(t.key, 0) < t.version]
+    if "spec_version" in ident and older:
+        return refuse("old-spec", "文件由旧版模板生成(" + "、".join(older) + ");请用新生成的文件填写")
+    if ident.get("spec_digest") and ident["spec_digest"] != ctx.specs.digest:
+        checked.issues.append(warning("spec-changed", "文件生成后模板的列有调整;按表头对应读取",
+                                      **where))
+    checked.department = department
+    checked.accepted = True
+    for key in DEPARTMENT_TEMPLATES:
+        spec = ctx.specs[key]
+        table = ret.tables.get(key)
+        if table is None:
+            if not any(i.sheet == spec.sheet for i in ret.issues):
+                checked.issues.append(error("missing-sheet", f"缺少工作表「{spec.sheet}」",
+                                            file=ret.name, sheet=spec.sheet))
+            continue
+        records, issues = validate_table(table, spec, ctx, file=ret.name, sha256=ret.sha256,
+                                         department=department)
+        checked.records[key] = records
+        checked.issues.extend(issues)
+    return checked
+
+
+def _table_departments(ret: Returned) -> set[str]:
+    """The departments written in the locked 部门 column of the weekly sheet."""
+    table = ret.tables.get("weekly") or ret.tables.get("risks")
+    if table is None or "department" not in table.columns:
+        return set()
+    col = table.columns["department"]
+    return {str(row[col]).strip() for _, row in table.rows
+            if col < len(row) and isinstance(row[col], str) and row[col].strip()}
+
+
+def _guess_department(ret: Returned, ctx: Context) -> str:
+    seen = _table_departments(ret)
+    return seen.pop() if len(seen) == 1 and next(iter(seen), "") in ctx.departments else ""
+
+
+def excuse_other_weeks(checked: list[Checked]) -> None:
+    """Last week's files stay in the inbox: when a department has sent this week's file,
+    its other-week files are set aside with a warning, not an error."""
+    current = {c.department for c in checked if c.accepted}
+    for c in checked:
+        if c.department in current and not c.accepted:
+            c.issues = [replace(i, code="other-week", severity=Severity.WARNING,
+                                message=i.message.split(";")[0] + ";本周已有新文件,此文件不计入")
+                        if i.code == "wrong-week" else i for i in c.issues]
+
+
+def choose_newest(checked: list[Checked]) -> list[Issue]:
+    """Two returns from one department: the newer counts, both are listed."""
+    issues: list[Issue] = []
+    by_dept: dict[str, list[Checked]] = {}
+    for c in checked:
+        if c.accepted:
+            by_dept.setdefault(c.department, []).append(c)
+    for dept, group in by_dept.items():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda c: (c.ret.received or dt.datetime.min,
+                                  c.ret.identity.get("built_at", ""), c.ret.name))
+        newest = group[-1]
+        for old in group[:-1]:
+            old.accepted = False
+            old.reason = f"{dept}有更新的文件 {newest.ret.name},本文件未采用"
+            issues.append(warning("superseded", old.reason, file=old.ret.name))
+    return issues
+

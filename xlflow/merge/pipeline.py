@@ -1,0 +1,231 @@
+"""One merge: read → identify → check → tasks / risks / acceptance / feedback (carried
+from the last recorded week) → roll-ups → changes → report and ledger.
+
+Report and ledger land together: the report is written to a pending file, the ledger
+commits with the report's hash, then the pending file is renamed into place. A run
+killed in between leaves a pending file that the next run renames (its hash is in the
+ledger) or deletes (it is not): never a report and a ledger from different runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .. import __version__
+from .._files import fsync_file, remove_stale_temps, replace_file, sha256_file
+from ..errors import ProjectError
+from ..issues import Issue, warning
+from ..model.records import SourceFile
+from ..model.reports import MergeReport
+from ..project import Project
+from ..report.consolidated import write_consolidated
+from ..spec import SpecSet
+from ..weeks import week_days, weeks_between
+from ..workspace import Workspace, now
+from .acceptance import merge_acceptance
+from .carry import carried_before
+from .changes import changes_since
+from .context import Context
+from .feedback import merge_feedback
+from .identify import Checked, choose_newest, excuse_other_weeks, identify
+from .read import DEPARTMENT_TEMPLATES, Returned, read_returned
+from .risks import merge_risks
+from .rollup import rollup_departments, rollup_milestones
+from .tasks import merge_tasks
+
+ProgressFn = Callable[[int, int], None]
+PENDING = ".pending"
+
+
+def resolve_run(project: Project, week: str | None, as_of: dt.date | None, *,
+                today: dt.date, force: bool) -> tuple[str, dt.date]:
+    """The week and as-of date of a merge. Without --as-of: today when it falls in the
+    week, else the week's Friday. Refused (unless force) when the as-of date is outside
+    the week or outside the project window plus its late window."""
+    from ..phases.common import resolve_week
+
+    if as_of is None:
+        if week is None:
+            as_of = today
+        else:
+            monday, sunday = week_days(resolve_week(week))
+            as_of = today if monday <= today <= sunday else monday + dt.timedelta(days=4)
+    label = resolve_week(week, as_of)
+    if force:
+        return label, as_of
+    monday, sunday = week_days(label)
+    if not monday <= as_of <= sunday:
+        raise ProjectError(f"统计日 --as-of {as_of} 不在 {label}({monday} 至 {sunday})内;"
+                           f"请给出这一周内的日期,或加 --force")
+    first = project.start - dt.timedelta(days=7)
+    if not first <= as_of <= project.late_end:
+        raise ProjectError(f"统计日 {as_of} 不在项目周期 {project.start} 至 {project.end}"
+                           f"(及 {project.settings.late_window_days} 天延后期)内;"
+                           "请检查 --as-of 或 --week,确需如此请加 --force")
+    return label, as_of
+
+
+def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date | None = None,
+        week: str | None = None, workdays: bool | None = None,
+        progress: ProgressFn | None = None, write: bool = True,
+        run_at: dt.datetime | None = None, force: bool = False,
+        today: dt.date | None = None) -> MergeReport:
+    project = ws.project(with_events=False)
+    week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
+    ctx = Context.from_project(project, week, as_of, workdays)
+    paths = [ws.resolve_input(f) for f in files] if files else ws.list_inbox()
+    stamp = (run_at or now()).isoformat(timespec="seconds")
+    lock = ws.lock() if write else _nolock()
+    with lock:
+        if write:
+            repair_pending(ws)
+        checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
+        report = _reconcile(ws, project, ctx, checked, stamp)
+        if write:
+            _write(ws, project, report)
+    return report
+
+
+class _nolock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> list[Returned]:
+    """Read every file; with many files threads overlap calamine's and zlib's work
+    (both release the GIL). Results keep the order of `paths`."""
+    out: list[Returned] = []
+    workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for n, ret in enumerate(pool.map(lambda p: read_returned(p, specs), paths), start=1):
+            out.append(ret)
+            if progress:
+                progress(n, len(paths))
+    return out
+
+
+def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Checked],
+               stamp: str) -> MergeReport:
+    excuse_other_weeks(checked)
+    issues: list[Issue] = [i for c in checked for i in c.issues]
+    issues += choose_newest(checked)
+    accepted = [c for c in checked if c.accepted]
+    returned = {c.department for c in accepted}
+    with ws.existing_ledger() as ledger:
+        carried = carried_before(ledger, ctx.week, ctx.specs)
+    for dept in ctx.departments:
+        if dept not in returned:
+            issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
+                                  + (f";显示的是此前最近一次({_last_week(carried.tasks, dept)})"
+                                     "的数据" if _last_week(carried.tasks, dept) else "")))
+    by_template = {key: {c.department: c.records.get(key, []) for c in accepted}
+                   for key in DEPARTMENT_TEMPLATES}
+    tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
+    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks)
+    acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
+    feedback = merge_feedback(by_template["retro"])
+    issues += task_issues + risk_issues + acc_issues
+    missing = weeks_between(carried.week, ctx.week) if carried.week else []
+    if missing:
+        issues.append(warning("missing-weeks", f"{'、'.join(missing)} 没有周汇总;本周变化与 "
+                              f"{carried.week} 比较"))
+    if ctx.calendar is not None:
+        uncovered = ctx.calendar.uncovered_between(project.start, project.late_end)
+        if uncovered:
+            years = "、".join(map(str, uncovered))
+            issues.append(warning("calendar-gap", f"节假日日历不含 {years} 年;这些年份按周一至周五"
+                                  "计算工作日,可在 project.yaml 的 settings.holidays/"
+                                  "extra_workdays 中补充"))
+    if not accepted:
+        issues.append(warning("nothing-accepted", "本次没有采用任何文件;报表照常生成,但不记入台账,"
+                              "以后各周的数字不以它为准"))
+    report = MergeReport(
+        project_id=project.id, project_name=project.name, week=ctx.week, as_of=ctx.as_of,
+        workdays=ctx.calendar is not None, threshold=ctx.threshold,
+        raise_within_hours=ctx.raise_within_hours,
+        files=[SourceFile(str(c.ret.path), c.ret.name, c.ret.sha256, c.department,
+                          c.ret.received.isoformat() if c.ret.received else "",
+                          c.ret.size, c.accepted, c.reason) for c in checked],
+        tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
+        departments=rollup_departments(tasks, ctx.departments, returned=returned,
+                                       planned_people=people_needed(project, ctx.week)),
+        milestones=rollup_milestones(tasks, ctx.milestones),
+        changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
+        previous_week=carried.week, missing_weeks=missing, run_at=stamp,
+    )
+    report.recorded = bool(accepted)
+    return report
+
+
+def _last_week(tasks: dict, department: str) -> str | None:
+    return max((t.data_week for t in tasks.values() if t.department == department and t.data_week),
+               default=None)
+
+
+def people_needed(project: Project, week: str) -> dict[str, float]:
+    """People the plan's resources ask of each department in a week (resources with a
+    people unit whose period overlaps the week)."""
+    monday, sunday = week_days(week)
+    out: dict[str, float] = {}
+    for r in project.resources:
+        if not r.is_people:
+            continue
+        start, end = r.start or project.start, r.end or project.end
+        if start <= sunday and monday <= end:
+            out[r.department] = out.get(r.department, 0.0) + r.quantity
+    return out
+
+
+def _pending_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}{PENDING}")
+
+
+def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
+    target = ws.report_file(report.week)
+    remove_stale_temps(target.parent)
+    report.report_path = str(target)
+    pending = _pending_path(target)
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        write_consolidated(pending, report, project_start=project.start)
+        fsync_file(pending)
+        if report.recorded:
+            digest = sha256_file(pending)
+            with ws.ledger() as ledger, ledger.transaction():
+                ledger.replace_merge(
+                    week=report.week, as_of=report.as_of, run_at=report.run_at,
+                    workdays=report.workdays, version=__version__, report_sha256=digest,
+                    files=report.files, tasks=report.tasks, risks=report.risks,
+                    acceptance=report.acceptance, feedback=report.feedback,
+                    issues=[i.to_dict() for i in report.issues])
+        replace_file(pending, target)
+    finally:
+        pending.unlink(missing_ok=True)
+
+
+def repair_pending(ws: Workspace) -> list[Path]:
+    """Finish what a killed merge left: a pending report whose hash the ledger recorded
+    is renamed into place; any other pending report is removed."""
+    repaired: list[Path] = []
+    if not ws.reports.is_dir():
+        return repaired
+    pendings = list(ws.reports.glob(f".*{PENDING}"))
+    if not pendings:
+        return repaired
+    with ws.existing_ledger() as ledger:
+        hashes = {m.report_sha256 for m in ledger.merges()} if ledger else set()
+    for pending in pendings:
+        target = pending.with_name(pending.name[1:-len(PENDING)])
+        if sha256_file(pending) in hashes:
+            replace_file(pending, target)
+            repaired.append(target)
+        else:
+            pending.unlink(missing_ok=True)
+    return repaired

@@ -1,0 +1,154 @@
+"""Each task's figures this week and its schedule deviation.
+
+One rule for carry-forward: a task's figures are this week's accepted row, else the
+latest accepted row of an earlier week (`carried`, from the ledger). A rejected or
+empty row never erases what was accepted before, so a done task stays done unless a
+department's return says otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..issues import Issue, error, warning
+from ..model.records import TaskStatus, iso
+from ..model.vocab import TaskState
+from .check import Record
+from .context import Context, TaskRef
+
+# weekly columns with a field of their own on TaskStatus; every other input is a text
+FIGURE_KEYS = frozenset({"task_id", "department", "planned_date", "percent", "actual_date",
+                         "forecast_date", "headcount"})
+
+
+def deviation(planned: dt.date, as_of: dt.date, *, percent: float | None,
+              actual: dt.date | None, forecast: dt.date | None,
+              ctx: Context) -> tuple[bool, dt.date, int]:
+    """(done, expected finish, deviation days) by the rule in the README:
+    done -> actual - P; not done -> max(F, A) - P with F = forecast or P."""
+    done = actual is not None or (percent is not None and percent >= 100)
+    if done:
+        end = actual or as_of
+    else:
+        end = max(forecast or planned, as_of)
+    return done, end, ctx.days(planned, end)
+
+
+def _texts(values: Mapping[str, Any]) -> dict[str, str]:
+    return {k: str(iso(v)) for k, v in values.items()
+            if k not in FIGURE_KEYS and v not in (None, "")}
+
+
+def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Context,
+                carried: Mapping[str, TaskStatus] | None = None
+                ) -> tuple[list[TaskStatus], list[Issue]]:
+    """Apply each department's weekly rows to its own tasks; every task of the project
+    gets a status, from this week's row or carried from its last accepted one."""
+    carried = carried or {}
+    issues: list[Issue] = []
+    applied: dict[str, Record] = {}
+    rejected: dict[str, Record] = {}
+    for department, records in records_by_department.items():
+        for rec in records:
+            tid = rec.values.get("task_id")
+            where = {"file": rec.source.file, "sheet": rec.source.sheet,
+                     "cell": rec.cells.get("task_id", f"A{rec.source.row}")}
+            if not tid:
+                if rec.has_input:
+                    issues.append(error("missing-task-id", "这一行没有任务编号,无法对应到任务", **where))
+                continue
+            ref = ctx.tasks.get(tid)
+            if ref is None:
+                issues.append(error("unknown-task", f"任务编号 {tid} 不在职责分工表中", value=tid,
+                                    expected="职责分工表中的任务编号", **where))
+                continue
+            if ref.department != department:
+                issues.append(error("foreign-task", f"任务 {tid} 属于{ref.department},"
+                                    f"{department}不能更新它;未采用", value=tid,
+                                    expected=f"{department}的任务", **where))
+                continue
+            if tid in applied or tid in rejected:
+                first = (applied.get(tid) or rejected[tid]).source.row
+                issues.append(error("duplicate-task", f"任务 {tid} 填了两行;采用第 {first} 行",
+                                    value=tid, **where))
+                continue
+            planned_cell = rec.values.get("planned_date")
+            if planned_cell and planned_cell != ref.due:
+                issues.append(warning(
+                    "changed-plan", f"计划完成日期被改成 {planned_cell};以职责分工表的 "
+                    f"{ref.due} 为准", file=rec.source.file, sheet=rec.source.sheet,
+                    cell=rec.cells.get("planned_date", "")))
+            if not rec.has_input:
+                continue
+            if not rec.ok:
+                rejected[tid] = rec
+                continue
+            applied[tid] = rec
+            _row_warnings(rec, ref, ctx, issues)
+    tasks = [_status(ref, applied.get(ref.id), carried.get(ref.id), ctx)
+             for ref in ctx.tasks.values()]
+    for t in tasks:
+        if t.department not in records_by_department or t.reported:
+            continue
+        rec = rejected.get(t.task_id)
+        shown = (f"显示的是 {t.data_week} 的数据" if t.data_week
+                 else "此前没有已采用的数据,按未完成、计划日期计算")
+        if rec is not None:
+            issues.append(warning("row-rejected", f"任务 {t.task_id} 本周的行因错误未采用"
+                                  f"(见 {'、'.join(rec.bad)});{shown}", value=t.task_id,
+                                  file=rec.source.file, sheet=rec.source.sheet,
+                                  cell=rec.bad[0] if rec.bad else ""))
+        else:
+            files = records_by_department[t.department]
+            issues.append(warning("not-reported", f"任务 {t.task_id} 本周没有填写进度;{shown}",
+                                  value=t.task_id, file=files[0].source.file if files else "",
+                                  sheet=ctx.specs["weekly"].sheet))
+    return tasks, issues
+
+
+def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
+            ctx: Context) -> TaskStatus:
+    if rec is not None:
+        v = rec.values
+        percent, actual, forecast = v.get("percent"), v.get("actual_date"), v.get("forecast_date")
+        texts, data_week, source, headcount = _texts(v), ctx.week, rec.source, v.get("headcount")
+    elif prev is not None and prev.data_week is not None:
+        percent, actual, forecast = prev.percent, prev.actual, prev.forecast
+        texts, data_week, source, headcount = dict(prev.texts), prev.data_week, prev.source, None
+    else:
+        percent = actual = forecast = None
+        texts, data_week, source, headcount = {}, None, None, None
+    done, expected, days = deviation(ref.due, ctx.as_of, percent=percent, actual=actual,
+                                     forecast=forecast, ctx=ctx)
+    return TaskStatus(
+        task_id=ref.id, department=ref.department, milestone=ref.milestone, planned=ref.due,
+        percent=percent, actual=actual, forecast=forecast, expected=expected,
+        deviation_days=days, status=TaskState.of(done, days, ctx.threshold),
+        reported=rec is not None, data_week=data_week, headcount=headcount, texts=texts,
+        source=source)
+
+
+def _row_warnings(rec: Record, ref: TaskRef, ctx: Context, issues: list[Issue]) -> None:
+    v = rec.values
+    where = {"file": rec.source.file, "sheet": rec.source.sheet}
+    pct, actual = v.get("percent"), v.get("actual_date")
+    if pct is not None and pct >= 100 and actual is None:
+        issues.append(warning("missing-actual-date", f"任务 {ref.id} 已 100% 但没有实际完成日期;"
+                              f"按统计日 {ctx.as_of} 计算", cell=rec.cells.get("actual_date", ""),
+                              **where))
+    if actual is not None and pct is not None and pct < 100:
+        issues.append(warning("inconsistent", f"任务 {ref.id} 填了实际完成日期但完成百分比为 "
+                              f"{pct:g}%;按已完成计算", cell=rec.cells.get("percent", ""), **where))
+    if actual is not None and actual > ctx.as_of:
+        issues.append(warning("future-date", f"任务 {ref.id} 的实际完成日期 {actual} 晚于统计日 "
+                              f"{ctx.as_of}", cell=rec.cells.get("actual_date", ""), **where))
+    done = actual is not None or (pct is not None and pct >= 100)
+    late = (actual or max(v.get("forecast_date") or ref.due, ctx.as_of)) > ref.due
+    if late and not v.get("deviation_reason"):
+        issues.append(warning("missing-reason", f"任务 {ref.id} 进度落后,但没有填写偏差原因",
+                              cell=rec.cells.get("deviation_reason", ""), **where))
+    if late and not done and not v.get("forecast_date"):
+        issues.append(warning("missing-forecast", f"任务 {ref.id} 已过计划日期仍未完成,"
+                              "请填写预计完成日期", cell=rec.cells.get("forecast_date", ""), **where))

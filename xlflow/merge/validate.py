@@ -1,0 +1,61 @@
+"""`xlflow validate`: the merge's checks for each file on its own, e.g. by a department
+before sending it. Without a project folder the workbook's `_xlflow` sheet supplies the
+context (window, departments, tasks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+from ..issues import error
+from ..model.reports import FileCheck, ValidationReport
+from ..project import Project
+from ..spec import SpecSet, load_specs
+from ..weeks import week_label
+from .acceptance import merge_acceptance
+from .context import Context
+from .identify import identify
+from .read import read_returned
+from .risks import merge_risks
+from .tasks import merge_tasks
+
+
+def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date) -> ValidationReport:
+    specs: SpecSet = project.specs() if project else load_specs()
+    out: list[FileCheck] = []
+    for path in paths:
+        ret = read_returned(path, specs)
+        ctx = _context(ret, project, specs, as_of)
+        if ctx is None:
+            issues = list(ret.issues) or [error(
+                "no-identity", "找不到 xlflow 生成的标识信息,无法判断是哪个项目和部门的文件;"
+                "请用 xlflow build 生成的文件,或用 --project 指定项目文件夹", file=path.name)]
+            out.append(FileCheck(str(path), "", False, issues))
+            continue
+        checked = identify(ret, ctx, check_week=False)
+        issues = list(checked.issues)
+        if checked.accepted:
+            dept = checked.department
+            own = {k: t for k, t in ctx.tasks.items() if t.department == dept}
+            _, task_issues = merge_tasks({dept: checked.records.get("weekly", [])}, ctx)
+            issues += [i for i in task_issues if i.code not in ("not-reported", "row-rejected")
+                       or i.value in own]
+            issues += merge_risks({dept: checked.records.get("risks", [])}, ctx)[1]
+            mine = replace(ctx, results={k: r for k, r in ctx.results.items()
+                                         if r.department == dept})
+            issues += merge_acceptance({dept: checked.records.get("acceptance", [])}, mine)[1]
+        out.append(FileCheck(str(path), checked.department, checked.accepted, issues))
+    return ValidationReport(out)
+
+
+def _context(ret: object, project: Project | None, specs: SpecSet, as_of: dt.date) -> Context | None:
+    identity = getattr(ret, "identity", {})
+    if project is not None:
+        return Context.from_project(project, identity.get("week") or week_label(as_of), as_of)
+    if not identity.get("project_start"):
+        return None
+    try:
+        return Context.from_identity(identity, getattr(ret, "identity_tasks", []), specs, as_of)
+    except (KeyError, ValueError):
+        return None

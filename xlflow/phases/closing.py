@@ -1,0 +1,173 @@
+"""Closing the collaboration: 月复盘 (review), 复盘报告 (retro), 归档 (archive) and the
+case library; and resource coordination across projects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._files import atomic_path, safe_name
+from ..errors import ProjectError
+from ..ledger import LEDGER_FILE
+from ..model.vocab import EventKind
+from ..project import load_project
+from ..report.resources import write_resource_plan
+from ..report.retro import render_retro_html, write_retro_workbook
+from ..report.review import write_review
+from ..workspace import Workspace, now
+from .archive import collect, find_cases, register_case, snapshot_ledger, write_archive
+from .history import History, load_history
+from .resources import ResourcePlan, plan_resources
+from .retro import Retrospective, build_retrospective
+from .review import MonthlyReview, build_review, month_bounds
+
+
+@dataclass
+class RetroResult:
+    retrospective: Retrospective
+    workbook: Path
+    html: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.retrospective.to_dict(), "workbook": str(self.workbook),
+                "html": str(self.html)}
+
+
+def retro(ws: Workspace, *, by: str = "", at: dt.datetime | None = None) -> RetroResult:
+    """Write 跨部门合作复盘报告 (workbook + printable HTML) and record 复盘."""
+    project = ws.project()
+    retrospective = build_retrospective(project, load_history(ws, project.specs()))
+    workbook = ws.project_report(project, "跨部门合作复盘报告")
+    page = workbook.with_suffix(".html")
+    with ws.lock():
+        with atomic_path(workbook) as tmp:
+            write_retro_workbook(tmp, retrospective)
+        with atomic_path(page) as tmp:
+            tmp.write_text(render_retro_html(retrospective), encoding="utf-8")
+        ws.record(EventKind.RETRO, by or project.initiator, f"复盘报告 {workbook.name}", at,
+                  locked=True)
+    return RetroResult(retrospective, workbook, page)
+
+
+@dataclass
+class ReviewResult:
+    review: MonthlyReview
+    path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.review.to_dict(), "path": str(self.path)}
+
+
+def review(ws: Workspace, *, month: str) -> ReviewResult:
+    """月复盘 from the ledger: the month's trend per department (slip per week, on-time
+    rate, risks raised and closed, people), finished deliverables, open items and the
+    weeks with no merge."""
+    project = ws.project()
+    try:
+        month_bounds(month)
+    except ValueError:
+        raise ProjectError(f"--month: {month!r} is not a month (expected YYYY-MM)") from None
+    history = load_history(ws, project.specs())
+    result = build_review(project, month, history)
+    if not result.weeks:
+        raise ProjectError(f"no merge with an as-of date in {month} "
+                           f"(merged weeks: {', '.join(m.week for m in history.merges)})")
+    target = ws.reports / f"{month}-月度复盘.xlsx"
+    with ws.lock(), atomic_path(target) as tmp:
+        write_review(tmp, result, project.name)
+    return ReviewResult(result, target)
+
+
+@dataclass
+class ArchiveResult:
+    zip: Path
+    sha256: str
+    files: int
+    library: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"zip": str(self.zip), "sha256": self.sha256, "files": self.files,
+                "library": str(self.library)}
+
+
+def archive(ws: Workspace, *, to: Path | str, by: str = "",
+            at: dt.datetime | None = None) -> ArchiveResult:
+    """Put every process file into one verified zip in the case library LIBRARY and
+    register the case. The project folder is left as it is."""
+    library = Path(to)
+    root = ws.root
+    project = ws.project()
+    if library.resolve().is_relative_to(root.resolve()):
+        raise ProjectError(f"--to {library}: put the case library outside the project folder")
+    with ws.lock(), tempfile.TemporaryDirectory() as tmp:
+        ledger_copy = None
+        if ws.has_ledger():
+            ledger_copy = Path(tmp) / LEDGER_FILE
+            snapshot_ledger(ws.ledger_path, ledger_copy)
+        members = collect(root, ledger_copy)
+        facts: list[tuple[str, str]] = []
+        figures: dict[str, Any] = {}
+        feedback_text = ""
+        with ws.existing_ledger() as ledger:
+            history = History.load(ledger, project.specs()) if ledger else History([])
+        if history.merges:
+            retro_ = build_retrospective(project, history)
+            facts = retro_.facts
+            figures = {"on_time_rate": retro_.on_time_rate, "worst_slip": retro_.worst_slip,
+                       "risks": retro_.risk_count}
+            feedback_text = " ".join(f.text for f in history.feedback) + " " + " ".join(
+                r["reason"] for r in retro_.reasons)
+        summary = [("合作名称", project.name), ("项目编号", project.id),
+                   ("发起部门", project.initiating_department),
+                   ("涉及部门", "、".join(d.name for d in project.departments)),
+                   ("合作周期", project.period_text), ("合作背景", project.background),
+                   ("核心目标", project.goals), ("预期成果", project.results_text), *facts]
+        target = library / f"{safe_name(project.id)}_{safe_name(project.name, 40)}.zip"
+        digest = write_archive(target, members, summary)
+        register_case(library, {
+            "project_id": project.id, "name": project.name,
+            "initiating_department": project.initiating_department,
+            "departments": "、".join(d.name for d in project.departments),
+            "start": project.start.isoformat(), "end": project.end.isoformat(),
+            "priority": project.priority, "archived_at": now().isoformat(), "zip": target.name,
+            "zip_sha256": digest, "files": len(members) + 2,
+            "summary": f"{project.goals};{project.results_text}", **figures,
+        }, text=" ".join([project.name, project.id, project.background, project.goals,
+                          project.results_text, project.initiating_department,
+                          *(d.name for d in project.departments),
+                          *(t.duty + " " + t.deliverable for t in project.tasks), feedback_text]))
+        ws.record(EventKind.ARCHIVE, by or project.initiator, f"归档至 {target}", at,
+                  {"zip": str(target), "sha256": digest}, locked=True)
+    return ArchiveResult(target, digest, len(members) + 2, library)
+
+
+def cases(library: Path | str, *, search: str = "") -> list[dict[str, Any]]:
+    """Past cases in a library, newest first; `search` matches all its words anywhere
+    (name, goals, departments, duties, deviation reasons, feedback)."""
+    return find_cases(Path(library), search)
+
+
+@dataclass
+class ResourcesResult:
+    plan: ResourcePlan
+    path: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.plan.to_dict(), "path": str(self.path)}
+
+
+def resources(directories: list[Path | str], *, out: Path | str) -> ResourcesResult:
+    """Read several projects; report where a department (or a person) is committed beyond
+    its capacity in overlapping periods, with the order by project priority."""
+    projects = [load_project(d) for d in directories]
+    ids = [p.id for p in projects]
+    if len(set(ids)) != len(ids):
+        raise ProjectError(f"the same project is given twice ({', '.join(ids)})")
+    plan = plan_resources(projects)
+    target = Path(out)
+    with atomic_path(target) as tmp:
+        write_resource_plan(tmp, plan)
+    return ResourcesResult(plan, target)

@@ -1,0 +1,127 @@
+"""月复盘: a month's trend per department from the ledger (pandas pivots)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import pandas as pd
+
+from ..merge.pipeline import people_needed
+from ..project import Project
+from ..weeks import week_label, weeks_between
+from .history import History
+
+
+@dataclass
+class MonthlyReview:
+    month: str
+    weeks: list[str]
+    slip: pd.DataFrame  # department x week: average slip (days, late part only)
+    on_time: pd.DataFrame  # department x week: on-time rate
+    risks: pd.DataFrame  # week x (raised, closed) per department, long form
+    finished: list[dict[str, Any]]
+    open_tasks: list[dict[str, Any]]
+    open_risks: list[dict[str, Any]]
+    missing_weeks: list[str] = field(default_factory=list)
+    headcount: list[dict[str, Any]] = field(default_factory=list)  # week, department, people, planned
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"month": self.month, "weeks": self.weeks, "missing_weeks": self.missing_weeks,
+                "slip": self.slip.round(2).to_dict(orient="index"),
+                "on_time": self.on_time.round(4).to_dict(orient="index"),
+                "risks": self.risks.to_dict(orient="records"), "headcount": self.headcount,
+                "finished": self.finished, "open_tasks": self.open_tasks,
+                "open_risks": self.open_risks}
+
+
+def month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    first = dt.date.fromisoformat(f"{month}-01")
+    nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def month_weeks(first: dt.date, last: dt.date, project: Project) -> list[str]:
+    """ISO weeks whose Friday (the merge day) falls in the month and the project."""
+    lo, hi = max(first, project.start), min(last, project.end)
+    weeks = []
+    day = lo
+    while day <= hi:
+        label = week_label(day)
+        friday = dt.date.fromisocalendar(*day.isocalendar()[:2], 5)
+        if lo <= friday <= hi and label not in weeks:
+            weeks.append(label)
+        day += dt.timedelta(days=1)
+    return weeks
+
+
+def build_review(project: Project, month: str, history: History) -> MonthlyReview:
+    first, last = month_bounds(month)
+    merges = history.merges
+    in_month = [m for m in merges if first <= m.as_of <= last]
+    recorded = {m.week for m in merges}
+    missing = [w for w in month_weeks(first, last, project) if w not in recorded]
+    if in_month:
+        missing = sorted(set(missing) | {w for a, b in pairwise(in_month)
+                                          for w in weeks_between(a.week, b.week)})
+    task_rows = [{"week": m.week, "department": t.department,
+                  "slip": max(t.deviation_days, 0), "on_time": t.status.on_time}
+                 for m in in_month for t in history.tasks[m.id]]
+    frame = pd.DataFrame(task_rows, columns=["week", "department", "slip", "on_time"])
+    order = [d.name for d in project.departments]
+    slip = frame.pivot_table(index="department", columns="week", values="slip", aggfunc="mean")
+    on_time = frame.pivot_table(index="department", columns="week", values="on_time",
+                                aggfunc="mean")
+    slip = slip.reindex([d for d in order if d in slip.index])
+    on_time = on_time.reindex([d for d in order if d in on_time.index])
+    risk_rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    was_open: set[str] = set()
+    month_ids = {m.id for m in in_month}
+    for m in merges:  # from the start, so "raised" means first seen in that week
+        now_open = set()
+        for r in history.risks[m.id]:
+            if m.id in month_ids:
+                if r.risk_id not in seen:
+                    risk_rows.append({"week": m.week, "department": r.department,
+                                      "kind": "raised"})
+                if r.risk_id in was_open and not r.is_open:
+                    risk_rows.append({"week": m.week, "department": r.department,
+                                      "kind": "closed"})
+            seen.add(r.risk_id)
+            if r.is_open:
+                now_open.add(r.risk_id)
+        was_open = now_open
+    risks = pd.DataFrame(risk_rows, columns=["week", "department", "kind"])
+    risks = (risks.groupby(["week", "department", "kind"]).size().unstack("kind", fill_value=0)
+             .reindex(columns=["raised", "closed"], fill_value=0).reset_index())
+    headcount = []
+    for m in in_month:
+        needed = people_needed(project, m.week)
+        for d in order:
+            counts = [t.headcount for t in history.tasks[m.id]
+                      if t.department == d and t.reported and t.headcount is not None]
+            if counts or d in needed:
+                headcount.append({"week": m.week, "department": d,
+                                  "people": sum(counts) if counts else None,
+                                  "planned": needed.get(d)})
+    final_tasks = history.tasks[in_month[-1].id] if in_month else []
+    final_risks = history.risks[in_month[-1].id] if in_month else []
+    deliverables = {t.id: t.deliverable for t in project.tasks}
+    finished = [{"id": t.task_id, "department": t.department,
+                 "deliverable": deliverables.get(t.task_id, ""), "actual": t.actual.isoformat(),
+                 "status": str(t.status)} for t in final_tasks
+                if t.done and t.actual and first <= t.actual <= last]
+    open_tasks = [{"id": t.task_id, "department": t.department,
+                   "deliverable": deliverables.get(t.task_id, ""),
+                   "planned": t.planned.isoformat(),
+                   "expected": t.expected.isoformat() if t.expected else None,
+                   "status": str(t.status), "deviation_days": t.deviation_days}
+                  for t in final_tasks if not t.done]
+    open_risks = [{"id": r.risk_id, "department": r.department, "level": r.level,
+                   "status": r.status, "description": r.values.get("description", "")}
+                  for r in final_risks if r.is_open]
+    return MonthlyReview(month, [m.week for m in in_month], slip, on_time, risks, finished,
+                         open_tasks, open_risks, missing, headcount)
