@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     OK = 0
     INPUT_PROBLEMS = 1
     USAGE = 2
+    BROKEN_PIPE = 141  # the reader of our output went away (`xlflow ... | head`), as 128 + SIGPIPE
 
 
 class XlflowError(Exception):
@@ -33,3 +34,8 @@ class ProjectError(XlflowError):
 
 class BusyError(XlflowError):
     """Another xlflow run holds the project's lock."""
+
+
+class FileInUseError(XlflowError):
+    """An output file is open in another program (Excel on Windows), so it cannot be
+    replaced; exit status 2."""
