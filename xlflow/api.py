@@ -831,8 +831,8 @@ def retro(directory: Path | str, *, by: str = "", at: dt.datetime | None = None)
     project = load_with_events(root)
     merges, tasks, risks, feedback, acceptance = _history(root)
     retrospective = build_retrospective(project, merges, tasks, risks, feedback, acceptance)
-    base = root / REPORTS / f"{safe_name(project.id)}-跨部门合作复盘报告"
-    workbook, page = base.with_suffix(".xlsx"), base.with_suffix(".html")
+    base = f"{safe_name(project.id)}-跨部门合作复盘报告"  # the id may hold a '.': no with_suffix
+    workbook, page = root / REPORTS / f"{base}.xlsx", root / REPORTS / f"{base}.html"
     with project_lock(root):
         with atomic_path(workbook) as tmp:
             write_retro_workbook(tmp, retrospective)
