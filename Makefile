@@ -28,6 +28,12 @@ bench: $(BIN)/xlflow
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_merge.py
 
+# What stands in for a Windows machine (also part of `make test`): the weekly walk on a GBK
+# console and without POSIX-only modules (tests/without_posix.py), a report open in Excel.
+.PHONY: windows-check
+windows-check: $(BIN)/xlflow
+	$(BIN)/python -m pytest -q tests/test_windows.py tests/test_file_names.py
+
 lint: $(BIN)/xlflow
 	$(BIN)/ruff check xlflow tests benchmarks
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from . import __version__, api
+from . import __version__, _console, api
 from .errors import ExitStatus, XlflowError
 from .model.vocab import percent_text
 
@@ -36,6 +36,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 traceback.print_exc()
             click.secho(f"错误 error: {exc}", fg="red", err=True)
             sys.exit(int(exc.exit_status))
+        except BrokenPipeError:  # `xlflow ... | head`: the reader has all it wants
+            _console.silence_streams()
+            sys.exit(int(ExitStatus.BROKEN_PIPE))
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
         except Exception as exc:
@@ -63,6 +66,10 @@ class _ProcessOrder(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         known = [c for c in PROCESS_ORDER if c in self.commands]
         return known + sorted(set(self.commands) - set(known))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        _console.setup_streams()  # a GBK console cannot show ✓ ✗: print √ × instead of failing
+        return super().main(*args, **kwargs)
 
 
 @click.group(cls=_ProcessOrder, context_settings={"help_option_names": ["-h", "--help"]})

@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     OK = 0
     INPUT_PROBLEMS = 1
     USAGE = 2
+    BROKEN_PIPE = 141  # the reader of our output went away (`xlflow ... | head`), as 128 + SIGPIPE
 
 
 class XlflowError(Exception):
@@ -52,3 +53,8 @@ class LedgerError(XlflowError):
         else:
             why = f"已损坏或不是 xlflow 台账({text});请从备份恢复,或移走它以重新开始"
         return cls(f"台账 {path}: {why}")
+
+
+class FileInUseError(XlflowError):
+    """An output file is open in another program (Excel on Windows), so it cannot be
+    replaced; exit status 2."""

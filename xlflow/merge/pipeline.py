@@ -183,21 +183,49 @@ def people_needed(project: Project, week: str) -> dict[str, float]:
     return out
 
 
-def _pending_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}{PENDING}")
+def _paths(target: Path) -> tuple[Path, Path, Path]:
+    """The pending report, the previous report kept aside, and the journal of one write."""
+    return (target.with_name(f".{target.name}{PENDING}"),
+            target.with_name(f".{target.name}.previous"),
+            target.with_name(f".{target.name}.journal"))
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash tests: XLFLOW_CRASH_AT=name ends the process here
+    at once, as a kill or a power cut would (no clean-up runs)."""
+    if os.environ.get("XLFLOW_CRASH_AT") == name:
+        os._exit(137)
 
 
 def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
+    """Report and ledger change together or not at all. The journal names the new
+    report's hash; the previous report is kept aside until the ledger has committed."""
     target = ws.report_file(report.week)
     remove_stale_temps(target.parent)
     report.report_path = str(target)
-    pending = _pending_path(target)
-    pending.parent.mkdir(parents=True, exist_ok=True)
+    pending, previous, journal = _paths(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         write_consolidated(pending, report, project_start=project.start)
         fsync_file(pending)
-        if report.recorded:
-            digest = sha256_file(pending)
+        _crash_point("written")
+        if not report.recorded:
+            replace_file(pending, target)
+            return
+        digest = sha256_file(pending)
+        journal.write_text(digest, encoding="ascii")
+        if target.exists():
+            # refused while Excel has it open: nothing has changed yet
+            replace_file(target, previous, in_use=target)
+        _crash_point("set-aside")
+        try:
+            replace_file(pending, target)
+        except BaseException:
+            if previous.exists():
+                replace_file(previous, target)
+            raise
+        _crash_point("renamed")
+        try:
             with ws.ledger() as ledger, ledger.transaction():
                 ledger.replace_merge(
                     week=report.week, as_of=report.as_of, run_at=report.run_at,
@@ -205,27 +233,44 @@ def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
                     files=report.files, tasks=report.tasks, risks=report.risks,
                     acceptance=report.acceptance, feedback=report.feedback,
                     issues=[i.to_dict() for i in report.issues])
-        replace_file(pending, target)
+                _crash_point("committing")
+        except BaseException:
+            _undo(target, previous)
+            raise
+        _crash_point("committed")
+        previous.unlink(missing_ok=True)
     finally:
         pending.unlink(missing_ok=True)
+        journal.unlink(missing_ok=True)
+
+
+def _undo(target: Path, previous: Path) -> None:
+    if previous.exists():
+        replace_file(previous, target)
+    else:
+        target.unlink(missing_ok=True)
 
 
 def repair_pending(ws: Workspace) -> list[Path]:
-    """Finish what a killed merge left: a pending report whose hash the ledger recorded
-    is renamed into place; any other pending report is removed."""
+    """Finish what a killed merge left: if the ledger holds the journal's hash, the new
+    report stays; otherwise the previous report is put back. Returns the reports set
+    right."""
     repaired: list[Path] = []
     if not ws.reports.is_dir():
         return repaired
-    pendings = list(ws.reports.glob(f".*{PENDING}"))
-    if not pendings:
-        return repaired
-    with ws.existing_ledger() as ledger:
-        hashes = {m.report_sha256 for m in ledger.merges()} if ledger else set()
-    for pending in pendings:
-        target = pending.with_name(pending.name[1:-len(PENDING)])
-        if sha256_file(pending) in hashes:
-            replace_file(pending, target)
-            repaired.append(target)
+    for journal in ws.reports.glob(".*.journal"):
+        target = journal.with_name(journal.name[1:-len(".journal")])
+        pending, previous, _ = _paths(target)
+        digest = journal.read_text(encoding="ascii").strip()
+        with ws.existing_ledger() as ledger:
+            recorded = {m.report_sha256 for m in ledger.merges()} if ledger else set()
+        if digest in recorded:
+            previous.unlink(missing_ok=True)
         else:
-            pending.unlink(missing_ok=True)
+            _undo(target, previous)
+        pending.unlink(missing_ok=True)
+        journal.unlink()
+        repaired.append(target)
+    for pending in ws.reports.glob(f".*{PENDING}"):
+        pending.unlink(missing_ok=True)
     return repaired

@@ -41,7 +41,8 @@ def retro(ws: Workspace, *, by: str = "", at: dt.datetime | None = None) -> Retr
     project = ws.project()
     retrospective = build_retrospective(project, load_history(ws, project.specs()))
     workbook = ws.project_report(project, "跨部门合作复盘报告")
-    page = workbook.with_suffix(".html")
+    page = ws.project_report(project, "跨部门合作复盘报告", ".html")  # the id may hold a '.'
+
     with ws.lock():
         with atomic_path(workbook) as tmp:
             write_retro_workbook(tmp, retrospective)
