@@ -1,6 +1,7 @@
 """Look inside an .xlsx package before trusting it: size limits against zip bombs, no
-DTDs or entities (billion laughs, external entities), and the facts calamine does not
-give: error cells (#N/A), formulas with no cached value, hidden rows, macros.
+DTDs or entities (billion laughs, external entities), how far each sheet reaches before
+calamine loads it, and the facts calamine does not give: error cells (#N/A), formulas
+with no cached value, hidden rows, macros.
 
 All XML here is parsed with defusedxml, streaming, within explicit limits.
 """
@@ -16,17 +17,28 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
+from .issues import cell_name
+
 MAX_UNCOMPRESSED = 256 * 1024 * 1024  # all members together
 MAX_MEMBER = 128 * 1024 * 1024
 MAX_RATIO = 200  # a member this much larger than its compressed size is a bomb ...
 RATIO_FLOOR = 8 * 1024 * 1024  # ... once it is at least this big
 MAX_MEMBERS = 10_000
-MAX_ROWS = 100_000  # data rows in one sheet
+MAX_ROWS = 100_000  # rows of one sheet, up to its last value
+MAX_COLUMNS = 200  # columns of a template's sheet (the widest template has 15)
+# rows x columns of any sheet that is loaded: calamine holds a sheet as a dense grid of
+# 32-byte cells from A1 to its farthest value, so one value at XFD1048576 asks for 512 GiB
+MAX_CELLS = 2_000_000
 DTD_PROLOG = 64 * 1024  # bytes of each XML part searched for a DOCTYPE
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
+# the opening tag of a cell with an r attribute: (column letters, row digits, "/" when
+# self-closing, i.e. a formatted cell without a value, which calamine leaves out)
+_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=[\"']([A-Z]{1,3})([0-9]{1,7})[\"'][^>]*?(/?)>")
+_CELL_TAGS = (b"<c ", b"<c>", b":c ", b":c>")  # every cell element, with or without r
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=[\"']([^\"']*)[\"']")
 # an error cell, a formula (prefixed or not), or a hidden row: only then is a sheet
 # parsed in full. Plain substring tests: far faster than one regex over the bytes.
 _MARKERS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="true"')
@@ -38,6 +50,30 @@ class UnsafePackage(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+@dataclass(frozen=True)
+class Extent:
+    """How far a sheet's values reach: the grid calamine allocates when it loads it."""
+
+    rows: int = 0  # up to the last row with a value (1-based count)
+    columns: int = 0
+    dimension: str = ""  # the sheet's own <dimension ref>, as written; a hint, never trusted
+
+    @property
+    def corner(self) -> str:
+        """The far corner of the grid, as Excel names it (XFD1048576)."""
+        return cell_name(max(self.rows, 1) - 1, max(self.columns, 1) - 1)
+
+    def too_large(self, *, template: bool) -> str:
+        """Why this sheet must not be loaded ('' when it may)."""
+        if self.rows > MAX_ROWS:
+            return f"超过 {MAX_ROWS:,} 行"
+        if template and self.columns > MAX_COLUMNS:
+            return f"超过 {MAX_COLUMNS} 列"
+        if self.rows * self.columns > MAX_CELLS:
+            return f"{self.rows:,} 行 × {self.columns:,} 列,超过 {MAX_CELLS:,} 个单元格"
+        return ""
 
 
 @dataclass
@@ -65,6 +101,8 @@ class Package:
                     _refuse_dtd(part, self._prolog(part))
             self.macros = any(n.lower().endswith("vbaproject.bin") for n in names)
             self.members = _sheet_members(self.zf, names)
+            self._extents: dict[str, Extent] = {}
+            self._cached: tuple[str, bytes] = ("", b"")
         except BaseException:
             self.zf.close()
             raise
@@ -93,6 +131,24 @@ class Package:
         with self.zf.open(part) as fh:
             return fh.read(DTD_PROLOG)
 
+    def _sheet_xml(self, sheet: str) -> bytes:
+        """A sheet's XML, inflated once for both the extent and the facts."""
+        if self._cached[0] != sheet:
+            member = self.members[sheet]
+            data = self.zf.read(member)
+            _refuse_dtd(member, data[:DTD_PROLOG])
+            self._cached = (sheet, data)
+        return self._cached[1]
+
+    def extent(self, sheet: str) -> Extent | None:
+        """How far the sheet's values reach, from its XML, before calamine loads it;
+        None when the package has no such sheet part (calamine will say what it finds)."""
+        if sheet not in self._extents:
+            if sheet not in self.members:
+                return None
+            self._extents[sheet] = _xlsx_extent(self._sheet_xml(sheet))
+        return self._extents[sheet]
+
     def sheet_facts(self, sheet: str) -> SheetFacts:
         """Error cells, formulas without a cached value and hidden rows of one sheet.
 
@@ -101,18 +157,61 @@ class Package:
         member = self.members.get(sheet)
         if member is None:
             return SheetFacts()
-        data = self.zf.read(member)
-        _refuse_dtd(member, data[:DTD_PROLOG])
+        data = self._sheet_xml(sheet)
+        self._cached = ("", b"")
         if not any(marker in data for marker in _MARKERS):
             return SheetFacts()
         return _scan_sheet(io.BytesIO(data), member)
 
 
-def _col_index(letters: str) -> int:
+def _col_index(letters: str | bytes) -> int:
     n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
+    for ch in letters.encode() if isinstance(letters, str) else letters:
+        n = n * 26 + ch - 64
     return n - 1
+
+
+def _xlsx_extent(data: bytes) -> Extent:
+    """The farthest cell with a value. The <dimension> element is only what the writer
+    claimed (absent, stale or false in hand-edited files): the cells decide. Every writer
+    gives each cell its reference; a cell without one is placed by counting, as calamine
+    does, in a full parse."""
+    head = _DIMENSION.search(data, 0, DTD_PROLOG)
+    dimension = head[1].decode("ascii", "replace") if head else ""
+    refs = _CELL_REF.findall(data)
+    if len(refs) != sum(data.count(tag) for tag in _CELL_TAGS):
+        rows, columns = _counted_extent(data)
+        return Extent(rows, columns, dimension)
+    filled = [(letters, digits) for letters, digits, empty in refs if not empty]
+    if not filled:
+        return Extent(0, 0, dimension)
+    rows = max(int(digits) for _, digits in filled)
+    columns = max(_col_index(letters) for letters in {letters for letters, _ in filled}) + 1
+    return Extent(rows, columns, dimension)
+
+
+def _counted_extent(data: bytes) -> tuple[int, int]:
+    """The extent by a full parse, for cells or rows without a reference."""
+    rows = columns = 0
+    row = col = -1
+    for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end")):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if event == "start":
+            if tag == "row":
+                r = el.get("r", "")
+                row = int(r) - 1 if r.isdigit() else row + 1
+                col = -1
+            continue
+        if tag == "c":
+            m = _CELL.match(el.get("r", ""))
+            col = _col_index(m[1]) if m else col + 1
+            cell_row = int(m[2]) - 1 if m else row
+            if len(el) or el.text:
+                rows, columns = max(rows, cell_row + 1), max(columns, col + 1)
+            el.clear()
+        elif tag == "row":
+            el.clear()
+    return rows, columns
 
 
 def _refuse_dtd(name: str, prolog: bytes) -> None:
@@ -162,8 +261,6 @@ def _scan_sheet(fh: io.BytesIO, member: str) -> SheetFacts:
             el.clear()
         elif tag == f"{_NS}row":
             rows += bool(len(el))  # formatted empty rows do not count
-            if rows > MAX_ROWS:
-                raise UnsafePackage("too-many-rows", f"工作表 {member} 超过 {MAX_ROWS} 行,已拒绝")
             if el.get("hidden") in ("1", "true") and len(el):
                 facts.hidden_rows.add(int(el.get("r", rows)) - 1)
             el.clear()

@@ -19,7 +19,7 @@ from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from ._files import sha256_file
-from ._package import MAX_ROWS, Package, SheetFacts, UnsafePackage
+from ._package import Package, SheetFacts, UnsafePackage
 from .issues import Issue, cell_name, error, warning
 from .spec import Column, SpecSet, TemplateSpec
 from .values import CellProblem, clean_text
@@ -124,6 +124,41 @@ def _read_into(ret: Returned, specs: SpecSet) -> None:
         _read_package(ret, specs, package)
 
 
+class _Refused(Exception):
+    """A sheet the file cannot be judged without is too large to load."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _loadable(ret: Returned, package: Package, sheet: str, *, template: bool,
+              skipped: set[str]) -> bool:
+    """Whether calamine may load `sheet`: its extent is known from the package first.
+
+    A template's sheet (or `_xlflow`) beyond the limits refuses the whole file; any other
+    sheet is left unread, reported once."""
+    if sheet in skipped:
+        return False
+    extent = package.extent(sheet)
+    if extent is None:
+        reason, corner = "在文件中找不到这张表的数据", ""
+    else:
+        reason, corner = extent.too_large(template=template), extent.corner
+        if not reason:
+            return True
+    where = {"file": ret.name, "sheet": sheet, "cell": corner}
+    message = (f"工作表「{sheet}」的数据延伸到 {corner}({reason})" if corner
+               else f"工作表「{sheet}」无法读取({reason})")
+    if template:
+        raise _Refused(error("sheet-too-large", message + ";为防止内存耗尽,整个文件未读取",
+                             expected="删除远处单元格的内容(Ctrl+End 可定位)后保存,重新发送",
+                             **where))
+    skipped.add(sheet)
+    ret.issues.append(warning("sheet-too-large", message + ";此表不在模板中,未读取", **where))
+    return False
+
+
 def _read_package(ret: Returned, specs: SpecSet, package: Package) -> None:
     path = ret.path
     where = {"file": path.name}
@@ -142,20 +177,29 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package) -> None:
         return
     ret.readable = True
     names = list(book.sheet_names)
-    if IDENTITY_SHEET in names:
-        ret.identity = _read_identity(book, ret)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
     claimed |= IGNORED_SHEETS
+    skipped: set[str] = set()
     try:
-        _read_tables(ret, specs, book, package, names, claimed)
-        _note_extra_sheets(ret, book, [n for n in names if n not in claimed])
+        if IDENTITY_SHEET in names and _loadable(ret, package, IDENTITY_SHEET, template=True,
+                                                 skipped=skipped):
+            ret.identity = _read_identity(book, ret)
+        _read_tables(ret, specs, book, package, names, claimed, skipped)
+        _note_extra_sheets(ret, book, package, [n for n in names if n not in claimed], skipped)
+    except _Refused as refused:
+        ret.readable = False
+        ret.tables.clear()
+        ret.issues.append(refused.issue)
     finally:
         book.close()
 
 
-def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, extra: list[str]) -> None:
+def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, package: Package, extra: list[str],
+                       skipped: set[str]) -> None:
     """A sheet a department added is not read: say so, with how much it holds."""
     for name in extra:
+        if not _loadable(ret, package, name, template=False, skipped=skipped):
+            continue
         rows = book.get_sheet_by_name(name).to_python()
         filled = sum(not _blank(v) for row in rows for v in row)
         if filled:
@@ -165,23 +209,21 @@ def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, extra: list[str]) 
 
 
 def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package: Package,
-                 names: list[str], claimed: set[str]) -> None:
+                 names: list[str], claimed: set[str], skipped: set[str]) -> None:
     path = ret.path
     for key in DEPARTMENT_TEMPLATES:
         spec = specs[key]
         sheet = spec.sheet if spec.sheet in names else _find_renamed(
-            book, spec, [n for n in names if n not in claimed])
+            book, spec, [n for n in names if n not in claimed and n not in skipped and
+                         _loadable(ret, package, n, template=False, skipped=skipped)])
         if sheet is None:
             continue
         if sheet != spec.sheet:
             claimed.add(sheet)
             ret.issues.append(warning("renamed-sheet", f"工作表「{spec.sheet}」被改名为「{sheet}」;"
                                       "按表头识别并读取", file=path.name, sheet=sheet))
+        _loadable(ret, package, sheet, template=True, skipped=skipped)
         sheet_obj = book.get_sheet_by_name(sheet)
-        if sheet_obj.height > MAX_ROWS:
-            ret.issues.append(error("too-many-rows", f"有 {sheet_obj.height} 行,超过上限 {MAX_ROWS};"
-                                    "已拒绝读取本表", file=path.name, sheet=sheet))
-            continue
         rows = sheet_obj.to_python(skip_empty_area=False)
         facts = package.sheet_facts(sheet)
         _mark_cell_problems(rows, facts)
