@@ -157,3 +157,28 @@ EXTENTS = {
 def test_extent_comes_from_the_cells(built, tmp_path: Path, case: str) -> None:
     edit, expected = EXTENTS[case]
     assert _extent(built, tmp_path, edit) == expected
+
+
+# -- .ods and .xls: calamine loads every sheet when it opens them ---------------------------
+
+@pytest.mark.office
+def test_far_values_in_ods_and_xls_refuse_the_file_before_calamine_opens_it(
+        built, tmp_path: Path) -> None:
+    from .office import soffice_convert
+
+    far = department_file(built, "技术部", tmp_path, "远.xlsx")
+    wb = openpyxl.load_workbook(far)
+    wb["复盘反馈"]["XFD1048576"] = 1  # LibreOffice keeps it: ~1000 bytes of repeated cells
+    wb.save(far)
+    far_ods = soffice_convert(far, tmp_path / "ods", "ods")
+    wide = department_file(built, "运营部", tmp_path)
+    wb = openpyxl.load_workbook(wide)
+    wb.create_sheet("备注")["IV65536"] = "远处的值"  # the last cell an .xls has
+    wb.save(wide)
+    far_xls = soffice_convert(wide, tmp_path / "xls", "xls")
+    result = _capped("validate", str(far_ods), str(far_xls), "--as-of", AS_OF.isoformat())
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "远.ods / 复盘反馈 / XFD1048576: 工作表「复盘反馈」的数据延伸到 XFD1048576" in result.stdout
+    # an added sheet cannot be skipped: calamine would load it with the others
+    assert "运营部.xls / 备注 / IV65536: 工作表「备注」的数据延伸到 IV65536" in result.stdout

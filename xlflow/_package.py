@@ -12,8 +12,10 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from defusedxml import ElementTree as SafeET
 
@@ -89,16 +91,21 @@ _PARSED_PARTS = ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xm
 
 
 class Package:
-    """An .xlsx opened once: limits checked on open, sheets read and checked on demand."""
+    """An .xlsx opened once: limits checked on open, sheets read and checked on demand.
 
-    def __init__(self, path: Path) -> None:
+    The .ods and .xls counterparts (`_ods.OdsPackage`, `_xls.XlsPackage`) answer the same
+    questions: `macros`, `extent(sheet)`, `sheet_facts(sheet)`."""
+
+    eager = False  # calamine loads an .xlsx sheet only when asked for it
+
+    def __init__(self, path: Path | BinaryIO) -> None:
         self.zf = zipfile.ZipFile(path)
         try:
-            self._check_limits()
+            check_zip_limits(self.zf)
             names = set(self.zf.namelist())
             for part in _PARSED_PARTS:
                 if part in names:
-                    _refuse_dtd(part, self._prolog(part))
+                    refuse_dtd(part, zip_prolog(self.zf, part))
             self.macros = any(n.lower().endswith("vbaproject.bin") for n in names)
             self.members = _sheet_members(self.zf, names)
             self._extents: dict[str, Extent] = {}
@@ -113,30 +120,15 @@ class Package:
     def __exit__(self, *exc: object) -> None:
         self.zf.close()
 
-    def _check_limits(self) -> None:
-        infos = self.zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise UnsafePackage("zip-bomb", f"压缩包内有 {len(infos)} 个文件,超过上限 {MAX_MEMBERS}")
-        total = 0
-        for info in infos:
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_MEMBER or total > MAX_UNCOMPRESSED or (
-                    info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
-                raise UnsafePackage("zip-bomb", f"解压后过大({info.filename}: "
-                                    f"{info.file_size // 1024 // 1024} MB,压缩比 {ratio:.0f}),"
-                                    "已拒绝;疑似压缩炸弹")
-
-    def _prolog(self, part: str) -> bytes:
-        with self.zf.open(part) as fh:
-            return fh.read(DTD_PROLOG)
+    def sheet_names(self) -> list[str]:
+        return list(self.members)
 
     def _sheet_xml(self, sheet: str) -> bytes:
         """A sheet's XML, inflated once for both the extent and the facts."""
         if self._cached[0] != sheet:
             member = self.members[sheet]
             data = self.zf.read(member)
-            _refuse_dtd(member, data[:DTD_PROLOG])
+            refuse_dtd(member, data[:DTD_PROLOG])
             self._cached = (sheet, data)
         return self._cached[1]
 
@@ -162,6 +154,27 @@ class Package:
         if not any(marker in data for marker in _MARKERS):
             return SheetFacts()
         return _scan_sheet(io.BytesIO(data), member)
+
+
+def check_zip_limits(zf: zipfile.ZipFile) -> None:
+    """Refuse a zip bomb from its directory, before anything is inflated."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise UnsafePackage("zip-bomb", f"压缩包内有 {len(infos)} 个文件,超过上限 {MAX_MEMBERS}")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > MAX_MEMBER or total > MAX_UNCOMPRESSED or (
+                info.file_size > RATIO_FLOOR and ratio > MAX_RATIO):
+            raise UnsafePackage("zip-bomb", f"解压后过大({info.filename}: "
+                                f"{info.file_size // 1024 // 1024} MB,压缩比 {ratio:.0f}),"
+                                "已拒绝;疑似压缩炸弹")
+
+
+def zip_prolog(zf: zipfile.ZipFile, part: str) -> bytes:
+    with zf.open(part) as fh:
+        return fh.read(DTD_PROLOG)
 
 
 def _col_index(letters: str | bytes) -> int:
@@ -194,7 +207,7 @@ def _counted_extent(data: bytes) -> tuple[int, int]:
     """The extent by a full parse, for cells or rows without a reference."""
     rows = columns = 0
     row = col = -1
-    for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end")):
+    for event, el in stream(io.BytesIO(data), "row"):
         tag = el.tag.rsplit("}", 1)[-1]
         if event == "start":
             if tag == "row":
@@ -208,13 +221,26 @@ def _counted_extent(data: bytes) -> tuple[int, int]:
             cell_row = int(m[2]) - 1 if m else row
             if len(el) or el.text:
                 rows, columns = max(rows, cell_row + 1), max(columns, col + 1)
-            el.clear()
-        elif tag == "row":
-            el.clear()
     return rows, columns
 
 
-def _refuse_dtd(name: str, prolog: bytes) -> None:
+def stream(fh: BinaryIO, prune: str) -> Iterator[tuple[str, Any]]:
+    """defusedxml's iterparse (start and end events) in bounded memory: each element whose
+    local name is `prune` (a row) is dropped from its parent once its end was handled,
+    so a sheet of millions of rows never accumulates them."""
+    stack: list[Any] = []
+    for event, el in SafeET.iterparse(fh, events=("start", "end")):
+        if event == "start":
+            stack.append(el)
+            yield event, el
+            continue
+        stack.pop()
+        yield event, el
+        if stack and el.tag.rsplit("}", 1)[-1] == prune:
+            stack[-1].remove(el)
+
+
+def refuse_dtd(name: str, prolog: bytes) -> None:
     """A DTD must come before the root element, so its prolog is where to look. This is
     for a clear message; safety does not rest on it: calamine's parser expands no
     entities and everything xlflow parses itself goes through defusedxml."""
@@ -227,15 +253,16 @@ def _sheet_members(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
         return {}
     rels = {}
     for el in SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels")):
-        target = el.get("Target", "")
+        target = el.get("Target", "").replace("\\", "/")
         target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
             posixpath.join("xl", target))
         rels[el.get("Id")] = target
+    by_lower = {n.lower(): n for n in names}  # part names are case-insensitive (OPC)
     out = {}
     sheets = SafeET.fromstring(zf.read("xl/workbook.xml")).find(f"{_NS}sheets")
     for el in sheets if sheets is not None else ():
-        member = rels.get(el.get(f"{_REL_NS}id"))
-        if member in names:
+        member = by_lower.get(str(rels.get(el.get(f"{_REL_NS}id"))).lower())
+        if member is not None:
             out[el.get("name", "")] = member
     return out
 
@@ -243,7 +270,9 @@ def _sheet_members(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
 def _scan_sheet(fh: io.BytesIO, member: str) -> SheetFacts:
     facts = SheetFacts()
     rows = 0
-    for _, el in SafeET.iterparse(fh, events=("end",)):
+    for event, el in stream(fh, "row"):
+        if event == "start":
+            continue
         tag = el.tag
         if tag == f"{_NS}c":
             ref = el.get("r", "")
@@ -258,10 +287,8 @@ def _scan_sheet(fh: io.BytesIO, member: str) -> SheetFacts:
                 elif formula is not None and (value is None or value.text in (None, "")) \
                         and el.get("t") != "str":
                     facts.uncached_formulas[pos] = "=" + (formula.text or "")
-            el.clear()
         elif tag == f"{_NS}row":
             rows += bool(len(el))  # formatted empty rows do not count
             if el.get("hidden") in ("1", "true") and len(el):
                 facts.hidden_rows.add(int(el.get("r", rows)) - 1)
-            el.clear()
     return facts

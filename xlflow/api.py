@@ -38,7 +38,7 @@ from .lifecycle import (
 )
 from .mail import SmtpSettings, compose, send_all, sender_address
 from .project import PROJECT_FILE, Opinion, Project, load_project
-from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
+from .reader import DEPARTMENT_TEMPLATES, Returned, read_returns
 from .reconcile import (
     DONE_STATUSES,
     Context,
@@ -339,8 +339,8 @@ def _read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) ->
     out: list[Returned] = []
     workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, ret in enumerate(pool.map(lambda p: read_returned(p, specs), paths), start=1):
-            out.append(ret)
+        for n, rets in enumerate(pool.map(lambda p: read_returns(p, specs), paths), start=1):
+            out.extend(rets)  # a zip of workbooks gives one return per member
             if progress:
                 progress(n, len(paths))
     return out
@@ -390,7 +390,7 @@ def merge(directory: Path | str, files: list[Path | str] | None = None, *,
         report = MergeReport(
             project_id=project.id, project_name=project.name, week=week, as_of=as_of,
             workdays=ctx.calendar is not None, threshold=ctx.threshold,
-            files=[SourceFile(str(c.ret.path), c.ret.name, c.ret.sha256, c.department,
+            files=[SourceFile(c.ret.location, c.ret.name, c.ret.sha256, c.department,
                               c.ret.received.isoformat() if c.ret.received else "",
                               c.ret.size, c.accepted, c.reason) for c in checked],
             tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
@@ -484,8 +484,8 @@ def validate(files: list[Path | str], *, project_dir: Path | str | None = None,
     project = load_project(project_dir) if project_dir else None
     specs = project.specs() if project else load_specs()
     out: list[FileCheck] = []
-    for path in map(Path, files):
-        ret = read_returned(path, specs)
+    for ret in (r for f in files for r in read_returns(Path(f), specs)):
+        path = ret.location
         if project is not None:
             ctx = Context.from_project(project, ret.identity.get("week") or week_label(as_of),
                                        as_of)
@@ -494,8 +494,8 @@ def validate(files: list[Path | str], *, project_dir: Path | str | None = None,
         else:
             issues = list(ret.issues) or [error(
                 "no-identity", "找不到 _xlflow 标识页;请用 xlflow build 生成的文件,"
-                "或用 --project 指定项目文件夹", file=path.name)]
-            out.append(FileCheck(str(path), "", False, issues))
+                "或用 --project 指定项目文件夹", file=ret.name)]
+            out.append(FileCheck(path, "", False, issues))
             continue
         checked = _identify(ret, ctx, check_week=False)
         issues = list(checked.issues)
@@ -512,7 +512,7 @@ def validate(files: list[Path | str], *, project_dir: Path | str | None = None,
                        i.value in own.tasks]
             issues += merge_risks({dept: checked.records.get("risks", [])}, ctx)[1]
             issues += merge_acceptance({dept: checked.records.get("acceptance", [])}, own)[1]
-        out.append(FileCheck(str(path), checked.department, checked.accepted, issues))
+        out.append(FileCheck(path, checked.department, checked.accepted, issues))
     return ValidationReport(out)
 
 
