@@ -37,8 +37,9 @@ _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 # the opening tag of a cell with an r attribute: (column letters, row digits, "/" when
-# self-closing, i.e. a formatted cell without a value, which calamine leaves out)
-_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=[\"']([A-Z]{1,3})([0-9]{1,7})[\"'][^>]*?(/?)>")
+# self-closing, i.e. a formatted cell without a value, which calamine leaves out); a tag
+# it does not match (a "/" in an attribute) makes the counts differ: then a full parse
+_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=[\"']([A-Z]{1,3})([0-9]{1,7})[\"'][^>/]*(/?)>")
 _CELL_TAGS = (b"<c ", b"<c>", b":c ", b":c>")  # every cell element, with or without r
 _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=[\"']([^\"']*)[\"']")
 # an error cell, a formula (prefixed or not), or a hidden row: only then is a sheet

@@ -27,7 +27,7 @@ from ._files import sha256_file
 from ._ods import OdsPackage
 from ._package import MAX_UNCOMPRESSED, Extent, SheetFacts, UnsafePackage, check_zip_limits
 from ._package import Package as XlsxPackage
-from ._sniff import Kind, sniff
+from ._sniff import Kind, Sniffed, sniff
 from ._xls import XlsPackage
 from .issues import Issue, Severity, cell_name, error, warning
 from .spec import Column, SpecSet, TemplateSpec
@@ -123,9 +123,10 @@ def read_returns(path: Path, specs: SpecSet) -> list[Returned]:
         ret.size = stat.st_size
         ret.received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
         ret.sha256 = sha256_file(path)
-        if ret.size and ret.size <= MAX_UNCOMPRESSED and sniff(path).kind is Kind.ARCHIVE:
+        sniffed = sniff(path) if 0 < ret.size <= MAX_UNCOMPRESSED else None
+        if sniffed is not None and sniffed.kind is Kind.ARCHIVE:
             return _read_archive(ret, specs)
-        _guarded(ret, specs, None)
+        _guarded(ret, specs, None, sniffed)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:
@@ -146,9 +147,10 @@ def _unreadable(ret: Returned, exc: BaseException) -> None:
                             file=ret.name))
 
 
-def _guarded(ret: Returned, specs: SpecSet, data: bytes | None) -> None:
+def _guarded(ret: Returned, specs: SpecSet, data: bytes | None,
+             sniffed: Sniffed | None = None) -> None:
     try:
-        _read_into(ret, specs, data)
+        _read_into(ret, specs, data, sniffed)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:
@@ -209,7 +211,8 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def _read_into(ret: Returned, specs: SpecSet, data: bytes | None) -> None:
+def _read_into(ret: Returned, specs: SpecSet, data: bytes | None,
+               sniffed: Sniffed | None) -> None:
     where = {"file": ret.name}
     if ret.size == 0:
         ret.issues.append(error("empty-file", "文件是空的(0 字节)", **where))
@@ -218,7 +221,7 @@ def _read_into(ret: Returned, specs: SpecSet, data: bytes | None) -> None:
         ret.issues.append(error("file-too-large", f"文件超过 {MAX_UNCOMPRESSED >> 20} MB,"
                                 "不像是一份填写的工作簿,未读取", **where))
         return
-    sniffed = sniff(data if data is not None else ret.path)
+    sniffed = sniffed or sniff(data if data is not None else ret.path)
     if sniffed.kind is Kind.ARCHIVE:
         ret.issues.append(error("nested-archive", "压缩包中的压缩包不会被打开;请解压后放入收件箱",
                                 **where))
