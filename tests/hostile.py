@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,31 @@ def replace_member(path: Path, member: str, data: bytes, out: Path) -> Path:
                 dst.writestr(info, src.read(info.filename))
         dst.writestr(member, data)
     return out
+
+
+def sheet_member(path: Path, sheet: str) -> str:
+    """The package part that holds `sheet` (through workbook.xml and its rels)."""
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet name="{re.escape(sheet)}" sheetId="\d+"[^>]*r:id="(rId\d+)"', workbook)[1]
+    return "xl/" + re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"', rels)[1]
+
+
+def far_value(path: Path, sheet: str, ref: str, out: Path, *, value: str = "远处的值",
+              dimension: str | None = None) -> Path:
+    """One value at `ref` added to the sheet's XML; its <dimension> left as it was (a lie),
+    or set to `dimension` ('' removes it)."""
+    member = sheet_member(path, sheet)
+    with zipfile.ZipFile(path) as z:
+        xml = z.read(member).decode()
+    row = re.fullmatch(r"[A-Z]+(\d+)", ref)[1]
+    cell = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c></row>'
+    xml = xml.replace("</sheetData>", cell + "</sheetData>")
+    if dimension is not None:
+        xml = re.sub(r"<dimension [^>]*/>", f'<dimension ref="{dimension}"/>' if dimension else "",
+                     xml)
+    return replace_member(path, member, xml.encode(), out)
 
 
 def zip_bomb(out: Path, size_mb: int = 300) -> Path:

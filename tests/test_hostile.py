@@ -63,8 +63,9 @@ def _encrypted(built, d: Path) -> Path:
     return hostile.encrypt(built.departments["运营部"], d / "encrypted.xlsx")
 
 
-def _legacy_xls(built, d: Path) -> Path:
-    return hostile.legacy_xls(built.departments["运营部"], d / "xls")
+def _pdf(built, d: Path) -> Path:
+    (d / "scan.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+    return d / "scan.pdf"
 
 
 def _zip_bomb(built, d: Path) -> Path:
@@ -98,7 +99,7 @@ def _no_identity_no_department(built, d: Path) -> Path:
 REFUSED = [
     (_not_a_workbook, "not-a-workbook"), (_empty, "empty-file"), (_directory, "not-a-file"),
     (_truncated, "not-a-workbook"), (_corrupt_member, "not-a-workbook"),
-    (_encrypted, "encrypted"), (_legacy_xls, "legacy-xls"), (_zip_bomb, "zip-bomb"),
+    (_encrypted, "encrypted"), (_pdf, "not-a-workbook"), (_zip_bomb, "zip-bomb"),
     (_billion_laughs, "unsafe-xml"), (_external_entity, "unsafe-xml"),
     (_master, "not-a-department-file"), (_no_identity_no_department, "no-identity"),
 ]

@@ -32,7 +32,7 @@ from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
 from .identify import Checked, choose_newest, excuse_other_weeks, identify
-from .read import DEPARTMENT_TEMPLATES, Returned, read_returned
+from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
 from .tasks import merge_tasks
@@ -104,8 +104,8 @@ def read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> 
     out: list[Returned] = []
     workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, ret in enumerate(pool.map(lambda p: read_returned(p, specs), paths), start=1):
-            out.append(ret)
+        for n, rets in enumerate(pool.map(lambda p: read_returns(p, specs), paths), start=1):
+            out.extend(rets)  # a zip of workbooks gives one return per member
             if progress:
                 progress(n, len(paths))
     return out
@@ -150,7 +150,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         project_id=project.id, project_name=project.name, week=ctx.week, as_of=ctx.as_of,
         workdays=ctx.calendar is not None, threshold=ctx.threshold,
         raise_within_hours=ctx.raise_within_hours,
-        files=[SourceFile(str(c.ret.path), c.ret.name, c.ret.sha256, c.department,
+        files=[SourceFile(c.ret.location, c.ret.name, c.ret.sha256, c.department,
                           c.ret.received.isoformat() if c.ret.received else "",
                           c.ret.size, c.accepted, c.reason) for c in checked],
         tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,

@@ -3,34 +3,58 @@
 Values come from python-calamine (about ten times faster than openpyxl, and it reads
 cached formula results). Nothing here judges the values; reconcile does. Problems with
 the file itself (not a workbook, encrypted, sheet or column missing) become Issues.
+A file is taken for what its bytes say it is, whatever its name (`_sniff`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import re
+import struct
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from xml.etree.ElementTree import ParseError
 
 from defusedxml.common import DefusedXmlException
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from .._files import sha256_file
-from .._package import MAX_ROWS, Package, SheetFacts, UnsafePackage
+from .._ods import OdsPackage
+from .._package import MAX_UNCOMPRESSED, Extent, SheetFacts, UnsafePackage, check_zip_limits
+from .._package import Package as XlsxPackage
+from .._sniff import Kind, Sniffed, sniff
+from .._xls import XlsPackage
 from ..contract import ADDED_SHEETS, IDENTITY_SHEET, TaskRow, parse_identity
-from ..issues import Issue, cell_name, error, warning
+from ..issues import Issue, Severity, cell_name, error, warning
 from ..spec import Column, SpecSet, TemplateSpec
 from ..values import CellProblem, clean_text
 from ..values import is_blank as _blank
 
 DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance", "retro")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 HEADER_SEARCH_ROWS = 10
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ACCEPTED = "由 xlflow build 生成的工作簿,在 Excel/WPS/LibreOffice 中填写后保存(.xlsx、.xlsm、.ods 或 .xls)"
+_PACKAGES: dict[Kind, Callable[[Path | io.BytesIO], Package]] = {
+    Kind.XLSX: XlsxPackage, Kind.ODS: OdsPackage, Kind.XLS: XlsPackage}
 IGNORED_SHEETS = ADDED_SHEETS
+
+
+class Package(Protocol):
+    """What the reader asks of a workbook's container (.xlsx, .ods or .xls) before and
+    beside calamine: `_package.Package`, `_ods.OdsPackage`, `_xls.XlsPackage`."""
+
+    macros: bool
+    eager: bool  # calamine loads every sheet when it opens such a file (.ods, .xls)
+
+    def __enter__(self) -> Package: ...
+    def sheet_names(self) -> list[str]: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def extent(self, sheet: str) -> Extent | None: ...
+    def sheet_facts(self, sheet: str) -> SheetFacts: ...
 
 
 @dataclass
@@ -49,6 +73,7 @@ class Returned:
     """What was read from one file a department sent back."""
 
     path: Path
+    member: str = ""  # the file inside a zip archive at `path`
     sha256: str = ""
     size: int = 0
     received: dt.datetime | None = None
@@ -60,7 +85,11 @@ class Returned:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return f"{self.path.name}!{self.member}" if self.member else self.path.name
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
 
     @property
     def department(self) -> str:
@@ -81,107 +110,259 @@ def _column_names(column: Column) -> set[str]:
     return {column.zh.casefold(), column.en.casefold(), column.key.casefold()}
 
 
-def read_returned(path: Path, specs: SpecSet) -> Returned:
-    """Read one file; never raises for a bad file, it records Issues instead."""
+def read_returns(path: Path, specs: SpecSet) -> list[Returned]:
+    """What one file holds: one return, or, for a zip of workbooks, one per member
+    (named `archive.zip!member.xlsx`). Never raises for a bad file: Issues instead."""
     ret = Returned(path=path)
     try:
-        _read_into(ret, specs)
+        if not path.is_file():
+            ret.issues.append(error("not-a-file", "不是文件(是文件夹或已被移走),已跳过",
+                                    file=path.name))
+            return [ret]
+        stat = path.stat()
+        ret.size = stat.st_size
+        ret.received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+        ret.sha256 = sha256_file(path)
+        sniffed = sniff(path) if 0 < ret.size <= MAX_UNCOMPRESSED else None
+        if sniffed is not None and sniffed.kind is Kind.ARCHIVE:
+            return _read_archive(ret, specs)
+        _guarded(ret, specs, None, sniffed)
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:
-        ret.readable = False
-        ret.tables.clear()
-        ret.issues.append(error("unreadable", f"读取时出错,已跳过:{type(exc).__name__}: {exc}",
-                                expected="用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发",
-                                file=path.name))
-    return ret
+        _unreadable(ret, exc)
+    return [ret]
 
 
-def _read_into(ret: Returned, specs: SpecSet) -> None:
-    path = ret.path
-    where = {"file": path.name}
-    if not path.is_file():
-        ret.issues.append(error("not-a-file", "不是文件(是文件夹或已被移走),已跳过", **where))
-        return
-    stat = path.stat()
-    ret.size = stat.st_size
-    ret.received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
-    ret.sha256 = sha256_file(path)
-    problem = _sniff(path, ret.size)
-    if problem:
-        ret.issues.append(problem)
-        return
+def read_returned(path: Path, specs: SpecSet) -> Returned:
+    """Read one workbook file (a zip of workbooks is `read_returns`' business)."""
+    return read_returns(path, specs)[0]
+
+
+def _unreadable(ret: Returned, exc: BaseException) -> None:
+    ret.readable = False
+    ret.tables.clear()
+    ret.issues.append(error("unreadable", f"读取时出错,已跳过:{type(exc).__name__}: {exc}",
+                            expected="用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发",
+                            file=ret.name))
+
+
+def _guarded(ret: Returned, specs: SpecSet, data: bytes | None,
+             sniffed: Sniffed | None = None) -> None:
     try:
-        package = Package(path)
+        _read_into(ret, specs, data, sniffed)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        _unreadable(ret, exc)
+
+
+def _read_archive(outer: Returned, specs: SpecSet) -> list[Returned]:
+    """A zip a department packed its workbooks into: each member is read from memory,
+    within the same limits as a workbook's own parts; a zip inside is not opened."""
+    where = {"file": outer.name}
+    try:
+        with zipfile.ZipFile(outer.path) as zf:
+            check_zip_limits(zf)
+            infos = [i for i in zf.infolist() if not i.is_dir() and not _skipped_member(i)]
+            if not infos:
+                outer.issues.append(error("empty-archive", "压缩包里没有文件", **where))
+                return [outer]
+            out = []
+            for info in infos:
+                ret = Returned(path=outer.path, member=_member_name(info), received=outer.received,
+                               size=info.file_size)
+                out.append(ret)
+                if info.flag_bits & 0x1:
+                    ret.issues.append(error("encrypted", "压缩包设置了密码,无法读取;请取消密码后重新发送",
+                                            file=ret.name))
+                    continue
+                data = zf.read(info)
+                ret.sha256 = hashlib.sha256(data).hexdigest()
+                _guarded(ret, specs, data)
+                # a note or a scan packed beside the workbooks is not a failed return
+                ret.issues = [replace(i, severity=Severity.WARNING, message=i.message + ";已跳过")
+                              if i.code == "not-a-workbook" and not ret.readable else i
+                              for i in ret.issues]
+            return out
+    except UnsafePackage as exc:
+        outer.issues.append(error(exc.code, str(exc), **where))
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+        outer.issues.append(error("not-a-workbook", f"压缩包已损坏,无法读取({exc})", **where))
+    return [outer]
+
+
+def _skipped_member(info: zipfile.ZipInfo) -> bool:
+    """macOS resource forks, dotfiles and office lock files are not returns."""
+    parts = info.filename.replace("\\", "/").split("/")
+    return parts[0] == "__MACOSX" or any(p.startswith((".", "~$")) for p in parts if p)
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Windows' zip tools write GBK names without saying so; Python reads them as cp437."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        raw = name.encode("cp437", "replace")
+        for codec in ("utf-8", "gb18030"):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    return name
+
+
+def _read_into(ret: Returned, specs: SpecSet, data: bytes | None,
+               sniffed: Sniffed | None) -> None:
+    where = {"file": ret.name}
+    if ret.size == 0:
+        ret.issues.append(error("empty-file", "文件是空的(0 字节)", **where))
+        return
+    if ret.size > MAX_UNCOMPRESSED:
+        ret.issues.append(error("file-too-large", f"文件超过 {MAX_UNCOMPRESSED >> 20} MB,"
+                                "不像是一份填写的工作簿,未读取", **where))
+        return
+    sniffed = sniffed or sniff(data if data is not None else ret.path)
+    if sniffed.kind is Kind.ARCHIVE:
+        ret.issues.append(error("nested-archive", "压缩包中的压缩包不会被打开;请解压后放入收件箱",
+                                **where))
+        return
+    if sniffed.kind is Kind.OTHER:
+        what = (" " if sniffed.what[0].isascii() else "") + sniffed.what
+        message = (f"这是{what},不是 Excel 工作簿" if sniffed.code == "not-a-workbook"
+                   else f"这是{what};请取消密码后重新发送")
+        ret.issues.append(error(sniffed.code, message, expected=ACCEPTED, **where))
+        return
+    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else ret.path
+    try:
+        package = _PACKAGES[sniffed.kind](source)
     except UnsafePackage as exc:
         ret.issues.append(error(exc.code, str(exc), **where))
         return
-    except (zipfile.BadZipFile, DefusedXmlException, ParseError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, DefusedXmlException, ParseError, EOFError, OSError, KeyError,
+            ValueError, struct.error) as exc:
         ret.issues.append(error("not-a-workbook", f"文件已损坏,无法读取({exc})",
-                                expected="重新保存为 .xlsx 后发送", **where))
+                                expected="在 Excel/WPS/LibreOffice 中打开并重新保存后发送", **where))
         return
     with package:
-        _read_package(ret, specs, package)
+        _read_package(ret, specs, package, data)
 
 
-def _read_package(ret: Returned, specs: SpecSet, package: Package) -> None:
-    path = ret.path
-    where = {"file": path.name}
+class _Refused(Exception):
+    """A sheet the file cannot be judged without is too large to load."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+def _loadable(ret: Returned, package: Package, sheet: str, *, template: bool,
+              skipped: set[str]) -> bool:
+    """Whether calamine may load `sheet`: its extent is known from the package first.
+
+    A template's sheet (or `_xlflow`) beyond the limits refuses the whole file; any other
+    sheet is left unread, reported once."""
+    if sheet in skipped:
+        return False
+    extent = package.extent(sheet)
+    if extent is None:
+        reason, corner = "在文件中找不到这张表的数据", ""
+    else:
+        reason, corner = extent.too_large(template=template), extent.corner
+        if not reason:
+            return True
+    where = {"file": ret.name, "sheet": sheet, "cell": corner}
+    message = (f"工作表「{sheet}」的数据延伸到 {corner}({reason})" if corner
+               else f"工作表「{sheet}」无法读取({reason})")
+    if template:
+        raise _Refused(error("sheet-too-large", message + ";为防止内存耗尽,整个文件未读取",
+                             expected="删除远处单元格的内容(Ctrl+End 可定位)后保存,重新发送",
+                             **where))
+    skipped.add(sheet)
+    ret.issues.append(warning("sheet-too-large", message + ";此表不在模板中,未读取", **where))
+    return False
+
+
+def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes | None) -> None:
+    where = {"file": ret.name}
     if package.macros:
         ret.issues.append(warning("macros", "文件含宏;xlflow 从不运行宏,只读取单元格的值", **where))
+    templates = {specs[k].sheet for k in DEPARTMENT_TEMPLATES} | {IDENTITY_SHEET}
+    if package.eager:
+        # calamine loads every sheet of an .ods or .xls as it opens the file: all of them
+        # must fit before it does, added sheets too
+        for sheet in package.sheet_names():
+            extent = package.extent(sheet)
+            reason = extent.too_large(template=sheet in templates) if extent else ""
+            if reason:
+                ret.issues.append(error(
+                    "sheet-too-large", f"工作表「{sheet}」的数据延伸到 {extent.corner}({reason});"
+                    "这种格式打开时会载入全部工作表,为防止内存耗尽,整个文件未读取",
+                    expected="删除远处单元格的内容(Ctrl+End 可定位)后保存,重新发送",
+                    sheet=sheet, cell=extent.corner, **where))
+                return
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        # from content, not from the extension: a .xlsx named .xls is read as what it is
+        if data is not None:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        else:
+            with open(ret.path, "rb") as fh:
+                book = CalamineWorkbook.from_filelike(fh)
     except PasswordError:
         ret.issues.append(error("encrypted", "文件设置了打开密码,无法读取;请取消密码后重新发送",
                                 **where))
         return
     except (CalamineError, OSError, ValueError) as exc:
         ret.issues.append(error("not-a-workbook", f"无法作为 Excel 工作簿读取:{exc}",
-                                expected="由 xlflow build 生成、用 Excel/WPS/LibreOffice 保存的 .xlsx",
-                                **where))
+                                expected=ACCEPTED, **where))
         return
     ret.readable = True
     names = list(book.sheet_names)
-    if IDENTITY_SHEET in names:
-        ret.identity, ret.identity_tasks = _read_identity(book)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
     claimed |= IGNORED_SHEETS
+    skipped: set[str] = set()
     try:
-        _read_tables(ret, specs, book, package, names, claimed)
-        _note_extra_sheets(ret, book, [n for n in names if n not in claimed])
+        if IDENTITY_SHEET in names and _loadable(ret, package, IDENTITY_SHEET, template=True,
+                                                 skipped=skipped):
+            ret.identity, ret.identity_tasks = _read_identity(book)
+        _read_tables(ret, specs, book, package, names, claimed, skipped)
+        _note_extra_sheets(ret, book, package, [n for n in names if n not in claimed], skipped)
+    except _Refused as refused:
+        ret.readable = False
+        ret.tables.clear()
+        ret.issues.append(refused.issue)
     finally:
         book.close()
 
 
-def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, extra: list[str]) -> None:
+def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, package: Package, extra: list[str],
+                       skipped: set[str]) -> None:
     """A sheet a department added is not read: say so, with how much it holds."""
     for name in extra:
+        if not _loadable(ret, package, name, template=False, skipped=skipped):
+            continue
         rows = book.get_sheet_by_name(name).to_python()
         filled = sum(not _blank(v) for row in rows for v in row)
         if filled:
             ret.issues.append(warning("extra-sheet", f"工作表「{name}」不在模板中,其中 {filled} "
-                                      "个单元格未读取;请把内容填到对应的表中", file=ret.path.name,
+                                      "个单元格未读取;请把内容填到对应的表中", file=ret.name,
                                       sheet=name))
 
 
 def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package: Package,
-                 names: list[str], claimed: set[str]) -> None:
-    path = ret.path
+                 names: list[str], claimed: set[str], skipped: set[str]) -> None:
     for key in DEPARTMENT_TEMPLATES:
         spec = specs[key]
         sheet = spec.sheet if spec.sheet in names else _find_renamed(
-            book, spec, [n for n in names if n not in claimed])
+            book, spec, [n for n in names if n not in claimed and n not in skipped and
+                         _loadable(ret, package, n, template=False, skipped=skipped)])
         if sheet is None:
             continue
         if sheet != spec.sheet:
             claimed.add(sheet)
             ret.issues.append(warning("renamed-sheet", f"工作表「{spec.sheet}」被改名为「{sheet}」;"
-                                      "按表头识别并读取", file=path.name, sheet=sheet))
+                                      "按表头识别并读取", file=ret.name, sheet=sheet))
+        _loadable(ret, package, sheet, template=True, skipped=skipped)
         sheet_obj = book.get_sheet_by_name(sheet)
-        if sheet_obj.height > MAX_ROWS:
-            ret.issues.append(error("too-many-rows", f"有 {sheet_obj.height} 行,超过上限 {MAX_ROWS};"
-                                    "已拒绝读取本表", file=path.name, sheet=sheet))
-            continue
         rows = sheet_obj.to_python(skip_empty_area=False)
         facts = package.sheet_facts(sheet)
         _mark_cell_problems(rows, facts)
@@ -221,7 +402,7 @@ def _note_hidden_and_merged(table: Table, facts: SheetFacts,
                             merged: list[tuple[tuple[int, int], tuple[int, int]]],
                             ret: Returned) -> None:
     data_rows = {r for r, _ in table.rows}
-    where = {"file": ret.path.name, "sheet": table.sheet}
+    where = {"file": ret.name, "sheet": table.sheet}
     for r in sorted(facts.hidden_rows & data_rows):
         ret.issues.append(warning("hidden-row", f"第 {r + 1} 行是隐藏行,其内容仍已读取", **where))
     for (r0, c0), (r1, c1) in merged:
@@ -229,29 +410,6 @@ def _note_hidden_and_merged(table: Table, facts: SheetFacts,
             ret.issues.append(warning(
                 "merged-cells", f"合并单元格 {cell_name(r0, c0)}:{cell_name(r1, c1)};"
                 "只有左上角单元格有值,其余行按空白读取", **where))
-
-
-def _sniff(path: Path, size: int) -> Issue | None:
-    where = {"file": path.name}
-    if size == 0:
-        return error("empty-file", "文件是空的(0 字节)", **where)
-    if path.suffix.lower() not in EXCEL_SUFFIXES:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-        if head == _OLE_MAGIC:
-            return error("legacy-xls", "这是旧版 .xls 文件;请在 Excel/WPS 中另存为 .xlsx 后重新发送",
-                         expected=".xlsx", **where)
-        return error("not-a-workbook", f"不是 Excel 工作簿(扩展名 {path.suffix or '无'})",
-                     expected=".xlsx", **where)
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head == _OLE_MAGIC:
-        return error("encrypted", "文件已加密(设置了打开密码)或是旧版 .xls;请取消密码并另存为 .xlsx",
-                     **where)
-    if not zipfile.is_zipfile(path):
-        return error("not-a-workbook", "文件已损坏或不是 .xlsx(不是有效的 zip 包)",
-                     expected="由 xlflow build 生成的 .xlsx", **where)
-    return None
 
 
 def _read_identity(book: CalamineWorkbook) -> tuple[dict[str, str], list[TaskRow]]:
@@ -280,7 +438,7 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
             best = (r, len(found), found, extra)
             if 2 * len(found) > len(spec.columns):
                 break  # clearly the header: do not scan data rows as candidates
-    where = {"file": ret.path.name, "sheet": sheet}
+    where = {"file": ret.name, "sheet": sheet}
     if best is None:
         ret.issues.append(error("missing-header", "找不到表头行(前 10 行中没有本表的列名)",
                                 expected=f"表头 {'、'.join(c.zh for c in spec.columns)}", **where))

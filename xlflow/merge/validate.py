@@ -16,7 +16,7 @@ from ..weeks import week_label
 from .acceptance import merge_acceptance
 from .context import Context
 from .identify import identify
-from .read import read_returned
+from .read import Returned, read_returns
 from .risks import merge_risks
 from .tasks import merge_tasks
 
@@ -24,14 +24,13 @@ from .tasks import merge_tasks
 def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date) -> ValidationReport:
     specs: SpecSet = project.specs() if project else load_specs()
     out: list[FileCheck] = []
-    for path in paths:
-        ret = read_returned(path, specs)
+    for ret in (r for path in paths for r in read_returns(path, specs)):
         ctx = _context(ret, project, specs, as_of)
         if ctx is None:
             issues = list(ret.issues) or [error(
                 "no-identity", "找不到 xlflow 生成的标识信息,无法判断是哪个项目和部门的文件;"
-                "请用 xlflow build 生成的文件,或用 --project 指定项目文件夹", file=path.name)]
-            out.append(FileCheck(str(path), "", False, issues))
+                "请用 xlflow build 生成的文件,或用 --project 指定项目文件夹", file=ret.name)]
+            out.append(FileCheck(ret.location, "", False, issues))
             continue
         checked = identify(ret, ctx, check_week=False)
         issues = list(checked.issues)
@@ -45,17 +44,18 @@ def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date
             mine = replace(ctx, results={k: r for k, r in ctx.results.items()
                                          if r.department == dept})
             issues += merge_acceptance({dept: checked.records.get("acceptance", [])}, mine)[1]
-        out.append(FileCheck(str(path), checked.department, checked.accepted, issues))
+        out.append(FileCheck(ret.location, checked.department, checked.accepted, issues))
     return ValidationReport(out)
 
 
-def _context(ret: object, project: Project | None, specs: SpecSet, as_of: dt.date) -> Context | None:
-    identity = getattr(ret, "identity", {})
+def _context(ret: Returned, project: Project | None, specs: SpecSet,
+             as_of: dt.date) -> Context | None:
+    identity = ret.identity
     if project is not None:
         return Context.from_project(project, identity.get("week") or week_label(as_of), as_of)
     if not identity.get("project_start"):
         return None
     try:
-        return Context.from_identity(identity, getattr(ret, "identity_tasks", []), specs, as_of)
+        return Context.from_identity(identity, ret.identity_tasks, specs, as_of)
     except (KeyError, ValueError):
         return None
