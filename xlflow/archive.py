@@ -20,7 +20,9 @@ import xlsxwriter
 
 from ._files import atomic_path, safe_name, sha256_file
 from .errors import XlflowError
-from .report._common import OPTIONS, Styles, headers, print_setup, put
+from .report._common import headers, put
+from .styles import WORKBOOK_OPTIONS as OPTIONS
+from .styles import Styles, print_setup
 
 LIBRARY_DB = "cases.sqlite"
 INDEX = "INDEX.xlsx"

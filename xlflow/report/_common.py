@@ -1,37 +1,16 @@
-"""What the PMO's report workbooks share: formats and a typed cell writer."""
+"""What the PMO's report workbooks share: a typed cell writer and table headers (the
+formats and page set-up are in xlflow.styles)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-FONT = "Microsoft YaHei"
+from ..styles import WORKBOOK_OPTIONS, Styles, print_setup
+
 MAX_CELL = 32767  # Excel's limit for one cell
-OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+OPTIONS = WORKBOOK_OPTIONS
 _EPOCH = dt.datetime(1899, 12, 30)
-
-
-class Styles:
-    def __init__(self, wb: Any) -> None:
-        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
-        cell = {**base, "border": 1, "border_color": "#BFBFBF"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
-        self.note = wb.add_format({**base, "font_color": "#595959"})
-        self.section = wb.add_format({**base, "bold": True, "font_size": 11,
-                                      "font_color": "#305496"})
-        self.header = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF",
-                                     "bg_color": "#305496", "text_wrap": True, "border": 1,
-                                     "valign": "vcenter"})
-        self.text = wb.add_format({**cell, "text_wrap": True})
-        self.plain = wb.add_format(cell)
-        self.date = wb.add_format({**cell, "num_format": "yyyy-mm-dd", "align": "left"})
-        self.datetime = wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm",
-                                       "align": "left"})
-        self.pct = wb.add_format({**cell, "num_format": "0%"})
-        self.int = wb.add_format({**cell, "num_format": "0"})
-        self.dec = wb.add_format({**cell, "num_format": "0.0"})
-        self.good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
-        self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
 
 
 def serial(value: dt.date | dt.datetime) -> float:
@@ -66,11 +45,4 @@ def headers(ws: Any, row: int, columns: list[tuple[str, float]], st: Styles) -> 
         ws.set_column(c, c, width)
 
 
-def print_setup(ws: Any, *, landscape: bool = True) -> None:
-    if landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "print_setup", "put", "serial"]

@@ -22,12 +22,20 @@ from ..reconcile import (
     MergeReport,
     rollup,
 )
-from ._common import OPTIONS as BASE_OPTIONS
-from ._common import Styles, headers, put, serial
+from ..styles import (
+    BAD_FILL,
+    GOOD_FILL,
+    LATE_DONE_FILL,
+    ON_TRACK_FILL,
+    WARN_FILL,
+    WORKBOOK_OPTIONS,
+    Styles,
+)
+from ._common import headers, put, serial
 
-OPTIONS = {**BASE_OPTIONS, "constant_memory": True}
-STATUS_COLOURS = {DONE: "#C6EFCE", DONE_LATE: "#FCE4D6", ON_TRACK: "#DDEBF7",
-                  WARNING: "#FFEB9C", LATE: "#FFC7CE"}
+OPTIONS = {**WORKBOOK_OPTIONS, "constant_memory": True}
+STATUS_COLOURS = {DONE: GOOD_FILL, DONE_LATE: LATE_DONE_FILL, ON_TRACK: ON_TRACK_FILL,
+                  WARNING: WARN_FILL, LATE: BAD_FILL}
 RISK_STATUSES = ("待处理", "处理中", "已解决", "已关闭")
 
 TASK_HEADERS = [("任务编号", 10), ("部门", 10), ("里程碑", 8), ("计划完成日期", 13),
@@ -41,13 +49,6 @@ RISK_HEADERS = [("风险编号", 13), ("提出部门", 9), ("风险等级", 8), 
                 ("落实情况", 24), ("来源", 30)]
 
 
-class _Styles(Styles):
-    def __init__(self, wb: Any) -> None:
-        super().__init__(wb)
-        self.fills = {s: wb.add_format({"bg_color": c}) for s, c in STATUS_COLOURS.items()}
-        self.high = self.bad
-
-
 def _source(src: Any) -> str:
     return f"{src.file} / {src.sheet} 第 {src.row} 行" if src else ""
 
@@ -56,7 +57,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     wb = xlsxwriter.Workbook(str(path), OPTIONS)
     wb.set_properties({"title": f"{report.project_name} · {report.week} 周进度汇总",
                        "author": "xlflow"})
-    st = _Styles(wb)
+    st = Styles(wb)
     overview = wb.add_worksheet("总览")
     tasks_ws = wb.add_worksheet("周进度跟踪表")
     _write_tasks(tasks_ws, report, st)
@@ -72,7 +73,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     wb.close()
 
 
-def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
+def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                     project_start: dt.date) -> None:
     ws.set_column(0, 0, 16)
     ws.set_column(1, 7, 11)
@@ -177,7 +178,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     ws.fit_to_pages(1, 0)
 
 
-def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, TASK_HEADERS, st)
     ws.freeze_panes(1, 1)
     known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination")
@@ -192,19 +193,19 @@ def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
             put(ws, r, c, value, st, fmt)
     last = max(len(report.tasks), 1)
     status_col = 9
-    for status, fmt in st.fills.items():
+    for status, colour in STATUS_COLOURS.items():
         ws.conditional_format(1, status_col, last, status_col,
                               {"type": "cell", "criteria": "==", "value": f'"{status}"',
-                               "format": fmt})
+                               "format": st.fill(colour)})
     ws.conditional_format(1, 8, last, 8, {"type": "cell", "criteria": ">", "value": 0,
-                                          "format": st.fills[WARNING]})
+                                          "format": st.fill(WARN_FILL)})
     ws.autofilter(0, 0, last, len(TASK_HEADERS) - 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
 
 
-def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_risks(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, RISK_HEADERS, st)
     ws.freeze_panes(1, 1)
     keys = ("task_id", "found_at", "raised_at", "description", "impact", "measures", "owner",
@@ -217,16 +218,16 @@ def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
             put(ws, r, c, value, st)
     last = max(len(report.risks), 1)
     ws.conditional_format(1, 2, last, 2, {"type": "cell", "criteria": "==", "value": '"高"',
-                                          "format": st.high})
+                                          "format": st.bad})
     ws.conditional_format(1, 4, last, 4, {"type": "text", "criteria": "containing",
-                                          "value": RISK_FLAGS["overdue"], "format": st.high})
+                                          "value": RISK_FLAGS["overdue"], "format": st.bad})
     ws.autofilter(0, 0, last, len(RISK_HEADERS) - 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
 
 
-def _write_acceptance(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_acceptance(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, [("成果编号", 9), ("成果/指标", 20), ("责任部门", 10), ("目标值", 14),
                      ("实际值", 12), ("是否达标(计算)", 12), ("部门填写", 9), ("确认人", 10),
                      ("确认日期", 12), ("意见", 30), ("来源", 30)], st)
@@ -239,7 +240,7 @@ def _write_acceptance(ws: Any, report: MergeReport, st: _Styles) -> None:
             put(ws, r, c, value, st)
 
 
-def _write_feedback(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_feedback(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, [("部门", 10), ("类型", 10), ("内容", 60), ("相关任务", 9), ("提出人", 10),
                      ("来源", 30)], st)
     for r, f in enumerate(report.feedback, start=1):
@@ -248,7 +249,7 @@ def _write_feedback(ws: Any, report: MergeReport, st: _Styles) -> None:
             put(ws, r, c, value, st)
 
 
-def _write_changes(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_changes(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, [("类型", 14), ("对象", 14), ("部门", 10), ("说明", 60)], st)
     if not report.has_previous:
         ws.write_string(1, 0, "首次汇总,没有可对比的上一次汇总。", st.text)
@@ -260,7 +261,7 @@ def _write_changes(ws: Any, report: MergeReport, st: _Styles) -> None:
             put(ws, r, c, value, st)
 
 
-def _write_issues(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_issues(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, [("级别", 7), ("代码", 18), ("文件", 30), ("工作表", 14), ("单元格", 8),
                      ("内容", 24), ("应为", 30), ("说明", 60)], st)
     ws.freeze_panes(1, 0)
@@ -271,11 +272,11 @@ def _write_issues(ws: Any, report: MergeReport, st: _Styles) -> None:
             put(ws, r, c, value, st)
     last = max(len(report.issues), 1)
     ws.conditional_format(1, 0, last, 0, {"type": "cell", "criteria": "==", "value": '"错误"',
-                                          "format": st.high})
+                                          "format": st.bad})
     ws.autofilter(0, 0, last, 7)
 
 
-def _write_sources(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_sources(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, [("部门", 10), ("文件名", 36), ("sha256", 66), ("收到时间", 18),
                      ("大小(字节)", 11), ("是否采用", 9), ("说明", 40)], st)
     for r, f in enumerate(report.files, start=1):

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..project import Project
 from ..spec import Column, ColumnType, TemplateSpec
-from ._formats import Formats
+from ..styles import FONT, Styles
 from ._validation import ListSheet, validation
 
 HEADER_ROW_HEIGHT = 32
@@ -51,7 +51,7 @@ def prefill_value(column: Column, sources: Mapping[str, Any]) -> Any:
 
 def write_table(
     wb: Any,
-    fmt: Formats,
+    fmt: Styles,
     spec: TemplateSpec,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -99,7 +99,7 @@ def write_table(
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_header(f"&L&\"{'Microsoft YaHei'},Bold\"{title or spec.title_zh}&R&D")
+    ws.set_header(f"&L&\"{FONT},Bold\"{title or spec.title_zh}&R&D")
     ws.set_footer("&C第 &P 页 / 共 &N 页")
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     return ws

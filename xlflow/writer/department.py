@@ -13,17 +13,17 @@ import xlsxwriter
 from .. import __version__
 from ..project import Project
 from ..spec import SpecSet
+from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
+from ..styles import Styles
 from ..weeks import week_day, week_days
-from ._formats import Formats
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
 
 INSTRUCTIONS_SHEET = "填写说明"
-# Text is never turned into formulas, links or numbers; small workbooks are assembled in
-# memory (XlsxWriter's default writes and deletes a temp file per XML part).
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False, "in_memory": True}
+# Small workbooks are assembled in memory (XlsxWriter's default writes and deletes a
+# temp file per XML part).
+WORKBOOK_OPTIONS = {**BASE_OPTIONS, "in_memory": True}
 
 
 def risk_id(code: str, week: str, n: int) -> str:
@@ -75,7 +75,7 @@ def write_department_workbook(
                        "subject": "跨部门合作周进度", "author": "xlflow",
                        "company": project.initiating_department,
                        "created": built_at.replace(tzinfo=None)})
-    fmt = Formats(wb)
+    fmt = Styles(wb)
     lists = ListSheet()
     _write_instructions(wb, fmt, project, specs, department, week)
     tasks = project.tasks_of(department)
@@ -124,7 +124,7 @@ def write_department_workbook(
     wb.close()
 
 
-def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
+def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
                         department: str, week: str) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
     ws.set_column(0, 0, 18)
@@ -156,10 +156,10 @@ def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
         if label:
             ws.write_string(r, 0, label, fmt.bold)
         if text:
-            ws.write_string(r, 1, text, fmt.text)
+            ws.write_string(r, 1, text, fmt.prose)
     if not project.results_of(department):
         ws.write_string(len(rows) + 3, 1, "本部门没有需要验收的预期成果,成果验收确认单无需填写。",
-                        fmt.text)
+                        fmt.prose)
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)

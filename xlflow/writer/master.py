@@ -13,7 +13,7 @@ import xlsxwriter
 from .. import __version__
 from ..project import Project
 from ..spec import SpecSet
-from ._formats import Formats
+from ..styles import Styles
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
 from ._validation import ListSheet
@@ -35,7 +35,7 @@ def write_master_workbook(
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
-    fmt = Formats(wb)
+    fmt = Styles(wb)
     lists = ListSheet()
     _write_request_form(wb, fmt, project, specs, approvals)
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
@@ -51,7 +51,7 @@ def write_master_workbook(
     wb.close()
 
 
-def _write_request_form(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
+def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
                         approvals: Sequence[Mapping[str, Any]]) -> None:
     spec = specs["request"]
     ws = wb.add_worksheet(spec.sheet)
@@ -87,7 +87,7 @@ def _write_request_form(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
 
 
-def _write_minutes(wb: Any, fmt: Formats, project: Project) -> None:
+def _write_minutes(wb: Any, fmt: Styles, project: Project) -> None:
     """合作需求共识纪要: what each party understood and committed to, from the plan."""
     ws = wb.add_worksheet(MINUTES_SHEET)
     ws.set_column(0, 0, 16)
@@ -115,7 +115,7 @@ def _write_minutes(wb: Any, fmt: Formats, project: Project) -> None:
     rows.append(("后续安排", "发起部门牵头制定执行方案与职责分工表,提交分管领导审批后由 PMO 备案启动。"))
     for r, (label, text) in enumerate(rows, start=2):
         ws.write_string(r, 0, label, fmt.label)
-        ws.write_string(r, 1, text, fmt.text)
+        ws.write_string(r, 1, text, fmt.prose)
     ws.set_portrait()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
