@@ -1,12 +1,13 @@
-"""What the PMO's report workbooks share: a typed cell writer and table headers (the
-formats and page set-up are in xlflow.styles)."""
+"""What the PMO's report workbooks share: a typed cell writer, tables whose rows are as
+tall as their text, and the time stamp (formats and page set-up are in xlflow.styles)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..styles import WORKBOOK_OPTIONS, Styles, print_setup
+from ..styles import NOTHING, WORKBOOK_OPTIONS, Styles, header_height, set_row_height
 
 MAX_CELL = 32767  # Excel's limit for one cell
 OPTIONS = WORKBOOK_OPTIONS
@@ -39,10 +40,52 @@ def put(ws: Any, row: int, col: int, value: Any, st: Styles, fmt: Any = None) ->
         ws.write_string(row, col, text, fmt or st.text)
 
 
-def headers(ws: Any, row: int, columns: list[tuple[str, float]], st: Styles) -> None:
+def headers(ws: Any, row: int, columns: Sequence[tuple[str, float]], st: Styles) -> None:
+    """A header row as tall as its longest header, and the column widths."""
+    ws.set_row(row, header_height(columns))
     for c, (name, width) in enumerate(columns):
         ws.write_string(row, c, name, st.header)
         ws.set_column(c, c, width)
 
 
-__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "print_setup", "put", "serial"]
+def put_row(ws: Any, row: int, values: Sequence[Any], widths: Sequence[float], st: Styles,
+            formats: Mapping[int, Any] | None = None) -> None:
+    """One table row, as tall as its longest text (set before the cells: the consolidated
+    workbook streams rows)."""
+    set_row_height(ws, row, zip(values, widths, strict=True))
+    for c, value in enumerate(values):
+        put(ws, row, c, value, st, (formats or {}).get(c))
+
+
+def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],
+          rows: Iterable[Sequence[Any]], st: Styles,
+          formats: Mapping[int, Any] | None = None) -> int:
+    """Header at `row`, then the rows; a table without rows says 无 (one printed line, not
+    a page of bare headers). Returns the last row written."""
+    headers(ws, row, columns, st)
+    widths = [w for _, w in columns]
+    first = row
+    for values in rows:
+        row += 1
+        put_row(ws, row, values, widths, st, formats)
+    if row == first:
+        row += 1
+        ws.write_string(row, 0, NOTHING, st.plain)
+    return row
+
+
+def stamp(moment: dt.datetime | str) -> str:
+    """A time for people: '2024-07-12 09:30 (UTC+08:00)', in the zone it was taken in
+    (the machine's local zone for xlflow's own stamps), never bare UTC ISO."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    offset = moment.utcoffset() or dt.timedelta()
+    sign = "-" if offset < dt.timedelta() else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
+
+
+__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_row", "serial", "stamp",
+           "table"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..styles import hidden_page_setup
+
 IDENTITY_SHEET = "_xlflow"
 LISTS_SHEET = "_lists"
 
@@ -16,6 +18,7 @@ def write_identity(wb: Any, fields: Mapping[str, str]) -> None:
     for r, (key, value) in enumerate(fields.items(), start=1):
         ws.write_string(r, 0, key)
         ws.write_string(r, 1, str(value))
+    hidden_page_setup(ws)
     ws.protect()
     ws.very_hidden()
 
@@ -27,5 +30,6 @@ def write_lists(wb: Any, columns: list[tuple[str, list[str]]]) -> None:
     for c, (_key, values) in enumerate(columns):
         for r, value in enumerate(values):
             ws.write_string(r, c, value)
+    hidden_page_setup(ws)
     ws.protect()
     ws.very_hidden()

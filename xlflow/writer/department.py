@@ -14,7 +14,7 @@ from .. import __version__
 from ..project import Project
 from ..spec import SpecSet
 from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
-from ..styles import Styles
+from ..styles import Styles, page_setup, set_row_height
 from ..weeks import week_day, week_days
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
@@ -127,8 +127,9 @@ def write_department_workbook(
 def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
                         department: str, week: str) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 90)
+    label_width, text_width = 20, 90
+    ws.set_column(0, 0, label_width)
+    ws.set_column(1, 1, text_width)
     monday, sunday = week_days(week)
     deadline = return_deadline(project, week)
     dept = project.department(department)
@@ -152,16 +153,14 @@ def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
                         "请勿改动工作表名称、表头或列的顺序,也不要复制粘贴整行。"),
         ("文件 File", "保存为 .xlsx 后原样发回,文件名可以改。Excel、WPS、LibreOffice 均可填写。"),
     ]
+    if not project.results_of(department):
+        rows += [("", ""), ("", "本部门没有需要验收的预期成果,成果验收确认单无需填写。")]
     for r, (label, text) in enumerate(rows, start=2):
         if label:
             ws.write_string(r, 0, label, fmt.bold)
         if text:
             ws.write_string(r, 1, text, fmt.prose)
-    if not project.results_of(department):
-        ws.write_string(len(rows) + 3, 1, "本部门没有需要验收的预期成果,成果验收确认单无需填写。",
-                        fmt.prose)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+            set_row_height(ws, r, [(text, text_width)])
+    page_setup(ws, title=f"{INSTRUCTIONS_SHEET} · {department} · {week}")
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     ws.activate()
