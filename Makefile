@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test system-deps bench lint clean
+.PHONY: demo test system-deps bench lint golden clean
 
 $(BIN)/xlflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(BIN)/xlflow system-deps
 bench: $(BIN)/xlflow
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_merge.py
+
+# Rewrite tests/golden/ (normalised parts of the sample's workbooks) after an intended
+# change to what xlflow writes; review `git diff tests/golden` before committing.
+golden: $(BIN)/xlflow
+	$(BIN)/python -m tests.golden
 
 lint: $(BIN)/xlflow
 	$(BIN)/ruff check xlflow tests benchmarks
