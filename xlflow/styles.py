@@ -123,8 +123,10 @@ def text_lines(text: str, width: float) -> int:
     Wraps greedily as a spreadsheet does: CJK characters break anywhere, Latin words at
     spaces (a word longer than the line is broken)."""
     usable = max(width - 1, 1.0)
+    if "\n" not in text and (len(text) if text.isascii() else text_width(text)) <= usable:
+        return 1  # most cells: short, one line
     total = 0
-    for paragraph in str(text).split("\n"):
+    for paragraph in text.split("\n"):
         lines, used = 1, 0.0
         for word in _WORDS.findall(paragraph):
             w = text_width(word.rstrip())
