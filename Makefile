@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test system-deps bench lint clean
+.PHONY: demo test system-deps bench lint golden clean
 
 $(BIN)/xlflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(BIN)/xlflow
 .PHONY: windows-check
 windows-check: $(BIN)/xlflow
 	$(BIN)/python -m pytest -q tests/test_windows.py tests/test_file_names.py
+
+# Rewrite tests/golden/ (normalised parts of the sample's workbooks) after an intended
+# change to what xlflow writes; review `git diff tests/golden` before committing.
+golden: $(BIN)/xlflow
+	$(BIN)/python -m tests.golden
 
 lint: $(BIN)/xlflow
 	$(BIN)/ruff check xlflow tests benchmarks

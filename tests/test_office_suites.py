@@ -70,9 +70,9 @@ def test_department_workbook_prints_one_page_wide(built, tmp_path: Path) -> None
     pages = _pdf_pages(pdf)
     # one page per visible sheet: nothing spills onto a second page to the right
     assert len(pages) == 6, [p[:60] for p in pages]
-    weekly = next(p for p in pages if "计划完成事项" in p)
+    weekly = next(p for p in pages if p.lstrip().startswith("周进度跟踪表"))  # page header
     assert "Task ID" in weekly and "Needs coordination" in weekly  # first and last column
-    risks = next(p for p in pages if "风险描述" in p)
+    risks = next(p for p in pages if p.lstrip().startswith("风险应对申请表"))
     assert "Risk ID" in risks and "Follow-up" in risks and "TEC-24W28-30" in risks
 
 

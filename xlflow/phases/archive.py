@@ -20,7 +20,9 @@ import xlsxwriter
 
 from .._files import atomic_path, safe_name, sha256_file
 from ..errors import XlflowError
-from ..report._common import OPTIONS, Styles, headers, print_setup, put
+from ..report._common import put, table
+from ..styles import WORKBOOK_OPTIONS as OPTIONS
+from ..styles import Styles, page_setup
 
 LIBRARY_DB = "cases.sqlite"
 INDEX = "INDEX.xlsx"
@@ -82,12 +84,11 @@ def _index_workbook(path: Path, members: Sequence[Member], sums: dict[str, str],
     for r, (label, value) in enumerate(summary):
         put(ws, r, 0, label, st)
         put(ws, r, 1, value, st)
+    page_setup(ws, title="案例摘要", landscape=False)
     files = wb.add_worksheet("文件清单")
-    headers(files, 0, [("路径", 60), ("类别", 30), ("大小(字节)", 12), ("sha256", 66)], st)
-    for r, m in enumerate(members, start=1):
-        for c, value in enumerate([m.arcname, m.kind, m.path.stat().st_size, sums[m.arcname]]):
-            put(files, r, c, value, st)
-    print_setup(files)
+    table(files, 0, [("路径", 60), ("类别", 30), ("大小(字节)", 12), ("sha256", 66)],
+          ([m.arcname, m.kind, m.path.stat().st_size, sums[m.arcname]] for m in members), st)
+    page_setup(files, title="文件清单", repeat_rows=0)
     wb.close()
 
 

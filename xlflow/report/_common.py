@@ -1,37 +1,17 @@
-"""What the PMO's report workbooks share: formats and a typed cell writer."""
+"""What the PMO's report workbooks share: a typed cell writer, tables whose rows are as
+tall as their text, and the time stamp (formats and page set-up are in xlflow.styles)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-FONT = "Microsoft YaHei"
+from ..styles import NOTHING, WORKBOOK_OPTIONS, Styles, header_height, set_row_height
+
 MAX_CELL = 32767  # Excel's limit for one cell
-OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+OPTIONS = WORKBOOK_OPTIONS
 _EPOCH = dt.datetime(1899, 12, 30)
-
-
-class Styles:
-    def __init__(self, wb: Any) -> None:
-        base = {"font_name": FONT, "font_size": 10, "valign": "top"}
-        cell = {**base, "border": 1, "border_color": "#BFBFBF"}
-        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
-        self.note = wb.add_format({**base, "font_color": "#595959"})
-        self.section = wb.add_format({**base, "bold": True, "font_size": 11,
-                                      "font_color": "#305496"})
-        self.header = wb.add_format({**base, "bold": True, "font_color": "#FFFFFF",
-                                     "bg_color": "#305496", "text_wrap": True, "border": 1,
-                                     "valign": "vcenter"})
-        self.text = wb.add_format({**cell, "text_wrap": True})
-        self.plain = wb.add_format(cell)
-        self.date = wb.add_format({**cell, "num_format": "yyyy-mm-dd", "align": "left"})
-        self.datetime = wb.add_format({**cell, "num_format": "yyyy-mm-dd hh:mm",
-                                       "align": "left"})
-        self.pct = wb.add_format({**cell, "num_format": "0%"})
-        self.int = wb.add_format({**cell, "num_format": "0"})
-        self.dec = wb.add_format({**cell, "num_format": "0.0"})
-        self.good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
-        self.bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
 
 
 def serial(value: dt.date | dt.datetime) -> float:
@@ -60,17 +40,52 @@ def put(ws: Any, row: int, col: int, value: Any, st: Styles, fmt: Any = None) ->
         ws.write_string(row, col, text, fmt or st.text)
 
 
-def headers(ws: Any, row: int, columns: list[tuple[str, float]], st: Styles) -> None:
+def headers(ws: Any, row: int, columns: Sequence[tuple[str, float]], st: Styles) -> None:
+    """A header row as tall as its longest header, and the column widths."""
+    ws.set_row(row, header_height(columns))
     for c, (name, width) in enumerate(columns):
         ws.write_string(row, c, name, st.header)
         ws.set_column(c, c, width)
 
 
-def print_setup(ws: Any, *, landscape: bool = True) -> None:
-    if landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+def put_row(ws: Any, row: int, values: Sequence[Any], widths: Sequence[float], st: Styles,
+            formats: Mapping[int, Any] | None = None) -> None:
+    """One table row, as tall as its longest text (set before the cells: the consolidated
+    workbook streams rows)."""
+    set_row_height(ws, row, zip(values, widths, strict=True))
+    for c, value in enumerate(values):
+        put(ws, row, c, value, st, (formats or {}).get(c))
+
+
+def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],
+          rows: Iterable[Sequence[Any]], st: Styles,
+          formats: Mapping[int, Any] | None = None) -> int:
+    """Header at `row`, then the rows; a table without rows says 无 (one printed line, not
+    a page of bare headers). Returns the last row written."""
+    headers(ws, row, columns, st)
+    widths = [w for _, w in columns]
+    first = row
+    for values in rows:
+        row += 1
+        put_row(ws, row, values, widths, st, formats)
+    if row == first:
+        row += 1
+        ws.write_string(row, 0, NOTHING, st.plain)
+    return row
+
+
+def stamp(moment: dt.datetime | str) -> str:
+    """A time for people: '2024-07-12 09:30 (UTC+08:00)', in the zone it was taken in
+    (the machine's local zone for xlflow's own stamps), never bare UTC ISO."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    offset = moment.utcoffset() or dt.timedelta()
+    sign = "-" if offset < dt.timedelta() else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
+
+
+__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_row", "serial", "stamp",
+           "table"]

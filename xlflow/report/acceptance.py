@@ -9,7 +9,8 @@ from typing import Any
 
 import xlsxwriter
 
-from ._common import OPTIONS, Styles, headers, print_setup, put
+from ..styles import Styles, page_setup
+from ._common import OPTIONS, table
 
 COLUMNS = [("成果编号", 9), ("成果/指标", 22), ("责任部门", 10), ("目标值", 14), ("实际值", 14),
            ("是否达标", 9), ("确认人", 10), ("确认日期", 12), ("意见", 36)]
@@ -21,17 +22,13 @@ def write_acceptance(path: Path, *, project_name: str, week: str,
     wb.set_properties({"title": f"{project_name} · 成果验收确认单", "author": "xlflow"})
     st = Styles(wb)
     ws = wb.add_worksheet("成果验收确认单")
-    headers(ws, 2, COLUMNS, st)
     ws.write_string(0, 0, f"模板5 成果验收确认单 · {project_name}", st.title)
     ws.write_string(1, 0, f"依据 {week} 汇总的各部门填报", st.note)
-    row = 2
-    for r in results:
-        row += 1
-        met = None if r["met"] is None else ("是" if r["met"] else "否")
-        values = [r["id"], r["name"], r["department"], r["target"], r["actual_text"], met,
-                  r["confirmer"], r["confirm_date"], r["opinion"]]
-        for c, value in enumerate(values):
-            put(ws, row, c, value, st)
+    row = table(ws, 2, COLUMNS, ([r["id"], r["name"], r["department"], r["target"],
+                                  r["actual_text"],
+                                  None if r["met"] is None else ("是" if r["met"] else "否"),
+                                  r["confirmer"], r["confirm_date"], r["opinion"]]
+                                 for r in results), st)
     ws.conditional_format(3, 5, max(row, 3), 5, {"type": "cell", "criteria": "==",
                                                  "value": '"是"', "format": st.good})
     ws.conditional_format(3, 5, max(row, 3), 5, {"type": "cell", "criteria": "==",
@@ -45,6 +42,5 @@ def write_acceptance(path: Path, *, project_name: str, week: str,
     row += 2
     ws.write_string(row, 0, "发起部门负责人签字/日期:", st.note)
     ws.write_string(row + 1, 0, "PMO 签字/日期:", st.note)
-    print_setup(ws)
-    ws.repeat_rows(2)
+    page_setup(ws, title=f"成果验收确认单 · {project_name}", repeat_rows=2)
     wb.close()

@@ -2,6 +2,11 @@
 
 constant_memory keeps memory flat however many rows; every sheet is written top to
 bottom. Department text is always written as a string: never a formula or a link.
+
+Printing: every sheet A4 landscape, one page wide, header row on every page, except the
+two wide tables (周进度跟踪表, 18 columns; 风险登记册, 15) which print on A3 landscape,
+one page wide, so that a row reads across at a legible size (~85 %) rather than at half
+size on A4. Rows are as tall as their longest text.
 """
 
 from __future__ import annotations
@@ -15,31 +20,47 @@ import xlsxwriter
 from ..model.records import rollup
 from ..model.reports import MergeReport
 from ..model.vocab import Level, RiskFlag, RiskStatus, TaskState, flag_label
-from ._common import OPTIONS as BASE_OPTIONS
-from ._common import Styles, headers, put, serial
+from ..styles import (
+    A3,
+    BAD_FILL,
+    GOOD_FILL,
+    LATE_DONE_FILL,
+    NOTHING,
+    ON_TRACK_FILL,
+    WARN_FILL,
+    WORKBOOK_OPTIONS,
+    Styles,
+    count_axis,
+    page_setup,
+)
+from ._common import headers, put, put_row, serial, stamp, table
 
-OPTIONS = {**BASE_OPTIONS, "constant_memory": True}
-STATUS_COLOURS = {TaskState.DONE: "#C6EFCE", TaskState.DONE_LATE: "#FCE4D6",
-                  TaskState.ON_TRACK: "#DDEBF7", TaskState.WARNING: "#FFEB9C",
-                  TaskState.LATE: "#FFC7CE"}
+OPTIONS = {**WORKBOOK_OPTIONS, "constant_memory": True}
+STATUS_COLOURS = {TaskState.DONE: GOOD_FILL, TaskState.DONE_LATE: LATE_DONE_FILL,
+                  TaskState.ON_TRACK: ON_TRACK_FILL, TaskState.WARNING: WARN_FILL,
+                  TaskState.LATE: BAD_FILL}
 RISK_STATUSES = tuple(RiskStatus)
 
-TASK_HEADERS = [("任务编号", 10), ("部门", 10), ("里程碑", 8), ("计划完成日期", 13),
-                ("完成百分比", 10), ("实际完成日期", 13), ("预计完成日期", 13),
-                ("预计/实际完成", 13), ("偏差天数", 9), ("状态", 9), ("数据来自", 14), ("本周投入人数", 9),
-                ("计划完成事项", 30), ("实际完成情况", 34), ("偏差原因", 26), ("解决措施", 26),
-                ("需协调事项", 22), ("其他", 20), ("来源", 30)]
-RISK_HEADERS = [("风险编号", 13), ("提出部门", 9), ("风险等级", 8), ("状态", 8), ("标记", 26),
-                ("关联任务", 9), ("发现时间", 16), ("提出时间", 16), ("风险描述", 34),
-                ("影响范围", 24), ("建议措施", 26), ("责任人", 9), ("解决时限", 12),
-                ("落实情况", 24), ("来源", 30)]
-
-
-class _Styles(Styles):
-    def __init__(self, wb: Any) -> None:
-        super().__init__(wb)
-        self.fills = {s: wb.add_format({"bg_color": c}) for s, c in STATUS_COLOURS.items()}
-        self.high = self.bad
+TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划完成日期", 12),
+                ("完成百分比", 8), ("实际完成日期", 12), ("预计完成日期", 12),
+                ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("数据来自", 12), ("本周投入人数", 7),
+                ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
+                ("需协调事项", 18), ("其他", 14), ("来源", 22)]
+RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
+                ("关联任务", 7), ("发现时间", 16), ("提出时间", 16), ("风险描述", 30),
+                ("影响范围", 20), ("建议措施", 22), ("责任人", 8), ("解决时限", 12),
+                ("落实情况", 20), ("来源", 22)]
+ACCEPTANCE_HEADERS = [("成果编号", 8), ("成果/指标", 18), ("责任部门", 9), ("目标值", 12),
+                      ("实际值", 12), ("是否达标(计算)", 10), ("部门填写", 8), ("确认人", 9),
+                      ("确认日期", 12), ("意见", 26), ("来源", 24)]
+FEEDBACK_HEADERS = [("部门", 8), ("类型", 9), ("内容", 56), ("相关任务", 8), ("提出人", 9),
+                    ("来源", 24)]
+CHANGE_HEADERS = [("类型", 12), ("对象", 14), ("部门", 9), ("说明", 80)]
+ISSUE_HEADERS = [("级别", 6), ("代码", 16), ("文件", 24), ("工作表", 12), ("单元格", 7),
+                 ("内容", 20), ("应为", 24), ("说明", 48)]
+SOURCE_HEADERS = [("部门", 8), ("文件名", 28), ("sha256", 34), ("收到时间", 16),
+                  ("大小(字节)", 10), ("是否采用", 8), ("说明", 40)]
+CHART_WIDTH, CHART_HEIGHT, CHART_GAP = 480, 260, 12  # pixels
 
 
 def _source(src: Any) -> str:
@@ -50,7 +71,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     wb = xlsxwriter.Workbook(str(path), OPTIONS)
     wb.set_properties({"title": f"{report.project_name} · {report.week} 周进度汇总",
                        "author": "xlflow"})
-    st = _Styles(wb)
+    st = Styles(wb)
     overview = wb.add_worksheet("总览")
     tasks_ws = wb.add_worksheet("周进度跟踪表")
     _write_tasks(tasks_ws, report, st)
@@ -66,16 +87,18 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     wb.close()
 
 
-def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
+def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                     project_start: dt.date) -> None:
     ws.set_column(0, 0, 16)
-    ws.set_column(1, 7, 11)
+    ws.set_column(1, 6, 11)
+    ws.set_column(7, 7, 2)  # the charts stand in one column right of the tables
     ws.write_string(0, 0, f"{report.project_name} · {report.week} 周进度汇总", st.title)
     unit = "工作日" if report.workdays else "日历日"
     ws.write_string(1, 0, f"统计日 {report.as_of.isoformat()} · 偏差按{unit}计 · 预警阈值 "
-                          f"{report.threshold} 天 · 生成于 {report.run_at}", st.note)
+                          f"{report.threshold} 天 · 生成于 {stamp(report.run_at)}", st.note)
     if not report.recorded:
-        ws.write_string(2, 0, "本次没有采用任何文件:此报表未记入台账,以后各周的数字不以它为准。", st.note)
+        ws.write_string(2, 0, "本次没有采用任何文件:此报表未记入台账,以后各周的数字不以它为准。",
+                        st.note)
     tasks = report.tasks
     overall = rollup("全部", tasks)
     figures = [
@@ -103,17 +126,25 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     row += 1
     dept_first = row + 1
     headers(ws, row, [("部门", 16), ("任务数", 11), ("已完成", 11), ("按期率", 11),
-                       ("平均偏差(天)", 11), ("最大偏差(天)", 11), ("预警/延误", 11),
-                       ("本周交回", 9), ("数据截至", 11), ("本周投入人数", 11), ("计划人数", 9)],
-            st)
+                       ("平均偏差(天)", 11), ("最大偏差(天)", 11), ("预警/延误", 11)], st)
     for d in report.departments:
         row += 1
         for c, value in enumerate([d.name, d.tasks, d.done, d.on_time_rate, d.avg_slip,
-                                   d.worst_slip, d.late, "是" if d.returned else "否",
-                                   d.data_week or "无数据", d.headcount, d.planned_people]):
-            fmt = {3: st.pct, 4: st.dec, 7: st.text, 8: st.text}.get(c, st.int if c else st.text)
+                                   d.worst_slip, d.late]):
+            fmt = {3: st.pct, 4: st.dec}.get(c, st.int if c else st.text)
             put(ws, row, c, value, st, fmt)
     dept_last = row
+    # which departments returned, where their figures come from, people this week
+    row += 2
+    ws.write_string(row, 0, "各部门本周交回与投入", st.section)
+    row += 1
+    headers(ws, row, [("部门", 16), ("本周交回", 11), ("数据截至", 11), ("本周投入人数", 11),
+                       ("计划人数", 11)], st)
+    for d in report.departments:
+        row += 1
+        for c, value in enumerate([d.name, "是" if d.returned else "否", d.data_week or "无数据",
+                                   d.headcount, d.planned_people]):
+            put(ws, row, c, value, st, st.int if c >= 3 else st.text)
     # per milestone
     row += 2
     ws.write_string(row, 0, "里程碑", st.section)
@@ -133,14 +164,19 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
     row += 1
     headers(ws, row, [("风险等级", 16)] + [(s, 11) for s in RISK_STATUSES], st)
     risk_first = row + 1
+    tallest = 0
     for level in Level:
         row += 1
         ws.write_string(row, 0, level, st.text)
-        for c, status in enumerate(RISK_STATUSES, start=1):
-            n = sum(r.level == level and r.status == status for r in report.risks)
+        counts = [sum(r.level == level and r.status == status for r in report.risks)
+                  for status in RISK_STATUSES]
+        for c, n in enumerate(counts, start=1):
             ws.write_number(row, c, n, st.int)
+        tallest = max(tallest, sum(counts))
     risk_last = row
 
+    # charts stacked in one column right of the tables, so the page prints one wide
+    charts: list[Any] = []
     if report.departments:
         chart = wb.add_chart({"type": "column"})
         for col, name in ((4, "平均偏差(天)"), (5, "最大偏差(天)")):
@@ -148,9 +184,19 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
                               "categories": ["总览", dept_first, 0, dept_last, 0],
                               "values": ["总览", dept_first, col, dept_last, col]})
         chart.set_title({"name": "各部门进度偏差(天)"})
-        chart.set_y_axis({"name": "天", "min": 0})
-        chart.set_size({"width": 560, "height": 300})
-        ws.insert_chart(3, 9, chart)
+        slips = [s for d in report.departments for s in (d.avg_slip, d.worst_slip) if s]
+        chart.set_y_axis(count_axis(max(slips, default=0), name="天"))  # whole days
+        chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
+        charts.append(chart)
+    risk_chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    for c, status in enumerate(RISK_STATUSES, start=1):
+        risk_chart.add_series({"name": status,
+                               "categories": ["总览", risk_first, 0, risk_last, 0],
+                               "values": ["总览", risk_first, c, risk_last, c]})
+    risk_chart.set_title({"name": "风险(按等级与状态)"})
+    risk_chart.set_y_axis(count_axis(tallest, name="项"))
+    risk_chart.set_size({"width": CHART_WIDTH, "height": CHART_HEIGHT})
+    charts.append(risk_chart)
     if report.tasks:
         n = len(report.tasks)
         timeline = wb.add_chart({"type": "bar"})
@@ -163,23 +209,19 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: _Styles,
         timeline.set_x_axis({"num_format": "mm-dd", "min": serial(project_start),
                              "major_gridlines": {"visible": True}})
         timeline.set_y_axis({"reverse": True})
-        timeline.set_size({"width": 560, "height": max(300, 22 * n + 80)})
-        ws.insert_chart(19, 9, timeline)
-    risk_chart = wb.add_chart({"type": "column", "subtype": "stacked"})
-    for c, status in enumerate(RISK_STATUSES, start=1):
-        risk_chart.add_series({"name": status,
-                               "categories": ["总览", risk_first, 0, risk_last, 0],
-                               "values": ["总览", risk_first, c, risk_last, c]})
-    risk_chart.set_title({"name": "风险(按等级与状态)"})
-    risk_chart.set_size({"width": 560, "height": 300})
-    ws.insert_chart(3, 18, risk_chart)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+        timeline.set_size({"width": CHART_WIDTH, "height": max(CHART_HEIGHT, 22 * n + 80)})
+        charts.append(timeline)
+    y = 0
+    for chart in charts:
+        ws.insert_chart(3, 8, chart, {"y_offset": y})
+        y += chart.height + CHART_GAP
+    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总")
 
 
-def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
+def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, TASK_HEADERS, st)
     ws.freeze_panes(1, 1)
+    widths = [w for _, w in TASK_HEADERS]
     known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination")
     for r, t in enumerate(report.tasks, start=1):
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
@@ -187,101 +229,90 @@ def _write_tasks(ws: Any, report: MergeReport, st: _Styles) -> None:
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
                   t.expected, t.deviation_days, t.status, t.data_text(report.week), t.headcount,
                   *(t.texts.get(k, "") for k in known), other, _source(t.source)]
-        for c, value in enumerate(values):
-            fmt = st.pct if c == 4 else (st.int if c in (8, 11) else None)
-            put(ws, r, c, value, st, fmt)
+        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 11: st.int})
+    if not report.tasks:
+        put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)
     status_col = 9
-    for status, fmt in st.fills.items():
+    for status, colour in STATUS_COLOURS.items():
         ws.conditional_format(1, status_col, last, status_col,
                               {"type": "cell", "criteria": "==", "value": f'"{status}"',
-                               "format": fmt})
+                               "format": st.fill(colour)})
     ws.conditional_format(1, 8, last, 8, {"type": "cell", "criteria": ">", "value": 0,
-                                          "format": st.fills[TaskState.WARNING]})
+                                          "format": st.fill(WARN_FILL)})
     ws.autofilter(0, 0, last, len(TASK_HEADERS) - 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    page_setup(ws, title=f"周进度跟踪表 · {report.project_name} · {report.week}", paper=A3,
+               repeat_rows=0)
 
 
-def _write_risks(ws: Any, report: MergeReport, st: _Styles) -> None:
-    headers(ws, 0, RISK_HEADERS, st)
-    ws.freeze_panes(1, 1)
+def _write_risks(ws: Any, report: MergeReport, st: Styles) -> None:
     keys = ("task_id", "found_at", "raised_at", "description", "impact", "measures", "owner",
             "deadline", "progress")
-    for r, risk in enumerate(report.risks, start=1):
-        flags = "、".join(flag_label(f, report.raise_within_hours) for f in risk.flags)
-        values = [risk.risk_id, risk.department, risk.level, risk.status, flags,
-                  *(risk.values.get(k) for k in keys), _source(risk.source)]
-        for c, value in enumerate(values):
-            put(ws, r, c, value, st)
+    rows = ([risk.risk_id, risk.department, risk.level, risk.status,
+             "、".join(flag_label(f, report.raise_within_hours) for f in risk.flags),
+             *(risk.values.get(k) for k in keys), _source(risk.source)]
+            for risk in report.risks)
+    ws.freeze_panes(1, 1)
+    table(ws, 0, RISK_HEADERS, rows, st)
     last = max(len(report.risks), 1)
     ws.conditional_format(1, 2, last, 2, {"type": "cell", "criteria": "==",
-                                          "value": f'"{Level.HIGH}"', "format": st.high})
+                                          "value": f'"{Level.HIGH}"', "format": st.bad})
     ws.conditional_format(1, 4, last, 4, {"type": "text", "criteria": "containing",
-                                          "value": RiskFlag.OVERDUE.label, "format": st.high})
+                                          "value": RiskFlag.OVERDUE.label, "format": st.bad})
     ws.autofilter(0, 0, last, len(RISK_HEADERS) - 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+    page_setup(ws, title=f"风险登记册 · {report.project_name} · {report.week}", paper=A3,
+               repeat_rows=0)
 
 
-def _write_acceptance(ws: Any, report: MergeReport, st: _Styles) -> None:
-    headers(ws, 0, [("成果编号", 9), ("成果/指标", 20), ("责任部门", 10), ("目标值", 14),
-                     ("实际值", 12), ("是否达标(计算)", 12), ("部门填写", 9), ("确认人", 10),
-                     ("确认日期", 12), ("意见", 30), ("来源", 30)], st)
-    for r, a in enumerate(report.acceptance, start=1):
-        met = None if a.met is None else ("是" if a.met else "否")
-        values = [a.result_id, a.name, a.department, a.target, a.actual, met, a.reported_met,
-                  a.values.get("confirmer"), a.values.get("confirm_date"),
-                  a.values.get("opinion"), _source(a.source)]
-        for c, value in enumerate(values):
-            put(ws, r, c, value, st)
+def _write_acceptance(ws: Any, report: MergeReport, st: Styles) -> None:
+    rows = ([a.result_id, a.name, a.department, a.target, a.actual,
+             None if a.met is None else ("是" if a.met else "否"), a.reported_met,
+             a.values.get("confirmer"), a.values.get("confirm_date"), a.values.get("opinion"),
+             _source(a.source)] for a in report.acceptance)
+    table(ws, 0, ACCEPTANCE_HEADERS, rows, st)
+    page_setup(ws, title=f"成果验收 · {report.project_name} · {report.week}", repeat_rows=0)
 
 
-def _write_feedback(ws: Any, report: MergeReport, st: _Styles) -> None:
-    headers(ws, 0, [("部门", 10), ("类型", 10), ("内容", 60), ("相关任务", 9), ("提出人", 10),
-                     ("来源", 30)], st)
-    for r, f in enumerate(report.feedback, start=1):
-        for c, value in enumerate([f.department, f.kind, f.text, f.task_id, f.author,
-                                   _source(f.source)]):
-            put(ws, r, c, value, st)
+def _write_feedback(ws: Any, report: MergeReport, st: Styles) -> None:
+    rows = ([f.department, f.kind, f.text, f.task_id, f.author, _source(f.source)]
+            for f in report.feedback)
+    table(ws, 0, FEEDBACK_HEADERS, rows, st)
+    page_setup(ws, title=f"复盘反馈 · {report.project_name} · {report.week}", repeat_rows=0)
 
 
-def _write_changes(ws: Any, report: MergeReport, st: _Styles) -> None:
-    headers(ws, 0, [("类型", 14), ("对象", 14), ("部门", 10), ("说明", 60)], st)
-    if not report.has_previous:
-        ws.write_string(1, 0, "首次汇总,没有可对比的上一次汇总。", st.text)
+def _write_changes(ws: Any, report: MergeReport, st: Styles) -> None:
+    page_setup(ws, title=f"本周变化 · {report.project_name} · {report.week}", repeat_rows=0)
+    if not report.has_previous or not report.changes:
+        headers(ws, 0, CHANGE_HEADERS, st)
+        put(ws, 1, 0, "首次汇总,没有可对比的上一次汇总。" if not report.has_previous
+            else "与上一次汇总相比没有变化。", st, st.note)
         return
-    ws.write_string(0, 5, f"与 {report.previous_week} 的汇总比较", st.note)
-    if not report.changes:
-        ws.write_string(1, 0, "与上一次汇总相比没有变化。", st.text)
-    for r, ch in enumerate(report.changes, start=1):
-        for c, value in enumerate([ch.label, ch.subject, ch.department, ch.detail]):
-            put(ws, r, c, value, st)
+    table(ws, 0, CHANGE_HEADERS, ([ch.label, ch.subject, ch.department, ch.detail]
+                                  for ch in report.changes), st)
+    ws.write_string(0, len(CHANGE_HEADERS) + 1, f"与 {report.previous_week} 的汇总比较", st.note)
 
 
-def _write_issues(ws: Any, report: MergeReport, st: _Styles) -> None:
-    headers(ws, 0, [("级别", 7), ("代码", 18), ("文件", 30), ("工作表", 14), ("单元格", 8),
-                     ("内容", 24), ("应为", 30), ("说明", 60)], st)
+def _write_issues(ws: Any, report: MergeReport, st: Styles) -> None:
     ws.freeze_panes(1, 0)
-    for r, i in enumerate(report.issues, start=1):
-        level = "错误" if i.is_error else "提醒"
-        for c, value in enumerate([level, i.code, i.file, i.sheet, i.cell, i.value, i.expected,
-                                   i.message]):
-            put(ws, r, c, value, st)
+    table(ws, 0, ISSUE_HEADERS, (["错误" if i.is_error else "提醒", i.code, i.file, i.sheet,
+                                  i.cell, i.value, i.expected, i.message]
+                                 for i in report.issues), st)
     last = max(len(report.issues), 1)
     ws.conditional_format(1, 0, last, 0, {"type": "cell", "criteria": "==", "value": '"错误"',
-                                          "format": st.high})
-    ws.autofilter(0, 0, last, 7)
+                                          "format": st.bad})
+    ws.autofilter(0, 0, last, len(ISSUE_HEADERS) - 1)
+    page_setup(ws, title=f"校验问题 · {report.project_name} · {report.week}", repeat_rows=0)
 
 
-def _write_sources(ws: Any, report: MergeReport, st: _Styles) -> None:
-    headers(ws, 0, [("部门", 10), ("文件名", 36), ("sha256", 66), ("收到时间", 18),
-                     ("大小(字节)", 11), ("是否采用", 9), ("说明", 40)], st)
-    for r, f in enumerate(report.files, start=1):
-        for c, value in enumerate([f.department, f.name, f.sha256, f.received, f.size,
-                                   "是" if f.accepted else "否", f.reason]):
-            put(ws, r, c, value, st)
+def _received(text: str) -> dt.datetime | str:
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
 
 
+def _write_sources(ws: Any, report: MergeReport, st: Styles) -> None:
+    table(ws, 0, SOURCE_HEADERS, ([f.department, f.name, f.sha256, _received(f.received),
+                                   f.size, "是" if f.accepted else "否", f.reason]
+                                  for f in report.files), st)
+    page_setup(ws, title=f"来源文件 · {report.project_name} · {report.week}", repeat_rows=0)

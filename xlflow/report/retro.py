@@ -8,7 +8,8 @@ from pathlib import Path
 import xlsxwriter
 
 from ..phases.retro import Retrospective
-from ._common import OPTIONS, Styles, headers, print_setup, put
+from ..styles import Styles, page_setup
+from ._common import OPTIONS, put, put_row, table
 
 
 def write_retro_workbook(path: Path, retro: Retrospective) -> None:
@@ -16,15 +17,15 @@ def write_retro_workbook(path: Path, retro: Retrospective) -> None:
     wb.set_properties({"title": f"{retro.project_name} · 跨部门合作复盘报告", "author": "xlflow"})
     st = Styles(wb)
     ws = wb.add_worksheet("复盘报告")
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 1, 70)
+    widths = (24, 70)
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
     ws.write_string(0, 0, f"跨部门合作复盘报告 · {retro.project_name}", st.title)
     row = 2
     ws.write_string(row, 0, "一、数据事实", st.section)
     for label, value in retro.facts:
         row += 1
-        put(ws, row, 0, label, st)
-        put(ws, row, 1, value, st)
+        put_row(ws, row, (label, value), widths, st)
     for kind, title in (("成功经验", "二、成功经验"), ("不足", "三、不足"),
                         ("改进建议", "四、改进建议")):
         row += 2
@@ -35,9 +36,8 @@ def write_retro_workbook(path: Path, retro: Retrospective) -> None:
             put(ws, row, 1, "(各部门未填写)", st)
         for f in items:
             row += 1
-            put(ws, row, 0, f["department"], st)
-            put(ws, row, 1, f["text"], st)
-    print_setup(ws, landscape=False)
+            put_row(ws, row, (f["department"], f["text"]), widths, st)
+    page_setup(ws, title=f"跨部门合作复盘报告 · {retro.project_name}", landscape=False)
     _table(wb.add_worksheet("偏差原因"), st, [("偏差原因", 50), ("次数", 8), ("任务", 20),
                                              ("部门", 20)],
            [[r["reason"], r["count"], "、".join(r["tasks"]), "、".join(r["departments"])]
@@ -55,11 +55,8 @@ def write_retro_workbook(path: Path, retro: Retrospective) -> None:
 
 
 def _table(ws, st: Styles, columns, rows) -> None:
-    headers(ws, 0, columns, st)
-    for r, values in enumerate(rows, start=1):
-        for c, value in enumerate(values):
-            put(ws, r, c, value, st)
-    print_setup(ws)
+    table(ws, 0, columns, rows, st)
+    page_setup(ws, title=f"跨部门合作复盘报告 · {ws.name}", repeat_rows=0)
 
 
 def render_retro_html(retro: Retrospective) -> str:

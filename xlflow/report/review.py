@@ -8,7 +8,8 @@ from typing import Any
 import xlsxwriter
 
 from ..phases.review import MonthlyReview
-from ._common import OPTIONS, Styles, headers, print_setup, put
+from ..styles import Styles, count_axis, page_setup
+from ._common import OPTIONS, put, table
 
 
 def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
@@ -19,9 +20,10 @@ def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
     ws.write_string(0, 0, f"{project_name} · {review.month} 月度复盘", st.title)
     ws.write_string(1, 0, f"本月汇总 {len(review.weeks)} 次:" + "、".join(review.weeks), st.note)
     row = 3
-    for title, frame, fmt, chart_title in (
-            ("平均进度偏差(天)", review.slip, st.dec, "各部门平均偏差(天)"),
-            ("按期率", review.on_time, st.pct, "各部门按期率")):
+    for title, frame, fmt, chart_title, axis in (
+            ("平均进度偏差(天)", review.slip, st.dec, "各部门平均偏差(天)", {"name": "天"}),
+            ("按期率", review.on_time, st.pct, "各部门按期率",
+             {"min": 0, "max": 1, "major_unit": 0.25, "num_format": "0%"})):
         ws.write_string(row, 0, title, st.section)
         row += 1
         first = row
@@ -34,15 +36,16 @@ def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
                                   "values": ["趋势", r, 1, r, len(frame.columns)],
                                   "marker": {"type": "circle"}})
             chart.set_title({"name": chart_title})
+            chart.set_y_axis(axis)
             chart.set_size({"width": 520, "height": 260})
             ws.insert_chart(first - 1, len(frame.columns) + 2, chart)
         row = max(row, first + 14) + 1
-    print_setup(ws)
+    page_setup(ws, title=f"{project_name} · {review.month} 月度复盘 · 趋势")
     rs = wb.add_worksheet("风险")
-    headers(rs, 0, [("周次", 10), ("部门", 10), ("新提出", 8), ("已关闭", 8)], st)
-    for r, rec in enumerate(review.risks.to_dict(orient="records"), start=1):
-        for c, key in enumerate(("week", "department", "raised", "closed")):
-            put(rs, r, c, rec[key], st)
+    records = review.risks.to_dict(orient="records")
+    table(rs, 0, [("周次", 10), ("部门", 10), ("新提出", 8), ("已关闭", 8)],
+          ([rec[k] for k in ("week", "department", "raised", "closed")] for rec in records), st)
+    page_setup(rs, title=f"{project_name} · {review.month} 月度复盘 · 风险", repeat_rows=0)
     if len(review.risks):
         chart = wb.add_chart({"type": "column"})
         n = len(review.risks)
@@ -50,17 +53,21 @@ def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
             chart.add_series({"name": name, "categories": ["风险", 1, 0, n, 1],
                               "values": ["风险", 1, c, n, c]})
         chart.set_title({"name": "风险提出与关闭(按周、部门)"})
+        chart.set_y_axis(count_axis(max((max(rec["raised"], rec["closed"]) for rec in records),
+                                        default=0), name="项"))
         rs.insert_chart(1, 6, chart)
     _rows(wb.add_worksheet("完成交付"), st, [("任务编号", 10), ("部门", 10), ("交付成果", 30),
                                          ("实际完成日期", 13), ("状态", 10)],
-          review.finished, ("id", "department", "deliverable", "actual", "status"))
+          review.finished, ("id", "department", "deliverable", "actual", "status"),
+          f"{project_name} · {review.month} 月度复盘 · 完成交付")
     _rows(wb.add_worksheet("未完成事项"), st, [("编号", 13), ("部门", 10), ("内容", 36),
                                           ("计划", 12), ("预计", 12), ("状态", 10)],
           [*review.open_tasks, *({"id": r["id"], "department": r["department"],
                                   "deliverable": f"[{r['level']}风险] {r['description']}",
                                   "planned": "", "expected": "", "status": r["status"]}
                                  for r in review.open_risks)],
-          ("id", "department", "deliverable", "planned", "expected", "status"))
+          ("id", "department", "deliverable", "planned", "expected", "status"),
+          f"{project_name} · {review.month} 月度复盘 · 未完成事项")
     wb.close()
 
 
@@ -76,9 +83,6 @@ def _frame(ws: Any, row: int, frame, st: Styles, fmt: Any) -> int:
     return row + 1
 
 
-def _rows(ws: Any, st: Styles, columns, records, keys) -> None:
-    headers(ws, 0, columns, st)
-    for r, rec in enumerate(records, start=1):
-        for c, key in enumerate(keys):
-            put(ws, r, c, rec.get(key), st)
-    print_setup(ws)
+def _rows(ws: Any, st: Styles, columns, records, keys, title: str) -> None:
+    table(ws, 0, columns, ([rec.get(key) for key in keys] for rec in records), st)
+    page_setup(ws, title=title, repeat_rows=0)

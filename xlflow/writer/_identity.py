@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..contract import IDENTITY_SHEET, LISTS_SHEET, TaskRow, identity_rows
+from ..styles import hidden_page_setup
 
 
 def write_identity(wb: Any, fields: Mapping[str, str], tasks: Iterable[TaskRow] = ()) -> None:
@@ -13,6 +14,7 @@ def write_identity(wb: Any, fields: Mapping[str, str], tasks: Iterable[TaskRow] 
     for r, row in enumerate(identity_rows(fields, tasks)):
         for c, value in enumerate(row):
             ws.write_string(r, c, value)
+    hidden_page_setup(ws)
     ws.protect()
     ws.very_hidden()
 
@@ -24,5 +26,6 @@ def write_lists(wb: Any, columns: list[tuple[str, list[str]]]) -> None:
     for c, (_key, values) in enumerate(columns):
         for r, value in enumerate(values):
             ws.write_string(r, c, value)
+    hidden_page_setup(ws)
     ws.protect()
     ws.very_hidden()

@@ -9,10 +9,9 @@ from typing import Any
 
 from ..project import Project
 from ..spec import Column, ColumnType, TemplateSpec
-from ._formats import Formats
+from ..styles import Styles, header_height, page_setup, set_row_height
 from ._validation import ListSheet, validation
 
-HEADER_ROW_HEIGHT = 32
 PROTECT_OPTIONS = {
     "autofilter": True, "sort": False, "format_columns": True, "format_rows": True,
     "select_locked_cells": True, "select_unlocked_cells": True,
@@ -51,7 +50,7 @@ def prefill_value(column: Column, sources: Mapping[str, Any]) -> Any:
 
 def write_table(
     wb: Any,
-    fmt: Formats,
+    fmt: Styles,
     spec: TemplateSpec,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -65,7 +64,7 @@ def write_table(
     header. Columns a department may edit are unlocked and validated, unless read_only."""
     ws = wb.add_worksheet(spec.sheet)
     language = project.settings.headers
-    ws.set_row(0, HEADER_ROW_HEIGHT)
+    heads = []
     for c, column in enumerate(spec.columns):
         editable = column.editable and not read_only
         header_fmt = fmt.header_required if (column.required and editable) else fmt.header
@@ -75,7 +74,10 @@ def write_table(
             text = f"{first} *{sep}{rest}"
         ws.write_string(0, c, text, header_fmt)
         ws.set_column(c, c, column.width)
+        heads.append((text, column.width))
+    ws.set_row(0, header_height(heads))
     for r, sources in enumerate(rows, start=1):
+        cells = []
         for c, column in enumerate(spec.columns):
             editable = column.editable and not read_only
             value = sources.get("values", {}).get(column.key) if editable else None
@@ -84,6 +86,8 @@ def write_table(
             if value is None and editable and column.default and sources.get("is_new"):
                 value = column.default
             write_cell(ws, r, c, value, fmt.cell(column, locked=not editable))
+            cells.append((value, column.width))
+        set_row_height(ws, r, cells)
     last = max(len(rows), 1)
     if not read_only:
         for c, column in enumerate(spec.columns):
@@ -94,12 +98,6 @@ def write_table(
                 ws.data_validation(1, c, len(rows), c, opts)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, last, len(spec.columns) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_header(f"&L&\"{'Microsoft YaHei'},Bold\"{title or spec.title_zh}&R&D")
-    ws.set_footer("&C第 &P 页 / 共 &N 页")
+    page_setup(ws, title=title or spec.title_zh, repeat_rows=0)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     return ws

@@ -14,16 +14,16 @@ from .. import __version__
 from ..contract import INSTRUCTIONS_SHEET
 from ..project import Project
 from ..spec import SpecSet
+from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
+from ..styles import Styles, page_setup, set_row_height
 from ..weeks import week_day, week_days
-from ._formats import Formats
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
 
-# Text is never turned into formulas, links or numbers; small workbooks are assembled in
-# memory (XlsxWriter's default writes and deletes a temp file per XML part).
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
-                    "strings_to_numbers": False, "in_memory": True}
+# Small workbooks are assembled in memory (XlsxWriter's default writes and deletes a
+# temp file per XML part).
+WORKBOOK_OPTIONS = {**BASE_OPTIONS, "in_memory": True}
 
 
 def risk_id(code: str, week: str, n: int) -> str:
@@ -73,7 +73,7 @@ def write_department_workbook(
                        "subject": "跨部门合作周进度", "author": "xlflow",
                        "company": project.initiating_department,
                        "created": built_at.replace(tzinfo=None)})
-    fmt = Formats(wb)
+    fmt = Styles(wb)
     lists = ListSheet()
     _write_instructions(wb, fmt, project, specs, department, week)
     tasks = project.tasks_of(department)
@@ -122,11 +122,12 @@ def write_department_workbook(
     wb.close()
 
 
-def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
+def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
                         department: str, week: str) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 90)
+    label_width, text_width = 20, 90
+    ws.set_column(0, 0, label_width)
+    ws.set_column(1, 1, text_width)
     monday, sunday = week_days(week)
     deadline = return_deadline(project, week)
     dept = project.department(department)
@@ -150,16 +151,14 @@ def _write_instructions(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
                         "请勿改动工作表名称、表头或列的顺序,也不要复制粘贴整行。"),
         ("文件 File", "保存为 .xlsx 后原样发回,文件名可以改。Excel、WPS、LibreOffice 均可填写。"),
     ]
+    if not project.results_of(department):
+        rows += [("", ""), ("", "本部门没有需要验收的预期成果,成果验收确认单无需填写。")]
     for r, (label, text) in enumerate(rows, start=2):
         if label:
             ws.write_string(r, 0, label, fmt.bold)
         if text:
-            ws.write_string(r, 1, text, fmt.text)
-    if not project.results_of(department):
-        ws.write_string(len(rows) + 3, 1, "本部门没有需要验收的预期成果,成果验收确认单无需填写。",
-                        fmt.text)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+            ws.write_string(r, 1, text, fmt.prose)
+            set_row_height(ws, r, [(text, text_width)])
+    page_setup(ws, title=f"{INSTRUCTIONS_SHEET} · {department} · {week}")
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     ws.activate()

@@ -13,7 +13,7 @@ import xlsxwriter
 from .. import __version__
 from ..project import Project
 from ..spec import SpecSet
-from ._formats import Formats
+from ..styles import Styles, page_setup, set_row_height
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
 from ._validation import ListSheet
@@ -35,7 +35,7 @@ def write_master_workbook(
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
-    fmt = Formats(wb)
+    fmt = Styles(wb)
     lists = ListSheet()
     _write_request_form(wb, fmt, project, specs, approvals)
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
@@ -51,22 +51,23 @@ def write_master_workbook(
     wb.close()
 
 
-def _write_request_form(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
+def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
                         approvals: Sequence[Mapping[str, Any]]) -> None:
     spec = specs["request"]
     ws = wb.add_worksheet(spec.sheet)
-    ws.set_column(0, 0, 20)
-    ws.set_column(1, 1, 80)
+    widths = (20, 80)
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
     ws.merge_range(0, 0, 0, 1, f"{spec.template} {spec.title_zh}", fmt.title)
     ws.set_row(0, 26)
     language = project.settings.headers
     row = 1
     for column in spec.columns:
         value = prefill_value(column, {"project": project})
-        ws.write_string(row, 0, column.header(language), fmt.label)
+        label = column.header(language)
+        ws.write_string(row, 0, label, fmt.label)
         write_cell(ws, row, 1, value, fmt.cell(column, locked=True))
-        lines = max(1, len(str(value or "")) // 40 + str(value or "").count("\n") + 1)
-        ws.set_row(row, max(30, 16 * lines))
+        set_row_height(ws, row, zip((label, value), widths, strict=True), min_lines=2)
         row += 1
     row += 1
     ws.write_string(row, 0, "审批意见\nApproval", fmt.label)
@@ -76,22 +77,22 @@ def _write_request_form(wb: Any, fmt: Formats, project: Project, specs: SpecSet,
     else:
         text = "(待审批:目标合理性 / 资源充足性 / 风险可控性)"
     ws.write_string(row, 1, text, fmt.cell(spec.columns[0], locked=True))
-    ws.set_row(row, 40)
+    set_row_height(ws, row, [(text, widths[1])], min_lines=3)
     ws.write_string(row + 1, 0, "审批人签字/日期", fmt.label)
     ws.write_blank(row + 1, 1, None, fmt.cell(spec.columns[0], locked=True))
-    ws.set_row(row + 1, 30)
-    ws.set_portrait()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 1)
+    set_row_height(ws, row + 1, [], min_lines=2)
+    page_setup(ws, title=f"{spec.template} {spec.title_zh} · {project.name}", landscape=False,
+               fit_height=1)
     ws.print_area(0, 0, row + 1, 1)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
 
 
-def _write_minutes(wb: Any, fmt: Formats, project: Project) -> None:
+def _write_minutes(wb: Any, fmt: Styles, project: Project) -> None:
     """合作需求共识纪要: what each party understood and committed to, from the plan."""
     ws = wb.add_worksheet(MINUTES_SHEET)
-    ws.set_column(0, 0, 16)
-    ws.set_column(1, 1, 90)
+    widths = (16, 90)
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
     ws.write_string(0, 0, f"合作需求共识纪要 · {project.name}", fmt.title)
     heads = [f"{d.name} {d.head_title or '负责人'} {d.head}".strip() for d in project.departments]
     rows: list[tuple[str, str]] = [
@@ -115,8 +116,7 @@ def _write_minutes(wb: Any, fmt: Formats, project: Project) -> None:
     rows.append(("后续安排", "发起部门牵头制定执行方案与职责分工表,提交分管领导审批后由 PMO 备案启动。"))
     for r, (label, text) in enumerate(rows, start=2):
         ws.write_string(r, 0, label, fmt.label)
-        ws.write_string(r, 1, text, fmt.text)
-    ws.set_portrait()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+        ws.write_string(r, 1, text, fmt.prose)
+        set_row_height(ws, r, zip((label, text), widths, strict=True))
+    page_setup(ws, title=f"{MINUTES_SHEET} · {project.name}", landscape=False)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)

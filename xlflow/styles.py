@@ -1,0 +1,220 @@
+"""The house look of every workbook xlflow writes: font, colours, named XlsxWriter
+formats, page set-up and row heights. Department workbooks and PMO reports share it so
+they look and print alike; change the look here, nowhere else."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Any
+
+from .spec import Column, ColumnType
+
+FONT = "Microsoft YaHei"
+FONT_SIZE = 10
+
+# colours
+HEADER_FILL = "#305496"
+REQUIRED_FILL = "#C65911"
+LOCKED_FILL = "#EDEDED"
+LABEL_FILL = "#DDEBF7"
+BORDER = "#BFBFBF"
+NOTE_FONT = "#595959"
+GOOD_FILL, GOOD_FONT = "#C6EFCE", "#006100"
+BAD_FILL, BAD_FONT = "#FFC7CE", "#9C0006"
+WARN_FILL = "#FFEB9C"
+LATE_DONE_FILL = "#FCE4D6"
+ON_TRACK_FILL = LABEL_FILL
+
+NUM_FORMATS = {
+    ColumnType.DATE: "yyyy-mm-dd",
+    ColumnType.DATETIME: "yyyy-mm-dd hh:mm",
+    ColumnType.PERCENT: "0%",
+    ColumnType.INTEGER: "0",
+    ColumnType.NUMBER: "General",
+}
+
+# Text is never turned into formulas, links or numbers.
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                    "strings_to_numbers": False}
+
+
+class Styles:
+    """The named formats of one workbook (XlsxWriter formats belong to a workbook).
+
+    Formats a workbook never uses are not written to its file."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
+        cell = {**base, "border": 1, "border_color": BORDER}
+        self._base, self._cell = base, cell
+        add = wb.add_format
+        self.title = add({**base, "bold": True, "font_size": 14})
+        self.note = add({**base, "font_color": NOTE_FONT})
+        self.section = add({**base, "bold": True, "font_size": 11, "font_color": HEADER_FILL})
+        self.bold = add({**base, "bold": True})
+        self.prose = add({**base, "text_wrap": True})  # running text, no grid
+        header = {**cell, "bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL,
+                  "text_wrap": True, "valign": "vcenter", "align": "center", "locked": True}
+        self.header = add(header)
+        self.header_required = add({**header, "bg_color": REQUIRED_FILL})
+        self.label = add({**cell, "bold": True, "bg_color": LABEL_FILL, "text_wrap": True,
+                          "valign": "vcenter"})
+        # table cells of the report workbooks
+        self.text = add({**cell, "text_wrap": True})
+        self.plain = add(cell)
+        self.date = add({**cell, "num_format": "yyyy-mm-dd", "align": "left"})
+        self.datetime = add({**cell, "num_format": "yyyy-mm-dd hh:mm", "align": "left"})
+        self.pct = add({**cell, "num_format": "0%"})
+        self.int = add({**cell, "num_format": "0"})
+        self.dec = add({**cell, "num_format": "0.0"})
+        # conditional formats
+        self.good = add({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
+        self.bad = add({"bg_color": BAD_FILL, "font_color": BAD_FONT})
+        self._fills: dict[str, Any] = {}
+        self._cells: dict[tuple[ColumnType, bool], Any] = {}
+
+    def fill(self, colour: str) -> Any:
+        """A background-only format, for conditional formatting."""
+        if colour not in self._fills:
+            self._fills[colour] = self.wb.add_format({"bg_color": colour})
+        return self._fills[colour]
+
+    def cell(self, column: Column, locked: bool) -> Any:
+        """The format of a spec column's cells: number format by type, grey if locked."""
+        key = (column.type, locked)
+        if key not in self._cells:
+            props: dict[str, Any] = {**self._cell, "locked": locked}
+            if column.type in NUM_FORMATS:
+                props["num_format"] = NUM_FORMATS[column.type]
+                props["align"] = "left" if column.type in (ColumnType.DATE,
+                                                           ColumnType.DATETIME) else "right"
+            else:
+                props["text_wrap"] = True
+                props["num_format"] = "@"  # typed digits stay text (phone numbers, ids)
+            if locked:
+                props["bg_color"] = LOCKED_FILL
+            self._cells[key] = self.wb.add_format(props)
+        return self._cells[key]
+
+
+# --- row heights --------------------------------------------------------------------
+
+LINE_HEIGHT = 14.5  # points per line of 10 pt text; CJK fonts are tall (Noto Sans CJK 1.45 em)
+ROW_PADDING = 3.0
+MAX_ROW_HEIGHT = 409.0  # Excel's limit
+_WORDS = re.compile(r"[^\s\u2e80-\uffef]+\s*|[\u2e80-\uffef]\s*|\s+")
+
+
+def char_width(ch: str) -> int:
+    """Width of one character in column-width units: CJK and full-width count double."""
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def text_width(text: str) -> int:
+    return sum(char_width(ch) for ch in text)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines `text` takes in a wrapped cell `width` characters wide.
+
+    Wraps greedily as a spreadsheet does: CJK characters break anywhere, Latin words at
+    spaces (a word longer than the line is broken)."""
+    usable = max(width - 1, 1.0)
+    if "\n" not in text and (len(text) if text.isascii() else text_width(text)) <= usable:
+        return 1  # most cells: short, one line
+    total = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0.0
+        for word in _WORDS.findall(paragraph):
+            w = text_width(word.rstrip())
+            if used and used + w > usable:
+                lines, used = lines + 1, 0.0
+            while w > usable:  # a word wider than the cell
+                w -= usable
+                lines += 1
+            used += w + (len(word) - len(word.rstrip()))
+        total += lines
+    return total
+
+
+def lines_height(lines: int) -> float:
+    return min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + ROW_PADDING)
+
+
+def row_height(cells: Any, *, min_lines: int = 1) -> float | None:
+    """Height in points for a row of wrapped cells, from (text, column width) pairs; None
+    when one line is enough (the sheet's default height). Non-text values count one line."""
+    lines = min_lines
+    for value, width in cells:
+        if isinstance(value, str) and value:
+            lines = max(lines, text_lines(value, width))
+    return lines_height(lines) if lines > 1 else None
+
+
+def set_row_height(ws: Any, row: int, cells: Any, *, min_lines: int = 1) -> None:
+    """Give a row of wrapped text the height its longest cell needs (spreadsheets do
+    not grow rows for wrapped text on their own: LibreOffice shows one line)."""
+    height = row_height(cells, min_lines=min_lines)
+    if height is not None:
+        ws.set_row(row, height)
+
+
+def header_height(headers: Any) -> float:
+    """A header row tall enough for its longest header: headers are never clipped."""
+    return lines_height(max((text_lines(text, width) for text, width in headers), default=1))
+
+
+# --- page set-up ----------------------------------------------------------------------
+
+A4, A3 = 9, 8  # Excel paper codes
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}  # inches
+NOTHING = "无"  # what an empty table prints
+
+
+def _header_text(text: str) -> str:
+    return text.replace("&", "&&")[:120]
+
+
+def page_setup(ws: Any, *, title: str = "", landscape: bool = True, paper: int = A4,
+               fit_width: int = 1, fit_height: int = 0,
+               repeat_rows: int | tuple[int, int] | None = None) -> None:
+    """Paper, orientation, margins, fit, header rows repeated on every page, and a page
+    header (title, print date) and footer (page n of N) in Chinese."""
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_paper(paper)
+    ws.set_margins(**MARGINS)
+    if fit_width or fit_height:
+        ws.fit_to_pages(fit_width, fit_height)
+    if repeat_rows is not None:
+        if isinstance(repeat_rows, tuple):
+            ws.repeat_rows(*repeat_rows)
+        else:
+            ws.repeat_rows(repeat_rows)
+    if title:
+        ws.set_header(f"&L&\"{FONT},Bold\"{_header_text(title)}&R&D")
+    ws.set_footer("&C第 &P 页 / 共 &N 页")
+
+
+def hidden_page_setup(ws: Any) -> None:
+    """A hidden sheet never prints, but says what paper it would use like every sheet."""
+    ws.set_portrait()
+    ws.set_paper(A4)
+
+
+
+# --- charts ---------------------------------------------------------------------------
+
+def count_axis(largest: float = 0, **options: Any) -> dict[str, Any]:
+    """A value axis for counts: whole numbers from 0, one gridline per unit up to ten
+    (a step of 2, 5, 10… beyond), never 0.2 steps or a 1.2 maximum."""
+    steps = (m * 10 ** e for e in range(12) for m in (1, 2, 5))  # 1, 2, 5, 10, 20, …
+    step = next(s for s in steps if largest / s <= 10)
+    top = max(step, math.ceil(largest / step) * step)
+    return {"min": 0, "max": top, "major_unit": step, "num_format": "0",
+            "major_gridlines": {"visible": True}, **options}
