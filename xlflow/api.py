@@ -37,7 +37,7 @@ from .lifecycle import (
     missing_opinions,
 )
 from .mail import SmtpSettings, compose, send_all, sender_address
-from .project import PROJECT_FILE, Opinion, Project, load_project
+from .project import PROJECT_FILE, Opinion, Project, load_project, master_file_name, workbook_file_name
 from .reader import DEPARTMENT_TEMPLATES, Returned, read_returned
 from .reconcile import (
     DONE_STATUSES,
@@ -125,7 +125,7 @@ def resolve_week(week: str | None, as_of: dt.date | None = None) -> str:
 
 
 def department_file_name(project: Project, week: str, department: str) -> str:
-    return f"{safe_name(project.id)}-{week}-{safe_name(department)}.xlsx"
+    return workbook_file_name(project.id, week, department)
 
 
 def build(directory: Path | str, *, week: str | None = None,
@@ -156,7 +156,7 @@ def build(directory: Path | str, *, week: str | None = None,
                                           prior_weekly=prior_weekly,
                                           prior_risks=prior_risks.get(name, []))
             written[name] = target
-        master = outbox / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
+        master = outbox / master_file_name(project.id, week)
         with atomic_path(master) as tmp:
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
                                   file_id=uuid.uuid4().hex, approvals=_approvals(root))
@@ -640,7 +640,7 @@ def _rewrite_master(root: Path, project: Project) -> Path:
     week), with the approvals and opinions recorded so far."""
     weeks = sorted(p.name for p in (root / OUTBOX).glob("*-W*") if p.is_dir())
     week = weeks[-1] if weeks else week_label(project.start)
-    target = root / OUTBOX / week / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
+    target = root / OUTBOX / week / master_file_name(project.id, week)
     with atomic_path(target) as tmp:
         write_master_workbook(tmp, project, project.specs(), week, built_at=_now(),
                               file_id=uuid.uuid4().hex, approvals=_approvals(root))
