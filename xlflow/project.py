@@ -21,7 +21,7 @@ from typing import Any
 
 from . import _yaml
 from ._files import safe_name
-from .errors import ProjectError
+from .errors import ProjectError, SpecError
 from .spec import SpecSet, load_specs
 
 PROJECT_FILE = "project.yaml"
@@ -256,6 +256,7 @@ class Project:
         return "；".join(f"{o.by}：{o.opinion}" for o in self.opinions)
 
 
+# -- names -----------------------------------------------------------------------------
 
 
 def workbook_file_name(project_id: str, week: str, department: str) -> str:
@@ -372,7 +373,12 @@ def load_project(directory: Path | str) -> Project:
         raise ProjectError(f"{path}: nested too deeply to be a project file") from None
     with _yaml.paused_gc():
         project = _Parser(path).project(data, root)
-    project.specs()  # overrides are checked with the project, not at first use
+    try:
+        project.specs()  # overrides are checked with the project, not at first use
+    except SpecError as exc:
+        if str(exc).startswith(str(path)):  # a spec_overrides problem, not a built-in spec's
+            raise ProjectError(str(exc)) from None
+        raise
     return project
 
 
@@ -581,6 +587,10 @@ class _Parser:
         for i, (node, where) in enumerate(self.items(data, "departments", required=True)):
             self.known(node, _DEPARTMENT_FIELDS, where)
             name = self.text(node, "name", where, kind=NAME)
+            if '"' in name:
+                raise self.fail(node, "name", f"{where}.name", f"{name!r}: a double quote breaks "
+                                "the dropdown lists in the workbooks (expected a name without "
+                                "\"; 「」 or “” are fine)")
             key = _fold(name)
             first = self.departments_by_key.get(key)
             if first is not None:
@@ -593,14 +603,13 @@ class _Parser:
                 raise self.fail(node, "name", f"{where}.name", f"{name!r} becomes {part!r} in "
                                 f"file names, like {owner}; rename one of them")
             longest = _temp_name(workbook_file_name(project_id, "2024-W01", name))
-            if _fs_length(longest) > NAME_MAX:
-                room = NAME_MAX - _fs_length(_temp_name(workbook_file_name(project_id,
-                                                                           "2024-W01", "")))
+            size = _fs_length(longest)
+            if size > NAME_MAX:
+                room = NAME_MAX - size + _fs_length(part)
                 raise self.fail(node, "name", f"{where}.name", f"too long for a file name: the "
-                                f"workbook is written as {longest!r}, {_fs_length(longest)} "
-                                f"bytes, and file systems take {NAME_MAX} (expected at most "
-                                f"{room} bytes with project id {project_id!r}: "
-                                f"{room // 3} Chinese characters)")
+                                f"workbook is first written as {longest!r}, {size} bytes, and "
+                                f"file systems take {NAME_MAX} (expected at most {room} bytes "
+                                f"with project id {project_id!r}: {room // 3} Chinese characters)")
             self.departments_by_key[key] = name
             self.department_lines[key] = self.line(node, "name")
             files[_fold(part)] = f"{name!r} (line {self.line(node, 'name')})"
@@ -723,7 +732,7 @@ class _Parser:
                     expected = ("1 (Mon) to 7 (Sun)" if key == "return_weekday"
                                 else f"a whole number from {low} to {high}")
                     raise self.fail(node, key, f"settings.{key}",
-                                    f"{node.raw_of(key) or value!r} is out of range "
+                                    f"{node.raw_of(key) or repr(value)} is out of range "
                                     f"(expected {expected})")
                 kwargs[key] = value
         if "workdays" in node:
