@@ -261,3 +261,44 @@ def test_loading_work_grows_linearly_with_the_tasks(tmp_path: Path) -> None:
     small = _calls_while_loading(tmp_path / "small")
     large = _calls_while_loading(tmp_path / "large")
     assert large < 4.4 * small, (small, large)
+
+
+def _leaves(node: object, path: tuple = ()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(node, list) and node:  # the first item stands for the others
+        yield from _leaves(node[0], (*path, 0))
+    yield path
+
+
+HOSTILE = [None, {}, [1], True, 10**400, -1, float("nan"), "\x00", "", dt.date(1, 1, 1),
+           dt.date(9999, 12, 31)]
+
+
+def test_any_field_set_to_anything_is_a_project_error_or_loads(tmp_path: Path) -> None:
+    """Every field of the example, in turn, set to a hostile value: load_project either
+    accepts it or raises ProjectError; never an internal error (TypeError, OverflowError)."""
+    import copy
+
+    import yaml
+
+    base = yaml.safe_load((Path(api.__file__).parent / "examples" / "user-growth.yaml")
+                          .read_text(encoding="utf-8"))
+    root = tmp_path / "p"
+    root.mkdir()
+    refused = 0
+    for path in _leaves(base):
+        for value in HOSTILE if path else ():
+            data = copy.deepcopy(base)
+            holder = data
+            for key in path[:-1]:
+                holder = holder[key]
+            holder[path[-1]] = value
+            (root / "project.yaml").write_text(
+                yaml.dump(data, Dumper=yaml.CSafeDumper, allow_unicode=True), encoding="utf-8")
+            try:
+                load_project(root)
+            except ProjectError:
+                refused += 1
+    assert refused > 300
