@@ -430,7 +430,7 @@ class _Parser:
             text = value.strip()
         elif value is None:
             text = ""
-        elif isinstance(value, (Mapping, list)):
+        elif not isinstance(value, (bool, int, float, dt.date)):  # a list, mapping, set…
             raise self.fail(node, key, label, "expected text")
         else:
             raw = node.raw_of(key) if isinstance(node, _yaml.LineDict) else None
