@@ -38,7 +38,7 @@ def test_awkward_names_give_names_windows_accepts(tmp_path: Path) -> None:
     api.init_project(root, example=True)
     project_file = root / "project.yaml"
     data = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    data = _renamed(data, {"技术部": "技术/研发:一部?", "运营部": '运营<二部>|"增长"*. '})
+    data = _renamed(data, {"技术部": "技术/研发:一部?", "运营部": '运营<二部>|「增长」*. '})
     data["project"]["name"] = "2024年Q3/用户增长:活动?"
     project_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                             encoding="utf-8")

@@ -46,7 +46,7 @@ def test_init_refuses_to_overwrite(project_dir: Path) -> None:
     ('target: ">= 15%"', 'target: "lots"', r"expected_results\[4\].target: 'lots' is not a target"),
     ("priority: 高", "priority: 最高", "project.priority: '最高' is not one of"),
     ("  delay_threshold_days: 3", "  delay_threshold_days: soon", "settings.delay_threshold_days"),
-    ("  headers: bilingual", "  colour: blue", "settings.colour: unknown setting"),
+    ("  headers: bilingual", "  colour: blue", "settings.colour: unknown field"),
 ])
 def test_project_errors_name_line_and_field(project_dir: Path, old: str, new: str,
                                             expected: str) -> None:

@@ -19,7 +19,12 @@ from filelock import FileLock, Timeout
 
 from .errors import BusyError, FileInUseError
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]+')
+#: Device names Windows reserves whatever the extension ('CON.xlsx' too), any case.
+_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")]
+)
 
 
 @contextlib.contextmanager
@@ -109,9 +114,14 @@ def sha256_file(path: Path) -> str:
 
 
 def safe_name(text: str, limit: int = 80) -> str:
-    """A file-name part from user text: no separators, no '..', bounded length."""
-    name = _UNSAFE.sub("_", text).strip(" .")
-    return (name or "_")[:limit]
+    """A file-name part from user text that every file system takes (NTFS included):
+    no separators, control characters or '..', no leading or trailing dots and spaces
+    (Windows drops trailing ones), no reserved device name, at most `limit` characters."""
+    name = _UNSAFE.sub("_", text).strip(" .")[:limit].rstrip(" .")
+    head, dot, rest = name.partition(".")
+    if head.rstrip(" ").upper() in _RESERVED:
+        name = f"{head}_{dot}{rest}"[:max(limit, len(head) + 1)].rstrip(" .")
+    return name or "_"
 
 
 @contextlib.contextmanager

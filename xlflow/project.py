@@ -6,21 +6,43 @@ field path (e.g. ``tasks[2].due``), because PMO analysts edit this file by hand.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import difflib
+import math
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from . import _yaml
-from .errors import ProjectError
+from ._files import safe_name
+from .errors import ProjectError, SpecError
 from .spec import SpecSet, load_specs
 
 PROJECT_FILE = "project.yaml"
 PRIORITIES = ("高", "中", "低")
 HEADER_LANGUAGES = ("bilingual", "zh", "en")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+#: Dates anywhere in project.yaml: wide enough for any plan, narrow enough that date
+#: arithmetic (windows, late windows, week labels) never overflows.
+YEARS = (2000, 2100)
+#: Longest file name part most file systems take: 255 bytes (ext4, APFS) or 255 UTF-16
+#: units (NTFS); a Chinese character is 3 bytes in UTF-8.
+NAME_MAX = 255
+MASTER_PART = "PMO总表"
+_PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+#: Task, result and milestone ids: they go into dropdown lists and formulas, where a
+#: quote or comma breaks the list.
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_LONG_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # tab, line feed ok
+_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _TARGET = re.compile(
     r"^\s*(?P<op>>=|<=|==|=|>|<|≥|≤)?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<pct>%)?\s*$"
 )
@@ -169,22 +191,31 @@ class Project:
     spec_overrides: Mapping[str, Any] = field(default_factory=dict)
     root: Path = Path(".")
 
-    # -- look-ups ----------------------------------------------------------------
+    # -- look-ups (indexes built once, so a caller looping over departments stays linear)
     def department(self, name: str) -> Department:
-        for d in self.departments:
-            if d.name == name:
-                return d
-        raise KeyError(name)
+        return self._department_index[name]
 
     def tasks_of(self, department: str) -> tuple[Task, ...]:
-        return tuple(t for t in self.tasks if t.department == department)
+        return self._tasks_by_department.get(department, ())
 
     def results_of(self, department: str) -> tuple[ExpectedResult, ...]:
-        return tuple(r for r in self.results if r.department == department)
+        return self._results_by_department.get(department, ())
 
-    @property
-    def task_map(self) -> dict[str, Task]:
-        return {t.id: t for t in self.tasks}
+    @cached_property
+    def task_map(self) -> Mapping[str, Task]:
+        return MappingProxyType({t.id: t for t in self.tasks})
+
+    @cached_property
+    def _department_index(self) -> dict[str, Department]:
+        return {d.name: d for d in self.departments}
+
+    @cached_property
+    def _tasks_by_department(self) -> dict[str, tuple[Task, ...]]:
+        return _group(self.tasks)
+
+    @cached_property
+    def _results_by_department(self) -> dict[str, tuple[ExpectedResult, ...]]:
+        return _group(self.results)
 
     @property
     def late_end(self) -> dt.date:
@@ -225,11 +256,109 @@ class Project:
         return "；".join(f"{o.by}：{o.opinion}" for o in self.opinions)
 
 
+# -- names -----------------------------------------------------------------------------
+
+
+def workbook_file_name(project_id: str, week: str, department: str) -> str:
+    """A department's workbook in outbox/<week>/."""
+    return f"{safe_name(project_id)}-{week}-{safe_name(department)}.xlsx"
+
+
+def master_file_name(project_id: str, week: str) -> str:
+    """The PMO master workbook in outbox/<week>/."""
+    return f"{safe_name(project_id)}-{week}-{MASTER_PART}.xlsx"
+
+
+def canonical_id(text: str) -> str:
+    """A task, result or milestone id as xlflow stores and compares it: full-width
+    forms folded (NFKC) and in capitals, as ids are read back from returned workbooks."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def _fold(text: str) -> str:
+    """Names that people would call the same: 研发1部 and 研发１部, Sales and sales."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _group(items: Iterable[Any]) -> dict[str, tuple[Any, ...]]:
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        out.setdefault(item.department, []).append(item)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _fs_length(name: str) -> int:
+    """What a file name costs against NAME_MAX on the strictest common file system."""
+    return max(len(name.encode("utf-8")), len(name.encode("utf-16-le")) // 2)
+
+
+def _temp_name(final: str) -> str:
+    """The temporary name `_files.atomic_path` writes `final` under first (mkstemp adds
+    eight random characters)."""
+    stem, dot, suffix = final.rpartition(".")
+    return f".{stem}.XXXXXXXX.{suffix}.tmp"
+
+
+def _email_problem(address: str) -> str | None:
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or len(address) > 254:
+        return "is not an e-mail address"
+    if len(local) > 64 or not _EMAIL_LOCAL.match(local):
+        return "is not an e-mail address (one address, no spaces, commas or quotes)"
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"has an invalid domain {domain!r}"
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels) or labels[-1].isdigit():
+        return f"has an invalid domain {domain!r}"
+    return None
+
+
+def _control_name(char: str) -> str:
+    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
+    return names.get(char, f"the control character U+{ord(char):04X}")
+
+
+def _listing(names: Iterable[str], limit: int = 12) -> str:
+    names = list(names)
+    return "、".join(names[:limit]) + ("…" if len(names) > limit else "")
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+_TOP_FIELDS = ("project", "departments", "milestones", "resources", "expected_results",
+               "opinions", "tasks", "settings", "spec_overrides")
+_PROJECT_FIELDS = ("id", "name", "priority", "initiating_department", "initiator", "contact",
+                   "start", "end", "background", "goals", "approver")
+_DEPARTMENT_FIELDS = ("name", "code", "head", "head_title", "email", "capacity")
+_MILESTONE_FIELDS = ("id", "name", "date")
+_RESOURCE_FIELDS = ("department", "item", "quantity", "unit", "note", "start", "end")
+_RESULT_FIELDS = ("id", "name", "target", "unit", "department")
+_OPINION_FIELDS = ("department", "by", "opinion")
+_TASK_FIELDS = ("id", "department", "role", "duty", "deliverable", "due", "owner", "milestone")
+_SETTING_FIELDS = tuple(Settings.__dataclass_fields__)
+_SETTING_RANGES = {"delay_threshold_days": (0, 3650), "late_window_days": (0, 3650),
+                   "return_weekday": (1, 7), "raise_within_hours": (0, 8760)}
+
+#: How text is checked: a NAME must be written as YAML text (``name: yes`` is refused,
+#: not turned into 'True'); a LINE keeps a number or date as it was typed (a phone
+#: number with a leading 0); LONG text may hold line breaks and tabs.
+NAME, LINE, LONG = "name", "line", "long"
+_YAML_KINDS = ((bool, "true/false"), ((int, float), "a number"), (dt.date, "a date"))
+
+
 # -- loading ---------------------------------------------------------------------------
 
 
 def load_project(directory: Path | str) -> Project:
-    """Read and check DIR/project.yaml."""
+    """Read and check DIR/project.yaml.
+
+    Raises ProjectError naming the file, the line and the field of the first problem.
+    """
     root = Path(directory)
     path = root / PROJECT_FILE
     if not path.is_file():
@@ -240,63 +369,151 @@ def load_project(directory: Path | str) -> Project:
         raise ProjectError(str(exc)) from None
     except UnicodeDecodeError:
         raise ProjectError(f"{path}: not UTF-8 text") from None
-    project = _Parser(path).project(data, root)
-    project.specs()  # overrides are checked with the project, not at first use
+    except RecursionError:
+        raise ProjectError(f"{path}: nested too deeply to be a project file") from None
+    with _yaml.paused_gc():
+        project = _Parser(path).project(data, root)
+    try:
+        project.specs()  # overrides are checked with the project, not at first use
+    except SpecError as exc:
+        if str(exc).startswith(str(path)):  # a spec_overrides problem, not a built-in spec's
+            raise ProjectError(str(exc)) from None
+        raise
     return project
 
 
 class _Parser:
+    """One pass over the parsed YAML; every "seen before?" is a dict look-up, so a
+    project with 40,000 tasks loads in time proportional to its size."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.departments_by_key: dict[str, str] = {}  # folded name -> name as listed
+        self.department_lines: dict[str, int] = {}
 
-    def fail(self, node: Any, key: str | None, where: str, message: str) -> ProjectError:
-        line = 0
+    # -- errors ---------------------------------------------------------------------
+    @staticmethod
+    def line(node: Any, key: Any = None) -> int:
         if isinstance(node, _yaml.LineDict):
-            line = node.line_of(key) if key else node.line
-        elif hasattr(node, "line"):
-            line = node.line
-        return ProjectError(f"{self.path}:{line}: {where}: {message}")
+            return node.line_of(str(key)) if key is not None else node.line
+        if isinstance(node, _yaml.LineList) and isinstance(key, int):
+            return node.item_lines[key]
+        return getattr(node, "line", 0)
 
-    def mapping(self, node: Any, where: str, parent: Any = None, key: str | None = None):
+    def fail(self, node: Any, key: Any, where: str, message: str) -> ProjectError:
+        return ProjectError(f"{self.path}:{self.line(node, key)}: {where}: {message}")
+
+    def known(self, node: _yaml.LineDict, fields: tuple[str, ...], where: str) -> None:
+        """Refuse a key the loader does not read: a typo would silently drop data."""
+        if node.keys() <= set(fields):
+            return
+        for key in node:
+            if key not in fields:
+                label = f"{where}.{key}" if where else str(key)
+                raise self.fail(node, key, label, "unknown field ("
+                                f"{_did_you_mean(str(key), fields)}expected one of: "
+                                f"{', '.join(fields)})")
+
+    # -- values ---------------------------------------------------------------------
+    def mapping(self, node: Any, where: str, parent: Any = None,
+                key: str | None = None) -> _yaml.LineDict:
         if not isinstance(node, _yaml.LineDict):
             raise self.fail(parent if parent is not None else node, key, where,
                             "expected a mapping of fields")
         return node
 
-    def text(self, node: Any, key: str, where: str, *, required: bool = True) -> str:
+    def text(self, node: Any, key: str, where: str, *, required: bool = True,
+             kind: str = LINE) -> str:
         value = node.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                raise self.fail(node, key, f"{where}.{key}".lstrip("."), "is required")
-            return ""
-        if isinstance(value, (Mapping, list)):
-            raise self.fail(node, key, f"{where}.{key}".lstrip("."), "expected text")
-        return str(value).strip()
-
-    def date(self, node: Any, key: str, where: str) -> dt.date:
-        value = node.get(key)
-        label = f"{where}.{key}".lstrip(".")
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
+        label = f"{where}.{key}"
         if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        if value is None:
-            raise self.fail(node, key, label, "is required (a date, YYYY-MM-DD)")
-        raise self.fail(node, key, label, f"{value!r} is not a date (expected YYYY-MM-DD)")
+            text = value.strip()
+        elif value is None:
+            text = ""
+        elif not isinstance(value, (bool, int, float, dt.date)):  # a list, mapping, set…
+            raise self.fail(node, key, label, "expected text")
+        else:
+            raw = node.raw_of(key) if isinstance(node, _yaml.LineDict) else None
+            raw = str(value) if raw is None else raw
+            if kind == NAME:
+                what = next(w for t, w in _YAML_KINDS if isinstance(value, t))
+                raise self.fail(node, key, label, f"YAML reads {raw} as {what}; write it in "
+                                f"quotes: {key}: \"{raw}\" (expected text)")
+            text = raw.strip()
+        if not text:
+            if required:
+                raise self.fail(node, key, label, "is required")
+            return ""
+        bad = (_LONG_CONTROL if kind == LONG else _LINE_CONTROL).search(text)
+        if bad:
+            raise self.fail(node, key, label, f"contains {_control_name(bad.group())} "
+                            f"(expected {'text' if kind == LONG else 'text on one line'} "
+                            "without control characters)")
+        return text
+
+    def ident(self, node: Any, key: str, where: str, example: str, *,
+              required: bool = True) -> str:
+        raw = self.text(node, key, where, kind=NAME, required=required)
+        value = canonical_id(raw)
+        if raw and not _ID.match(value):
+            raise self.fail(node, key, f"{where}.{key}", f"{raw!r}: use letters, digits, - "
+                            f"and _ (at most 40; expected an id such as {example})")
+        return value
+
+    def department_ref(self, node: Any, key: str, where: str, *, required: bool = True) -> str:
+        """A department named elsewhere in the file, as it is listed under departments."""
+        name = self.text(node, key, where, kind=NAME, required=required)
+        if not name:
+            return ""
+        found = self.departments_by_key.get(_fold(name))
+        if found is None:
+            listed = self.departments_by_key.values()
+            raise self.fail(node, key, f"{where}.{key}", f"{name!r} is not among departments ("
+                            f"{_did_you_mean(name, listed)}expected one of: {_listing(listed)})")
+        return found
+
+    def date(self, node: Any, key: str, where: str, *, required: bool = True) -> dt.date | None:
+        return self.date_value(node.get(key), node, key, f"{where}.{key}", required=required)
+
+    def date_value(self, value: Any, node: Any, key: Any, label: str, *,
+                   required: bool = True) -> dt.date | None:
+        day: dt.date | None = None
+        if isinstance(value, dt.datetime):
+            day = value.date()
+        elif isinstance(value, dt.date):
+            day = value
+        elif isinstance(value, str) and value.strip():
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value.strip())
+        elif value is None or value == "":
+            if not required:
+                return None
+            raise self.fail(node, key, label, "is required (expected a date, YYYY-MM-DD)")
+        if day is None:
+            raise self.fail(node, key, label, f"{value!r} is not a date (expected YYYY-MM-DD)")
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise self.fail(node, key, label, f"{day.isoformat()} is out of range "
+                            f"(expected a date in the years {YEARS[0]}–{YEARS[1]})")
+        return day
 
     def number(self, node: Any, key: str, where: str, *, required: bool = True) -> float | None:
+        """A quantity or capacity: finite and not negative."""
         value = node.get(key)
-        label = f"{where}.{key}".lstrip(".")
-        if value is None and not required:
+        label = f"{where}.{key}"
+        if value is None:
+            if required:
+                raise self.fail(node, key, label, "is required (expected a number)")
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(node, key, label, f"{value!r} is not a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number) or number < 0:
+            raise self.fail(node, key, label, f"{node.raw_of(key) or value} is out of range "
+                            "(expected a number >= 0)")
+        return number
 
     def items(self, data: Any, key: str, *, required: bool = False) -> list[tuple[Any, str]]:
         node = data.get(key)
@@ -311,82 +528,108 @@ class _Parser:
 
     # -- sections -------------------------------------------------------------------
     def project(self, data: Any, root: Path) -> Project:
+        if data is None:
+            raise ProjectError(f"{self.path}:1: the file is empty (expected project, "
+                               "departments, tasks, …)")
         data = self.mapping(data, "project.yaml")
+        self.known(data, _TOP_FIELDS, "")
         head = self.mapping(data.get("project"), "project", data, "project")
-        pid = self.text(head, "id", "project")
-        if not _ID.match(pid):
-            raise self.fail(head, "id", "project.id", f"{pid!r}: use letters, digits, - _ . "
-                            "(at most 40), e.g. UG-2024Q3")
+        self.known(head, _PROJECT_FIELDS, "project")
+        pid_raw = self.text(head, "id", "project", kind=NAME)
+        pid = unicodedata.normalize("NFKC", pid_raw)
+        if not _PROJECT_ID.match(pid):
+            raise self.fail(head, "id", "project.id", f"{pid_raw!r}: use letters, digits, - _ . "
+                            "(at most 40; expected an id such as UG-2024Q3)")
         start, end = self.date(head, "start", "project"), self.date(head, "end", "project")
+        assert start is not None and end is not None
         if end < start:
             raise self.fail(head, "end", "project.end", "is before project.start")
         priority = self.text(head, "priority", "project", required=False) or "中"
         if priority not in PRIORITIES:
             raise self.fail(head, "priority", "project.priority",
                             f"{priority!r} is not one of 高/中/低")
-        departments = self.departments(data)
-        names = {d.name for d in departments}
-        initiating = self.text(head, "initiating_department", "project")
-        if initiating not in names:
-            raise self.fail(head, "initiating_department", "project.initiating_department",
-                            f"{initiating!r} is not among departments ({'、'.join(names)})")
+        departments = self.departments(data, pid)
+        initiating = self.department_ref(head, "initiating_department", "project")
         milestones = self.milestones(data)
-        tasks = self.tasks(data, names, {m.id: m for m in milestones})
-        results = self.results(data, names)
-        resources = []
-        for node, where in self.items(data, "resources"):
-            dept = self.text(node, "department", where)
-            if dept not in names:
-                raise self.fail(node, "department", f"{where}.department",
-                                f"{dept!r} is not a listed department")
-            r_start = self.date(node, "start", where) if node.get("start") else None
-            r_end = self.date(node, "end", where) if node.get("end") else None
-            if r_start and r_end and r_end < r_start:
-                raise self.fail(node, "end", f"{where}.end", "is before its start")
-            resources.append(Resource(dept, self.text(node, "item", where),
-                                      self.number(node, "quantity", where) or 0.0,
-                                      self.text(node, "unit", where, required=False),
-                                      self.text(node, "note", where, required=False),
-                                      r_start, r_end))
-        opinions = [
-            Opinion(self.text(n, "department", w), self.text(n, "by", w),
-                    self.text(n, "opinion", w))
-            for n, w in self.items(data, "opinions")
-        ]
+        tasks = self.tasks(data, {m.id: m for m in milestones})
+        results = self.results(data)
+        resources = self.resources(data)
+        opinions = []
+        for node, where in self.items(data, "opinions"):
+            self.known(node, _OPINION_FIELDS, where)
+            opinions.append(Opinion(self.department_ref(node, "department", where),
+                                    self.text(node, "by", where, kind=NAME),
+                                    self.text(node, "opinion", where, kind=LONG)))
         overrides = data.get("spec_overrides") or {}
         if not isinstance(overrides, Mapping):
             raise self.fail(data, "spec_overrides", "spec_overrides", "expected a mapping")
         return Project(
-            id=pid, name=self.text(head, "name", "project"),
+            id=pid, name=self.text(head, "name", "project", kind=NAME),
             initiating_department=initiating,
-            initiator=self.text(head, "initiator", "project"),
+            initiator=self.text(head, "initiator", "project", kind=NAME),
             contact=self.text(head, "contact", "project"),
             start=start, end=end,
-            background=self.text(head, "background", "project"),
-            goals=self.text(head, "goals", "project"),
+            background=self.text(head, "background", "project", kind=LONG),
+            goals=self.text(head, "goals", "project", kind=LONG),
             priority=priority,
-            approver=self.text(head, "approver", "project", required=False),
+            approver=self.text(head, "approver", "project", required=False, kind=NAME),
             departments=tuple(departments), milestones=tuple(milestones),
             resources=tuple(resources), results=tuple(results), opinions=tuple(opinions),
             tasks=tuple(tasks), settings=self.settings(data),
             spec_overrides=overrides, root=root,
         )
 
-    def departments(self, data: Any) -> list[Department]:
+    def departments(self, data: Any, project_id: str) -> list[Department]:
         out: list[Department] = []
+        # file name part (folded) -> what owns it; the master workbook shares the folder
+        files: dict[str, str] = {_fold(MASTER_PART): f"the PMO master workbook ({MASTER_PART})"}
+        codes: dict[str, int] = {}
         for i, (node, where) in enumerate(self.items(data, "departments", required=True)):
-            name = self.text(node, "name", where)
-            code = self.text(node, "code", where, required=False) or f"D{i + 1}"
-            if not re.match(r"^[A-Za-z0-9]{1,8}$", code):
+            self.known(node, _DEPARTMENT_FIELDS, where)
+            name = self.text(node, "name", where, kind=NAME)
+            if '"' in name:
+                raise self.fail(node, "name", f"{where}.name", f"{name!r}: a double quote breaks "
+                                "the dropdown lists in the workbooks (expected a name without "
+                                "\"; 「」 or “” are fine)")
+            key = _fold(name)
+            first = self.departments_by_key.get(key)
+            if first is not None:
+                raise self.fail(node, "name", f"{where}.name", f"{name!r} is the same "
+                                f"department as {first!r} on line {self.department_lines[key]} "
+                                "(names are compared ignoring case and full-width forms)")
+            part = safe_name(name)
+            owner = files.get(_fold(part))
+            if owner is not None:
+                raise self.fail(node, "name", f"{where}.name", f"{name!r} becomes {part!r} in "
+                                f"file names, like {owner}; rename one of them")
+            longest = _temp_name(workbook_file_name(project_id, "2024-W01", name))
+            size = _fs_length(longest)
+            if size > NAME_MAX:
+                room = NAME_MAX - size + _fs_length(part)
+                raise self.fail(node, "name", f"{where}.name", f"too long for a file name: the "
+                                f"workbook is first written as {longest!r}, {size} bytes, and "
+                                f"file systems take {NAME_MAX} (expected at most {room} bytes "
+                                f"with project id {project_id!r}: {room // 3} Chinese characters)")
+            self.departments_by_key[key] = name
+            self.department_lines[key] = self.line(node, "name")
+            files[_fold(part)] = f"{name!r} (line {self.line(node, 'name')})"
+            code = canonical_id(self.text(node, "code", where, required=False, kind=NAME)
+                                ) or f"D{i + 1}"
+            if not _CODE.match(code):
                 raise self.fail(node, "code", f"{where}.code",
-                                f"{code!r}: 1-8 letters or digits, e.g. TEC")
+                                f"{code!r}: 1-8 letters or digits (expected a code such as TEC)")
+            if code in codes:
+                raise self.fail(node, "code" if "code" in node else "name", f"{where}.code",
+                                f"department code {code!r} is used twice (first on line "
+                                f"{codes[code]}; a department without a code is D<n>)")
+            codes[code] = self.line(node, "code" if "code" in node else "name")
             email = self.text(node, "email", where, required=False)
-            if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-                raise self.fail(node, "email", f"{where}.email", f"{email!r} is not an address")
-            if any(d.name == name for d in out) or any(d.code == code for d in out):
-                raise self.fail(node, "name", where, f"department {name!r}/{code!r} is listed twice")
+            problem = email and _email_problem(email)
+            if problem:
+                raise self.fail(node, "email", f"{where}.email", f"{email!r} {problem} "
+                                "(expected name@example.com)")
             out.append(Department(
-                name, code, self.text(node, "head", where, required=False),
+                name, code, self.text(node, "head", where, required=False, kind=NAME),
                 self.text(node, "head_title", where, required=False), email,
                 self.number(node, "capacity", where, required=False),
             ))
@@ -396,53 +639,83 @@ class _Parser:
 
     def milestones(self, data: Any) -> list[Milestone]:
         out: list[Milestone] = []
+        seen: dict[str, int] = {}
         for node, where in self.items(data, "milestones"):
-            mid = self.text(node, "id", where)
-            if any(m.id == mid for m in out):
-                raise self.fail(node, "id", f"{where}.id", f"milestone {mid!r} is listed twice")
-            out.append(Milestone(mid, self.text(node, "name", where), self.date(node, "date", where)))
+            self.known(node, _MILESTONE_FIELDS, where)
+            mid = self.ident(node, "id", where, "M1")
+            if mid in seen:
+                raise self.fail(node, "id", f"{where}.id", f"milestone {mid!r} is listed twice "
+                                f"(first on line {seen[mid]})")
+            seen[mid] = self.line(node, "id")
+            date = self.date(node, "date", where)
+            assert date is not None
+            out.append(Milestone(mid, self.text(node, "name", where, kind=NAME), date))
         return out
 
-    def tasks(self, data: Any, names: set[str], milestones: dict[str, Milestone]) -> list[Task]:
+    def tasks(self, data: Any, milestones: dict[str, Milestone]) -> list[Task]:
         out: list[Task] = []
+        seen: dict[str, int] = {}
         for node, where in self.items(data, "tasks", required=True):
-            tid = self.text(node, "id", where)
-            if any(t.id == tid for t in out):
-                raise self.fail(node, "id", f"{where}.id", f"task id {tid!r} is used twice")
-            dept = self.text(node, "department", where)
-            if dept not in names:
-                raise self.fail(node, "department", f"{where}.department",
-                                f"{dept!r} is not among departments ({'、'.join(sorted(names))})")
-            ms = self.text(node, "milestone", where, required=False)
+            self.known(node, _TASK_FIELDS, where)
+            tid = self.ident(node, "id", where, "T01")
+            if tid in seen:
+                raise self.fail(node, "id", f"{where}.id", f"task id {tid!r} is used twice "
+                                f"(first on line {seen[tid]})")
+            seen[tid] = self.line(node, "id")
+            dept = self.department_ref(node, "department", where)
+            ms = self.ident(node, "milestone", where, "M1", required=False)
             if ms and ms not in milestones:
                 raise self.fail(node, "milestone", f"{where}.milestone",
-                                f"{ms!r} is not a milestone id ({', '.join(milestones)})")
+                                f"{ms!r} is not a milestone id ({_did_you_mean(ms, milestones)}"
+                                f"expected one of: {_listing(milestones) or 'no milestones'})")
+            due = self.date(node, "due", where)
+            assert due is not None
             out.append(Task(
-                tid, dept, self.text(node, "role", where), self.text(node, "duty", where),
-                self.text(node, "deliverable", where), self.date(node, "due", where),
-                self.text(node, "owner", where), ms, milestones[ms].name if ms else "",
+                tid, dept, self.text(node, "role", where),
+                self.text(node, "duty", where, kind=LONG),
+                self.text(node, "deliverable", where, kind=LONG), due,
+                self.text(node, "owner", where, kind=NAME), ms,
+                milestones[ms].name if ms else "",
             ))
         return out
 
-    def results(self, data: Any, names: set[str]) -> list[ExpectedResult]:
+    def results(self, data: Any) -> list[ExpectedResult]:
         out: list[ExpectedResult] = []
+        seen: dict[str, int] = {}
         for node, where in self.items(data, "expected_results"):
-            rid = self.text(node, "id", where)
-            if any(r.id == rid for r in out):
-                raise self.fail(node, "id", f"{where}.id", f"result id {rid!r} is used twice")
+            self.known(node, _RESULT_FIELDS, where)
+            rid = self.ident(node, "id", where, "R1")
+            if rid in seen:
+                raise self.fail(node, "id", f"{where}.id", f"result id {rid!r} is used twice "
+                                f"(first on line {seen[rid]})")
+            seen[rid] = self.line(node, "id")
             raw = self.text(node, "target", where)
             m = _TARGET.match(raw)
-            if not m:
+            value = float(m["num"].replace(",", "")) if m else math.nan
+            if not m or not math.isfinite(value):
                 raise self.fail(node, "target", f"{where}.target",
-                                f"{raw!r} is not a target (e.g. '>= 100000' or '>= 15%')")
-            target = Target(_OPS.get(m["op"], m["op"]), float(m["num"].replace(",", "")),
-                            bool(m["pct"]))
-            dept = self.text(node, "department", where, required=False)
-            if dept and dept not in names:
-                raise self.fail(node, "department", f"{where}.department",
-                                f"{dept!r} is not a listed department")
-            out.append(ExpectedResult(rid, self.text(node, "name", where), target,
-                                      self.text(node, "unit", where, required=False), dept))
+                                f"{raw!r} is not a target (expected e.g. '>= 100000' or '>= 15%')")
+            target = Target(_OPS.get(m["op"], m["op"]), value, bool(m["pct"]))
+            out.append(ExpectedResult(
+                rid, self.text(node, "name", where, kind=NAME), target,
+                self.text(node, "unit", where, required=False),
+                self.department_ref(node, "department", where, required=False)))
+        return out
+
+    def resources(self, data: Any) -> list[Resource]:
+        out: list[Resource] = []
+        for node, where in self.items(data, "resources"):
+            self.known(node, _RESOURCE_FIELDS, where)
+            dept = self.department_ref(node, "department", where)
+            r_start = self.date(node, "start", where, required=False)
+            r_end = self.date(node, "end", where, required=False)
+            if r_start and r_end and r_end < r_start:
+                raise self.fail(node, "end", f"{where}.end", "is before its start")
+            out.append(Resource(dept, self.text(node, "item", where),
+                                self.number(node, "quantity", where) or 0.0,
+                                self.text(node, "unit", where, required=False),
+                                self.text(node, "note", where, required=False, kind=LONG),
+                                r_start, r_end))
         return out
 
     def settings(self, data: Any) -> Settings:
@@ -450,24 +723,21 @@ class _Parser:
         if node is None:
             return Settings()
         node = self.mapping(node, "settings", data, "settings")
-        known = set(Settings.__dataclass_fields__)
-        for key in node:
-            if key not in known:
-                raise self.fail(node, key, f"settings.{key}",
-                                f"unknown setting (known: {', '.join(sorted(known))})")
+        self.known(node, _SETTING_FIELDS, "settings")
         kwargs: dict[str, Any] = {}
-        for key in ("delay_threshold_days", "late_window_days", "return_weekday",
-                    "raise_within_hours"):
+        for key, (low, high) in _SETTING_RANGES.items():
             if key in node:
                 value = node[key]
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise self.fail(node, key, f"settings.{key}", "expected a whole number >= 0")
+                if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                    expected = ("1 (Mon) to 7 (Sun)" if key == "return_weekday"
+                                else f"a whole number from {low} to {high}")
+                    raise self.fail(node, key, f"settings.{key}",
+                                    f"{node.raw_of(key) or repr(value)} is out of range "
+                                    f"(expected {expected})")
                 kwargs[key] = value
-        if not 1 <= kwargs.get("return_weekday", 5) <= 7:
-            raise self.fail(node, "return_weekday", "settings.return_weekday", "1 (Mon) to 7 (Sun)")
         if "workdays" in node:
             if not isinstance(node["workdays"], bool):
-                raise self.fail(node, "workdays", "settings.workdays", "true or false")
+                raise self.fail(node, "workdays", "settings.workdays", "expected true or false")
             kwargs["workdays"] = node["workdays"]
         for key in ("holidays", "extra_workdays"):
             values = node.get(key) or []
@@ -475,17 +745,16 @@ class _Parser:
                 raise self.fail(node, key, f"settings.{key}", "expected a list of dates")
             days = []
             for i, v in enumerate(values):
-                try:
-                    days.append(v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)))
-                except ValueError:
-                    raise self.fail(node, key, f"settings.{key}[{i}]",
-                                    f"{v!r} is not a date (YYYY-MM-DD)") from None
+                day = self.date_value(v, values, i, f"settings.{key}[{i}]")
+                assert day is not None
+                days.append(day)
             kwargs[key] = tuple(days)
         if "headers" in node:
             if node["headers"] not in HEADER_LANGUAGES:
                 raise self.fail(node, "headers", "settings.headers",
-                                f"one of {', '.join(HEADER_LANGUAGES)}")
+                                f"{node['headers']!r} (expected one of: {', '.join(HEADER_LANGUAGES)})")
             kwargs["headers"] = node["headers"]
         if "protect_password" in node:
-            kwargs["protect_password"] = str(node["protect_password"] or "")
+            kwargs["protect_password"] = self.text(node, "protect_password", "settings",
+                                                   required=False)
         return Settings(**kwargs)

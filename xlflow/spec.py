@@ -8,6 +8,7 @@ Writer and reader both work from the same spec, so a column is described once.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import re
@@ -58,6 +59,11 @@ SOURCES = frozenset({"departments", "tasks", "own_tasks", "milestones"})
 WINDOWS = frozenset({"project", "extended"})
 LAYOUTS = frozenset({"table", "form"})
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Bounds that keep a spec's numbers meaningful in Excel (a column is at most 255 wide,
+#: a cell holds at most 32,767 characters).
+_NUMBER_RANGES = {"min": (-1e15, 1e15), "max": (-1e15, 1e15), "width": (1, 255),
+                  "max_length": (1, 32767)}
 
 _COLUMN_FIELDS = {
     "key", "zh", "en", "type", "required", "editable", "values", "source", "min", "max",
@@ -250,7 +256,8 @@ def _template_from(data: _yaml.LineDict, source: str) -> TemplateSpec:
     unknown = sorted(set(map(str, data)) - _TEMPLATE_FIELDS)
     if unknown:
         raise _fail(source, data, unknown[0], f"unknown template field {unknown[0]!r} "
-                    f"(known: {', '.join(sorted(_TEMPLATE_FIELDS))})")
+                    f"({_did_you_mean(unknown[0], _TEMPLATE_FIELDS)}"
+                    f"known: {', '.join(sorted(_TEMPLATE_FIELDS))})")
     for req in ("key", "template", "title_zh", "sheet", "columns"):
         if not data.get(req):
             raise _fail(source, data, None, f"template field {req!r} is required")
@@ -301,7 +308,8 @@ def _column_from(node: Any, source: str, template: str) -> Column:
     unknown = sorted(set(map(str, node)) - _COLUMN_FIELDS)
     if unknown:
         raise _fail(source, node, unknown[0], f"unknown column field {unknown[0]!r} "
-                    f"(known: {', '.join(sorted(_COLUMN_FIELDS))})")
+                    f"({_did_you_mean(unknown[0], _COLUMN_FIELDS)}"
+                    f"known: {', '.join(sorted(_COLUMN_FIELDS))})")
     return _build_column(dict(node), source, node)
 
 
@@ -317,12 +325,22 @@ def _build_column(raw: dict[str, Any], source: str, node: Any) -> Column:
     except ValueError:
         raise _fail(source, node, "type", f"column {key!r}: unknown type {raw['type']!r} "
                     f"(known: {', '.join(t.value for t in ColumnType)})") from None
+    for text_field in ("zh", "en", "hint"):
+        if raw.get(text_field) is not None and not isinstance(raw[text_field], str):
+            raise _fail(source, node, text_field, f"column {key!r}: {text_field} must be text")
     values = raw.get("values") or ()
-    if isinstance(values, str) or not all(isinstance(v, (str, int, float)) for v in values):
-        raise _fail(source, node, "values", f"column {key!r}: 'values' must be a list")
-    values = tuple(str(v) for v in values)
+    if not isinstance(values, (list, tuple)) or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
+        raise _fail(source, node, "values", f"column {key!r}: 'values' must be a list of "
+                    "texts (quote yes/no/true/false: \"yes\")")
+    values = tuple(str(v).strip() for v in values)
+    for value in values:
+        if not value or '"' in value or _CONTROL.search(value):
+            raise _fail(source, node, "values", f"column {key!r}: value {value!r} cannot be "
+                        "a dropdown choice (expected text without double quotes or control "
+                        "characters)")
     src = raw.get("source")
-    if src is not None and src not in SOURCES:
+    if src is not None and (not isinstance(src, str) or src not in SOURCES):
         raise _fail(source, node, "source", f"column {key!r}: unknown source {src!r} "
                     f"(known: {', '.join(sorted(SOURCES))})")
     if ctype is ColumnType.ENUM and not values and not src:
@@ -330,13 +348,21 @@ def _build_column(raw: dict[str, Any], source: str, node: Any) -> Column:
     if values and ctype is not ColumnType.ENUM:
         raise _fail(source, node, "values", f"column {key!r}: 'values' only goes with type enum")
     window = raw.get("window")
-    if window is not None and (window not in WINDOWS or ctype not in DATE_TYPES):
+    if window is not None and (not isinstance(window, str) or window not in WINDOWS
+                               or ctype not in DATE_TYPES):
         raise _fail(source, node, "window", f"column {key!r}: window must be one of "
                     f"{sorted(WINDOWS)} on a date column")
-    for num in ("min", "max", "width", "max_length"):
+    for num, (low, high) in _NUMBER_RANGES.items():
         val = raw.get(num)
-        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))):
-            raise _fail(source, node, num, f"column {key!r}: {num} must be a number")
+        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))
+                                or not low <= val <= high):
+            raise _fail(source, node, num, f"column {key!r}: {num} must be a number from "
+                        f"{low:g} to {high:g}")
+    if raw.get("max_length") is not None and not isinstance(raw["max_length"], int):
+        raise _fail(source, node, "max_length", f"column {key!r}: max_length must be a whole "
+                    "number")
+    if raw.get("from") is not None and not isinstance(raw["from"], str):
+        raise _fail(source, node, "from", f"column {key!r}: from must be text")
     if raw.get("min") is not None and raw.get("max") is not None and raw["min"] > raw["max"]:
         raise _fail(source, node, "min", f"column {key!r}: min is greater than max")
     for flag in ("required", "editable"):
@@ -382,13 +408,15 @@ def _apply_overrides(
     for tkey, ov in overrides.items():
         if tkey not in out:
             raise _fail(source, overrides, tkey, f"spec_overrides: unknown template {tkey!r} "
-                        f"(known: {', '.join(out)})")
+                        f"({_did_you_mean(tkey, out)}known: {', '.join(out)})")
         if not isinstance(ov, Mapping):
             raise _fail(source, overrides, tkey, f"spec_overrides.{tkey} must be a mapping")
-        unknown = sorted(set(ov) - _OVERRIDE_FIELDS)
+        unknown = sorted(set(map(str, ov)) - _OVERRIDE_FIELDS)
         if unknown:
             raise _fail(source, ov, unknown[0], f"spec_overrides.{tkey}: unknown field "
-                        f"{unknown[0]!r} (known: {', '.join(sorted(_OVERRIDE_FIELDS))})")
+                        f"{unknown[0]!r} ({_did_you_mean(unknown[0], _OVERRIDE_FIELDS)}"
+                        f"known: {', '.join(sorted(_OVERRIDE_FIELDS))})")
+        _check_override_shapes(ov, tkey, source)
         spec = out[tkey]
         cols = list(spec.columns)
         for ckey, changes in (ov.get("columns") or {}).items():
@@ -396,14 +424,17 @@ def _apply_overrides(
             if idx is None:
                 raise _fail(source, ov.get("columns"), ckey,
                             f"spec_overrides.{tkey}.columns: no column {ckey!r} "
-                            f"(known: {', '.join(c.key for c in cols)})")
+                            f"({_did_you_mean(str(ckey), [c.key for c in cols])}"
+                            f"known: {', '.join(c.key for c in cols)})")
             if not isinstance(changes, Mapping) or "key" in changes:
                 raise _fail(source, ov.get("columns"), ckey,
                             f"spec_overrides.{tkey}.columns.{ckey}: a mapping of changes "
                             "(the key cannot change)")
-            bad = sorted(set(changes) - _COLUMN_FIELDS)
+            bad = sorted(set(map(str, changes)) - _COLUMN_FIELDS)
             if bad:
-                raise _fail(source, changes, bad[0], f"unknown column field {bad[0]!r}")
+                raise _fail(source, changes, bad[0], f"unknown column field {bad[0]!r} "
+                            f"({_did_you_mean(bad[0], _COLUMN_FIELDS)}"
+                            f"known: {', '.join(sorted(_COLUMN_FIELDS))})")
             raw = _column_raw(cols[idx])
             raw.update(changes)
             cols[idx] = _build_column(raw, source, changes)
@@ -423,6 +454,28 @@ def _apply_overrides(
                   if k in ov}
         out[tkey] = replace(spec, columns=tuple(cols), **scalar)
     return out
+
+
+def _check_override_shapes(ov: Mapping[str, Any], tkey: str, source: str) -> None:
+    """Each override field has the shape the code below relies on."""
+    shapes: dict[str, tuple[type | tuple[type, ...], str]] = {
+        "columns": (Mapping, "a mapping of column key to changes"),
+        "add_columns": (list, "a list of columns"),
+        "remove_columns": (list, "a list of column keys"),
+        "title_zh": (str, "text"), "title_en": (str, "text"), "instructions": (str, "text"),
+        "blank_rows": (int, "a whole number from 0 to 1000"),
+    }
+    for name, value in ov.items():
+        kind, expected = shapes[name]
+        if (not isinstance(value, kind) or isinstance(value, bool)
+                or (name == "blank_rows" and not 0 <= value <= 1000)
+                or (name == "remove_columns" and not all(isinstance(v, str) for v in value))):
+            raise _fail(source, ov, name, f"spec_overrides.{tkey}.{name}: expected {expected}")
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _column_raw(col: Column) -> dict[str, Any]:

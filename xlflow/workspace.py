@@ -16,7 +16,14 @@ from ._files import project_lock, safe_name
 from .errors import ProjectError
 from .ledger import LEDGER_FILE, Event, Ledger
 from .model.vocab import EventKind
-from .project import PROJECT_FILE, Opinion, Project, load_project
+from .project import (
+    PROJECT_FILE,
+    Opinion,
+    Project,
+    load_project,
+    master_file_name,
+    workbook_file_name,
+)
 from .weeks import week_label
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
@@ -61,10 +68,10 @@ class Workspace:
         return self.outbox / week
 
     def department_file(self, project: Project, week: str, department: str) -> Path:
-        return self.week_outbox(week) / f"{safe_name(project.id)}-{week}-{safe_name(department)}.xlsx"
+        return self.week_outbox(week) / workbook_file_name(project.id, week, department)
 
     def master_file(self, project: Project, week: str) -> Path:
-        return self.week_outbox(week) / f"{safe_name(project.id)}-{week}-PMO总表.xlsx"
+        return self.week_outbox(week) / master_file_name(project.id, week)
 
     def mail_file(self, week: str, department: str) -> Path:
         return self.outbox / "mail" / week / f"{safe_name(department)}.eml"

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..issues import Issue, column_letter, error, warning
 from ..model.records import Source
+from ..project import canonical_id
 from ..spec import Column, ColumnType, TemplateSpec
 from ..values import (
     CellProblem,
@@ -84,7 +85,7 @@ def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
         return value
     text = clean_text(raw)
     if t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID):
-        return unicodedata.normalize("NFKC", text).upper().replace(" ", "")
+        return canonical_id(text).replace(" ", "")
     if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
         index = _choice_index(ctx.choices(column, department))
         if index:
