@@ -22,6 +22,7 @@ demo: $(BIN)/xlflow
 
 test: $(BIN)/xlflow system-deps
 	$(BIN)/ruff check xlflow tests benchmarks samples
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/xlflow

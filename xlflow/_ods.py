@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from ._package import Extent, SheetFacts, check_zip_limits, refuse_dtd, stream, zip_prolog
 
@@ -64,7 +64,7 @@ class OdsPackage:
         return self._tables
 
 
-def _scan_content(fh: BinaryIO) -> dict[str, tuple[Extent, SheetFacts]]:
+def _scan_content(fh: IO[bytes]) -> dict[str, tuple[Extent, SheetFacts]]:
     tables: dict[str, tuple[Extent, SheetFacts]] = {}
     name, depth = "", 0
     row = rows = columns = 0

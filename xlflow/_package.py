@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from defusedxml import ElementTree as SafeET
 
@@ -225,7 +225,7 @@ def _counted_extent(data: bytes) -> tuple[int, int]:
     return rows, columns
 
 
-def stream(fh: BinaryIO, prune: str) -> Iterator[tuple[str, Any]]:
+def stream(fh: IO[bytes], prune: str) -> Iterator[tuple[str, Any]]:
     """defusedxml's iterparse (start and end events) in bounded memory: each element whose
     local name is `prune` (a row) is dropped from its parent once its end was handled,
     so a sheet of millions of rows never accumulates them."""

@@ -147,7 +147,8 @@ class _Progress:
     """A progress bar on stderr, shown only when there are many files."""
 
     def __init__(self, quiet: bool) -> None:
-        self.quiet, self.bar = quiet, None
+        self.quiet = quiet
+        self.bar: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if self.quiet or total < 10:

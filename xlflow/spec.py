@@ -456,6 +456,10 @@ def _apply_overrides(
     return out
 
 
+def _is_a(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return isinstance(value, kind)
+
+
 def _check_override_shapes(ov: Mapping[str, Any], tkey: str, source: str) -> None:
     """Each override field has the shape the code below relies on."""
     shapes: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -465,9 +469,10 @@ def _check_override_shapes(ov: Mapping[str, Any], tkey: str, source: str) -> Non
         "title_zh": (str, "text"), "title_en": (str, "text"), "instructions": (str, "text"),
         "blank_rows": (int, "a whole number from 0 to 1000"),
     }
+    value: Any
     for name, value in ov.items():
         kind, expected = shapes[name]
-        if (not isinstance(value, kind) or isinstance(value, bool)
+        if (not _is_a(value, kind) or isinstance(value, bool)
                 or (name == "blank_rows" and not 0 <= value <= 1000)
                 or (name == "remove_columns" and not all(isinstance(v, str) for v in value))):
             raise _fail(source, ov, name, f"spec_overrides.{tkey}.{name}: expected {expected}")

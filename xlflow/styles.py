@@ -128,6 +128,7 @@ def text_lines(text: str, width: float) -> int:
     total = 0
     for paragraph in text.split("\n"):
         lines, used = 1, 0.0
+        w: float
         for word in _WORDS.findall(paragraph):
             w = text_width(word.rstrip())
             if used and used + w > usable:

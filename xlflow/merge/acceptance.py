@@ -43,19 +43,19 @@ def merge_acceptance(records_by_department: Mapping[str, Sequence[Record]],
                 got[rid] = rec
     out = []
     for ref in ctx.results.values():
-        rec = got.get(ref.id)
-        v = rec.values if rec else {}
+        found = got.get(ref.id)
+        v = found.values if found else {}
         actual = v.get("actual")
         if actual is not None and ref.target.percent and actual > 1:
             actual = actual / 100  # '16' in a percent metric means 16%
         met = ref.target.met_by(actual) if actual is not None else None
         reported = v.get("met")
-        if rec and met is not None and reported and (reported == "是") != met:
+        if found and met is not None and reported and (reported == "是") != met:
             issues.append(warning("met-mismatch", f"成果 {ref.id}:填写的是否达标为「{reported}」,"
                                   f"但实际值 {v.get('actual')} 对目标 {ref.target_text} "
-                                  f"{'达标' if met else '未达标'}", file=rec.source.file,
-                                  sheet=rec.source.sheet, cell=rec.cells.get("met", "")))
+                                  f"{'达标' if met else '未达标'}", file=found.source.file,
+                                  sheet=found.source.sheet, cell=found.cells.get("met", "")))
         out.append(AcceptanceRecord(ref.id, ref.name, ref.department, ref.target_text, actual,
-                                    met, reported, v, rec.source if rec else None))
+                                    met, reported, v, found.source if found else None))
     return out, issues
 

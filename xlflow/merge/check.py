@@ -65,24 +65,24 @@ def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
     """The typed value of one non-blank cell; ValueError says why it is not acceptable."""
     t = column.type
     if t in (ColumnType.DATE, ColumnType.DATETIME):
-        value = parse_datetime(raw, year=ctx.start.year)
-        lo, hi = ctx.window(column)
-        if not lo <= value.date() <= hi:
+        when = parse_datetime(raw, year=ctx.start.year)
+        first, last = ctx.window(column)
+        if not first <= when.date() <= last:
             raise ValueError("out-of-range")
-        return value if t is ColumnType.DATETIME else value.date()
+        return when if t is ColumnType.DATETIME else when.date()
     if t is ColumnType.PERCENT:
-        value = parse_percent(raw)
+        pct = parse_percent(raw)
         lo = column.min if column.min is not None else 0
         hi = column.max if column.max is not None else 100
-        if not lo <= value <= hi:
+        if not lo <= pct <= hi:
             raise ValueError("out-of-range")
-        return round(value, 6)
+        return round(pct, 6)
     if t in (ColumnType.INTEGER, ColumnType.NUMBER):
-        value = parse_integer(raw) if t is ColumnType.INTEGER else parse_number(raw)
-        if (column.min is not None and value < column.min) or (
-                column.max is not None and value > column.max):
+        number = parse_integer(raw) if t is ColumnType.INTEGER else parse_number(raw)
+        if (column.min is not None and number < column.min) or (
+                column.max is not None and number > column.max):
             raise ValueError("out-of-range")
-        return value
+        return number
     text = clean_text(raw)
     if t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID):
         return canonical_id(text).replace(" ", "")

@@ -293,7 +293,7 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes |
         for sheet in package.sheet_names():
             extent = package.extent(sheet)
             reason = extent.too_large(template=sheet in templates) if extent else ""
-            if reason:
+            if extent is not None and reason:
                 ret.issues.append(error(
                     "sheet-too-large", f"工作表「{sheet}」的数据延伸到 {extent.corner}({reason});"
                     "这种格式打开时会载入全部工作表,为防止内存耗尽,整个文件未读取",

@@ -48,7 +48,8 @@ def merge_risks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                                     cell=rec.cells.get("department", ""), **where))
                 continue
             if rid in risks:
-                row = risks[rid].source.row if risks[rid].source else 0
+                kept = risks[rid].source
+                row = kept.row if kept else 0
                 issues.append(error("duplicate-risk", f"风险编号 {rid} 出现两次;采用第 {row} 行",
                                     value=rid, cell=rec.cells.get("risk_id", ""), **where))
                 continue

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..issues import Issue, error, warning
-from ..model.records import TaskStatus, iso
+from ..model.records import Source, TaskStatus, iso
 from ..model.vocab import TaskState
 from .check import Record
 from .context import Context, TaskRef
@@ -92,14 +92,14 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
     for t in tasks:
         if t.department not in records_by_department or t.reported:
             continue
-        rec = rejected.get(t.task_id)
+        bad = rejected.get(t.task_id)
         shown = (f"显示的是 {t.data_week} 的数据" if t.data_week
                  else "此前没有已采用的数据,按未完成、计划日期计算")
-        if rec is not None:
+        if bad is not None:
             issues.append(warning("row-rejected", f"任务 {t.task_id} 本周的行因错误未采用"
-                                  f"(见 {'、'.join(rec.bad)});{shown}", value=t.task_id,
-                                  file=rec.source.file, sheet=rec.source.sheet,
-                                  cell=rec.bad[0] if rec.bad else ""))
+                                  f"(见 {'、'.join(bad.bad)});{shown}", value=t.task_id,
+                                  file=bad.source.file, sheet=bad.source.sheet,
+                                  cell=bad.bad[0] if bad.bad else ""))
         else:
             files = records_by_department[t.department]
             issues.append(warning("not-reported", f"任务 {t.task_id} 本周没有填写进度;{shown}",
@@ -110,6 +110,7 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
 
 def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
             ctx: Context) -> TaskStatus:
+    source: Source | None
     if rec is not None:
         v = rec.values
         percent, actual, forecast = v.get("percent"), v.get("actual_date"), v.get("forecast_date")

@@ -128,7 +128,8 @@ class Phase(StrEnum):
     CLOSED = "复盘归档"
 
     @property
-    def index(self) -> int:
+    def order(self) -> int:
+        """0 for 需求发起 … 6 for 复盘归档."""
         return list(Phase).index(self)
 
 

@@ -125,7 +125,7 @@ def verify_archive(path: Path) -> int:
             for name, expected in listed.items():
                 digest = hashlib.sha256()
                 with z.open(name) as fh:
-                    for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    while chunk := fh.read(1 << 20):
                         digest.update(chunk)
                 if digest.hexdigest() != expected:
                     raise XlflowError(f"{path}: {name} does not match its checksum")

@@ -66,7 +66,7 @@ class Status:
 
     @property
     def phase_index(self) -> int:
-        return self.phase.index
+        return self.phase.order
 
     def to_dict(self) -> dict[str, Any]:
         return {"phase": str(self.phase), "phase_index": self.phase_index,

@@ -101,7 +101,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                         st.note)
     tasks = report.tasks
     overall = rollup("全部", tasks)
-    figures = [
+    figures: list[tuple[str, Any]] = [
         ("收到文件", len(report.files)), ("采用文件", sum(f.accepted for f in report.files)),
         ("合并行数", report.rows_merged), ("任务总数", overall.tasks), ("已完成", overall.done),
         ("按期率", overall.on_time_rate),
@@ -129,8 +129,9 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                        ("平均偏差(天)", 11), ("最大偏差(天)", 11), ("预警/延误", 11)], st)
     for d in report.departments:
         row += 1
-        for c, value in enumerate([d.name, d.tasks, d.done, d.on_time_rate, d.avg_slip,
-                                   d.worst_slip, d.late]):
+        cells: list[Any] = [d.name, d.tasks, d.done, d.on_time_rate, d.avg_slip, d.worst_slip,
+                            d.late]
+        for c, value in enumerate(cells):
             fmt = {3: st.pct, 4: st.dec}.get(c, st.int if c else st.text)
             put(ws, row, c, value, st, fmt)
     dept_last = row
@@ -142,8 +143,9 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                        ("计划人数", 11)], st)
     for d in report.departments:
         row += 1
-        for c, value in enumerate([d.name, "是" if d.returned else "否", d.data_week or "无数据",
-                                   d.headcount, d.planned_people]):
+        cells = [d.name, "是" if d.returned else "否", d.data_week or "无数据", d.headcount,
+                 d.planned_people]
+        for c, value in enumerate(cells):
             put(ws, row, c, value, st, st.int if c >= 3 else st.text)
     # per milestone
     row += 2
@@ -153,8 +155,9 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                        ("偏差(天)", 11), ("任务数", 11), ("按期率", 11)], st)
     for m in report.milestones:
         row += 1
-        for c, value in enumerate([m.name, m.label, m.planned, m.forecast, m.milestone_slip,
-                                   m.tasks, m.on_time_rate]):
+        cells = [m.name, m.label, m.planned, m.forecast, m.milestone_slip, m.tasks,
+                 m.on_time_rate]
+        for c, value in enumerate(cells):
             fmt = {2: st.date, 3: st.date, 6: st.pct}.get(c, st.int if c not in (0, 1)
                                                           else st.text)
             put(ws, row, c, value, st, fmt)

@@ -71,24 +71,24 @@ def validation(column: Column, project: Project, department: str,
         hint = hint or f"日期,格式 {form}"
         error = f"请输入 {lo.isoformat()} 至 {hi.isoformat()} 之间的日期,格式如 {form}"
     elif t is ColumnType.PERCENT:
-        lo = column.min if column.min is not None else 0
-        hi = column.max if column.max is not None else 100
+        plo = column.min if column.min is not None else 0
+        phi = column.max if column.max is not None else 100
         opts = {"validate": "decimal", "criteria": "between",
-                "minimum": lo / 100, "maximum": hi / 100}
-        hint = hint or f"百分比 {lo:g}% 到 {hi:g}%"
-        error = f"请输入 {lo:g}% 到 {hi:g}% 之间的百分比,如 85%"
+                "minimum": plo / 100, "maximum": phi / 100}
+        hint = hint or f"百分比 {plo:g}% 到 {phi:g}%"
+        error = f"请输入 {plo:g}% 到 {phi:g}% 之间的百分比,如 85%"
     elif t is ColumnType.INTEGER:
-        lo = int(column.min) if column.min is not None else 0
-        hi = int(column.max) if column.max is not None else 2_147_483_647
-        opts = {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": hi}
+        ilo = int(column.min) if column.min is not None else 0
+        ihi = int(column.max) if column.max is not None else 2_147_483_647
+        opts = {"validate": "integer", "criteria": "between", "minimum": ilo, "maximum": ihi}
         hint = hint or "整数"
-        error = f"请输入 {lo} 到 {hi} 之间的整数"
+        error = f"请输入 {ilo} 到 {ihi} 之间的整数"
     elif t is ColumnType.NUMBER:
-        lo = column.min if column.min is not None else -1e15
-        hi = column.max if column.max is not None else 1e15
-        opts = {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi}
+        nlo = column.min if column.min is not None else -1e15
+        nhi = column.max if column.max is not None else 1e15
+        opts = {"validate": "decimal", "criteria": "between", "minimum": nlo, "maximum": nhi}
         hint = hint or "数字"
-        error = "请输入数字" + (f"({lo:g} 到 {hi:g})" if column.min is not None else "")
+        error = "请输入数字" + (f"({nlo:g} 到 {nhi:g})" if column.min is not None else "")
     else:
         limit = column.max_length or TEXT_LENGTH.get(t, DEFAULT_TEXT_LENGTH)
         opts = {"validate": "length", "criteria": "<=", "value": limit}
