@@ -42,16 +42,7 @@ class ColumnType(StrEnum):
     RESULT_ID = "result_id"
 
 
-TEXT_TYPES = frozenset(
-    {
-        ColumnType.TEXT, ColumnType.LONGTEXT, ColumnType.PERSON, ColumnType.PHONE,
-        ColumnType.EMAIL, ColumnType.CONTACT, ColumnType.TASK_ID, ColumnType.RISK_ID,
-        ColumnType.RESULT_ID,
-    }
-)
 DATE_TYPES = frozenset({ColumnType.DATE, ColumnType.DATETIME})
-NUMBER_TYPES = frozenset({ColumnType.INTEGER, ColumnType.NUMBER, ColumnType.PERCENT})
-LIST_TYPES = frozenset({ColumnType.ENUM, ColumnType.DEPARTMENT})
 
 #: Where a dropdown's values may come from, besides a fixed `values` list.
 SOURCES = frozenset({"departments", "tasks", "own_tasks", "milestones"})
@@ -126,9 +117,6 @@ class TemplateSpec:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.columns)
-
-    def editable_columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in self.columns if c.editable)
 
 
 @dataclass(frozen=True)
