@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from . import __version__, _console, api
+from .codes import CODES
 from .errors import ExitStatus, XlflowError
 from .model.vocab import percent_text
 
@@ -136,9 +137,13 @@ MAX_SHOWN = 30
 
 
 def _echo_issues(issues: list[Any]) -> None:
+    hinted: set[str] = set()
     for issue in issues[:MAX_SHOWN]:
         colour = "red" if issue.is_error else "yellow"
         click.secho(f"  {'✗' if issue.is_error else '!'} {issue}", fg=colour)
+        if issue.code not in hinted:  # what to do, once per code (xlflow/codes.py)
+            hinted.add(issue.code)
+            click.echo(f"    → {CODES[issue.code].remedy}")
     if len(issues) > MAX_SHOWN:
         click.echo(f"  … and {len(issues) - MAX_SHOWN} more (all are in the report's 校验问题)")
 

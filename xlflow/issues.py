@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from .codes import CODES
+
 
 class Severity(StrEnum):
     ERROR = "error"  # the value or file is kept out of the figures
@@ -27,6 +29,14 @@ class Issue:
     cell: str = ""
     value: str = ""
     expected: str = ""
+
+    def __post_init__(self) -> None:
+        # every code is catalogued (xlflow/codes.py) with the severities it may have:
+        # a misspelt or new, uncatalogued code fails the first test that emits it
+        entry = CODES.get(self.code)
+        if entry is None or not entry.allows(self.severity):
+            raise ValueError(f"issue code {self.code!r} ({self.severity}) is not in "
+                             "xlflow/codes.py with that severity")
 
     @property
     def is_error(self) -> bool:
