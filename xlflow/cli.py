@@ -388,7 +388,7 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
             click.echo(f"  {m.department} <{m.to}>: {m.attachment} → {where}")
         _echo_issues(result.issues)
         click.echo(f"{len(result.messages)} message(s) for {result.week}")
-    sys.exit(int(ExitStatus.INPUT_PROBLEMS if result.errors else ExitStatus.OK))
+    sys.exit(int(result.exit_status))
 
 
 @cli.command()
@@ -418,7 +418,7 @@ def accept(directory: Path, by: str, as_json: bool) -> None:
         click.echo("acceptance passed: recorded 成果验收" if result.passed
                    else f"not yet: {len(result.missing)} item(s) missing")
         click.echo(f"wrote {result.path}")
-    sys.exit(int(ExitStatus.OK if result.passed else ExitStatus.INPUT_PROBLEMS))
+    sys.exit(int(result.exit_status))
 
 
 @cli.command()

@@ -221,13 +221,13 @@ class Project:
     def late_end(self) -> dt.date:
         return self.end + dt.timedelta(days=self.settings.late_window_days)
 
+    @cached_property
+    def spec_set(self) -> SpecSet:
+        """The template specs after this project's overrides (loaded once per Project)."""
+        return load_specs(self.spec_overrides, overrides_source=str(self.root / PROJECT_FILE))
+
     def specs(self) -> SpecSet:
-        """The template specs after this project's overrides (loaded once)."""
-        cached = self.__dict__.get("_specs")
-        if cached is None:
-            cached = load_specs(self.spec_overrides, overrides_source=str(self.root / PROJECT_FILE))
-            object.__setattr__(self, "_specs", cached)
-        return cached
+        return self.spec_set
 
     # -- 模板1 texts, for the printable request form ------------------------------
     @property

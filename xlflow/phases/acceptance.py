@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_path
-from ..errors import ProjectError
+from ..errors import ExitStatus, ProjectError
 from ..model.vocab import EventKind
 from ..report.acceptance import write_acceptance
 from ..workspace import Workspace
@@ -26,6 +26,11 @@ class AcceptanceResult:
     @property
     def passed(self) -> bool:
         return not self.missing
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """1 while anything is missing before the collaboration can close."""
+        return ExitStatus.OK if self.passed else ExitStatus.INPUT_PROBLEMS
 
     def to_dict(self) -> dict[str, Any]:
         return {"week": self.week, "passed": self.passed, "recorded": self.recorded,

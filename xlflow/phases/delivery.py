@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._files import atomic_path
-from ..errors import ProjectError, XlflowError
+from ..errors import ExitStatus, ProjectError, XlflowError
 from ..issues import Issue, count_errors, error
 from ..model.vocab import EventKind
 from ..project import PROJECT_FILE
@@ -40,6 +40,10 @@ class SendResult:
     @property
     def errors(self) -> int:
         return count_errors(self.issues)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.INPUT_PROBLEMS if self.errors else ExitStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
         return {"week": self.week, "messages": [m.to_dict() for m in self.messages],
