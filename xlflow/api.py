@@ -338,6 +338,8 @@ def _read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) ->
     (both release the GIL). Results keep the order of `paths`."""
     out: list[Returned] = []
     workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
+    if os.environ.get("XLFLOW_WORKERS", "").strip().isdigit():  # e.g. 1: benchmarks, one core
+        workers = max(1, int(os.environ["XLFLOW_WORKERS"]))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for n, ret in enumerate(pool.map(lambda p: read_returned(p, specs), paths), start=1):
             out.append(ret)
