@@ -43,6 +43,10 @@ class Measure:
         return statistics.median(r["work_s"] for r in self.runs)
 
     @property
+    def cpu_best(self) -> float:
+        return min(r["cpu_s"] for r in self.runs)
+
+    @property
     def import_s(self) -> float:
         return statistics.median(r["import_s"] for r in self.runs)
 
@@ -67,11 +71,12 @@ def interleave(measures: list[Measure], repeat: int) -> None:
 
 def table(measures: list[Measure]) -> str:
     width = max(len(m.label) for m in measures)
-    lines = [f"{'':{width}}  {'best s':>8}  {'median s':>8}  {'imports s':>9}  {'peak MB':>7}  "
-             f"{'count':>7}"]
+    lines = [f"{'':{width}}  {'best s':>8}  {'median s':>8}  {'best cpu s':>10}  {'imports s':>9}  "
+             f"{'peak MB':>7}  {'count':>7}"]
     for m in measures:
         peak = f"{m.peak_mb:7.0f}" if m.peak_mb is not None else "    n/a"
-        lines.append(f"{m.label:{width}}  {m.best:8.3f}  {m.median:8.3f}  {m.import_s:9.3f}  "
+        lines.append(f"{m.label:{width}}  {m.best:8.3f}  {m.median:8.3f}  {m.cpu_best:10.3f}  "
+                     f"{m.import_s:9.3f}  "
                      f"{peak}  {m.count:7d}")
     return "\n".join(lines)
 

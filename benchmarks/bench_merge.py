@@ -61,8 +61,6 @@ def one_size(args) -> None:
     print(f"{args.departments} returns × {args.tasks_per_department} tasks = {tasks} tasks; "
           f"best and median of {args.repeat}; {machine()}")
     print(table(found))
-    print(f"xlflow 1 thread / calamine {one.best / cal.best:.2f}, / pandas+openpyxl "
-          f"{one.best / pdx.best:.2f}; parallel / calamine {par.best / cal.best:.2f}")
     print(f"merge_vs_calamine={one.best / cal.best:.2f} "
           f"merge_vs_pandas_openpyxl={one.best / pdx.best:.2f} "
           f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "
