@@ -14,8 +14,10 @@ the runs interleaved:
   xlflow parallel   the same with xlflow's own thread count;
   xlflow whole      the whole merge: also the consolidated report and the ledger.
 Imports are left out of every time and shown on their own. Peak memory is per process
-(resource.getrusage: POSIX only, "n/a" elsewhere). Ratios use the best of --repeat.
-Last line:
+(Linux /proc or getrusage: POSIX only, "n/a" elsewhere). The one-thread ratios use the
+best CPU time of --repeat runs (every side runs on one core, so on an idle machine CPU
+time is the wall time, and on a shared one it is not inflated by waiting for a core);
+parallel_vs_calamine and whole_s use the best wall time. Last line:
   merge_vs_calamine=X merge_vs_pandas_openpyxl=Y parallel_vs_calamine=Z whole_s=S peak_mb=M
 With --scale, xlflow (one thread) and calamine are measured at each department count;
 last line: per_task_largest_vs_smallest=R merge_vs_calamine_at_largest=X sizes=...
@@ -61,17 +63,17 @@ def one_size(args) -> None:
     print(f"{args.departments} returns × {args.tasks_per_department} tasks = {tasks} tasks; "
           f"best and median of {args.repeat}; {machine()}")
     print(table(found))
-    print(f"merge_vs_calamine={one.best / cal.best:.2f} "
-          f"merge_vs_pandas_openpyxl={one.best / pdx.best:.2f} "
+    print(f"merge_vs_calamine={one.cpu_best / cal.cpu_best:.2f} "
+          f"merge_vs_pandas_openpyxl={one.cpu_best / pdx.cpu_best:.2f} "
           f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "
           f"peak_mb={fmt_peak(max((m.peak_mb or 0) for m in (one, par, whole)) or None)}")
 
 
 def scaling(args) -> None:
     per = args.tasks_per_department
-    print(f"scaling, {per} tasks per department; best of {args.repeat}; {machine()}")
-    print(f"{'returns':>7} {'tasks':>7}  {'xlflow s':>8} {'ms/file':>8} {'µs/task':>8}  "
-          f"{'calamine s':>10} {'ratio':>6} {'peak MB':>7}")
+    print(f"scaling, {per} tasks per department; best CPU time of {args.repeat}; {machine()}")
+    print(f"{'returns':>7} {'tasks':>7}  {'cpu s':>8} {'ms/file':>8} {'µs/task':>8}  "
+          f"{'calamine cpu':>12} {'ratio':>6} {'peak MB':>7}")
     per_task: list[float] = []
     ratio = 0.0
     for n in args.scale:
@@ -79,10 +81,10 @@ def scaling(args) -> None:
             cal, _, one = measures(prepare(tmp, n, per), parallel=False)
             interleave([cal, one], args.repeat)
         tasks = n * per
-        per_task.append(one.best / tasks)
-        ratio = one.best / cal.best
-        print(f"{n:7d} {tasks:7d}  {one.best:8.3f} {one.best / n * 1e3:8.2f} "
-              f"{one.best / tasks * 1e6:8.1f}  {cal.best:10.3f} {ratio:6.2f} "
+        per_task.append(one.cpu_best / tasks)
+        ratio = one.cpu_best / cal.cpu_best
+        print(f"{n:7d} {tasks:7d}  {one.cpu_best:8.3f} {one.cpu_best / n * 1e3:8.2f} "
+              f"{one.cpu_best / tasks * 1e6:8.1f}  {cal.cpu_best:12.3f} {ratio:6.2f} "
               f"{fmt_peak(one.peak_mb):>7}")
     print(f"per_task_largest_vs_smallest={per_task[-1] / per_task[0]:.2f} "
           f"merge_vs_calamine_at_largest={ratio:.2f} sizes={','.join(map(str, args.scale))}")
