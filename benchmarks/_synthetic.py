@@ -74,7 +74,8 @@ def make_returns(root: Path) -> list[Path]:
     return files
 
 
-def size_args(doc: str, default_departments: int, default_tasks: int) -> argparse.Namespace:
+def size_args(doc: str, default_departments: int, default_tasks: int,
+              profile: bool = False) -> argparse.Namespace:
     """--departments, --tasks-per-department, --repeat and --scale, shared by the benchmarks."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -88,6 +89,9 @@ def size_args(doc: str, default_departments: int, default_tasks: int) -> argpars
     parser.add_argument("--scale", default="",
                         help="comma-separated department counts, e.g. 10,50,200: time per file "
                              "and per task at each size, with --tasks-per-department tasks each")
+    if profile:
+        parser.add_argument("--profile", type=int, default=0, metavar="N",
+                            help="run one xlflow merge under cProfile; print the top N functions")
     args = parser.parse_args()
     if args.departments < 1 or args.tasks_per_department < 1 or args.repeat < 1:
         parser.error("--departments, --tasks-per-department and --repeat must be at least 1")

@@ -104,8 +104,8 @@ def write_plain() -> int:
     return len(CELLS)
 
 
-RUN = {"calamine": read_calamine, "pandas": read_pandas, "merge": merge, "build": build,
-       "plain": write_plain}[KIND]
+WORK = {"calamine": read_calamine, "pandas": read_pandas, "merge": merge, "build": build,
+        "plain": write_plain}[KIND]
 import_s = time.perf_counter() - STARTED
 
 # -- set-up, not timed ----------------------------------------------------------------------
@@ -118,9 +118,16 @@ if KIND == "merge" and OPTS["write"]:  # every run writes a first report and led
 if KIND == "plain":
     with open(OPTS["cells"], "rb") as fh:
         CELLS = pickle.load(fh)
+if OPTS.get("profile"):  # bench_merge.py --profile N: the top N by cumulative time, on stderr
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
 
 start, cpu_start = time.perf_counter(), time.process_time()
-count = RUN()
+count = profiler.runcall(WORK) if OPTS.get("profile") else WORK()
 work_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+if OPTS.get("profile"):
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(OPTS["profile"])
 print(json.dumps({"work_s": work_s, "cpu_s": cpu_s, "import_s": import_s, "peak_mb": peak_mb(),
                   "count": count}))

@@ -21,16 +21,21 @@ parallel_vs_calamine and whole_s use the best wall time. Last line:
   merge_vs_calamine=X merge_vs_pandas_openpyxl=Y parallel_vs_calamine=Z whole_s=S peak_mb=M
 With --scale, xlflow (one thread) and calamine are measured at each department count;
 last line: per_task_largest_vs_smallest=R merge_vs_calamine_at_largest=X sizes=...
+With --profile N, one xlflow merge (one thread) runs under cProfile instead, and the top N
+functions by cumulative time are printed.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _harness import Measure, fmt_peak, interleave, machine, table
+from _harness import WORKER, Measure, fmt_peak, interleave, machine, table
 from _synthetic import AS_OF, READ_SHEETS, WEEK, make_returns, size_args, write_project
 
 
@@ -90,9 +95,24 @@ def scaling(args) -> None:
           f"merge_vs_calamine_at_largest={ratio:.2f} sizes={','.join(map(str, args.scale))}")
 
 
+def profile(args) -> None:
+    """One xlflow merge (one thread) under cProfile: where the time goes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = prepare(tmp, args.departments, args.tasks_per_department)
+        merge = measures(root, parallel=False)[2]
+        done = subprocess.run([sys.executable, str(WORKER), merge.kind,
+                               json.dumps({**merge.opts, "profile": args.profile})],
+                              env={**os.environ, **merge.env}, capture_output=True, text=True,
+                              check=False)
+    print(done.stderr)
+
+
 def main() -> None:
-    args = size_args(__doc__, default_departments=50, default_tasks=200)
-    scaling(args) if args.scale else one_size(args)
+    args = size_args(__doc__, default_departments=50, default_tasks=200, profile=True)
+    if args.profile:
+        profile(args)
+    else:
+        scaling(args) if args.scale else one_size(args)
 
 
 if __name__ == "__main__":
