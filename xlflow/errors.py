@@ -6,6 +6,7 @@ problems with one file, row or cell are data (`xlflow.issues.Issue`), not except
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -73,9 +74,11 @@ class StorageError(XlflowError):
     system, or a full disk. Says which, so it is never taken for a broken file."""
 
     @classmethod
-    def from_os(cls, path: object, exc: OSError, *, what: str = "") -> StorageError:
-        import errno
-
+    def from_os(cls, path: object, exc: BaseException, *, what: str = "") -> StorageError:
+        """`exc` is an OSError, or an exception wrapping one (XlsxWriter's FileCreateError)."""
+        if not isinstance(exc, OSError):
+            inner = exc.args[0] if exc.args else None
+            exc = inner if isinstance(inner, OSError) else OSError(None, str(exc))
         where = f"{what} {path}" if what else str(path)
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
             why = "磁盘已满(或超出配额);请腾出空间后重试"

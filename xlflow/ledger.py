@@ -143,10 +143,14 @@ class Ledger:
         self.path = path
         try:
             self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerError.from_sqlite(path, exc) from None
+        try:
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
+            self.db.close()  # not left open (a file handle that keeps the folder busy)
             raise LedgerError.from_sqlite(path, exc) from None
 
     @classmethod
@@ -281,6 +285,12 @@ class Ledger:
                     "WHERE merge_id = ?", (merge_id,))]
 
     # -- sent messages ------------------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Take and drop the write lock: raises (sqlite3.Error) now, before anything goes
+        out that would then have to be recorded, if another program holds the ledger."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("ROLLBACK")
+
     def add_sent(self, message: SentMessage) -> None:
         """One message written (.eml) or accepted by the SMTP server; committed at once,
         so a run that stops half-way still knows what went out."""

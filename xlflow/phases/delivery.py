@@ -95,6 +95,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
     how = "smtp" if smtp else "eml"
     result = SendResult(week, [])
     with ws.lock(), ws.ledger() as ledger:
+        ledger.check_writable()  # what goes out is recorded: a busy ledger stops us first
         done = {} if resend else already_sent(ledger, week, how)
         outgoing = []
         for dept in project.departments:
