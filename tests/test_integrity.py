@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from xlflow import api
 from xlflow.cli import cli
-from xlflow.errors import ProjectError
+from xlflow.errors import ProjectError, StorageError
 from xlflow.ledger import LEDGER_FILE, Ledger
 from xlflow.phases.archive import LIBRARY_DB, verify_archive
 from xlflow.phases.mail import compose
@@ -513,6 +513,8 @@ def test_a_read_only_project_folder_is_not_a_broken_ledger(merged: Path,
                      ["status", str(merged)]):
             out = _fails_clearly(runner.invoke(cli, args), str(merged), "只读")
             assert "已损坏" not in out and "移走" not in out
+        with pytest.raises(StorageError, match="只读"):  # the library says it, not only the CLI
+            api.merge(merged, week=WEEK, as_of=AS_OF)
     assert runner.invoke(cli, ["status", str(merged)]).exit_code == 0
 
 
@@ -524,5 +526,7 @@ def test_a_read_only_reports_folder_leaves_the_ledger_as_it_was(merged: Path,
         out = _fails_clearly(runner.invoke(cli, _merge_args(merged)),
                              f"{merged / 'reports'}: ", "只读")
         assert "已损坏" not in out and "移走" not in out
+        with pytest.raises(StorageError, match="只读"):
+            api.merge(merged, week=WEEK, as_of=AS_OF)
     with Ledger(merged / LEDGER_FILE) as ledger:
         assert ledger.merges() == before
