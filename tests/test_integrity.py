@@ -463,6 +463,15 @@ def test_send_with_a_login_and_no_terminal_asks_for_the_password_variable(
     assert handler.messages == [] and _recorded(built.project.root) == []
 
 
+@pytest.mark.parametrize("args", [["--smtp", "127.0.0.1:99999"], ["--smtp", "127.0.0.1:25",
+                                  "--timeout", "0"], ["--department", "法务部"]])
+def test_send_options_out_of_range_are_usage_errors(built, runner: CliRunner,
+                                                    args: list[str]) -> None:
+    result = runner.invoke(cli, ["send", str(built.project.root), "--week", WEEK, *args])
+    assert result.exit_code == 2 and "internal error" not in result.output, result.output
+    assert not (built.project.root / "outbox" / "mail").exists()
+
+
 # -- the ledger busy, folders read-only ----------------------------------------------------
 
 @pytest.fixture

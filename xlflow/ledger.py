@@ -9,6 +9,7 @@ are events. Schema version 2; a version 1 ledger (xlflow 0.1) is migrated on ope
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -195,7 +196,9 @@ class Ledger:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk): keep the first error
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
             raise
         else:
             self.db.execute("COMMIT")

@@ -97,14 +97,15 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
     with ws.lock(), ws.ledger() as ledger:
         ledger.check_writable()  # what goes out is recorded: a busy ledger stops us first
         done = {} if resend else already_sent(ledger, week, how)
-        outgoing = []
-        for dept in project.departments:
-            if departments and dept.name not in departments:
-                continue
+        chosen = [d for d in project.departments if not departments or d.name in departments]
+        for dept in chosen:  # all built, or nothing goes out
             workbook = ws.department_file(project, week, dept.name)
             if not workbook.is_file():
                 raise ProjectError(f"{workbook}: not built yet (run `xlflow build {ws.root} "
                                    f"--week {week}` first)")
+        outgoing = []
+        for dept in chosen:
+            workbook = ws.department_file(project, week, dept.name)
             if not dept.email:
                 result.issues.append(error("no-email", f"{dept.name}没有邮箱(departments.email),未发送",
                                            file=PROJECT_FILE))
