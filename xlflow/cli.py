@@ -16,7 +16,7 @@ import click
 
 from . import __version__, _console, api
 from .codes import CODES
-from .errors import ExitStatus, XlflowError
+from .errors import ExitStatus, StorageError, XlflowError
 from .model.vocab import percent_text
 
 
@@ -42,6 +42,12 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(int(ExitStatus.BROKEN_PIPE))
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
+        except OSError as exc:  # a folder or disk the library did not name: still no "internal"
+            if _debug():
+                raise
+            where = exc.filename or "文件"
+            click.secho(f"错误 error: {StorageError.from_os(where, exc)}", fg="red", err=True)
+            sys.exit(int(ExitStatus.USAGE))
         except Exception as exc:
             if _debug():
                 raise
@@ -350,18 +356,22 @@ def file_(directory: Path, by: str, note: str) -> None:
 @click.option("--cafile", type=click.Path(dir_okay=False, exists=True),
               help="CA certificate for a mail server with a private CA.")
 @click.option("--timeout", default=30.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(min=0, min_open=True),
               help="Give up on an SMTP server that does not answer within this time.")
 @click.option("--from", "sender", default="", metavar="ADDR",
               help="Sender address (default: the e-mail in project.contact).")
 @click.option("--department", "departments", multiple=True, metavar="NAME",
               help="Only this department (repeatable).")
+@click.option("--resend", is_flag=True,
+              help="Send again to departments whose message for the week went out already.")
 @json_option
 @handle_errors
 def send(directory: Path, week: str | None, smtp_address: str | None, starttls: bool, user: str,
          password_env: str, cafile: str | None, timeout: float, sender: str,
-         departments: tuple[str, ...], as_json: bool) -> None:
+         departments: tuple[str, ...], resend: bool, as_json: bool) -> None:
     """E-mail each department its workbook, subject and body in Chinese with the week and
-    the return deadline. Default: .eml files in DIR/outbox/mail/<week>/.
+    the return deadline. Default: .eml files in DIR/outbox/mail/<week>/. Each message is
+    recorded in the ledger; a rerun skips the departments already sent to (--resend).
 
     Example: xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --starttls --user pmo
     """
@@ -371,7 +381,14 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
     if smtp_address:
         password = os.environ.get(password_env, "")
         if user and not password:
-            password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+            no_password = XlflowError(f"需要 SMTP 密码: 设置环境变量 {password_env} 或在终端中运行"
+                                      " (an SMTP password is needed)")
+            if sys.stdin is None or not sys.stdin.isatty():
+                raise no_password
+            try:
+                password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+            except click.Abort:
+                raise no_password from None
         try:
             settings = api.SmtpSettings.parse(smtp_address, starttls=starttls, user=user,
                                               password=password, cafile=cafile or "",
@@ -379,15 +396,20 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--smtp") from None
     result = api.send(directory, week=week, smtp=settings, sender=sender,
-                      departments=list(departments) or None)
+                      departments=list(departments) or None, resend=resend)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for m in result.messages:
             where = m.eml or ("sent" if m.sent else f"NOT SENT: {m.error}")
             click.echo(f"  {m.department} <{m.to}>: {m.attachment} → {where}")
+        for s in result.skipped:
+            click.secho(f"  {s.department} <{s.to}>: 已于 {s.sent_at} 发出({s.how}),跳过 "
+                        "skipped: already sent (--resend to send again)", fg="yellow")
         _echo_issues(result.issues)
-        click.echo(f"{len(result.messages)} message(s) for {result.week}")
+        click.echo(f"{len(result.messages)} message(s) for {result.week}"
+                   + (f", {len(result.skipped)} skipped as already sent" if result.skipped
+                      else ""))
     sys.exit(int(result.exit_status))
 
 
@@ -481,8 +503,11 @@ def archive_(directory: Path, library: Path, by: str) -> None:
     Example: xlflow archive ug2024 --to ~/pmo-cases
     """
     result = api.archive(directory, to=library, by=by)
+    _echo_issues(result.issues)
     click.echo(f"archived {result.files} files, verified: {result.zip}")
-    click.echo(f"sha256 {result.sha256}")
+    click.echo(f"case {result.case_id} (version {result.version}) · sha256 {result.sha256}")
+    if result.skipped:
+        click.secho(f"  {len(result.skipped)} file(s) not archived (see above)", fg="yellow")
 
 
 @cli.command(name="cases")
@@ -501,8 +526,8 @@ def cases_(library: Path, search: str, as_json: bool) -> None:
         return
     for c in found:
         rate = percent_text(c["on_time_rate"])
-        click.echo(f"{c['project_id']}  {c['name']}  {c['start']}~{c['end']}  "
-                   f"{c['departments']}  按期率 {rate}  {c['zip']}")
+        click.echo(f"{c['case_id']}  {c['name']}  {c['start']}~{c['end']}  "
+                   f"{c['departments']}  按期率 {rate}  归档 {c['archived_at'][:10]}  {c['zip']}")
     click.echo(f"{len(found)} case(s)")
 
 

@@ -38,6 +38,7 @@ class Stage(StrEnum):
     APPROVAL = "approval"
     SEND = "send"
     RESOURCES = "resources"
+    ARCHIVE = "archive"
 
     @property
     def zh(self) -> str:
@@ -56,6 +57,7 @@ _STAGE_ZH = {
     Stage.APPROVAL: "方案审批与备案(xlflow approve / file)",
     Stage.SEND: "发送(xlflow send)",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
+    Stage.ARCHIVE: "归档(xlflow archive)",
 }
 _LEVEL_ZH = {Level.ERROR: "错误", Level.WARNING: "提醒", Level.BOTH: "错误或提醒"}
 
@@ -330,6 +332,12 @@ CATALOGUE: tuple[Code, ...] = (
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",
          "PMO:统一各项目 project.yaml 中该部门的 capacity"),
+    # -- archive: xlflow archive -----------------------------------------------------------
+    Code("not-archived", W, _S.ARCHIVE, "文件未归档", "not archived",
+         "项目文件夹中的这一项是指向项目文件夹之外(或不存在)的符号链接,或不是普通文件;"
+         "归档从不跟随链接,它没有放进压缩包",
+         "PMO:确认它是否属于本次合作;属于则把文件本身(而不是链接)放进项目文件夹,"
+         "再归档一次(成为新的版本)"),
 )
 
 CODES: dict[str, Code] = {c.code: c for c in CATALOGUE}

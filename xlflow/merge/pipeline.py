@@ -15,9 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from xlsxwriter.exceptions import FileCreateError
+
 from .. import __version__
 from .._files import fsync_file, remove_stale_temps, replace_file, sha256_file
-from ..errors import ProjectError
+from ..errors import ProjectError, StorageError
 from ..issues import Issue, warning
 from ..model.records import SourceFile
 from ..model.reports import MergeReport
@@ -86,7 +88,10 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
         report = _reconcile(ws, project, ctx, checked, stamp)
         if write:
-            _write(ws, project, report)
+            try:
+                _write(ws, project, report)
+            except (OSError, FileCreateError) as exc:  # read-only reports/, full disk: say so
+                raise StorageError.from_os(ws.reports, exc) from None
     return report
 
 
