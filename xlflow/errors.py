@@ -58,3 +58,11 @@ class LedgerError(XlflowError):
 class FileInUseError(XlflowError):
     """An output file is open in another program (Excel on Windows), so it cannot be
     replaced; exit status 2."""
+
+
+class MissingFileError(XlflowError):
+    """A file named on the command line does not exist: nothing is read; exit status 2."""
+
+    @classmethod
+    def naming(cls, names: list[str], where: str = "") -> MissingFileError:
+        return cls(f"找不到文件 {'、'.join(names)}" + (f"({where})" if where else ""))

@@ -116,8 +116,8 @@ def read_returns(path: Path, specs: SpecSet) -> list[Returned]:
     ret = Returned(path=path)
     try:
         if not path.is_file():
-            ret.issues.append(error("not-a-file", "不是文件(是文件夹或已被移走),已跳过",
-                                    file=path.name))
+            what = "是文件夹,不是文件" if path.is_dir() else "文件已被移走或删除"
+            ret.issues.append(error("not-a-file", f"{what},已跳过", file=path.name))
             return [ret]
         stat = path.stat()
         ret.size = stat.st_size
