@@ -144,3 +144,14 @@ def test_no_message_sends_anyone_to_a_hidden_sheet(built, tmp_path: Path) -> Non
     for issue in issues:
         assert "_xlflow" not in str(issue) and "标识页" not in str(issue), issue
     assert any("这不是由 xlflow 生成的工作簿,或标识信息已被删除" in i.message for i in issues)
+
+
+def test_a_damaged_identity_is_named_without_the_hidden_sheet(built, tmp_path: Path) -> None:
+    from . import hostile
+
+    far = hostile.far_value(built.departments["技术部"], "_xlflow", "B150000",
+                            tmp_path / "技术部.xlsx")
+    (issue,) = api.validate([far], as_of=AS_OF).files[0].issues
+    assert (issue.code, issue.sheet, issue.cell) == ("sheet-too-large", "", "")
+    assert str(issue) == ("技术部.xlsx: 文件的标识信息已损坏(超过 100,000 行),为防止内存耗尽整个文件"
+                          "未读取;请用 PMO 发来的原始文件填写后重新发送")

@@ -273,6 +273,9 @@ def _loadable(ret: Returned, package: Package, sheet: str, *, template: bool,
     where = {"file": ret.name, "sheet": sheet, "cell": corner}
     message = (f"工作表「{sheet}」的数据延伸到 {corner}({reason})" if corner
                else f"工作表「{sheet}」无法读取({reason})")
+    if sheet == IDENTITY_SHEET:  # nobody sees that sheet: name what they can act on
+        raise _Refused(error("sheet-too-large", f"文件的标识信息已损坏({reason}),为防止内存耗尽"
+                             "整个文件未读取;请用 PMO 发来的原始文件填写后重新发送", file=ret.name))
     if template:
         raise _Refused(error("sheet-too-large", message + ";为防止内存耗尽,整个文件未读取",
                              expected="删除远处单元格的内容(Ctrl+End 可定位)后保存,重新发送",
