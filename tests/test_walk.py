@@ -179,7 +179,7 @@ def test_the_walk_in_english(tmp_path: Path, monkeypatch) -> None:
         "(found '2024-W28', expected 2024-W31)"]
     assert "  missing weeks: 2024-W29、2024-W30 (compared with 2024-W28)" in merged.splitlines()
     assert lines["accept ug2024"][-2:] == [
-        "acceptance passed: recorded 成果验收", "  ".join([]) + "wrote ug2024/reports/UG-2024Q3-成果验收确认单.xlsx"]
+        "acceptance passed: recorded 成果验收", "wrote ug2024/reports/UG-2024Q3-成果验收确认单.xlsx"]
     assert lines["cases pmo-cases"][-1] == "1 case(s)"
     assert masked(lines["status ug2024"])[1:3] == [
         "  opinion: <time> by 运营总监 · 同意,需提前准备活动物料",
