@@ -162,7 +162,7 @@ def test_master_workbook_is_not_a_return(built) -> None:
 
 def test_bad_cells_are_named_and_kept_out_of_the_figures(built, tmp_path: Path) -> None:
     path = fill_workbook(department_file(built, "技术部", tmp_path), weekly={
-        "T03": {"实际完成情况": "联调中", "完成百分比": "150%", "预计完成日期": "下周"},
+        "T03": {"实际完成情况": "联调中", "完成百分比": "'150%", "预计完成日期": "下周"},
         "T04": {"实际完成情况": "测试中", "完成百分比": "40%"},
     }, risks=[{"发现时间": "2024-07-08 09:00", "提出时间": "2024-07-08 10:00",
                "风险描述": "接口不稳定", "风险等级": "很高", "影响范围": "上线", "建议措施": "压测"},

@@ -103,6 +103,8 @@ def read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> 
     (both release the GIL). Results keep the order of `paths`."""
     out: list[Returned] = []
     workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
+    if os.environ.get("XLFLOW_WORKERS", "").strip().isdigit():  # e.g. 1: benchmarks, one core
+        workers = max(1, int(os.environ["XLFLOW_WORKERS"]))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for n, rets in enumerate(pool.map(lambda p: read_returns(p, specs), paths), start=1):
             out.extend(rets)  # a zip of workbooks gives one return per member
