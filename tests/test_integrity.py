@@ -120,7 +120,7 @@ def test_archiving_again_adds_a_version_and_keeps_the_first(built, tmp_path: Pat
         ("UG-2024Q3-v2", 2, second.zip.name), ("UG-2024Q3-v1", 1, first.zip.name)]
     listed = runner.invoke(cli, ["cases", str(library)])
     assert "UG-2024Q3-v1" in listed.output and "UG-2024Q3-v2" in listed.output
-    assert "2 case(s)" in listed.output
+    assert "共 2 个案例" in listed.output
 
 
 def _same_id(root: Path, tmp_path: Path, name: str | None) -> Path:
@@ -216,7 +216,7 @@ def test_archive_never_follows_a_link_out_of_the_project(built, tmp_path: Path,
         assert all(b"TOP SECRET" not in z.read(n) for n in z.namelist())
     assert "not-archived" not in result.output  # the codes are not shown, their text is
     assert f"{unzipped / 'key.xlsx'}: 符号链接,指向项目文件夹之外的 {secret}" in result.output
-    assert "3 file(s) not archived" in result.output
+    assert "3 个文件未归档" in result.output
     again = api.archive(root, to=library)
     assert sorted((Path(s.path).name, s.reason[:6]) for s in again.skipped) == [
         ("gone.xlsx", "不是普通文件"), ("key.xlsx", "符号链接,指"), ("more", "指向文件夹 ")]
@@ -347,8 +347,8 @@ def test_each_message_is_recorded_and_a_rerun_sends_only_the_rest(built, server,
     rest = _send(runner, root, address)
     assert rest.exit_code == 0, rest.output
     assert handler.recipients() == RECIPIENTS  # 技术部 once
-    assert "技术部 <tec@example.com>: 已于" in rest.output and "skipped" in rest.output
-    assert "3 message(s) for 2024-W28, 1 skipped as already sent" in rest.output
+    assert "技术部 <tec@example.com>:已于" in rest.output and "跳过" in rest.output
+    assert "2024-W28:3 封邮件\n1 封此前已发出,未重复发送" in rest.output
     records = _recorded(root)
     assert sorted(r.to for r in records) == RECIPIENTS
     assert {r.message_id for r in records} == {str(m["Message-ID"]) for m in handler.messages}
@@ -359,7 +359,7 @@ def test_each_message_is_recorded_and_a_rerun_sends_only_the_rest(built, server,
     # everything went out: nothing more, unless asked
     again = _send(runner, root, address)
     assert again.exit_code == 0 and len(handler.messages) == 4
-    assert "0 message(s) for 2024-W28, 4 skipped as already sent" in again.output
+    assert "2024-W28:0 封邮件\n4 封此前已发出,未重复发送" in again.output
     resent = _send(runner, root, address, "--resend", "--department", "运营部")
     assert resent.exit_code == 0 and handler.recipients().count("ops@example.com") == 2
     assert len(_recorded(root)) == 5
@@ -503,7 +503,7 @@ def test_a_ledger_held_by_another_program_is_named(merged: Path, runner: CliRunn
             assert "已损坏" not in out
         # reading goes on beside the writer (the ledger is in WAL mode)
         status = runner.invoke(cli, ["status", str(merged), "--as-of", AS_OF.isoformat()])
-        assert status.exit_code == 0 and f"last merge: {WEEK}" in status.output
+        assert status.exit_code == 0 and f"最近汇总:{WEEK}" in status.output
     finally:
         other.execute("ROLLBACK")
         other.close()

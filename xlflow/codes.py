@@ -149,14 +149,15 @@ CATALOGUE: tuple[Code, ...] = (
          "部门:用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发;PMO:仍出错请附文件报告问题"),
     # -- identify: whose file, which project and week --------------------------------------
     Code("identity-mismatch", E, _S.IDENTIFY, "标识与部门列不符", "identity mismatch",
-         "_xlflow 标识页的部门与周进度跟踪表锁定的「部门」列不一致,文件可能被改动,未采用",
+         "文件标识的部门与周进度跟踪表锁定的「部门」列不一致,文件可能被改动,未采用",
          "部门:用 PMO 发给本部门的文件重新填写;PMO:核实文件来源"),
     Code("missing-sheet", E, _S.IDENTIFY, "缺少工作表", "missing sheet",
          "模板中的一张工作表被删除(也找不到改名后的),其内容缺失",
          "部门:把该表从原文件复制回来,或改用新生成的文件填写"),
     Code("no-identity", B, _S.IDENTIFY, "无法识别文件", "no identity",
-         "缺少 _xlflow 标识页:能从「部门」列认出部门时为提醒并照常读取,否则为错误,文件未采用",
-         "部门:在 xlflow build 生成的文件上填写,不要把内容复制到新工作簿;"
+         "不是 xlflow 生成的工作簿,或标识信息已被删除:能从「部门」列认出部门时为提醒并照常读取,"
+         "否则为错误,文件未采用",
+         "部门:在 PMO 发来的原始文件上填写,不要把内容复制到新工作簿;"
          "单独校验时 PMO 可加 --project"),
     Code("not-a-department-file", E, _S.IDENTIFY, "不是部门文件", "not a department file",
          "这是 PMO 总表,不是部门交回的文件",

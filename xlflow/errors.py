@@ -92,3 +92,11 @@ class StorageError(XlflowError):
         if name and str(name) != str(path):
             why += f" [{name}]"
         return cls(f"{where}: {why}")
+
+
+class MissingFileError(XlflowError):
+    """A file named on the command line does not exist: nothing is read; exit status 2."""
+
+    @classmethod
+    def naming(cls, names: list[str], where: str = "") -> MissingFileError:
+        return cls(f"找不到文件 {'、'.join(names)}" + (f"({where})" if where else ""))
