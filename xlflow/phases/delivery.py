@@ -23,6 +23,7 @@ class Sent:
     to: str
     subject: str
     attachment: str
+    risk_form: str = ""  # the standalone 风险应对申请表 attached beside the workbook
     eml: str = ""
     sent: bool = False
     error: str = ""
@@ -75,8 +76,12 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
                 result.issues.append(error("no-email", f"{dept.name}没有邮箱(departments.email),未发送",
                                            file=PROJECT_FILE))
                 continue
-            msg = compose(project, dept, week, workbook, return_deadline(project, week), sender)
-            sent = Sent(dept.name, dept.email, str(msg["Subject"]), workbook.name)
+            form = ws.risk_form_file(project, week, dept.name)
+            form_file = form if form.is_file() else None  # built before risk forms existed
+            msg = compose(project, dept, week, workbook, return_deadline(project, week), sender,
+                          form_file)
+            sent = Sent(dept.name, dept.email, str(msg["Subject"]), workbook.name,
+                        risk_form=form_file.name if form_file else "")
             if smtp is None:
                 target = ws.mail_file(week, dept.name)
                 with atomic_path(target) as tmp:
