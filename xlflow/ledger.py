@@ -301,7 +301,7 @@ class Ledger:
                         (account, folder, uidvalidity, uid, message_id, received, sender,
                          department, subject, outcome, at))
         self.db.executemany("INSERT INTO mail_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            (message_id, f["file"], f["sha256"], f["attachment"], f["kind"], f["department"],
+            (message_id, f["path"], f["sha256"], f["attachment"], f["kind"], f["department"],
              f["week"], received, int(f["verified"])) for f in files])
 
     def mark_moved(self, account: str, folder: str, uidvalidity: int, uids: list[int]) -> None:

@@ -272,7 +272,10 @@ def _connected(settings: ImapSettings) -> Iterator[IMAPClient]:
                             ssl_context=context, timeout=settings.timeout)
         if settings.security is Security.STARTTLS:
             client.starttls(context)
-        client.login(settings.user, settings.password)
+        if (settings.user + settings.password).isascii():
+            client.login(settings.user, settings.password)
+        else:  # LOGIN takes ASCII only; AUTHENTICATE PLAIN carries UTF-8 (e.g. 中文密码)
+            client.plain_login(settings.user, settings.password)
     except LoginError as exc:
         _close(client)
         raise XlflowError(f"IMAP {where}: 登录失败(用户 {settings.user}):{_text(exc)};"
