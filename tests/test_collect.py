@@ -99,7 +99,8 @@ def test_returns_are_saved_by_department_and_time_and_merge(built: api.BuildResu
     assert dt.datetime.fromtimestamp(tec.stat().st_mtime) == at(12, 15, 30)
     assert result.issues == [] and result.exit_status == 0
     assert result.messages[1].files[0].attachment == "市场部 W28 进度.xlsx"
-    assert mailbox.uids() == [1, 2, 3]  # nothing deleted, nothing moved
+    assert mailbox.uids() == [1, 2, 3]  # nothing deleted, nothing moved, nothing marked read
+    assert [b"\\Seen" in flags for flags in mailbox.flags().values()] == [False] * 3
 
     report = api.merge(root, week=WEEK, as_of=AS_OF)
     assert sorted((f.department, f.accepted, f.received) for f in report.files) == [

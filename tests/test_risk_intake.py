@@ -9,6 +9,7 @@ import email
 import os
 import shutil
 import sqlite3
+import zipfile
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -205,7 +206,8 @@ def test_high_risk_alert_is_an_email_with_the_times(built: api.BuildResult) -> N
     assert to["To"] == "boss@example.com"
 
 
-def test_cli_risks(built: api.BuildResult, runner: CliRunner) -> None:
+def test_cli_risks_and_the_register_is_archived(built: api.BuildResult, runner: CliRunner,
+                                               tmp_path: Path) -> None:
     root = built.project.root
     fill_form(built, "技术部", [HIGH], root / "inbox" / "r.xlsx",
               received=dt.datetime(2024, 7, 11, 12, 0))
@@ -213,6 +215,8 @@ def test_cli_risks(built: api.BuildResult, runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "ALERT 高风险 TEC-24W28-R01 技术部: 支付接口压测不达标" in result.output
     assert "风险登记册-2024-07-12.xlsx" in result.output
+    with zipfile.ZipFile(api.archive(root, to=tmp_path / "lib").zip) as z:
+        assert "风险登记册/风险登记册-2024-07-12.xlsx" in z.namelist()
 
 
 def _mail(sender: str, when: dt.datetime, *files: Path) -> EmailMessage:

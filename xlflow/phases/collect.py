@@ -198,7 +198,7 @@ def collect(ws: Workspace, settings: ImapSettings, *,
     stamp = (run_at or now()).isoformat()
     result = CollectResult(settings.account, settings.folder)
     saver = _Saver(ws, project, project.specs(), result)
-    with ws.lock(), ws.ledger() as ledger, _connected(settings) as client:
+    with ws.lock(), _connected(settings) as client, ws.ledger() as ledger:
         try:
             selected = client.select_folder(settings.folder, readonly=not settings.move_to)
         except IMAPClientError as exc:
