@@ -3,12 +3,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from xlflow import api
+
+from . import imap_server
 
 WEEK = "2024-W28"
 AS_OF = dt.date(2024, 7, 12)
@@ -68,3 +71,15 @@ def department_file(built: api.BuildResult, department: str, tmp_path: Path,
     target = tmp_path / (name or f"{department}.xlsx")
     shutil.copy(built.departments[department], target)
     return target
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[imap_server.Dovecot]:
+    """A real IMAP server (Dovecot) on loopback ports for the whole session."""
+    yield from imap_server.start_dovecot()
+
+
+@pytest.fixture
+def mailbox(dovecot: imap_server.Dovecot) -> imap_server.Mailbox:
+    """A fresh, empty mailbox on the shared Dovecot: a new user per test."""
+    return imap_server.Mailbox(dovecot, dovecot.new_user())

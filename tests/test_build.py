@@ -34,7 +34,8 @@ def test_build_writes_one_workbook_per_department_and_a_master(built: api.BuildR
     assert sorted(built.departments) == ["产品部", "市场部", "技术部", "运营部"]
     assert built.outbox == built.project.root / "outbox" / WEEK
     assert sorted(p.name for p in built.outbox.iterdir()) == sorted(
-        [f"UG-2024Q3-{WEEK}-{d}.xlsx" for d in built.departments] + [f"UG-2024Q3-{WEEK}-PMO总表.xlsx"])
+        [f"UG-2024Q3-{WEEK}-{d}.xlsx" for d in built.departments] + [f"UG-2024Q3-{WEEK}-PMO总表.xlsx"]
+        + [f"UG-2024Q3-{WEEK}-{d}-风险应对申请表.xlsx" for d in built.departments])
 
 
 def test_department_workbook_sheets_and_hidden_identity(tec: openpyxl.Workbook) -> None:

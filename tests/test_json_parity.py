@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -53,14 +54,19 @@ def test_every_json_command_is_covered() -> None:
 
 
 CASES = ("accept", "cases", "history", "merge", "resources", "review", "send", "status",
-         "validate")
+         "validate", "collect", "risks")
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_json_is_the_library_result(name: str, walked: Path, runner: CliRunner,
-                                    tmp_path: Path) -> None:
+                                    tmp_path: Path, request: pytest.FixtureRequest,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     root = str(walked)
     library = tmp_path / "library"
+    if name == "collect":
+        _collect_parity(walked, runner, tmp_path, request.getfixturevalue("mailbox"),
+                        monkeypatch)
+        return
     if name == "merge":
         args = ["merge", root, "--week", "2024-W31", "--as-of", "2024-07-31", "--json"]
         expected: Any = api.merge(walked, week="2024-W31", as_of=dt.date(2024, 7, 31),
@@ -98,6 +104,18 @@ def test_json_is_the_library_result(name: str, walked: Path, runner: CliRunner,
         args = ["send", root, "--week", "2024-W31", "--json"]
         expected = api.send(walked, week="2024-W31").to_dict()
         assert expected["messages"] == [] and len(expected["skipped"]) == 4
+    elif name == "risks":
+        form = next((walked / "outbox" / "2024-W31").glob("*技术部-风险应对申请表.xlsx"))
+        wb = openpyxl.load_workbook(form)
+        ws = wb["风险应对申请表"]
+        for col, value in zip("DEFGHI", ["2024-07-29 10:00", "2024-07-29 11:00", "上线延期",
+                                         "高", "全部", "加班"], strict=True):
+            ws[f"{col}2"] = value
+        wb.save(walked / "inbox" / "技术部风险.xlsx")
+        first = api.risks(walked, as_of=dt.date(2024, 7, 31))  # alerts are raised once
+        assert [r.risk_id for r in first.alerts] == ["TEC-24W31-R01"]
+        args = ["risks", root, "--as-of", "2024-07-31", "--json"]
+        expected = api.risks(walked, as_of=dt.date(2024, 7, 31)).to_dict()
     elif name == "resources":
         out = tmp_path / "资源.xlsx"
         args = ["resources", root, "--out", str(out), "--json"]
@@ -107,3 +125,28 @@ def test_json_is_the_library_result(name: str, walked: Path, runner: CliRunner,
         args = ["cases", str(library), "--json"]
         expected = api.cases(library)
     assert _json_of(runner, args) == _canonical(expected)
+
+
+def _collect_parity(walked: Path, runner: CliRunner, tmp_path: Path, mailbox: Any,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same mailbox collected into two copies of the project: by the CLI into one,
+    by the library into the other."""
+    from email.message import EmailMessage
+
+    from .imap_server import PASSWORD
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "tec@example.com", "pmo@example.com", "周报"
+    msg["Date"], msg["Message-ID"] = "Fri, 12 Jul 2024 15:30:00 +0800", "<parity@example.com>"
+    msg.set_content("附件")
+    msg.add_attachment((SAMPLES / "returns" / "技术部-周报-0712.xlsx").read_bytes(),
+                       maintype="application", subtype="octet-stream", filename="技术部.xlsx")
+    mailbox.deliver(msg)
+    twin = tmp_path / "twin"
+    shutil.copytree(walked, twin)
+    monkeypatch.setenv("XLFLOW_IMAP_PASSWORD", PASSWORD)
+    args = ["collect", str(walked), "--imap", f"127.0.0.1:{mailbox.server.imaps_port}",
+            "--user", mailbox.user, "--cafile", str(mailbox.server.cafile), "--json"]
+    got = _json_of(runner, args)
+    expected = api.collect(twin, mailbox.settings(timeout=30)).to_dict()
+    assert got["saved"] and got == _canonical(expected)

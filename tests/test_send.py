@@ -73,9 +73,10 @@ def test_eml_files_by_default(built: api.BuildResult) -> None:
     body = msg.get_body(("plain",)).get_content()
     assert "刘强(技术部总监):您好!" in body and "请于 2024-07-12 前" in body
     assert "T03 可上线功能模块(7月12日)" in body
-    (att,) = list(msg.iter_attachments())
+    att, form = list(msg.iter_attachments())
     assert att.get_filename() == f"UG-2024Q3-{WEEK}-技术部.xlsx"
     assert att.get_content() == built.departments["技术部"].read_bytes()
+    assert form.get_filename() == f"UG-2024Q3-{WEEK}-技术部-风险应对申请表.xlsx"
     assert api.status(built.project.root).completed[-1].kind == "send"
 
 
@@ -91,8 +92,9 @@ def test_real_smtp_with_starttls_and_login(built: api.BuildResult, smtp_server) 
                for _, rcpts, raw in inbox.messages}
     tec = by_rcpt["tec@example.com"]
     assert "技术部" in tec["Subject"] and inbox.messages[0][0] == "zhangwei@example.com"
-    (att,) = list(tec.iter_attachments())
+    att, form = list(tec.iter_attachments())
     assert att.get_content() == built.departments["技术部"].read_bytes()
+    assert form.get_content() == built.risk_forms["技术部"].read_bytes()
     assert not (built.project.root / "outbox" / "mail").exists()
 
 

@@ -17,16 +17,20 @@ from .merge.validate import validate_files
 from .model.reports import FileCheck, MergeReport, StepResult, ValidationReport
 from .phases import acceptance as _acceptance
 from .phases import closing as _closing
+from .phases import collect as _collect
 from .phases import consensus as _consensus
 from .phases import delivery as _delivery
 from .phases import history as _history
+from .phases import risk_intake as _risk_intake
 from .phases import setup as _setup
 from .phases.acceptance import AcceptanceResult
 from .phases.closing import ArchiveResult, ResourcesResult, RetroResult, ReviewResult
+from .phases.collect import CollectResult, ImapSettings, Security
 from .phases.delivery import SendResult, Sent
 from .phases.history import HistoryResult
 from .phases.lifecycle import Status
 from .phases.mail import SmtpSettings
+from .phases.risk_intake import RisksResult, high_risk_alert
 from .phases.setup import BuildResult, InitResult
 from .project import load_project
 from .workspace import Workspace
@@ -40,6 +44,8 @@ __all__ = [
     "Workspace", "accept", "approve", "archive", "build", "cases", "file_project", "history",
     "init_project", "list_inbox", "merge", "opinion", "resources", "retro", "review", "send",
     "status", "validate",
+    "CollectResult", "ImapSettings", "RisksResult", "Security", "collect", "high_risk_alert",
+    "risks",
 ]
 
 
@@ -144,3 +150,16 @@ def cases(library: Dir, *, search: str = "") -> list[dict[str, Any]]:
 def resources(directories: list[Dir], *, out: Dir) -> ResourcesResult:
     """Capacity conflicts across projects, ordered by priority."""
     return _closing.resources(list(directories), out=out)
+
+
+def collect(directory: Dir, imap: ImapSettings, *,
+            run_at: dt.datetime | None = None) -> CollectResult:
+    """Fetch new mail from the PMO mailbox over IMAP and save the attached workbooks into
+    inbox/<week>/ (unknown senders: inbox/_unverified/); never saves a message twice."""
+    return _collect.collect(Workspace(directory), imap, run_at=run_at)
+
+
+def risks(directory: Dir, *, as_of: dt.date | None = None, write: bool = True) -> RisksResult:
+    """Merge every standalone 风险应对申请表 in the inbox into the risk register now:
+    the ledger's intake table, reports/风险登记册-<date>.xlsx, and alerts for new 高 risks."""
+    return _risk_intake.risks(Workspace(directory), as_of=as_of, write=write)

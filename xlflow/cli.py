@@ -91,8 +91,9 @@ week_option = click.option("--week", metavar="YYYY-Www",
                            help="ISO week, e.g. 2024-W28 (default: the current ISO week).")
 
 
-PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "validate",
-                 "merge", "history", "review", "resources", "accept", "retro", "archive", "cases")
+PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
+                 "risks", "validate", "merge", "history", "review", "resources", "accept", "retro",
+                 "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -621,3 +622,111 @@ def history(directory: Path, drop: str | None, by: str, as_json: bool) -> None:
         click.echo(_t("history.merge", week=m.week, as_of=m.as_of, accepted=m.accepted,
                       files=m.files, run_at=_when(m.run_at), version=m.version))
     click.echo(_t("history.count", n=len(result.merges)))
+
+
+@cli.command()
+@project_dir
+@click.option("--imap", "imap_address", required=True, metavar="HOST[:PORT]",
+              help="The PMO mailbox's IMAP server (port default: 993 with --tls, 143 otherwise).")
+@click.option("--user", required=True, metavar="NAME", help="IMAP login name.")
+@click.option("--tls", "security", flag_value="tls", default=True,
+              help="Implicit TLS, port 993 (default).")
+@click.option("--starttls", "security", flag_value="starttls",
+              help="Plain connection upgraded with STARTTLS, port 143.")
+@click.option("--no-tls", "security", flag_value="none",
+              help="No encryption: only for a server on this machine (127.0.0.1, ::1, localhost).")
+@click.option("--cafile", type=click.Path(dir_okay=False, exists=True),
+              help="CA certificate for a mail server with a private CA.")
+@click.option("--folder", default="INBOX", show_default=True, help="The folder to read.")
+@click.option("--move-to", metavar="FOLDER", default="",
+              help="File the messages whose attachments were saved in this folder (created if "
+                   "needed). Mail is never deleted.")
+@click.option("--password-env", default="XLFLOW_IMAP_PASSWORD", show_default=True,
+              metavar="VAR", help="Environment variable holding the IMAP password (asked for "
+                                  "on a terminal when it is unset).")
+@click.option("--timeout", default=30.0, show_default=True, metavar="SECONDS",
+              help="Give up on a server that does not answer within this time.")
+@json_option
+@handle_errors
+def collect(directory: Path, imap_address: str, user: str, security: str, cafile: str | None,
+            folder: str, move_to: str, password_env: str, timeout: float,
+            as_json: bool) -> None:
+    """Fetch the returns from the PMO mailbox: every workbook attached to mail that
+    arrived since the last collect is saved in DIR/inbox/<week>/ as <department>-<sent
+    time>.xlsx. A sender that is no department's e-mail goes to inbox/_unverified/
+    (never merged). A message is never saved twice; mail is never deleted.
+
+    Exit status: 0 clean, 1 something needs a look (e.g. an unknown sender), 2 usage,
+    connection or login error.
+
+    Example: xlflow collect ug2024 --imap imap.example.com --user pmo@example.com --move-to 已收
+    """
+    import os
+
+    password = os.environ.get(password_env, "")
+    if not password:
+        if not sys.stdin.isatty():
+            raise XlflowError(_t("imap-password-needed", var=password_env))
+        password = click.prompt(_t("imap-password", user=user), hide_input=True, err=True)
+    try:
+        settings = api.ImapSettings.parse(imap_address, security=security, user=user,
+                                          password=password, cafile=cafile or "",
+                                          timeout=timeout, folder=folder, move_to=move_to)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--imap") from None
+    result = api.collect(directory, settings)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    click.echo(_t("collect.title", folder=result.folder, account=result.account,
+                  n=len(result.messages)))
+    for m in result.messages:
+        who = (f"{m.department or _t('validate.unknown-department')} <{m.sender}>" if m.sender
+               else m.message_id)
+        saved = "、".join(f.path + ("" if f.new else _t("collect.saved-before")) for f in m.files)
+        click.echo(_t("collect.message", who=who, received=m.received, subject=m.subject,
+                      outcome=m.outcome)
+                   + (f" → {saved}" if saved else "") + (_t("collect.moved") if m.moved else ""))
+        for skipped in m.skipped:
+            click.echo(_t("collect.not-saved", what=skipped))
+    _echo_issues(result.issues)
+    click.echo(_t("collect.summary", saved=len(result.saved), unverified=len(result.unverified)))
+    if result.risk_forms:
+        click.echo(_t("collect.risk-forms", n=len(result.risk_forms), dir=directory))
+    sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@project_dir
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Default: today.")
+@json_option
+@handle_errors
+def risks(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
+    """Merge every standalone 风险应对申请表 in DIR/inbox into the risk register now, not on
+    Friday: writes DIR/reports/风险登记册-<date>.xlsx (found, raised and received times;
+    gaps over settings.raise_within_hours flagged), records the risks for the next weekly
+    merge, and lists new 高 risks as alerts.
+
+    Exit status: 0 clean, 1 some form had errors, 2 usage or project error.
+
+    Example: xlflow risks ug2024
+    """
+    result = api.risks(directory, as_of=as_of)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    for f in result.files:
+        mark = "✓" if f.accepted else "✗"
+        click.echo(_t("risks.file", mark=mark, path=f.path,
+                      department=f.department or _t("validate.unknown-department"),
+                      received=f.received, n=f.risks)
+                   + (f" · {f.reason}" if f.reason else ""))
+    _echo_issues(result.issues)
+    for r in result.alerts:
+        alert = _t("risks.alert", id=r.risk_id, department=r.department,
+                   description=r.values.get("description") or "")
+        click.secho(alert, fg="red")
+    click.echo(_t("risks.summary", n=len(result.risks), forms=len(result.files),
+                  register=len(result.register), high=len(result.alerts)))
+    click.echo(_t("wrote", path=result.report_path))
+    sys.exit(int(result.exit_status))

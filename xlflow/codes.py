@@ -37,6 +37,7 @@ class Stage(StrEnum):
     MERGE = "merge"
     APPROVAL = "approval"
     SEND = "send"
+    COLLECT = "collect"
     RESOURCES = "resources"
     ARCHIVE = "archive"
 
@@ -56,6 +57,7 @@ _STAGE_ZH = {
     Stage.MERGE: "本次汇总(xlflow merge)",
     Stage.APPROVAL: "方案审批与备案(xlflow approve / file)",
     Stage.SEND: "发送(xlflow send)",
+    Stage.COLLECT: "收信(xlflow collect):从 PMO 邮箱取回交回的文件",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
     Stage.ARCHIVE: "归档(xlflow archive)",
 }
@@ -267,6 +269,10 @@ CATALOGUE: tuple[Code, ...] = (
     Code("raised-before-found", W, _S.RISKS, "提出早于发现", "raised before found",
          "风险的提出时间早于发现时间",
          "部门:核对发现时间和提出时间"),
+    Code("risk-id-reused", W, _S.RISKS, "预留编号用了两次", "risk id reused",
+         "单独的风险应对申请表中,同一预留编号在两份文件里填了发现时间不同的两项风险;"
+         "后收到的一项记为「编号-2」",
+         "部门:同一周再发现风险时,在上次发回的文件上接着填下一行;PMO:核对两项风险"),
     # -- acceptance: the expected results -------------------------------------------------
     Code("duplicate-result", E, _S.ACCEPTANCE, "成果填了两行", "duplicate result",
          "同一成果填了两行,采用第一行",
@@ -329,6 +335,23 @@ CATALOGUE: tuple[Code, ...] = (
     Code("not-sent", E, _S.SEND, "发送失败", "not sent",
          "邮件服务器拒收或发送失败",
          "PMO:按消息中的原因检查邮箱地址和 SMTP 设置,用 --department 重新发送"),
+    # -- collect: xlflow collect ----------------------------------------------------------
+    Code("no-workbook", W, _S.COLLECT, "来信没有工作簿", "no workbook attached",
+         "部门邮箱发来的邮件没有附带工作簿(.xlsx/.xlsm/.ods/.xls 或其压缩包)",
+         "部门:把填好的文件作为附件发回;PMO:看看邮件说了什么"),
+    Code("not-moved", W, _S.COLLECT, "邮件未归档", "mail not moved",
+         "附件已保存,但邮件没能移到 --move-to 指定的文件夹(服务器拒绝)",
+         "PMO:检查文件夹名和权限;邮件留在原处,不会被重复保存"),
+    Code("sender-mismatch", W, _S.COLLECT, "发件部门与文件不符", "sender mismatch",
+         "部门邮箱发来的是另一部门的文件;已保存,汇总按文件自身的标识计入",
+         "PMO:确认是代为转交;否则联系两个部门核实"),
+    Code("uidvalidity-changed", W, _S.COLLECT, "邮箱已重建", "mailbox rebuilt",
+         "邮件服务器重建了该文件夹(UIDVALIDITY 变了),已重新检查全部邮件;按 Message-ID "
+         "跳过已保存过的",
+         "无需处理"),
+    Code("unverified-sender", E, _S.COLLECT, "发件人不是部门邮箱", "unverified sender",
+         "发件人不是 project.yaml 中任何部门的 email;附件存入 inbox/_unverified/,不参与汇总",
+         "PMO:核实发件人;确是部门的文件就把它移到 inbox/ 下,或在 project.yaml 中更正该部门的 email"),
     # -- resources: xlflow resources -------------------------------------------------------
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",

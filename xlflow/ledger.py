@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +77,27 @@ CREATE TABLE IF NOT EXISTS sent_messages (
     attachment TEXT NOT NULL DEFAULT '', attachment_sha256 TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sent_messages_week ON sent_messages (week, department);
+CREATE TABLE IF NOT EXISTS mailboxes (
+    account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,
+    last_uid INTEGER NOT NULL, checked_at TEXT NOT NULL,
+    PRIMARY KEY (account, folder)
+);
+CREATE TABLE IF NOT EXISTS mail_messages (
+    account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL, message_id TEXT NOT NULL, received TEXT, sender TEXT,
+    department TEXT, subject TEXT, outcome TEXT NOT NULL, moved INTEGER NOT NULL DEFAULT 0,
+    collected_at TEXT NOT NULL,
+    PRIMARY KEY (account, folder, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS mail_messages_message_id ON mail_messages (message_id);
+CREATE TABLE IF NOT EXISTS mail_files (
+    message_id TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL, attachment TEXT,
+    kind TEXT, department TEXT, week TEXT, received TEXT, verified INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS intake_risks (
+    risk_id TEXT PRIMARY KEY, department TEXT NOT NULL, level TEXT, status TEXT,
+    received TEXT, data TEXT NOT NULL, file_sha TEXT, sheet TEXT, row INTEGER
+);
 """
 #: How long to wait for another connection's write lock before saying the ledger is busy.
 BUSY_TIMEOUT = 30.0
@@ -317,6 +338,58 @@ class Ledger:
         return [Event(r[0], r[1], r[2], r[3] or "", r[4] or "", json.loads(r[5] or "{}"))
                 for r in self.db.execute(
                     "SELECT id, at, kind, by, note, data FROM events ORDER BY id")]
+
+    # -- mail collected over IMAP (xlflow collect) ------------------------------------------
+    def mailbox(self, account: str, folder: str) -> tuple[int, int] | None:
+        """(UIDVALIDITY, last UID seen) of a mailbox folder, if collected before."""
+        row = self.db.execute("SELECT uidvalidity, last_uid FROM mailboxes WHERE account = ? "
+                              "AND folder = ?", (account, folder)).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
+    def set_mailbox(self, account: str, folder: str, uidvalidity: int, last_uid: int,
+                    at: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO mailboxes VALUES (?, ?, ?, ?, ?)",
+                        (account, folder, uidvalidity, last_uid, at))
+
+    def message_seen(self, message_id: str) -> bool:
+        """A message with this Message-ID was collected before (from any folder)."""
+        return self.db.execute("SELECT 1 FROM mail_messages WHERE message_id = ? LIMIT 1",
+                               (message_id,)).fetchone() is not None
+
+    def add_message(self, *, account: str, folder: str, uidvalidity: int, uid: int,
+                    message_id: str, received: str, sender: str, department: str,
+                    subject: str, outcome: str, at: str,
+                    files: Sequence[Mapping[str, Any]] = ()) -> None:
+        self.db.execute("INSERT OR REPLACE INTO mail_messages VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                        (account, folder, uidvalidity, uid, message_id, received, sender,
+                         department, subject, outcome, at))
+        self.db.executemany("INSERT INTO mail_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (message_id, f["path"], f["sha256"], f["attachment"], f["kind"], f["department"],
+             f["week"], received, int(f["verified"])) for f in files])
+
+    def mark_moved(self, account: str, folder: str, uidvalidity: int, uids: list[int]) -> None:
+        self.db.executemany("UPDATE mail_messages SET moved = 1 WHERE account = ? AND folder = ? "
+                            "AND uidvalidity = ? AND uid = ?",
+                            [(account, folder, uidvalidity, u) for u in uids])
+
+    def mail_received(self) -> dict[str, str]:
+        """When the mail that brought each saved file arrived: file (relative to the
+        project folder, '/'-separated) -> ISO time."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT file, received FROM mail_files")}
+
+    # -- risks raised between merges (xlflow risks) ---------------------------------------
+    def replace_intake_risks(self, risks: list[RiskRecord]) -> None:
+        """The risk-intake register as read from the inbox now (inside `transaction`)."""
+        self.db.execute("DELETE FROM intake_risks")
+        self.db.executemany("INSERT INTO intake_risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (r.risk_id, r.department, r.level, r.status,
+             r.received.isoformat() if r.received else None, _json(r.to_dict()), *_prov(r.source))
+            for r in risks])
+
+    def intake_risks(self, types: Mapping[str, str]) -> list[RiskRecord]:
+        return [RiskRecord.from_dict(json.loads(r[0]), types) for r in self.db.execute(
+            "SELECT data FROM intake_risks ORDER BY risk_id")]
 
 
 def _prov(source: Any) -> tuple[Any, Any, Any]:

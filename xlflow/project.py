@@ -270,6 +270,20 @@ def master_file_name(project_id: str, week: str) -> str:
     return f"{safe_name(project_id)}-{week}-{MASTER_PART}.xlsx"
 
 
+RISK_FORM_PART = "风险应对申请表"
+
+
+def risk_form_file_name(project_id: str, week: str, department: str) -> str:
+    """A department's standalone risk form in outbox/<week>/, beside its workbook. The
+    department part is shortened when the whole name would not fit a file system (the
+    workbook's own name is what project.yaml's check guarantees)."""
+    head, tail = f"{safe_name(project_id)}-{week}-", f"-{RISK_FORM_PART}.xlsx"
+    part = safe_name(department)
+    while len(part) > 1 and _fs_length(_temp_name(head + part + tail)) > NAME_MAX:
+        part = part[:-1]
+    return head + part.rstrip(" .") + tail
+
+
 def canonical_id(text: str) -> str:
     """A task, result or milestone id as xlflow stores and compares it: full-width
     forms folded (NFKC) and in capitals, as ids are read back from returned workbooks."""

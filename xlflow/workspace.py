@@ -22,11 +22,13 @@ from .project import (
     Project,
     load_project,
     master_file_name,
+    risk_form_file_name,
     workbook_file_name,
 )
 from .weeks import week_label
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
+UNVERIFIED = "_unverified"  # inbox/_unverified/: from unknown senders (xlflow collect)
 
 
 def now() -> dt.datetime:
@@ -73,6 +75,20 @@ class Workspace:
     def master_file(self, project: Project, week: str) -> Path:
         return self.week_outbox(week) / master_file_name(project.id, week)
 
+    def risk_form_file(self, project: Project, week: str, department: str) -> Path:
+        """The department's standalone 风险应对申请表, beside its weekly workbook."""
+        return self.week_outbox(week) / risk_form_file_name(project.id, week, department)
+
+    def risk_register_file(self, day: dt.date) -> Path:
+        """reports/风险登记册-<date>.xlsx, written by `xlflow risks`."""
+        return self.reports / f"风险登记册-{day.isoformat()}.xlsx"
+
+    @property
+    def unverified_inbox(self) -> Path:
+        """inbox/_unverified/: attachments from senders that are no department's address;
+        never merged until the PMO moves them into the inbox."""
+        return self.inbox / UNVERIFIED
+
     def mail_file(self, week: str, department: str) -> Path:
         return self.outbox / "mail" / week / f"{safe_name(department)}.eml"
 
@@ -90,13 +106,14 @@ class Workspace:
 
     def list_inbox(self) -> list[Path]:
         """Every file in inbox/ and its subfolders (e.g. one per week), except office lock
-        files (~$name.xlsx, .~lock.name#) and dotfiles."""
+        files (~$name.xlsx, .~lock.name#), dotfiles and inbox/_unverified/."""
         if not self.inbox.is_dir():
             return []
         return sorted(p for p in self.inbox.rglob("*")
                       if not p.name.startswith(("~$", ".")) and not p.is_dir()
                       and not any(part.startswith(".")
-                                  for part in p.relative_to(self.inbox).parts))
+                                  for part in p.relative_to(self.inbox).parts)
+                      and p.relative_to(self.inbox).parts[0] != UNVERIFIED)
 
     def resolve_input(self, name: Path | str) -> Path:
         """A file named on the command line: from the current folder, else from DIR."""

@@ -3,6 +3,7 @@ one (carry-forward in the merge) and for next week's workbooks (pre-fill in buil
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +32,38 @@ def risk_types(spec: TemplateSpec) -> dict[str, str]:
 
 
 def carried_before(ledger: Ledger | None, week: str, specs: SpecSet) -> Carried:
+    """The latest recorded merge before `week`, with the risks raised on their own form
+    since (`xlflow risks`) and received by the end of `week`."""
     if ledger is None:
         return Carried()
+    types = risk_types(specs["risks"])
+    intake = [r for r in ledger.intake_risks(types) if (r.data_week or "") <= week]
     prev = ledger.merge_before(week)
     if prev is None:
-        return Carried()
+        return Carried(risks=with_intake([], intake, None))
     return Carried(prev.week, {t.task_id: t for t in ledger.tasks(prev.id)},
-                   ledger.risks(prev.id, risk_types(specs["risks"])))
+                   with_intake(ledger.risks(prev.id, types), intake, prev.run_at))
+
+
+def with_intake(risks: list[RiskRecord], intake: list[RiskRecord],
+                merged_at: str | None) -> list[RiskRecord]:
+    """A merge's risks and the risks raised on their own form: a new id is added; a known
+    one is replaced only by a form received after that merge ran (a later weekly return
+    that updated the risk is newer than the form it was first raised on)."""
+    by_id = {r.risk_id: r for r in risks}
+    since = _local(dt.datetime.fromisoformat(merged_at)) if merged_at else None
+    for r in intake:
+        old = by_id.get(r.risk_id)
+        if old is None or (since is not None and r.received is not None and r.received > since):
+            by_id[r.risk_id] = r
+        elif old.received is None:
+            old.received = r.received
+    return list(by_id.values())
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """A stamp as local time without a zone, as risk times are kept."""
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def prefill(carried: Carried) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from ..contract import RISK_FORM_KIND
 from ..issues import Issue, Severity, error, warning
 from ..spec import parse_versions
 from .check import Record, validate_table
 from .context import Context
 from .read import DEPARTMENT_TEMPLATES, Returned
+
+RISK_FORM = RISK_FORM_KIND
+RISK_FORM_REASON = "单独的风险应对申请表:由 xlflow risks 并入风险登记册,周汇总不重复读取"
 
 
 @dataclass
@@ -23,6 +27,7 @@ class Checked:
 
     ret: Returned
     department: str = ""
+    kind: str = ""  # the identity's kind: department (the weekly workbook) or risk
     accepted: bool = False
     reason: str = ""
     records: dict[str, list[Record]] = field(default_factory=dict)
@@ -33,7 +38,10 @@ class Checked:
 NOT_OURS = "这不是由 xlflow 生成的工作簿,或标识信息已被删除"
 
 
-def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked:
+def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
+             risk_forms: bool = False) -> Checked:
+    """risk_forms: a standalone 风险应对申请表 (identity kind `risk`) is checked too, for
+    `xlflow risks` and `validate`; the weekly merge leaves it to `xlflow risks`."""
     checked = Checked(ret, issues=list(ret.issues))
     where = {"file": ret.name}  # about the whole file: its identity is on no sheet people see
 
@@ -54,7 +62,16 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked
                                       **where))
         ident = {"department": guess, "project_id": ctx.project_id, "week": ctx.week,
                  "kind": "department"}
-    if ident.get("kind", "department") != "department":
+    checked.kind = ident.get("kind", "department")
+    templates: tuple[str, ...] = DEPARTMENT_TEMPLATES
+    if checked.kind == RISK_FORM:
+        if not risk_forms:
+            checked.department = ident.get("department", "")
+            checked.reason = RISK_FORM_REASON
+            checked.issues = []  # its problems are `xlflow risks`' to report
+            return checked
+        templates = ("risks",)
+    elif checked.kind != "department":
         return refuse("not-a-department-file", "这是 PMO 总表,不是部门交回的文件")
     if ident.get("project_id") != ctx.project_id:
         return refuse("wrong-project", f"文件属于项目 {ident.get('project_id')!r},不是本项目",
@@ -74,7 +91,7 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked
                       value="、".join(sorted(shown)), expected=department)
     versions = parse_versions(ident.get("spec_version", ""))
     older = [f"{t.title_zh} v{versions.get(t.key, 0)}<v{t.version}" for t in ctx.specs
-             if t.key in DEPARTMENT_TEMPLATES and versions.get(t.key, 0) < t.version]
+             if t.key in templates and versions.get(t.key, 0) < t.version]
     if "spec_version" in ident and older:
         return refuse("old-spec", "文件由旧版模板生成(" + "、".join(older) + ");请用新生成的文件填写")
     if ident.get("spec_digest") and ident["spec_digest"] != ctx.specs.digest:
@@ -82,7 +99,7 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked
                                       **where))
     checked.department = department
     checked.accepted = True
-    for key in DEPARTMENT_TEMPLATES:
+    for key in templates:
         spec = ctx.specs[key]
         table = ret.tables.get(key)
         if table is None:

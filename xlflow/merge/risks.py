@@ -63,9 +63,13 @@ def merge_risks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                                     v, source=rec.source, data_week=ctx.week)
     for old in carried:
         if old.risk_id not in risks:
-            stale = [RiskFlag.NOT_UPDATED.value] if old.is_open else []
+            # a risk raised on its own form this week (xlflow risks) is this week's news
+            stale = [RiskFlag.NOT_UPDATED.value] if old.is_open and old.data_week != ctx.week else []
             risks[old.risk_id] = RiskRecord(old.risk_id, old.department, old.level, old.status,
-                                            dict(old.values), stale, old.source, old.data_week)
+                                            dict(old.values), stale, old.source, old.data_week,
+                                            old.received)
+        elif old.received is not None:
+            risks[old.risk_id].received = old.received  # the first receipt counts
     out = list(risks.values())
     for risk in out:
         risk.flags = [f for f in risk.flags if f == RiskFlag.NOT_UPDATED] + risk_flags(risk, ctx)
@@ -81,6 +85,9 @@ def risk_flags(risk: RiskRecord, ctx: Context) -> list[str]:
     found, raised = v.get("found_at"), v.get("raised_at")
     if found and raised and (raised - found) > dt.timedelta(hours=ctx.raise_within_hours):
         flags.append(RiskFlag.LATE_RAISE.value)
+    if raised and risk.received and (risk.received - raised) > dt.timedelta(
+            hours=ctx.raise_within_hours):
+        flags.append(RiskFlag.LATE_RECEIPT.value)
     deadline = v.get("deadline")
     if risk.is_open and deadline and deadline < ctx.as_of:
         flags.append(RiskFlag.OVERDUE.value)

@@ -16,7 +16,7 @@ from ..spec import SpecSet, load_specs
 from ..weeks import week_label
 from .acceptance import merge_acceptance
 from .context import Context
-from .identify import NOT_OURS, identify
+from .identify import NOT_OURS, RISK_FORM, identify
 from .read import Returned, read_returns
 from .risks import merge_risks
 from .tasks import merge_tasks
@@ -36,9 +36,11 @@ def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date
                 "原始文件填写(PMO 可用 --project 指定项目文件夹)", file=ret.name)]
             out.append(FileCheck(ret.location, "", False, issues))
             continue
-        checked = identify(ret, ctx, check_week=False)
+        checked = identify(ret, ctx, check_week=False, risk_forms=True)
         issues = list(checked.issues)
-        if checked.accepted:
+        if checked.accepted and checked.kind == RISK_FORM:
+            issues += merge_risks({checked.department: checked.records.get("risks", [])}, ctx)[1]
+        elif checked.accepted:
             dept = checked.department
             own = {k: t for k, t in ctx.tasks.items() if t.department == dept}
             _, task_issues = merge_tasks({dept: checked.records.get("weekly", [])}, ctx)

@@ -117,6 +117,7 @@ class RiskRecord:
     flags: list[str] = field(default_factory=list)
     source: Source | None = None
     data_week: str | None = None
+    received: dt.datetime | None = None  # when the PMO received it (risk intake: the mail)
 
     @property
     def is_open(self) -> bool:
@@ -130,7 +131,7 @@ class RiskRecord:
         return {"id": self.risk_id, "department": self.department, "level": self.level,
                 "status": self.status, "open": self.is_open, "flags": list(self.flags),
                 "values": {k: iso(v) for k, v in self.values.items()},
-                "data_week": self.data_week,
+                "data_week": self.data_week, "received": iso(self.received),
                 "source": self.source.to_dict() if self.source else None}
 
     @classmethod
@@ -142,9 +143,10 @@ class RiskRecord:
             if isinstance(raw, str) and raw:
                 values[key] = (dt.datetime.fromisoformat(raw) if kind == "datetime"
                                else dt.date.fromisoformat(raw[:10]))
+        received = d.get("received")
         return cls(d["id"], d["department"], d.get("level") or "", d.get("status") or "",
                    values, list(d.get("flags") or []), Source.from_dict(d.get("source")),
-                   d.get("data_week"))
+                   d.get("data_week"), dt.datetime.fromisoformat(received) if received else None)
 
 
 def risk_sort_key(risk: RiskRecord) -> tuple[Any, ...]:

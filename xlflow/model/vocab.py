@@ -88,6 +88,7 @@ class RiskFlag(StrEnum):
     OVERDUE = "overdue"
     NO_PLAN = "no-plan"
     NOT_UPDATED = "not-updated"
+    LATE_RECEIPT = "late-receipt"
 
     @property
     def label(self) -> str:
@@ -100,6 +101,7 @@ _FLAG_LABELS = {
     RiskFlag.OVERDUE: "已过解决时限",
     RiskFlag.NO_PLAN: "未定责任人或时限",
     RiskFlag.NOT_UPDATED: "本周未更新",
+    RiskFlag.LATE_RECEIPT: "提出后超过{hours}小时PMO才收到",
 }
 
 

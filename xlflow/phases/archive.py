@@ -98,7 +98,8 @@ def collect(root: Path, ledger_copy: Path | None) -> tuple[list[Member], list[Sk
     kinds = (("*-consolidated.xlsx", "周进度报告", "周进度跟踪表、风险登记册、校验问题"),
              ("*月度复盘.xlsx", "月度复盘", "月度复盘"),
              ("*成果验收确认单.xlsx", "成果验收", "成果验收确认单"),
-             ("*复盘报告.*", "复盘报告", "跨部门合作复盘报告"))
+             ("*复盘报告.*", "复盘报告", "跨部门合作复盘报告"),
+             ("风险登记册-*.xlsx", "风险登记册", "风险登记册(两次周汇总之间,xlflow risks)"))
     for pattern, folder_name, kind in kinds:
         for f in sorted((root / "reports").glob(pattern)):
             add(f"{folder_name}/{f.name}", f, kind)

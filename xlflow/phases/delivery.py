@@ -28,6 +28,7 @@ class Sent:
     to: str
     subject: str
     attachment: str
+    risk_form: str = ""  # the standalone 风险应对申请表 attached beside the workbook
     eml: str = ""
     sent: bool = False
     error: str = ""
@@ -113,9 +114,13 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
             if dept.name in done:
                 result.skipped.append(done[dept.name])
                 continue
-            msg = compose(project, dept, week, workbook, return_deadline(project, week), sender)
+            form = ws.risk_form_file(project, week, dept.name)
+            form_file = form if form.is_file() else None  # built before risk forms existed
+            msg = compose(project, dept, week, workbook, return_deadline(project, week), sender,
+                          form_file)
             sent = Sent(dept.name, dept.email, str(msg["Subject"]), workbook.name,
-                        message_id=str(msg["Message-ID"]))
+                        message_id=str(msg["Message-ID"]),
+                        risk_form=form_file.name if form_file else "")
             record = SentMessage(week, dept.name, sent.message_id, dept.email, "", how,
                                  subject=sent.subject, attachment=workbook.name,
                                  attachment_sha256=sha256_file(workbook))

@@ -63,7 +63,9 @@ def _set_header(msg: EmailMessage, name: str, value: str) -> None:
 
 
 def compose(project: Project, department: Department, week: str, workbook: Path,
-            deadline, sender: str) -> EmailMessage:
+            deadline, sender: str, risk_form: Path | None = None) -> EmailMessage:
+    """The weekly message; `risk_form`, the department's standalone 风险应对申请表, is
+    attached beside the workbook when given."""
     monday, sunday = week_days(week)
     msg = EmailMessage()
     sender = ascii_address(sender)
@@ -83,7 +85,9 @@ def compose(project: Project, department: Department, week: str, workbook: Path,
         f"{sunday.day}日)的周进度填写文件,请{department.name}填写:",
         "  1. 周进度跟踪表:每项任务的实际完成情况、完成百分比、实际或预计完成日期;"
         "有偏差请写明原因和解决措施;",
-        "  2. 风险应对申请表:发现风险后 24 小时内填写(风险编号已预留);",
+        f"  2. 风险应对申请表:发现风险后 {project.settings.raise_within_hours} 小时内填写"
+        "(风险编号已预留)" + ("。另附单独的风险应对申请表,发现风险时填好随即发回,不必等到周报;"
+                         if risk_form else ";"),
         "  3. 成果验收确认单:验收阶段填写实际值并确认。",
         "",
         "本周涉及贵部门的任务:" + ("、".join(f"{t.id} {t.deliverable}({t.due.month}月"
@@ -96,8 +100,10 @@ def compose(project: Project, department: Department, week: str, workbook: Path,
         f"{project.contact}",
     ]
     msg.set_content("\n".join(lines))
-    msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
-                       filename=workbook.name)
+    for path in (workbook, risk_form):
+        if path is not None:
+            msg.add_attachment(path.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                               filename=path.name)
     return msg
 
 

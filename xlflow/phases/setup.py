@@ -15,6 +15,7 @@ from ..project import PROJECT_FILE, Project
 from ..workspace import Workspace, now
 from ..writer import write_department_workbook, write_master_workbook
 from ..writer.department import context_fields
+from ..writer.risk_form import write_risk_form
 from .common import resolve_week
 from .consensus import approvals
 
@@ -60,16 +61,19 @@ class BuildResult:
     outbox: Path
     master: Path
     departments: dict[str, Path] = field(default_factory=dict)
+    risk_forms: dict[str, Path] = field(default_factory=dict)  # 风险应对申请表 on its own
 
     def to_dict(self) -> dict[str, object]:
         return {"week": self.week, "outbox": str(self.outbox), "master": str(self.master),
-                "departments": {k: str(v) for k, v in self.departments.items()}}
+                "departments": {k: str(v) for k, v in self.departments.items()},
+                "risk_forms": {k: str(v) for k, v in self.risk_forms.items()}}
 
 
 def build(ws: Workspace, *, week: str | None = None, departments: list[str] | None = None,
           built_at: dt.datetime | None = None) -> BuildResult:
     """Write DIR/outbox/<week>/: one workbook per department and the PMO master, each
-    department's pre-filled with its last accepted values and open risks."""
+    department's pre-filled with its last accepted values and open risks, and beside
+    each workbook the department's standalone 风险应对申请表."""
     project = ws.project()
     specs = project.specs()
     week = resolve_week(week)
@@ -81,6 +85,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                f"({'、'.join(names)})")
     chosen = departments or names
     written: dict[str, Path] = {}
+    forms: dict[str, Path] = {}
     context = context_fields(project)
     with ws.existing_ledger() as ledger:
         prior_weekly, prior_risks = prefill(carried_before(ledger, week, specs))
@@ -93,8 +98,13 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                           prior_weekly=prior_weekly,
                                           prior_risks=prior_risks.get(name, []))
             written[name] = target
+            form = ws.risk_form_file(project, week, name)
+            with atomic_path(form) as tmp:
+                write_risk_form(tmp, project, specs, name, week, built_at=built_at,
+                                file_id=uuid.uuid4().hex, context=context)
+            forms[name] = form
         master = ws.master_file(project, week)
         with atomic_path(master) as tmp:
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
                                   file_id=uuid.uuid4().hex, approvals=approvals(ws))
-    return BuildResult(project, week, ws.week_outbox(week), master, written)
+    return BuildResult(project, week, ws.week_outbox(week), master, written, forms)
