@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,8 @@ class Ledger:
         if found is not None and found > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"schema version {found} is newer than this xlflow "
                                         f"understands ({SCHEMA_VERSION}); upgrade xlflow")
+        if found == SCHEMA_VERSION:  # opening a current ledger writes nothing
+            return
         if found == 1:
             with self.transaction():
                 _migrate_1_to_2(self.db)
@@ -156,14 +158,30 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """All of the block or none of it. A failure SQLite reports (full disk, a locked
+        or damaged file) is raised as a LedgerError saying what to do."""
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise  # xlflow's own mistake, not the file's: no advice to move the ledger away
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError.from_sqlite(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk ends the transaction itself)
+        if self.db.in_transaction:
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
 
     # -- writing (inside `transaction`) ---------------------------------------------------
     def replace_merge(self, *, week: str, as_of: dt.date, run_at: str, workdays: bool,
