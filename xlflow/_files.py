@@ -15,6 +15,7 @@ import secrets
 import shutil
 import sqlite3
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         _replace(tmp_path, target)
     except Exception as exc:
         if disk_full(exc) and not isinstance(exc, DiskFullError):
+            close_abandoned_zips(exc)
             raise _full(target) from exc
         raise
     finally:
@@ -103,6 +105,25 @@ def replace_file(source: Path, target: Path, *, in_use: Path | None = None) -> N
     `in_use` (default `target`) when a program keeps it open (Excel on Windows) after a
     few short retries."""
     _replace(source, target, in_use)
+
+
+def close_abandoned_zips(exc: BaseException) -> None:
+    """XlsxWriter leaves its zip open when writing fails (a full disk); the garbage
+    collector would close it later, fail to flush again and print a traceback for the
+    user to see. Close such zips now, quietly: the file is discarded anyway."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                    fp, value.fp = value.fp, None
+                    with contextlib.suppress(OSError, ValueError):
+                        fp.close()
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
 
 
 def keep_copy(source: Path, copy: Path) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from .. import __version__
 from .._files import (
     atomic_path,
+    close_abandoned_zips,
     crash_point,
     disk_full,
     fsync_file,
@@ -102,6 +103,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
                 _write(ws, project, report)
     except Exception as exc:
         if write and disk_full(exc):
+            close_abandoned_zips(exc)
             raise DiskFullError(f"磁盘已满或无法写入({ws.root}):本次汇总没有生效,报表和台账都"
                                 "保持原样;请腾出空间后重试 (the disk is full; nothing was "
                                 "changed)") from exc
@@ -239,6 +241,7 @@ def _commit(ws: Workspace, report: MergeReport, target: Path, digest: str) -> No
     pending, previous, _ = ws.report_journal(target)
     if target.exists():
         keep_copy(target, previous)  # the previous report stays in place as well
+        fsync_folder(target.parent)
     crash_point("set-aside")
     replace_file(pending, target)  # refused while Excel has it open: nothing changed yet
     fsync_folder(target.parent)
