@@ -162,8 +162,9 @@ def test_a_merge_killed_at_each_step(merged: Path, step: str) -> None:
 @posix_only
 @pytest.mark.parametrize("command", [
     ["status"], ["history"], ["build", "--week", WEEK], ["review", "--month", "2024-07"],
+    ["send", "--week", WEEK], ["opinion", "--department", "运营部", "--by", "运营总监", "--text", "同意"],
     ["merge", "--week", WEEK, "--as-of", "2024-07-14"],
-])
+], ids=lambda command: command[0])
 def test_every_command_repairs_first(merged: Path, command: list[str]) -> None:
     """Killed between the report's rename and the ledger's commit, then any command:
     the previous report is back before the command reads or writes anything."""

@@ -142,14 +142,13 @@ class Ledger:
         if found is not None and found > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"schema version {found} is newer than this xlflow "
                                         f"understands ({SCHEMA_VERSION}); upgrade xlflow")
-        if found == SCHEMA_VERSION:  # opening a current ledger writes nothing
-            return
         if found == 1:
             with self.transaction():
                 _migrate_1_to_2(self.db)
         self.db.executescript(_SCHEMA)
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),))
+        if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
 
     @property
     def schema_version(self) -> int:
