@@ -261,7 +261,7 @@ def test_a_full_library_disk_is_said_as_such(fixture: str, request, tmp_path: Pa
         api.merge(root, week=WEEK, as_of=AS_OF)
     with tiny_disk(tmp_path / "cases", "64k") as library:
         out = _fails_clearly(runner.invoke(cli, ["archive", str(root), "--to", str(library)]),
-                             f"案例库 {library}", "磁盘已满")
+                             str(library), "磁盘已满")
         assert "已损坏" not in out and "台账" not in out
         assert not list(library.glob("*.zip")) and not list(library.glob(".*.tmp"))
         assert api.cases(library) == []

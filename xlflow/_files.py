@@ -7,17 +7,21 @@ POSIX, msvcrt.locking on Windows) and no call changes process-wide state such as
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import secrets
+import shutil
+import sqlite3
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import BusyError, FileInUseError, StorageError
+from .errors import BusyError, DiskFullError, FileInUseError, StorageError
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]+')
 #: Device names Windows reserves whatever the extension ('CON.xlsx' too), any case.
@@ -36,6 +40,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp_path = _new_temp(target.parent, target.suffix)
     except OSError as exc:  # a read-only folder or a full disk, said as such
+        if disk_full(exc):
+            raise _full(target) from exc
         raise StorageError.from_os(target.parent, exc) from None
     mode = os.stat(tmp_path).st_mode & 0o777
     try:
@@ -45,9 +51,48 @@ def atomic_path(target: Path) -> Iterator[Path]:
         if os.stat(tmp_path).st_mode & 0o777 != mode:  # a writer that recreated the file
             os.chmod(tmp_path, mode)
         _replace(tmp_path, target)
+    except Exception as exc:
+        if disk_full(exc) and not isinstance(exc, DiskFullError):
+            close_abandoned_zips(exc)
+            raise _full(target) from exc
+        raise
     finally:
         with contextlib.suppress(OSError):  # still open elsewhere on Windows: next run's job
             tmp_path.unlink(missing_ok=True)
+
+
+def _full(target: Path) -> DiskFullError:
+    return DiskFullError(f"磁盘已满或无法写入:{target} 没有写成,原有的文件保持原样;"
+                         "请腾出空间后重试 (the disk is full)")
+
+
+# ENOSPC and EDQUOT (errno names Windows' C runtime maps ERROR_DISK_FULL to as well), and
+# Windows' own codes for when a winerror comes through unmapped.
+_FULL_ERRNOS = frozenset(n for n in (errno.ENOSPC, getattr(errno, "EDQUOT", None)) if n)
+_FULL_WINERRORS = frozenset({39, 112})  # ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc`, or an error it wraps, says the disk is full or refuses writes: an
+    OSError with ENOSPC/EDQUOT, SQLite's SQLITE_FULL or SQLITE_IOERR (what opening a WAL
+    ledger on a full disk gives), XlsxWriter's FileCreateError around such an OSError, or
+    an XlflowError raised from one."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, DiskFullError):
+            return True
+        if isinstance(exc, OSError) and (exc.errno in _FULL_ERRNOS
+                                         or getattr(exc, "winerror", None) in _FULL_WINERRORS):
+            return True
+        if isinstance(exc, sqlite3.Error):
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code in (_SQLITE_IOERR, _SQLITE_FULL) or "disk is full" in str(exc):
+                return True
+        wrapped = next((a for a in exc.args if isinstance(a, BaseException)), None)
+        exc = wrapped or exc.__cause__ or exc.__context__
+    return False
 
 
 def fsync_file(path: Path) -> None:
@@ -60,6 +105,61 @@ def replace_file(source: Path, target: Path, *, in_use: Path | None = None) -> N
     `in_use` (default `target`) when a program keeps it open (Excel on Windows) after a
     few short retries."""
     _replace(source, target, in_use)
+
+
+def close_abandoned_zips(exc: BaseException) -> None:
+    """XlsxWriter leaves its zip open when writing fails (a full disk); the garbage
+    collector would close it later, fail to flush again and print a traceback for the
+    user to see. Close such zips now, quietly: the file is discarded anyway."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            for value in list(tb.tb_frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile) and value.fp is not None:
+                    fp, value.fp = value.fp, None
+                    with contextlib.suppress(OSError, ValueError):
+                        fp.close()
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
+
+
+def keep_copy(source: Path, copy: Path) -> None:
+    """`copy` becomes a second name for `source`: a hard link (no space, no time, and the
+    source stays where it is), or where the file system has none (FAT, some shares) a copy,
+    written under a temp name first."""
+    copy.unlink(missing_ok=True)
+    try:
+        os.link(source, copy)
+    except OSError:
+        try:
+            with atomic_path(copy) as tmp:
+                shutil.copyfile(source, tmp)
+        except PermissionError:
+            raise _in_use(source) from None
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the renames in `folder` durable before the next step relies on them. POSIX
+    only: Windows opens no folder for this, and NTFS journals its renames anyway."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; nothing more to do
+        pass
+    finally:
+        os.close(fd)
+
+
+def crash_point(name: str) -> None:
+    """Fault injection for the crash tests: XLFLOW_CRASH_AT=name ends the process here at
+    once, as a kill would (no clean-up, no finally, exit status 137)."""
+    if os.environ.get("XLFLOW_CRASH_AT") == name:
+        os._exit(137)
 
 
 def remove_stale_temps(folder: Path) -> None:
@@ -101,11 +201,14 @@ def _replace(tmp: Path, target: Path, in_use: Path | None = None) -> None:
             return
         except PermissionError:
             if attempt + 1 == REPLACE_ATTEMPTS:
-                busy = in_use or target
-                kind = "报表" if busy.suffix.lower() in (".xlsx", ".xlsm", ".html") else "文件"
-                raise FileInUseError(f"{kind} {busy} 正在被其他程序(如 Excel)打开,请关闭后重试"
-                                     f" (the file is open in another program)") from None
+                raise _in_use(in_use or target) from None
             time.sleep(REPLACE_PAUSE)
+
+
+def _in_use(busy: Path) -> FileInUseError:
+    kind = "报表" if busy.suffix.lower() in (".xlsx", ".xlsm", ".html") else "文件"
+    return FileInUseError(f"{kind} {busy} 正在被其他程序(如 Excel)打开,请关闭后重试"
+                          f" (the file is open in another program)")
 
 
 def sha256_file(path: Path) -> str:

@@ -58,6 +58,11 @@ class LedgerError(XlflowError):
         return cls(f"{cls.WHAT} {path}: {why}")
 
 
+class DiskFullError(XlflowError):
+    """The disk is full (or refuses writes): what was being written did not land and the
+    files it would have replaced are as they were; exit status 2."""
+
+
 class FileInUseError(XlflowError):
     """An output file is open in another program (Excel on Windows), so it cannot be
     replaced; exit status 2."""

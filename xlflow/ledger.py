@@ -9,12 +9,11 @@ are events. Schema version 2; a version 1 ledger (xlflow 0.1) is migrated on ope
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,7 +201,7 @@ class Ledger:
             with self.transaction():
                 _migrate_1_to_2(self.db)
         self.db.executescript(_SCHEMA)
-        if found != SCHEMA_VERSION:  # no write when current: reading works beside a writer
+        if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
 
@@ -213,16 +212,30 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        """All of the block or none of it. A failure SQLite reports (full disk, a locked
+        or damaged file) is raised as a LedgerError saying what to do."""
         try:
-            yield self.db
-        except BaseException:
-            # SQLite may have rolled back already (a full disk): keep the first error
-            with contextlib.suppress(sqlite3.Error):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise  # xlflow's own mistake, not the file's: no advice to move the ledger away
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError.from_sqlite(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk ends the transaction itself)
+        if self.db.in_transaction:
+            with suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
 
     # -- writing (inside `transaction`) ---------------------------------------------------
     def replace_merge(self, *, week: str, as_of: dt.date, run_at: str, workdays: bool,

@@ -12,8 +12,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._files import project_lock, safe_name
-from .errors import MissingFileError, ProjectError
+from ._files import (
+    crash_point,
+    project_lock,
+    remove_stale_temps,
+    replace_file,
+    safe_name,
+    sha256_file,
+)
+from .errors import MissingFileError, ProjectError, XlflowError
 from .ledger import LEDGER_FILE, Event, Ledger
 from .model.vocab import EventKind
 from .project import (
@@ -29,6 +36,7 @@ from .weeks import week_label
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
 UNVERIFIED = "_unverified"  # inbox/_unverified/: from unknown senders (xlflow collect)
+MAIL = "mail"
 
 
 def now() -> dt.datetime:
@@ -41,6 +49,7 @@ class Workspace:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._held = 0  # how deep this handle is inside its own lock
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -90,7 +99,7 @@ class Workspace:
         return self.inbox / UNVERIFIED
 
     def mail_file(self, week: str, department: str) -> Path:
-        return self.outbox / "mail" / week / f"{safe_name(department)}.eml"
+        return self.outbox / MAIL / week / f"{safe_name(department)}.eml"
 
     def report_file(self, week: str) -> Path:
         return self.reports / f"{week}-consolidated.xlsx"
@@ -150,7 +159,20 @@ class Workspace:
             raise ProjectError(f"{self.project_file}: 找不到项目文件;先运行 xlflow init {self.root}")
 
     def lock(self, *, wait: bool = False) -> contextlib.AbstractContextManager[None]:
-        return project_lock(self.root, wait=wait)
+        """The project lock; whoever takes it first puts right what a killed run left
+        (`repair`), so every writing command starts from a report and ledger that agree."""
+        return self._locked(wait)
+
+    @contextlib.contextmanager
+    def _locked(self, wait: bool) -> Iterator[None]:
+        with project_lock(self.root, wait=wait):
+            self._held += 1
+            try:
+                if self._held == 1:
+                    self.repair()
+                yield
+            finally:
+                self._held -= 1
 
     def has_ledger(self) -> bool:
         return self.ledger_path.is_file()
@@ -161,7 +183,9 @@ class Workspace:
 
     @contextlib.contextmanager
     def existing_ledger(self) -> Iterator[Ledger | None]:
-        """The ledger if there is one (reading commands never create it)."""
+        """The ledger if there is one (reading commands never create it), after putting
+        right what a killed merge left when no other run is writing."""
+        self.repair_if_idle()
         if not self.has_ledger():
             yield None
             return
@@ -176,7 +200,8 @@ class Workspace:
                data: Mapping[str, Any] | None = None, *, locked: bool = False) -> str:
         """Add a lifecycle or audit event; returns its time stamp."""
         at = at or now()
-        with contextlib.nullcontext() if locked else self.lock(), self.ledger() as ledger:
+        with contextlib.nullcontext() if locked else self.lock(), self.ledger() as ledger, \
+                ledger.transaction():
             ledger.add_event(kind, by=by, note=note, data=data, at=at)
         return at.isoformat()
 
@@ -184,3 +209,79 @@ class Workspace:
         """The latest built week, or before any build the project's first week."""
         weeks = self.built_weeks()
         return weeks[-1] if weeks else week_label(project.start)
+
+    # -- what a killed run leaves ------------------------------------------------------------
+    def report_journal(self, report: Path) -> tuple[Path, Path, Path]:
+        """Beside a report a merge writes: the new report being written, the previous
+        report kept until the ledger commits, and the journal naming the new report's
+        SHA-256 (it exists only while report and ledger may disagree)."""
+        return (report.with_name(f".{report.name}.pending"),
+                report.with_name(f".{report.name}.previous"),
+                report.with_name(f".{report.name}.journal"))
+
+    def finish_report(self, report: Path, digest: str, *, recorded: bool) -> None:
+        """Leave `report` as the ledger has it: the new report (SHA-256 `digest`) when the
+        ledger recorded it, else the previous report, or none if there was none. Safe to
+        run again after a kill at any step: it decides from what is on disk."""
+        _, previous, _ = self.report_journal(report)
+        if recorded:
+            previous.unlink(missing_ok=True)
+        elif report.is_file() and sha256_file(report) == digest:  # new, but not recorded
+            if previous.exists():
+                replace_file(previous, report)
+            else:
+                report.unlink()
+        elif previous.exists():  # the new report never got in
+            if report.exists():
+                previous.unlink()
+            else:
+                replace_file(previous, report)
+
+    def repair(self) -> list[Path]:
+        """Under the lock: finish every merge that was killed between writing its report
+        and committing the ledger, and remove the temp files of killed runs from every
+        folder xlflow writes into. Returns the reports put right."""
+        repaired: list[Path] = []
+        for folder in self._output_folders():
+            remove_stale_temps(folder)
+        if not self.reports.is_dir():
+            return repaired
+        for journal in sorted(self.reports.glob(".*.journal")):
+            report = journal.with_name(journal.name[1:-len(".journal")])
+            digest = journal.read_text(encoding="ascii", errors="replace").strip()
+            self.finish_report(report, digest, recorded=bool(digest)
+                               and digest in self._recorded_reports())
+            crash_point("restored")
+            self.report_journal(report)[0].unlink(missing_ok=True)
+            journal.unlink()
+            repaired.append(report)
+        for pending in self.reports.glob(".*.pending"):  # killed before its journal
+            pending.unlink(missing_ok=True)
+        return repaired
+
+    def repair_if_idle(self) -> None:
+        """Before reading without the lock: `repair` if a merge left its journal or pending
+        report and no run is writing now (those of a running merge are its own business).
+        A repair that cannot finish now (the report open in Excel) waits for the next run."""
+        if self._held or not self.reports.is_dir() or not any(
+                p.suffix in (".journal", ".pending") for p in self.reports.glob(".*")):
+            return
+        with contextlib.suppress(XlflowError, OSError), self.lock():
+            pass
+
+    def _recorded_reports(self) -> set[str]:
+        if not self.has_ledger():
+            return set()
+        with self.ledger() as ledger:
+            return {m.report_sha256 for m in ledger.merges()} - {""}
+
+    def _output_folders(self) -> list[Path]:
+        """The folders xlflow writes into under the lock: reports/, outbox/<week>/ and
+        outbox/mail/<week>/."""
+        folders = [self.reports]
+        if self.outbox.is_dir():
+            for sub in self.outbox.iterdir():
+                if sub.is_dir():
+                    folders += [sub] if sub.name != MAIL else [w for w in sub.iterdir()
+                                                               if w.is_dir()]
+        return folders

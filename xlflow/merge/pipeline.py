@@ -1,14 +1,21 @@
 """One merge: read → identify → check → tasks / risks / acceptance / feedback (carried
 from the last recorded week) → roll-ups → changes → report and ledger.
 
-Report and ledger land together: the report is written to a pending file, the ledger
-commits with the report's hash, then the pending file is renamed into place. A run
-killed in between leaves a pending file that the next run renames (its hash is in the
-ledger) or deletes (it is not): never a report and a ledger from different runs.
+Report and ledger land together. The new report is written to a pending file and its
+SHA-256 to a journal; the previous report gets a second name (a hard link) so that the
+report's own name always holds a whole report; the pending file is renamed over the
+report; the ledger commits with the new report's hash; then the previous copy and the
+journal go. The ledger's commit is the one moment the merge takes effect: a run killed
+before it leaves a journal whose hash the ledger does not have, and the next run that
+takes the lock (or reads, when no run is writing) puts the previous report back; killed
+after it, the new report stays (`Workspace.repair`). Between the rename and the commit
+a reader opening the files directly sees the new report beside the old ledger, with the
+journal saying so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -18,8 +25,18 @@ from pathlib import Path
 from xlsxwriter.exceptions import FileCreateError
 
 from .. import __version__
-from .._files import fsync_file, remove_stale_temps, replace_file, sha256_file
-from ..errors import ProjectError, StorageError
+from .._files import (
+    atomic_path,
+    close_abandoned_zips,
+    crash_point,
+    disk_full,
+    fsync_file,
+    fsync_folder,
+    keep_copy,
+    replace_file,
+    sha256_file,
+)
+from ..errors import DiskFullError, ProjectError, StorageError, XlflowError
 from ..issues import Issue, warning
 from ..model.records import SourceFile
 from ..model.reports import MergeReport
@@ -40,7 +57,6 @@ from .rollup import rollup_departments, rollup_milestones
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
-PENDING = ".pending"
 
 
 def resolve_run(project: Project, week: str | None, as_of: dt.date | None, *,
@@ -81,17 +97,22 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     ctx = Context.from_project(project, week, as_of, workdays)
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
-    lock = ws.lock() if write else _nolock()
-    with lock:
-        if write:
-            repair_pending(ws)
-        checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
-        report = _reconcile(ws, project, ctx, checked, stamp)
-        if write:
-            try:
+    try:
+        with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
+            checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
+            report = _reconcile(ws, project, ctx, checked, stamp)
+            if write:
                 _write(ws, project, report)
-            except (OSError, FileCreateError) as exc:  # read-only reports/, full disk: say so
-                raise StorageError.from_os(ws.reports, exc) from None
+    except Exception as exc:
+        if write and disk_full(exc):
+            close_abandoned_zips(exc)
+            raise DiskFullError(f"磁盘已满或无法写入({ws.root}):本次汇总没有生效,报表和台账都"
+                                "保持原样;请腾出空间后重试 (the disk is full; nothing was "
+                                "changed)") from exc
+        if write and isinstance(exc, (OSError, FileCreateError)):
+            # a read-only reports/ folder: said as such, never "internal error"
+            raise StorageError.from_os(ws.reports, exc) from None
+        raise
     return report
 
 
@@ -190,94 +211,54 @@ def people_needed(project: Project, week: str) -> dict[str, float]:
     return out
 
 
-def _paths(target: Path) -> tuple[Path, Path, Path]:
-    """The pending report, the previous report kept aside, and the journal of one write."""
-    return (target.with_name(f".{target.name}{PENDING}"),
-            target.with_name(f".{target.name}.previous"),
-            target.with_name(f".{target.name}.journal"))
-
-
-def _crash_point(name: str) -> None:
-    """Fault injection for the crash tests: XLFLOW_CRASH_AT=name ends the process here
-    at once, as a kill or a power cut would (no clean-up runs)."""
-    if os.environ.get("XLFLOW_CRASH_AT") == name:
-        os._exit(137)
-
-
 def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
-    """Report and ledger change together or not at all. The journal names the new
-    report's hash; the previous report is kept aside until the ledger has committed."""
+    """Report and ledger change together or not at all (see the module's docstring)."""
     target = ws.report_file(report.week)
-    remove_stale_temps(target.parent)
     report.report_path = str(target)
-    pending, previous, journal = _paths(target)
+    pending, previous, journal = ws.report_journal(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         write_consolidated(pending, report, project_start=project.start)
         fsync_file(pending)
-        _crash_point("written")
+        crash_point("written")
         if not report.recorded:
             replace_file(pending, target)
             return
         digest = sha256_file(pending)
-        journal.write_text(digest, encoding="ascii")
-        if target.exists():
-            # refused while Excel has it open: nothing has changed yet
-            replace_file(target, previous, in_use=target)
-        _crash_point("set-aside")
+        with atomic_path(journal) as tmp:
+            tmp.write_text(digest, encoding="ascii")
+        fsync_folder(target.parent)
+        crash_point("journaled")
         try:
-            replace_file(pending, target)
+            _commit(ws, report, target, digest)
         except BaseException:
-            if previous.exists():
-                replace_file(previous, target)
+            # the ledger did not commit: the previous report goes back. If even that is
+            # refused (the new report open in Excel), the journal stays for the next run.
+            with contextlib.suppress(OSError, XlflowError):
+                ws.finish_report(target, digest, recorded=False)
+                journal.unlink()
             raise
-        _crash_point("renamed")
-        try:
-            with ws.ledger() as ledger, ledger.transaction():
-                ledger.replace_merge(
-                    week=report.week, as_of=report.as_of, run_at=report.run_at,
-                    workdays=report.workdays, version=__version__, report_sha256=digest,
-                    files=report.files, tasks=report.tasks, risks=report.risks,
-                    acceptance=report.acceptance, feedback=report.feedback,
-                    issues=[i.to_dict() for i in report.issues])
-                _crash_point("committing")
-        except BaseException:
-            _undo(target, previous)
-            raise
-        _crash_point("committed")
-        previous.unlink(missing_ok=True)
+        ws.finish_report(target, digest, recorded=True)
+        journal.unlink()
     finally:
         pending.unlink(missing_ok=True)
-        journal.unlink(missing_ok=True)
 
 
-def _undo(target: Path, previous: Path) -> None:
-    if previous.exists():
-        replace_file(previous, target)
-    else:
-        target.unlink(missing_ok=True)
-
-
-def repair_pending(ws: Workspace) -> list[Path]:
-    """Finish what a killed merge left: if the ledger holds the journal's hash, the new
-    report stays; otherwise the previous report is put back. Returns the reports set
-    right."""
-    repaired: list[Path] = []
-    if not ws.reports.is_dir():
-        return repaired
-    for journal in ws.reports.glob(".*.journal"):
-        target = journal.with_name(journal.name[1:-len(".journal")])
-        pending, previous, _ = _paths(target)
-        digest = journal.read_text(encoding="ascii").strip()
-        with ws.existing_ledger() as ledger:
-            recorded = {m.report_sha256 for m in ledger.merges()} if ledger else set()
-        if digest in recorded:
-            previous.unlink(missing_ok=True)
-        else:
-            _undo(target, previous)
-        pending.unlink(missing_ok=True)
-        journal.unlink()
-        repaired.append(target)
-    for pending in ws.reports.glob(f".*{PENDING}"):
-        pending.unlink(missing_ok=True)
-    return repaired
+def _commit(ws: Workspace, report: MergeReport, target: Path, digest: str) -> None:
+    pending, previous, _ = ws.report_journal(target)
+    if target.exists():
+        keep_copy(target, previous)  # the previous report stays in place as well
+        fsync_folder(target.parent)
+    crash_point("set-aside")
+    replace_file(pending, target)  # refused while Excel has it open: nothing changed yet
+    fsync_folder(target.parent)
+    crash_point("renamed")
+    with ws.ledger() as ledger, ledger.transaction():
+        ledger.replace_merge(
+            week=report.week, as_of=report.as_of, run_at=report.run_at,
+            workdays=report.workdays, version=__version__, report_sha256=digest,
+            files=report.files, tasks=report.tasks, risks=report.risks,
+            acceptance=report.acceptance, feedback=report.feedback,
+            issues=[i.to_dict() for i in report.issues])
+        crash_point("committing")
+    crash_point("committed")

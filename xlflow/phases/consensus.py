@@ -44,8 +44,10 @@ def opinion(ws: Workspace, *, department: str, by: str, text: str,
     if department not in names:
         raise ProjectError(f"--department: {department!r} is not in {PROJECT_FILE} "
                            f"({'、'.join(names)})")
-    stamp = ws.record(EventKind.OPINION, by, text, at, {"department": department})
-    master = rewrite_master(ws, ws.project())
+    with ws.lock():  # the master is rewritten under the lock, as every output is
+        stamp = ws.record(EventKind.OPINION, by, text, at, {"department": department},
+                          locked=True)
+        master = rewrite_master(ws, ws.project())
     return StepResult(EventKind.OPINION, True, by=by, at=stamp, note=text, outputs=[master])
 
 
@@ -65,8 +67,9 @@ def approve(ws: Workspace, *, by: str, note: str = "", at: dt.datetime | None = 
     issues += approval_checks(project)
     if count_errors(issues):
         return StepResult(EventKind.APPROVE, False, issues, by=by, note=note)
-    stamp = ws.record(EventKind.APPROVE, by, note, at)
-    master = rewrite_master(ws, project)
+    with ws.lock():
+        stamp = ws.record(EventKind.APPROVE, by, note, at, locked=True)
+        master = rewrite_master(ws, project)
     return StepResult(EventKind.APPROVE, True, issues, by=by, at=stamp, note=note,
                       outputs=[master])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -89,22 +90,24 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     context = context_fields(project)
     with ws.existing_ledger() as ledger:
         prior_weekly, prior_risks = prefill(carried_before(ledger, week, specs))
-    with ws.lock():
+    # every workbook is written under a temp name first and replaces its previous
+    # version only once all are written: a full disk leaves the week's folder as it was
+    with ws.lock(), contextlib.ExitStack() as outputs:
         for name in chosen:
             target = ws.department_file(project, week, name)
-            with atomic_path(target) as tmp:
-                write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
-                                          file_id=uuid.uuid4().hex, context=context,
-                                          prior_weekly=prior_weekly,
-                                          prior_risks=prior_risks.get(name, []))
+            tmp = outputs.enter_context(atomic_path(target))
+            write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
+                                      file_id=uuid.uuid4().hex, context=context,
+                                      prior_weekly=prior_weekly,
+                                      prior_risks=prior_risks.get(name, []))
             written[name] = target
             form = ws.risk_form_file(project, week, name)
-            with atomic_path(form) as tmp:
-                write_risk_form(tmp, project, specs, name, week, built_at=built_at,
-                                file_id=uuid.uuid4().hex, context=context)
+            tmp = outputs.enter_context(atomic_path(form))
+            write_risk_form(tmp, project, specs, name, week, built_at=built_at,
+                            file_id=uuid.uuid4().hex, context=context)
             forms[name] = form
         master = ws.master_file(project, week)
-        with atomic_path(master) as tmp:
-            write_master_workbook(tmp, project, specs, week, built_at=built_at,
-                                  file_id=uuid.uuid4().hex, approvals=approvals(ws))
+        tmp = outputs.enter_context(atomic_path(master))
+        write_master_workbook(tmp, project, specs, week, built_at=built_at,
+                              file_id=uuid.uuid4().hex, approvals=approvals(ws))
     return BuildResult(project, week, ws.week_outbox(week), master, written, forms)
