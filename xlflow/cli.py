@@ -18,6 +18,7 @@ from . import __version__, _console, api
 from .codes import CODES
 from .errors import ExitStatus, XlflowError
 from .model.vocab import percent_text
+from .signing import Signature
 
 
 def _debug() -> bool:
@@ -100,7 +101,13 @@ def init(directory: Path, example: bool, force: bool) -> None:
     """
     result = api.init_project(directory, example=example, force=force)
     click.echo(f"wrote {result.project_file}")
+    if result.key_file:
+        click.echo(f"wrote {result.key_file} ({_KEY_NOTE if not example else _EXAMPLE_KEY_NOTE})")
     click.echo(f"next: edit it, then run `xlflow build {directory}`")
+
+
+_KEY_NOTE = "the project's key, which signs the department files: keep it, never send it"
+_EXAMPLE_KEY_NOTE = "the public example key: for demos only"
 
 
 @cli.command()
@@ -115,6 +122,9 @@ def build(directory: Path, week: str | None, departments: tuple[str, ...]) -> No
     Example: xlflow build ug2024 --week 2024-W28
     """
     result = api.build(directory, week=week, departments=list(departments) or None)
+    if result.key_file:
+        click.echo(f"wrote {result.key_file} ({_KEY_NOTE}; this project had none: "
+                   "made by an older xlflow)")
     click.echo(f"{result.project.name} · {result.week}: "
                f"{len(result.departments)} department workbook(s) in {result.outbox}")
     for name, path in result.departments.items():
@@ -244,6 +254,11 @@ def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date |
             click.echo(f"{mark} {f.path}: {f.department or '?'} · {errors} error(s), "
                        f"{len(f.issues) - errors} warning(s)")
             _echo_issues(f.issues)
+            if f.signature is Signature.UNCHECKED:
+                click.echo("  签名:PMO 汇总时核对(无 --project 无法核对) · "
+                           "signature: checked at merge (use --project to check it now)")
+            elif f.signature is Signature.VALID:
+                click.echo("  签名:有效 · signature: valid")
     sys.exit(int(report.exit_status))
 
 

@@ -76,7 +76,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         today: dt.date | None = None) -> MergeReport:
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
-    ctx = Context.from_project(project, week, as_of, workdays)
+    ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
     paths = [ws.resolve_input(f) for f in files] if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
     lock = ws.lock() if write else _nolock()
