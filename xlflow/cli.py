@@ -95,7 +95,8 @@ def cli(debug: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing project.yaml.")
 @handle_errors
 def init(directory: Path, example: bool, force: bool) -> None:
-    """Create DIR/project.yaml (模板1 + 模板2) and the inbox/outbox/reports folders.
+    """Create DIR/project.yaml (模板1 + 模板2), the inbox/outbox/reports folders and the
+    project's signing key DIR/.xlflow-key (--example: the public example key).
 
     Example: xlflow init ug2024 --example
     """
@@ -232,7 +233,8 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Project folder (default: the context stored in each workbook).")
+              help="Project folder (default: the context stored in each workbook); with it "
+                   "the signature is verified, without it the merge verifies it.")
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Default: today.")
 @json_option
 @handle_errors
