@@ -83,3 +83,30 @@ def dovecot() -> Iterator[imap_server.Dovecot]:
 def mailbox(dovecot: imap_server.Dovecot) -> imap_server.Mailbox:
     """A fresh, empty mailbox on the shared Dovecot: a new user per test."""
     return imap_server.Mailbox(dovecot, dovecot.new_user())
+
+
+def identity_rows(wb) -> dict[str, object]:
+    """`_xlflow` key -> the cell holding its value (openpyxl), to edit a file's identity."""
+    return {row[0].value: row[1] for row in wb["_xlflow"].iter_rows(min_row=2)
+            if row[0].value and row[0].value != "#tasks"}
+
+
+def resign(path: Path, root: Path) -> Path:
+    """Re-sign `path`'s `_xlflow` with project `root`'s key, as a build with that key
+    would have: for tests that need an edited identity that still verifies."""
+    import openpyxl
+
+    from xlflow.contract import SIGNATURE_KEY, parse_identity
+    from xlflow.signing import sign
+    from xlflow.values import clean_text
+    from xlflow.workspace import Workspace
+
+    key = Workspace(root).key()
+    assert key is not None
+
+    wb = openpyxl.load_workbook(path)
+    rows = [[clean_text(c) for c in row[:4]] for row in wb["_xlflow"].iter_rows(values_only=True)]
+    fields, tasks = parse_identity(rows)
+    identity_rows(wb)[SIGNATURE_KEY].value = sign(key, fields, tasks)
+    wb.save(path)
+    return path

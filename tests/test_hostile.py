@@ -190,7 +190,29 @@ def test_renamed_sheet_and_header_moved_down(good: Path, built) -> None:
     assert report.tasks[2].percent == 80 and report.tasks[2].source.row == 4
 
 
-def test_identity_sheet_removed_department_from_the_table(good: Path, built) -> None:
+def test_identity_sheet_removed_is_refused_when_the_week_was_sent_signed(good: Path,
+                                                                         built) -> None:
+    """Without `_xlflow` the 部门 column is all that says whose file it is, and it can be
+    typed over: a week whose files went out signed takes no file without its identity."""
+    _edit(good, lambda wb: wb.remove(wb["_xlflow"]))
+    report = merge(built.project.root, [good])
+    assert [(f.department, f.accepted) for f in report.files] == [("", False)]
+    assert [(i.code, i.severity.value) for i in report.issues if i.file == "good.xlsx"] == [
+        ("no-identity", "error")]
+    assert "带签名标识" in report.files[0].reason
+
+
+def test_identity_sheet_removed_department_from_the_table_before_signing(good: Path,
+                                                                         built) -> None:
+    """A week built by an xlflow that did not sign (no built_files): the 部门 column
+    identifies the file, with a warning, as before."""
+    import sqlite3
+
+    from xlflow.ledger import LEDGER_FILE
+
+    with sqlite3.connect(built.project.root / LEDGER_FILE) as db:
+        db.execute("DELETE FROM built_files")
+    db.close()
     _edit(good, lambda wb: wb.remove(wb["_xlflow"]))
     report = merge(built.project.root, [good])
     assert [(f.department, f.accepted) for f in report.files] == [("技术部", True)]
@@ -289,6 +311,22 @@ def test_edited_identity_cannot_impersonate_another_department(good: Path, built
                 row[1].value = "产品部"  # 技术部 pretending to be 产品部
     _edit(good, edit)
     report = merge(built.project.root, [good])
+    assert [(i.code, i.sheet) for i in report.issues if i.is_error] == [
+        ("identity-forged", "")]
+    assert not report.files[0].accepted
+
+
+def test_identity_and_department_column_disagree(good: Path, built) -> None:
+    """The locked 部门 column typed over, `_xlflow` left alone: the file is not taken
+    either way."""
+    def edit(wb):
+        ws = wb["周进度跟踪表"]
+        col = next(c.column for c in ws[1] if str(c.value).startswith("部门"))
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(r, col).value:
+                ws.cell(r, col).value = "产品部"
+    _edit(good, edit)
+    report = merge(built.project.root, [good])
     assert [(i.code, i.value, i.expected) for i in report.issues if i.is_error] == [
-        ("identity-mismatch", "技术部", "产品部")]
+        ("identity-mismatch", "产品部", "技术部")]
     assert not report.files[0].accepted

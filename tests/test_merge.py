@@ -18,7 +18,7 @@ from xlflow.cli import cli
 from xlflow.ledger import LEDGER_FILE, SCHEMA_VERSION
 from xlflow.simulate import fill_workbook
 
-from .conftest import AS_OF, BUILT_AT, WEEK, department_file
+from .conftest import AS_OF, BUILT_AT, WEEK, department_file, identity_rows, resign
 
 
 def merge(root: Path, files=None, **kw) -> api.MergeReport:
@@ -141,11 +141,10 @@ def test_wrong_project_week_and_old_spec_are_refused(built, tmp_path: Path) -> N
                           departments=["市场部"]).departments["市场部"]
     old_spec = department_file(built, "运营部", tmp_path)
     wb = openpyxl.load_workbook(old_spec)
-    ws = wb["_xlflow"]
-    for row in ws.iter_rows(min_row=2):
-        if row[0].value == "spec_version":
-            row[1].value = "request=1;responsibilities=1;weekly=0;risks=1;acceptance=1;retro=1"
+    identity_rows(wb)["spec_version"].value = (
+        "request=1;responsibilities=1;weekly=0;risks=1;acceptance=1;retro=1")
     wb.save(old_spec)
+    resign(old_spec, built.project.root)  # as the older build signed it
     report = merge(built.project.root, [foreign, last_week, old_spec])
     assert [f.accepted for f in report.files] == [False, False, False]
     assert [i.code for i in report.issues if i.is_error] == ["wrong-project", "wrong-week",

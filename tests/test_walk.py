@@ -167,6 +167,8 @@ def test_the_walk_in_english(tmp_path: Path, monkeypatch) -> None:
     outputs = run_walk(tmp_path)
     lines = {c.split()[1] + " " + c.split()[2]: o.splitlines() for c, o in outputs.items()}
     assert lines["init ug2024"] == ["wrote ug2024/project.yaml",
+                                    "wrote ug2024/.xlflow-key (the public example key: for demos "
+                                    "only)",
                                     "next: edit it, then run `xlflow build ug2024`"]
     assert masked(lines["opinion ug2024"]) == [
         "recorded by 运营总监 at <time> · 同意,需提前准备活动物料",

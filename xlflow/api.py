@@ -80,10 +80,13 @@ def merge(directory: Dir, files: list[Path | str] | None = None, *,
 
 def validate(files: list[Path | str], *, project_dir: Dir | None = None,
              as_of: dt.date | None = None) -> ValidationReport:
-    """The merge's checks for each file on its own, e.g. by a department before sending."""
+    """The merge's checks for each file on its own, e.g. by a department before sending.
+    With `project_dir` the signature is verified with the project's key; without, it
+    cannot be (the report says `unchecked`: the merge checks it)."""
     project = load_project(project_dir) if project_dir else None
+    trust = Workspace(project_dir).trust() if project_dir else None
     return validate_files([Path(f) for f in files], project=project,
-                          as_of=as_of or dt.date.today())
+                          as_of=as_of or dt.date.today(), trust=trust)
 
 
 def history(directory: Dir, *, drop: str | None = None, by: str = "") -> HistoryResult:

@@ -18,6 +18,7 @@ from . import __version__, _console, api, texts
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
 from .model.vocab import percent_text
+from .signing import Signature
 
 
 def _debug() -> bool:
@@ -133,13 +134,19 @@ def cli(debug: bool, lang: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing project.yaml.")
 @handle_errors
 def init(directory: Path, example: bool, force: bool) -> None:
-    """Create DIR/project.yaml (模板1 + 模板2) and the inbox/outbox/reports folders.
+    """Create DIR/project.yaml (模板1 + 模板2), the inbox/outbox/reports folders and the
+    project's signing key DIR/.xlflow-key (--example: the public example key).
 
     Example: xlflow init ug2024 --example
     """
     result = api.init_project(directory, example=example, force=force)
     click.echo(_t("wrote", path=result.project_file))
+    if result.key_file:
+        click.echo(_t("init.key", path=result.key_file,
+                      note=_t("key.example-note") if example else _t("key.note")))
     click.echo(_t("init.next", directory=directory))
+
+
 
 
 @cli.command()
@@ -154,6 +161,8 @@ def build(directory: Path, week: str | None, departments: tuple[str, ...]) -> No
     Example: xlflow build ug2024 --week 2024-W28
     """
     result = api.build(directory, week=week, departments=list(departments) or None)
+    if result.key_file:
+        click.echo(_t("build.key", path=result.key_file, note=_t("key.note")))
     click.echo(_t("build.summary", project=result.project.name, week=result.week,
                   n=len(result.departments), outbox=result.outbox))
     for name, path in result.departments.items():
@@ -264,7 +273,8 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Project folder (default: the context stored in each workbook).")
+              help="Project folder (default: the context stored in each workbook); with it "
+                   "the signature is verified, without it the merge verifies it.")
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Default: today.")
 @json_option
 @handle_errors
@@ -286,6 +296,10 @@ def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date |
                           department=f.department or _t("validate.unknown-department"),
                           errors=errors, warnings=len(f.issues) - errors))
             _echo_issues(f.issues)
+            if f.signature is Signature.UNCHECKED:
+                click.echo(_t("validate.signature-unchecked"))
+            elif f.signature is Signature.VALID:
+                click.echo(_t("validate.signature-valid"))
     sys.exit(int(report.exit_status))
 
 

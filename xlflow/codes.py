@@ -150,6 +150,13 @@ CATALOGUE: tuple[Code, ...] = (
          "读取时遇到意外错误,文件已跳过,其他文件照常汇总",
          "部门:用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发;PMO:仍出错请附文件报告问题"),
     # -- identify: whose file, which project and week --------------------------------------
+    Code("foreign-file-id", E, _S.IDENTIFY, "文件编号属于别的文件", "foreign file id",
+         "文件编号是 PMO 为另一个部门或另一周生成的文件的编号,与标识的部门、周不符,未采用",
+         "部门:用 PMO 发给本部门的本周文件重新填写;PMO:核实文件来源"),
+    Code("identity-forged", E, _S.IDENTIFY, "标识被改动", "identity forged",
+         "_xlflow 标识页的签名与内容不符(部门、周、项目或任务被改动过,或签名被删除),"
+         "或文件由另一个项目的密钥签名,未采用",
+         "部门:用 PMO 发给本部门的原始文件重新填写;PMO:核实文件来源"),
     Code("identity-mismatch", E, _S.IDENTIFY, "标识与部门列不符", "identity mismatch",
          "文件标识的部门与周进度跟踪表锁定的「部门」列不一致,文件可能被改动,未采用",
          "部门:用 PMO 发给本部门的文件重新填写;PMO:核实文件来源"),
@@ -157,8 +164,8 @@ CATALOGUE: tuple[Code, ...] = (
          "模板中的一张工作表被删除(也找不到改名后的),其内容缺失",
          "部门:把该表从原文件复制回来,或改用新生成的文件填写"),
     Code("no-identity", B, _S.IDENTIFY, "无法识别文件", "no identity",
-         "不是 xlflow 生成的工作簿,或标识信息已被删除:能从「部门」列认出部门时为提醒并照常读取,"
-         "否则为错误,文件未采用",
+         "不是 xlflow 生成的工作簿,或标识信息已被删除:能从「部门」列认出部门、且 PMO 本周发给该部门的"
+         "文件没有签名(旧版 xlflow 生成)时为提醒并照常读取,否则为错误,文件未采用",
          "部门:在 PMO 发来的原始文件上填写,不要把内容复制到新工作簿;"
          "单独校验时 PMO 可加 --project"),
     Code("not-a-department-file", E, _S.IDENTIFY, "不是部门文件", "not a department file",
@@ -179,6 +186,12 @@ CATALOGUE: tuple[Code, ...] = (
     Code("unknown-department", E, _S.IDENTIFY, "未知部门", "unknown department",
          "文件标识的部门不在 project.yaml 的部门列表中",
          "PMO:核对 project.yaml 的部门名称,用当前项目重新生成文件发送"),
+    Code("unknown-file-id", E, _S.IDENTIFY, "未知文件编号", "unknown file id",
+         "文件编号不是本项目 xlflow build 生成过的文件的编号(例如在另一个项目文件夹中生成),未采用",
+         "部门:用 PMO 发出的文件填写;PMO:在本项目文件夹中 xlflow build 并发送"),
+    Code("unsigned", W, _S.IDENTIFY, "文件没有签名", "unsigned",
+         "文件由旧版 xlflow 生成,标识没有签名,无法核实是哪个部门的文件;按标识采用",
+         "无需处理;PMO 以后发送新生成的(带签名的)文件"),
     Code("wrong-project", E, _S.IDENTIFY, "其他项目的文件", "wrong project",
          "文件属于另一个项目",
          "PMO:把文件放到它所属项目的收件箱"),

@@ -4,6 +4,10 @@ the layout of the `_xlflow` identity sheet.
 `_xlflow` holds key/value rows (A: key, B: value), then a `#tasks` row followed by one
 row per task of the project (A: id, B: department, C: due date, D: milestone), so a
 project of any size fits: no JSON in one cell, no length cut.
+
+A department workbook's `signature` row is an HMAC over `signed_payload`: the fields
+that say whose file it is and the task rows, as the reader reads them back
+(`xlflow/signing.py` holds the key and computes it).
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ RISK_FORM_KIND = "risk"  # `kind` of the standalone 风险应对申请表 (the w
 ADDED_SHEETS = frozenset({IDENTITY_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET})
 
 TaskRow = tuple[str, str, str, str]  # id, department, due (ISO), milestone
+
+SIGNATURE_KEY = "signature"
+#: The identity fields a signature covers, in this order, then every task row.
+SIGNED_FIELDS = ("project_id", "department", "week", "file_id", "spec_version")
+SIGNATURE_SCHEME = "xlflow-identity-1"
 
 
 def identity_rows(fields: Mapping[str, Any], tasks: Iterable[TaskRow] = ()) -> list[list[str]]:
@@ -65,3 +74,12 @@ def department_list(fields: Mapping[str, str]) -> tuple[str, ...]:
     except ValueError:
         return ()
     return tuple(str(n) for n in names) if isinstance(names, list) else ()
+
+
+def signed_payload(fields: Mapping[str, str], tasks: Sequence[Sequence[str]]) -> bytes:
+    """The canonical bytes a file's signature covers: the scheme, the SIGNED_FIELDS and
+    the task rows, as compact UTF-8 JSON. Takes the values as `parse_identity` returns
+    them, so writer and reader serialise the same text."""
+    head = [SIGNATURE_SCHEME, *(str(fields.get(k, "")) for k in SIGNED_FIELDS)]
+    rows = [[str(c) for c in t] for t in tasks]
+    return json.dumps([head, rows], ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -4,7 +4,9 @@ Each recorded merge keeps its typed records (`model.records`) with their provena
 (file hash, sheet, row), so 本周变化, carry-forward, trends and the next week's
 pre-filled workbooks come from here. A merge of a week replaces that week's earlier
 merge in one transaction: reruns are idempotent. Lifecycle steps and audit entries
-are events. Schema version 2; a version 1 ledger (xlflow 0.1) is migrated on open.
+are events. `built_files` lists every workbook `build` wrote (file id, week,
+department, hash), which the merge checks a return's file id against. Schema version 3;
+older ledgers are migrated on open (1 -> 2 -> 3).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from typing import Any
 
 from .errors import LedgerError
 from .model.records import AcceptanceRecord, Feedback, RiskRecord, SourceFile, TaskStatus
+from .signing import BuiltFile
 
 LEDGER_FILE = "xlflow-ledger.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,6 +103,15 @@ CREATE TABLE IF NOT EXISTS intake_risks (
 """
 #: How long to wait for another connection's write lock before saying the ledger is busy.
 BUSY_TIMEOUT = 30.0
+
+# Schema 3: the workbooks `build` wrote (a week rebuilt adds rows; a file id recurs).
+_SCHEMA_3 = """
+CREATE TABLE IF NOT EXISTS built_files (
+    file_id TEXT NOT NULL, week TEXT NOT NULL, department TEXT NOT NULL, kind TEXT NOT NULL,
+    built_at TEXT NOT NULL, sha256 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS built_files_id ON built_files (file_id);
+"""
 
 
 def _json(value: Any) -> str:
@@ -200,7 +212,11 @@ class Ledger:
         if found == 1:
             with self.transaction():
                 _migrate_1_to_2(self.db)
-        self.db.executescript(_SCHEMA)
+            found = 2
+        if found == 2:
+            with self.transaction():
+                _migrate_2_to_3(self.db)
+        self.db.executescript(_SCHEMA + _SCHEMA_3)
         if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -269,6 +285,10 @@ class Ledger:
             (mid, i["code"], i["severity"], i["message"], i["file"], i["sheet"], i["cell"],
              i["value"], i["expected"]) for i in issues])
         return mid
+
+    def add_built_files(self, files: list[BuiltFile]) -> None:
+        self.db.executemany("INSERT INTO built_files VALUES (?, ?, ?, ?, ?, ?)", [
+            (f.file_id, f.week, f.department, f.kind, f.built_at, f.sha256) for f in files])
 
     def drop_merge(self, week: str) -> bool:
         return self.db.execute("DELETE FROM merges WHERE week = ?", (week,)).rowcount > 0
@@ -346,6 +366,12 @@ class Ledger:
         if week is not None:
             sql, args = sql + " WHERE week = ?", (week,)
         return [SentMessage(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
+
+    def built_files(self) -> list[BuiltFile]:
+        """Every workbook built, oldest first."""
+        return [BuiltFile(*r) for r in self.db.execute(
+            "SELECT file_id, week, department, kind, built_at, sha256 FROM built_files "
+            "ORDER BY rowid")]
 
     def events(self) -> list[Event]:
         return [Event(r[0], r[1], r[2], r[3] or "", r[4] or "", json.loads(r[5] or "{}"))
@@ -432,3 +458,12 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
                 d["data_week"] = None if "not-updated" in d.get("flags", []) else weeks[merge_id]
             db.execute(f"UPDATE {table} SET data = ? WHERE merge_id = ? AND {key} = ?",
                        (_json(d), merge_id, rid))
+
+
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Schema 3 adds the `built_files` table; nothing existing changes. Files built
+    before it are not listed: their returns carry no signature and are let through
+    with a warning."""
+    for statement in _SCHEMA_3.split(";"):
+        if statement.strip():
+            db.execute(statement)

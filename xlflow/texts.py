@@ -60,6 +60,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "progress.reading": ("读取中", "reading"),
     # -- init, build --------------------------------------------------------------------
     "wrote": ("已写入 {path}", "wrote {path}"),
+    "init.key": ("已写入 {path}({note})", "wrote {path} ({note})"),
+    "build.key": ("已写入 {path}({note};本项目由旧版 xlflow 创建,此前没有密钥)",
+                  "wrote {path} ({note}; this project had none: made by an older xlflow)"),
+    "key.note": ("项目密钥,用于给部门文件签名:请妥善保管,切勿发送",
+                 "the project's key, which signs the department files: keep it, never send it"),
+    "key.example-note": ("公开的示例密钥:只用于演示", "the public example key: for demos only"),
     "init.next": ("下一步:编辑该文件,然后运行 `xlflow build {directory}`",
                   "next: edit it, then run `xlflow build {directory}`"),
     "build.summary": ("{project} · {week}:{n} 个部门工作簿,在 {outbox}",
@@ -87,6 +93,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "validate.file": ("{mark} {path}:{department} · {errors} 个错误,{warnings} 个提醒",
                       "{mark} {path}: {department} · {errors} error(s), {warnings} warning(s)"),
     "validate.unknown-department": ("未识别部门", "department not identified"),
+    "validate.signature-unchecked": ("  签名:PMO 汇总时核对(无 --project 无法核对)",
+                                     "  signature: checked at merge (use --project to check "
+                                     "it now)"),
+    "validate.signature-valid": ("  签名:有效", "  signature: valid"),
     # -- lifecycle steps ----------------------------------------------------------------
     "step.done": ("{done}:{by},{at}", "{done} by {by} at {at}"),
     "step.note": (" · {note}", " · {note}"),

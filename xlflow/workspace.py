@@ -32,6 +32,7 @@ from .project import (
     risk_form_file_name,
     workbook_file_name,
 )
+from .signing import EXAMPLE_KEY, KEY_FILE, Trust, new_key, read_key, write_key
 from .weeks import week_label
 
 INBOX, OUTBOX, REPORTS = "inbox", "outbox", "reports"
@@ -74,6 +75,11 @@ class Workspace:
     @property
     def ledger_path(self) -> Path:
         return self.root / LEDGER_FILE
+
+    @property
+    def key_file(self) -> Path:
+        """DIR/.xlflow-key: the project's signing key. Never sent, never archived."""
+        return self.root / KEY_FILE
 
     def week_outbox(self, week: str) -> Path:
         return self.outbox / week
@@ -191,6 +197,39 @@ class Workspace:
             return
         with self.ledger() as ledger:
             yield ledger
+
+    # -- the signing key --------------------------------------------------------------------
+    def key(self) -> bytes | None:
+        """The project's key; None for a project made before xlflow signed its files."""
+        return read_key(self.key_file)
+
+    def ensure_key(self, *, example: bool = False) -> tuple[bytes, bool]:
+        """The project's key, created if there is none (the example's public key with
+        `example`); an existing key is never replaced. Returns the key and whether this
+        call created it."""
+        key = self.key()  # a damaged key file is said now, not at the merge
+        if key is not None:
+            return key, False
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            write_key(self.key_file, EXAMPLE_KEY if example else new_key())
+            created = True
+        except FileExistsError:  # another run made it just now
+            created = False
+        key = self.key()
+        if key is None:
+            raise ProjectError(f"{self.key_file}: 无法写入项目密钥")
+        return key, created
+
+    def trust(self) -> Trust:
+        """The key and the files built, to check a return's identity with."""
+        key = self.key()
+        with self.existing_ledger() as ledger:
+            built = ledger.built_files() if ledger else []
+        if key is None and built:
+            raise ProjectError(f"{self.key_file}: 项目密钥不见了,无法核对部门文件的签名;请从备份"
+                               "恢复该文件,或重新 xlflow build 并发送新文件(会生成新密钥)")
+        return Trust.of(key, built)
 
     def events(self) -> list[Event]:
         with self.existing_ledger() as ledger:

@@ -9,6 +9,7 @@ from functools import cached_property
 
 from ..contract import TaskRow, department_list
 from ..project import Project, Target
+from ..signing import Trust
 from ..spec import Column, SpecSet, column_choices, date_window
 from ..weeks import WorkCalendar
 
@@ -49,12 +50,13 @@ class Context:
     results: Mapping[str, ResultRef] = field(default_factory=dict)
     milestones: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
     codes: Mapping[str, str] = field(default_factory=dict)  # department -> risk id prefix
+    trust: Trust | None = None  # the project's key and built files; None: not checked
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
 
     @classmethod
     def from_project(cls, project: Project, week: str, as_of: dt.date,
-                     workdays: bool | None = None) -> Context:
+                     workdays: bool | None = None, trust: Trust | None = None) -> Context:
         s = project.settings
         use_workdays = s.workdays if workdays is None else workdays
         return cls(
@@ -68,6 +70,7 @@ class Context:
                      for r in project.results},
             milestones={m.id: (m.name, m.date) for m in project.milestones},
             codes={d.name: d.code for d in project.departments},
+            trust=trust,
         )
 
     @classmethod

@@ -1,8 +1,10 @@
 """Which department a returned file speaks for, and whether it counts this week.
 
 A file is refused (with the reason) when it is another project's, another week's, the
-PMO master, built from an older spec, or when its identity and its locked 部门 column
-disagree; two returns of one department: the newer counts.
+PMO master, built from an older spec, when its identity's signature does not verify
+with the project's key or its file id was not built for the department it claims, or
+when its identity and its locked 部门 column disagree; two returns of one department:
+the newer counts.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from ..contract import RISK_FORM_KIND
+from ..contract import RISK_FORM_KIND, SIGNATURE_KEY, TaskRow
 from ..issues import Issue, Severity, error, warning
+from ..signing import Signature, Trust, verify
 from ..spec import parse_versions
 from .check import Record, validate_table
 from .context import Context
@@ -30,6 +33,7 @@ class Checked:
     kind: str = ""  # the identity's kind: department (the weekly workbook) or risk
     accepted: bool = False
     reason: str = ""
+    signature: Signature | None = None  # None: not reached (refused before)
     records: dict[str, list[Record]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
 
@@ -54,14 +58,20 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
         checked.reason = next((i.message for i in ret.issues if i.is_error), "无法读取")
         return checked
     ident = ret.identity
-    if not ident:
+    guessed = not ident
+    if guessed:
         guess = _guess_department(ret, ctx)
         if not guess:
             return refuse("no-identity", f"{NOT_OURS},也无法从表中判断部门;请用 PMO 发来的原始文件填写")
+        if ctx.trust is not None and (ctx.week, guess) in ctx.trust.signed_builds:
+            return refuse("no-identity", f"{NOT_OURS};表中「部门」列是{guess},但 PMO 本周发给{guess}"
+                          f"的文件带签名标识,无法核实此文件来自{guess},未采用;"
+                          "请用 PMO 发出的原始文件填写")
         checked.issues.append(warning("no-identity", f"{NOT_OURS};按表中「部门」列识别为{guess}",
                                       **where))
         ident = {"department": guess, "project_id": ctx.project_id, "week": ctx.week,
                  "kind": "department"}
+        checked.signature = Signature.UNSIGNED
     checked.kind = ident.get("kind", "department")
     templates: tuple[str, ...] = DEPARTMENT_TEMPLATES
     if checked.kind == RISK_FORM:
@@ -76,6 +86,15 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
     if ident.get("project_id") != ctx.project_id:
         return refuse("wrong-project", f"文件属于项目 {ident.get('project_id')!r},不是本项目",
                       value=str(ident.get("project_id")), expected=ctx.project_id)
+    if not guessed:
+        checked.signature, problem = check_signature(ident, ret.identity_tasks, ctx.trust)
+        if problem is not None:
+            code, message, extra = problem
+            return refuse(code, message, **extra)
+        if checked.signature is Signature.UNSIGNED:
+            checked.issues.append(warning(
+                "unsigned", "文件没有签名(由旧版 xlflow 生成),无法核实是哪个部门的文件;"
+                f"按标识采用为{ident.get('department', '')}", **where))
     if check_week and ident.get("week") != ctx.week:
         checked.department = ident.get("department", "")
         return refuse("wrong-week", f"这是 {ident.get('week')} 的文件,本次汇总的是 {ctx.week};"
@@ -112,6 +131,43 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
         checked.records[key] = records
         checked.issues.extend(issues)
     return checked
+
+
+Problem = tuple[str, str, dict[str, str]]  # code, message, where/value/expected
+
+FORGED = "标识信息被改动过(签名不符),文件未采用;请用原始文件重新填写"
+
+
+def check_signature(ident: dict[str, str], tasks: list[TaskRow],
+                    trust: Trust | None) -> tuple[Signature, Problem | None]:
+    """Whether the identity is one this project's `build` signed and recorded: the
+    signature verifies with the key, the file id was built, for the department and week
+    the file claims. Without a signature: a file from before signing (a warning), unless
+    the project signed what it sent that week to that department (the signature was
+    removed). Without `trust` (no project at hand) nothing can be checked."""
+    signed = bool(ident.get(SIGNATURE_KEY))
+    if trust is None:
+        return (Signature.UNCHECKED if signed else Signature.UNSIGNED), None
+    department, week = ident.get("department", ""), ident.get("week", "")
+    fid = ident.get("file_id", "")
+    built = trust.built.get(fid) if fid else None
+    if not signed:
+        if built is not None or (week, department) in trust.signed_builds:
+            return Signature.INVALID, ("identity-forged", "标识信息的签名被删除,文件未采用;"
+                                       "请用原始文件重新填写", {})
+        return Signature.UNSIGNED, None
+    if trust.key is not None and not verify(trust.key, ident, tasks):
+        return Signature.INVALID, ("identity-forged", FORGED, {})
+    if built is None or built.kind != ident.get("kind", "department"):
+        return Signature.INVALID, ("unknown-file-id", f"文件编号 {fid or '(空)'} 不是本项目生成的"
+                                   "文件;请用 PMO 在本项目中生成并发出的文件填写",
+                                   {"value": fid})
+    if (built.department, built.week) != (department, week):
+        return Signature.INVALID, ("foreign-file-id", f"文件编号属于 {built.week} 发给"
+                                   f"{built.department}的文件,而标识写的是 {week} {department};"
+                                   "文件未采用", {"value": f"{week} {department}",
+                                                  "expected": f"{built.week} {built.department}"})
+    return Signature.VALID, None
 
 
 def _table_departments(ret: Returned) -> set[str]:

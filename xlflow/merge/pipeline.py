@@ -94,11 +94,11 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         today: dt.date | None = None) -> MergeReport:
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
-    ctx = Context.from_project(project, week, as_of, workdays)
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
     try:
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
+            ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
             checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
             report = _reconcile(ws, project, ctx, checked, stamp)
             if write:

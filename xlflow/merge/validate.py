@@ -1,6 +1,7 @@
 """`xlflow validate`: the merge's checks for each file on its own, e.g. by a department
 before sending it. Without a project folder the workbook's `_xlflow` sheet supplies the
-context (window, departments, tasks)."""
+context (window, departments, tasks) and the signature cannot be checked (the key stays
+with the PMO): the merge checks it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..errors import MissingFileError
 from ..issues import error
 from ..model.reports import FileCheck, ValidationReport
 from ..project import Project
+from ..signing import Trust
 from ..spec import SpecSet, load_specs
 from ..weeks import week_label
 from .acceptance import merge_acceptance
@@ -22,14 +24,17 @@ from .risks import merge_risks
 from .tasks import merge_tasks
 
 
-def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date) -> ValidationReport:
+def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date,
+                   trust: Trust | None = None) -> ValidationReport:
+    """trust: the project's key and built files (with a project folder), so signatures
+    are verified as the merge verifies them."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise MissingFileError.naming(missing)
     specs: SpecSet = project.specs() if project else load_specs()
     out: list[FileCheck] = []
     for ret in (r for path in paths for r in read_returns(path, specs)):
-        ctx = _context(ret, project, specs, as_of)
+        ctx = _context(ret, project, specs, as_of, trust)
         if ctx is None:
             issues = list(ret.issues) or [error(
                 "no-identity", f"{NOT_OURS},无法判断是哪个项目和部门的文件;请用 PMO 发来的"
@@ -50,15 +55,17 @@ def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date
             mine = replace(ctx, results={k: r for k, r in ctx.results.items()
                                          if r.department == dept})
             issues += merge_acceptance({dept: checked.records.get("acceptance", [])}, mine)[1]
-        out.append(FileCheck(ret.location, checked.department, checked.accepted, issues))
+        out.append(FileCheck(ret.location, checked.department, checked.accepted, issues,
+                             checked.signature))
     return ValidationReport(out)
 
 
 def _context(ret: Returned, project: Project | None, specs: SpecSet,
-             as_of: dt.date) -> Context | None:
+             as_of: dt.date, trust: Trust | None) -> Context | None:
     identity = ret.identity
     if project is not None:
-        return Context.from_project(project, identity.get("week") or week_label(as_of), as_of)
+        return Context.from_project(project, identity.get("week") or week_label(as_of), as_of,
+                                    trust=trust)
     if not identity.get("project_start"):
         return None
     try:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import ExitStatus
 from ..issues import Issue, count_errors
+from ..signing import Signature
 from .records import (
     AcceptanceRecord,
     Change,
@@ -113,9 +114,12 @@ class FileCheck:
     department: str
     accepted: bool
     issues: list[Issue]
+    # None when the file was refused before its signature was looked at
+    signature: Signature | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "department": self.department, "accepted": self.accepted,
+                "signature": str(self.signature) if self.signature else None,
                 "issues": [i.to_dict() for i in self.issues]}
 
 

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from importlib import resources as package_files
 from pathlib import Path
 
-from .._files import atomic_path
+from .._files import atomic_path, sha256_file
+from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
 from ..merge.carry import carried_before, prefill
 from ..project import PROJECT_FILE, Project
+from ..signing import BuiltFile, file_id
 from ..workspace import Workspace, now
 from ..writer import write_department_workbook, write_master_workbook
 from ..writer.department import context_fields
@@ -29,15 +31,19 @@ def _example_text(name: str) -> str:
 class InitResult:
     project_file: Path
     example: bool
+    key_file: Path | None = None  # when this run created the project's key
 
     def to_dict(self) -> dict[str, object]:
-        return {"project_file": str(self.project_file), "example": self.example}
+        return {"project_file": str(self.project_file), "example": self.example,
+                "key_file": str(self.key_file) if self.key_file else None}
 
 
 def init_project(ws: Workspace, *, example: bool = False, force: bool = False,
                  today: dt.date | None = None) -> InitResult:
-    """Create DIR/project.yaml (blank, or the seed's 用户增长活动 example) and the
-    inbox/outbox/reports folders."""
+    """Create DIR/project.yaml (blank, or the seed's 用户增长活动 example), the
+    inbox/outbox/reports folders and the project's key DIR/.xlflow-key (random; the
+    example's is the public example key its sample returns are signed with). An existing
+    key is kept, with --force too: files already sent stay verifiable."""
     target = ws.project_file
     if target.exists() and not force:
         raise ProjectError(f"{target} already exists (use --force to overwrite it)")
@@ -52,7 +58,8 @@ def init_project(ws: Workspace, *, example: bool = False, force: bool = False,
         folder.mkdir(exist_ok=True)
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
-    return InitResult(target, example)
+    _, created = ws.ensure_key(example=example)
+    return InitResult(target, example, ws.key_file if created else None)
 
 
 @dataclass(frozen=True)
@@ -63,18 +70,22 @@ class BuildResult:
     master: Path
     departments: dict[str, Path] = field(default_factory=dict)
     risk_forms: dict[str, Path] = field(default_factory=dict)  # 风险应对申请表 on its own
+    key_file: Path | None = None  # when this build created the project's key (older project)
 
     def to_dict(self) -> dict[str, object]:
         return {"week": self.week, "outbox": str(self.outbox), "master": str(self.master),
                 "departments": {k: str(v) for k, v in self.departments.items()},
-                "risk_forms": {k: str(v) for k, v in self.risk_forms.items()}}
+                "risk_forms": {k: str(v) for k, v in self.risk_forms.items()},
+                "key_file": str(self.key_file) if self.key_file else None}
 
 
 def build(ws: Workspace, *, week: str | None = None, departments: list[str] | None = None,
           built_at: dt.datetime | None = None) -> BuildResult:
     """Write DIR/outbox/<week>/: one workbook per department and the PMO master, each
-    department's pre-filled with its last accepted values and open risks, and beside
-    each workbook the department's standalone 风险应对申请表."""
+    department's pre-filled with its last accepted values and open risks and signed
+    with the project's key (created now for a project from an older xlflow), and beside
+    each workbook the department's standalone 风险应对申请表. Every file written is
+    recorded in the ledger's `built_files`."""
     project = ws.project()
     specs = project.specs()
     week = resolve_week(week)
@@ -90,24 +101,38 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     context = context_fields(project)
     with ws.existing_ledger() as ledger:
         prior_weekly, prior_risks = prefill(carried_before(ledger, week, specs))
+    stamp = built_at.isoformat(timespec="seconds")
+    built: list[BuiltFile] = []
     # every workbook is written under a temp name first and replaces its previous
     # version only once all are written: a full disk leaves the week's folder as it was
-    with ws.lock(), contextlib.ExitStack() as outputs:
-        for name in chosen:
-            target = ws.department_file(project, week, name)
-            tmp = outputs.enter_context(atomic_path(target))
-            write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
-                                      file_id=uuid.uuid4().hex, context=context,
-                                      prior_weekly=prior_weekly,
-                                      prior_risks=prior_risks.get(name, []))
-            written[name] = target
-            form = ws.risk_form_file(project, week, name)
-            tmp = outputs.enter_context(atomic_path(form))
-            write_risk_form(tmp, project, specs, name, week, built_at=built_at,
-                            file_id=uuid.uuid4().hex, context=context)
-            forms[name] = form
-        master = ws.master_file(project, week)
-        tmp = outputs.enter_context(atomic_path(master))
-        write_master_workbook(tmp, project, specs, week, built_at=built_at,
-                              file_id=uuid.uuid4().hex, approvals=approvals(ws))
-    return BuildResult(project, week, ws.week_outbox(week), master, written, forms)
+    with ws.lock():
+        key, key_created = ws.ensure_key()
+        with contextlib.ExitStack() as outputs:
+            for name in chosen:
+                target = ws.department_file(project, week, name)
+                fid = file_id(key, project.id, week, name, "department")
+                tmp = outputs.enter_context(atomic_path(target))
+                write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
+                                          file_id=fid, context=context,
+                                          prior_weekly=prior_weekly,
+                                          prior_risks=prior_risks.get(name, []), key=key)
+                written[name] = target
+                built.append(BuiltFile(fid, week, name, "department", stamp, sha256_file(tmp)))
+                form = ws.risk_form_file(project, week, name)
+                form_id = file_id(key, project.id, week, name, RISK_FORM_KIND)
+                tmp = outputs.enter_context(atomic_path(form))
+                write_risk_form(tmp, project, specs, name, week, built_at=built_at,
+                                file_id=form_id, context=context, key=key)
+                forms[name] = form
+                built.append(BuiltFile(form_id, week, name, RISK_FORM_KIND, stamp,
+                                       sha256_file(tmp)))
+            master = ws.master_file(project, week)
+            master_id = uuid.uuid4().hex
+            tmp = outputs.enter_context(atomic_path(master))
+            write_master_workbook(tmp, project, specs, week, built_at=built_at,
+                                  file_id=master_id, approvals=approvals(ws))
+            built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp)))
+        with ws.ledger() as ledger, ledger.transaction():
+            ledger.add_built_files(built)
+    return BuildResult(project, week, ws.week_outbox(week), master, written, forms,
+                       ws.key_file if key_created else None)

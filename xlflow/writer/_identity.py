@@ -5,13 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..contract import IDENTITY_SHEET, LISTS_SHEET, TaskRow, identity_rows
+from ..contract import (
+    IDENTITY_SHEET,
+    LISTS_SHEET,
+    SIGNATURE_KEY,
+    TaskRow,
+    identity_rows,
+    parse_identity,
+)
+from ..signing import sign
 from ..styles import hidden_page_setup
+from ..values import clean_text
 
 
-def write_identity(wb: Any, fields: Mapping[str, str], tasks: Iterable[TaskRow] = ()) -> None:
+def write_identity(wb: Any, fields: Mapping[str, str], tasks: Iterable[TaskRow] = (),
+                   *, key: bytes | None = None) -> None:
+    """With `key`, a `signature` row: computed over the rows as a reader reads them back
+    (clean text), so what is signed is exactly what is verified."""
+    task_rows = list(tasks)
+    rows = identity_rows(fields, task_rows)
+    if key is not None:
+        read_fields, read_tasks = parse_identity([[clean_text(c) for c in row] for row in rows])
+        rows = identity_rows({**fields, SIGNATURE_KEY: sign(key, read_fields, read_tasks)},
+                             task_rows)
     ws = wb.add_worksheet(IDENTITY_SHEET)
-    for r, row in enumerate(identity_rows(fields, tasks)):
+    for r, row in enumerate(rows):
         for c, value in enumerate(row):
             ws.write_string(r, c, value)
     hidden_page_setup(ws)

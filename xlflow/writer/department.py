@@ -60,12 +60,14 @@ def write_department_workbook(
     prior_weekly: Mapping[str, Mapping[str, Any]] | None = None,
     prior_risks: Sequence[Mapping[str, Any]] = (),
     context: Mapping[str, str] | None = None,
+    key: bytes | None = None,
 ) -> None:
     """Write one department's workbook to `path` (the caller makes it atomic).
 
     prior_weekly: last accepted values per task id, pre-filled so people update them.
     prior_risks: the department's open risks (values by column key), carried forward.
     context: `context_fields(project)`, when the caller builds many workbooks.
+    key: the project's key (`signing`): `_xlflow` then carries a signature.
     """
     dept = project.department(department)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -118,7 +120,7 @@ def write_department_workbook(
         "file_id": file_id,
         "xlflow_version": __version__,
         **(context if context is not None else context_fields(project)),
-    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks])
+    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks], key=key)
     wb.close()
 
 

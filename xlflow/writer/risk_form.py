@@ -33,8 +33,9 @@ def risk_form_id(code: str, week: str, n: int) -> str:
 
 def write_risk_form(path: Path, project: Project, specs: SpecSet, department: str, week: str,
                     *, built_at: dt.datetime, file_id: str,
-                    context: Mapping[str, str] | None = None) -> None:
-    """Write one department's risk form to `path` (the caller makes it atomic)."""
+                    context: Mapping[str, str] | None = None, key: bytes | None = None) -> None:
+    """Write one department's risk form to `path` (the caller makes it atomic); signed
+    with the project's `key` like the weekly workbook."""
     dept = project.department(department)
     spec = specs["risks"]
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -64,7 +65,7 @@ def write_risk_form(path: Path, project: Project, specs: SpecSet, department: st
         "file_id": file_id,
         "xlflow_version": __version__,
         **(context if context is not None else context_fields(project)),
-    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks])
+    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks], key=key)
     wb.close()
 
 
