@@ -120,8 +120,9 @@ def test_values_are_shown_as_the_cell_shows_them(built, tmp_path: Path) -> None:
                 "风险描述": "d", "风险等级": "高", "影响范围": "i", "建议措施": "m"}])
     report = api.validate([path], as_of=AS_OF)
     shown = {(i.cell, i.value) for i in report.files[0].issues if i.code == "out-of-range"}
-    assert shown == {("F2", "4548800%"), ("G2", "2023-01-05"), ("H3", "2009-07-06"),
-                     ("D2", "2020-07-12 09:30")}
+    # 1.5 in a percent cell is what Excel stores for 150%: out of range, shown as such
+    assert shown == {("F2", "4548800%"), ("G2", "2023-01-05"), ("F3", "150%"),
+                     ("H3", "2009-07-06"), ("D2", "2020-07-12 09:30")}
     # the JSON shows the same values: they are the issue's
     data = json.loads(CliRunner().invoke(cli, ["validate", str(path), "--json"]).output)
     assert {(i["cell"], i["value"]) for i in data["files"][0]["issues"]

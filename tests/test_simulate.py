@@ -69,9 +69,6 @@ def _strip(items: list[dict]) -> list[dict]:
     return [{k: v for k, v in item.items() if k not in ("source", "file")} for item in items]
 
 
-@pytest.mark.xfail(strict=True, reason="a number over 1 in a percent cell is read as percent "
-                   "points: 1.5 (shown as 150% in Excel, e.g. pasted past the validation) "
-                   "becomes 1.5%; the reader would need the cell's number format")
 def test_pasted_150_percent_is_out_of_range(built, tmp_path: Path) -> None:
     path = fill_workbook(department_file(built, "技术部", tmp_path), weekly={
         "T03": {"实际完成情况": "联调中", "完成百分比": "150%"}})

@@ -73,7 +73,10 @@ def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
             raise ValueError("out-of-range")
         return when if t is ColumnType.DATETIME else when.date()
     if t is ColumnType.PERCENT:
-        pct = parse_percent(raw)
+        # every percent column xlflow builds is formatted as %: a number there is what
+        # Excel, WPS and LibreOffice store, a fraction (150% is 1.5, never 1.5%)
+        numeric = isinstance(raw, (int, float)) and not isinstance(raw, bool)
+        pct = raw * 100 if numeric else parse_percent(raw)
         lo = column.min if column.min is not None else 0
         hi = column.max if column.max is not None else 100
         if not lo <= pct <= hi:

@@ -111,6 +111,7 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
 def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
             ctx: Context) -> TaskStatus:
     source: Source | None
+    finished = None  # a carried task reported 100% without a date finished back then
     if rec is not None:
         v = rec.values
         percent, actual, forecast = v.get("percent"), v.get("actual_date"), v.get("forecast_date")
@@ -118,11 +119,13 @@ def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
     elif prev is not None and prev.data_week is not None:
         percent, actual, forecast = prev.percent, prev.actual, prev.forecast
         texts, data_week, source, headcount = dict(prev.texts), prev.data_week, prev.source, None
+        if prev.done and actual is None:
+            finished = prev.expected
     else:
         percent = actual = forecast = None
         texts, data_week, source, headcount = {}, None, None, None
-    done, expected, days = deviation(ref.due, ctx.as_of, percent=percent, actual=actual,
-                                     forecast=forecast, ctx=ctx)
+    done, expected, days = deviation(ref.due, ctx.as_of, percent=percent,
+                                     actual=actual or finished, forecast=forecast, ctx=ctx)
     return TaskStatus(
         task_id=ref.id, department=ref.department, milestone=ref.milestone, planned=ref.due,
         percent=percent, actual=actual, forecast=forecast, expected=expected,

@@ -309,9 +309,10 @@ def _write_changes(ws: Any, report: MergeReport, st: Styles) -> None:
         put(ws, 1, 0, "首次汇总,没有可对比的上一次汇总。" if not report.has_previous
             else "与上一次汇总相比没有变化。", st, st.note)
         return
+    # constant_memory writes rows in order: the note goes on row 0 before the table's rows
+    ws.write_string(0, len(CHANGE_HEADERS) + 1, f"与 {report.previous_week} 的汇总比较", st.note)
     table(ws, 0, CHANGE_HEADERS, ([ch.label, ch.subject, ch.department, ch.detail]
                                   for ch in report.changes), st)
-    ws.write_string(0, len(CHANGE_HEADERS) + 1, f"与 {report.previous_week} 的汇总比较", st.note)
 
 
 def _write_issues(ws: Any, report: MergeReport, st: Styles) -> None:
