@@ -61,3 +61,6 @@ def department_file(built: api.BuildResult, department: str, tmp_path: Path,
     target = tmp_path / (name or f"{department}.xlsx")
     shutil.copy(built.departments[department], target)
     return target
+
+
+from .mailserver import mail_server  # noqa: E402,F401  (a real SMTP server on loopback)

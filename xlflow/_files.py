@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,7 +128,12 @@ def safe_name(text: str, limit: int = 80) -> str:
 @contextlib.contextmanager
 def project_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
     """One writing run per project at a time (a lock on DIR/.xlflow.lock, released when
-    the process ends however it ends)."""
+    the process ends however it ends). Re-entrant in the thread that holds it: `xlflow run`
+    holds it for the whole day's work while build, send and merge take it again inside."""
+    key = os.path.abspath(root)
+    if _held_locks.get(key) == threading.get_ident():
+        yield  # the outer holder releases it
+        return
     lock = FileLock(root / ".xlflow.lock", timeout=-1 if wait else 0)
     try:
         lock.acquire()
@@ -135,7 +141,12 @@ def project_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
         raise BusyError(f"{root}: 另一个 xlflow 正在写入此项目,请等它结束后重试 "
                         "(another xlflow run is writing this project; wait for it to finish "
                         "and run again)") from None
+    _held_locks[key] = threading.get_ident()
     try:
         yield
     finally:
+        del _held_locks[key]
         lock.release()
+
+
+_held_locks: dict[str, int] = {}  # project folder -> the thread holding its lock

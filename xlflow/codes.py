@@ -54,7 +54,7 @@ _STAGE_ZH = {
     Stage.ACCEPTANCE: "成果验收(成果验收确认单)",
     Stage.MERGE: "本次汇总(xlflow merge)",
     Stage.APPROVAL: "方案审批与备案(xlflow approve / file)",
-    Stage.SEND: "发送(xlflow send)",
+    Stage.SEND: "发送、催办与通报(xlflow send / remind / notify)",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
 }
 _LEVEL_ZH = {Level.ERROR: "错误", Level.WARNING: "提醒", Level.BOTH: "错误或提醒"}
@@ -326,6 +326,13 @@ CATALOGUE: tuple[Code, ...] = (
     Code("not-sent", E, _S.SEND, "发送失败", "not sent",
          "邮件服务器拒收或发送失败",
          "PMO:按消息中的原因检查邮箱地址和 SMTP 设置,用 --department 重新发送"),
+    # -- send: xlflow remind / notify ----------------------------------------------------
+    Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
+         "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",
+         "PMO:在 project.yaml 中填写 departments[].head_email 或 project.approver_email"),
+    Code("no-cjk-font", W, _S.SEND, "图表缺中文字体", "no CJK font",
+         "生成周报通报的图表时找不到中文字体,图中的部门和状态以英文代码显示",
+         "PMO:安装中文字体(如 Noto Sans CJK、微软雅黑)后重新运行 xlflow notify"),
     # -- resources: xlflow resources -------------------------------------------------------
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",

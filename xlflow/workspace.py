@@ -76,6 +76,14 @@ class Workspace:
     def mail_file(self, week: str, department: str) -> Path:
         return self.outbox / "mail" / week / f"{safe_name(department)}.eml"
 
+    def reminder_file(self, week: str, day: dt.date, department: str) -> Path:
+        """outbox/mail/<week>/催办-<day>-<department>.eml: one per department and day."""
+        return self.outbox / "mail" / week / f"催办-{day.isoformat()}-{safe_name(department)}.eml"
+
+    def notice_file(self, week: str) -> Path:
+        """outbox/mail/<week>/周报通报.eml: the week's message to the leaders."""
+        return self.outbox / "mail" / week / "周报通报.eml"
+
     def report_file(self, week: str) -> Path:
         return self.reports / f"{week}-consolidated.xlsx"
 
