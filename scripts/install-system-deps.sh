@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the real office suites that the round-trip tests drive: LibreOffice Calc
-# (headless) and Gnumeric's ssconvert, CJK fonts for PDF output, and poppler's
-# pdfinfo/pdftotext to read the PDFs back. Idempotent.
+# (headless) and Gnumeric's ssconvert, CJK fonts for PDF output (and the notice's charts),
+# poppler's pdfinfo/pdftotext to read the PDFs back, and headless Chromium, which renders
+# the HTML notice of `xlflow notify` in the tests. Idempotent.
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 command -v ssconvert >/dev/null 2>&1 || need+=(gnumeric)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
