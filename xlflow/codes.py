@@ -319,20 +319,19 @@ CATALOGUE: tuple[Code, ...] = (
     Code("not-approved", E, _S.APPROVAL, "方案尚未审批", "not approved",
          "备案前方案需要先审批",
          "PMO:请负责领导审批(xlflow approve)后再备案"),
-    # -- send: xlflow send -----------------------------------------------------------------
+    # -- send: xlflow send, remind, notify -----------------------------------------------
+    Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
+         "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",
+         "PMO:在 project.yaml 中填写 departments[].head_email 或 project.approver_email"),
+    Code("no-cjk-font", W, _S.SEND, "图表缺中文字体", "no CJK font",
+         "生成周报通报的图表时找不到中文字体,图中的部门以代码、状态以英文显示",
+         "PMO:安装中文字体(如 Noto Sans CJK、微软雅黑)后重新运行 xlflow notify"),
     Code("no-email", E, _S.SEND, "部门没有邮箱", "no e-mail",
          "部门没有邮箱,未发送",
          "PMO:在 project.yaml 的 departments 中填写 email 后重新发送"),
     Code("not-sent", E, _S.SEND, "发送失败", "not sent",
          "邮件服务器拒收或发送失败",
          "PMO:按消息中的原因检查邮箱地址和 SMTP 设置,用 --department 重新发送"),
-    # -- send: xlflow remind / notify ----------------------------------------------------
-    Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
-         "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",
-         "PMO:在 project.yaml 中填写 departments[].head_email 或 project.approver_email"),
-    Code("no-cjk-font", W, _S.SEND, "图表缺中文字体", "no CJK font",
-         "生成周报通报的图表时找不到中文字体,图中的部门和状态以英文代码显示",
-         "PMO:安装中文字体(如 Noto Sans CJK、微软雅黑)后重新运行 xlflow notify"),
     # -- resources: xlflow resources -------------------------------------------------------
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",
