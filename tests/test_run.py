@@ -94,6 +94,16 @@ def test_nothing_goes_out_before_the_plan_is_filed(project_dir: Path) -> None:
     assert not (project_dir / "outbox" / "2024-W28").exists()
 
 
+def test_nothing_after_the_acceptance(filed: Path) -> None:
+    from xlflow.model.vocab import EventKind
+    from xlflow.workspace import Workspace
+
+    Workspace(filed).record(EventKind.ACCEPT, "张伟", "全部达标", dt.datetime(2024, 7, 31, 9, 0))
+    result = api.run(filed, today=MON)
+    assert _steps(result) == [("run", False)] and "成果验收已于 2024-07-31 记录" in result.steps[0].note
+    assert not (filed / "outbox" / "2024-W28").exists()
+
+
 def test_a_failing_step_is_reported_and_the_others_run(filed: Path, runner: CliRunner) -> None:
     api.build(filed, week="2024-W28")
     out = runner.invoke(cli, ["run", str(filed), "--today", "2024-07-13",
@@ -138,7 +148,9 @@ def test_the_run_holds_the_project_lock(filed: Path) -> None:
         release.set()
         thread.join()
     assert not (filed / "outbox" / "2024-W28").exists()
-    with project_lock(filed), project_lock(filed):  # re-entrant in the thread holding it
+    with project_lock(filed), pytest.raises(BusyError):  # held, even by this thread
+        api.run(filed, today=MON)
+    with project_lock(filed, reentrant=True):  # held for it: its steps take it again inside
         assert _steps(api.run(filed, today=MON))[:2] == [("build", True), ("send", True)]
 
 

@@ -126,10 +126,11 @@ def safe_name(text: str, limit: int = 80) -> str:
 
 
 @contextlib.contextmanager
-def project_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
+def project_lock(root: Path, *, wait: bool = False, reentrant: bool = False) -> Iterator[None]:
     """One writing run per project at a time (a lock on DIR/.xlflow.lock, released when
-    the process ends however it ends). Re-entrant in the thread that holds it: `xlflow run`
-    holds it for the whole day's work while build, send and merge take it again inside."""
+    the process ends however it ends). Taken with `reentrant=True` (`xlflow run`, which
+    holds it for the whole day's work), build, send and merge take it again inside, in
+    the same thread; otherwise a second taker is told to wait, even in the same thread."""
     key = os.path.abspath(root)
     if _held_locks.get(key) == threading.get_ident():
         yield  # the outer holder releases it
@@ -141,12 +142,14 @@ def project_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
         raise BusyError(f"{root}: 另一个 xlflow 正在写入此项目,请等它结束后重试 "
                         "(another xlflow run is writing this project; wait for it to finish "
                         "and run again)") from None
-    _held_locks[key] = threading.get_ident()
+    if reentrant:
+        _held_locks[key] = threading.get_ident()
     try:
         yield
     finally:
-        del _held_locks[key]
+        if reentrant:
+            del _held_locks[key]
         lock.release()
 
 
-_held_locks: dict[str, int] = {}  # project folder -> the thread holding its lock
+_held_locks: dict[str, int] = {}  # project folder -> the thread holding it re-entrantly

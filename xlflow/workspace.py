@@ -132,8 +132,9 @@ class Workspace:
         if not self.project_file.is_file():
             raise ProjectError(f"{self.project_file}: 找不到项目文件;先运行 xlflow init {self.root}")
 
-    def lock(self, *, wait: bool = False) -> contextlib.AbstractContextManager[None]:
-        return project_lock(self.root, wait=wait)
+    def lock(self, *, wait: bool = False,
+             reentrant: bool = False) -> contextlib.AbstractContextManager[None]:
+        return project_lock(self.root, wait=wait, reentrant=reentrant)
 
     def has_ledger(self) -> bool:
         return self.ledger_path.is_file()

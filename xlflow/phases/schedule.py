@@ -11,6 +11,8 @@ what is due that day, under the project lock, and nothing twice:
   notified yet;
 - remind every day (`remind` itself sends nothing twice a day).
 
+Once 成果验收 is recorded the weekly loop is over: the run does nothing.
+
 Each step's XlflowError is kept in its step and the run goes on with the next one.
 """
 
@@ -82,7 +84,12 @@ def run(ws: Workspace, *, today: dt.date | dt.datetime | None = None,
     project = ws.project(with_events=False)
     week = week_label(day)
     result = RunResult(day, week)
-    with ws.lock():
+    with ws.lock(reentrant=True):  # build, send, merge… take it again inside
+        accepted = [e for e in ws.events() if e.kind == EventKind.ACCEPT]
+        if accepted:
+            result.steps.append(Step("run", False, f"成果验收已于 {accepted[-1].at[:10]} 记录,"
+                                     "周进度流程结束:不再发送、汇总或催办"))
+            return result
         _weekly_delivery(ws, project, week, smtp, sender, result)
         for name, func in (extras or {}).items():
             _step(result, name, partial(_extra, ws, name, func, day, smtp, imap))
