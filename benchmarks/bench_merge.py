@@ -1,102 +1,118 @@
-"""Time `xlflow merge` against plain readers of the same files.
+"""Time `xlflow merge` against plain readers of the same files doing the same reading.
 
-    python benchmarks/bench_merge.py [--departments 200 --tasks 500]
+    python benchmarks/bench_merge.py [--departments 50 --tasks-per-department 200 --repeat 5]
+    python benchmarks/bench_merge.py --scale 10,50,200 --tasks-per-department 50
 
-Generates that many filled-in returns (with risks), then times, in the same run:
-  (a) python-calamine only reading every sheet of the files,
-  (b) pandas.read_excel(engine="openpyxl") only reading them,
-  (c) xlflow's read + validate + merge, without the report,
-  (d) the whole merge (with report and ledger).
-Aims: c/a <= 2, d/b <= 1. Last line:
-merge_vs_calamine=X.XX merge_vs_pandas_openpyxl=Y.YY report_s=Z peak_mb=M
+Generates a project and one filled-in return per department (values stored as Excel
+stores what is typed, three risks each), then measures, each run in a fresh process,
+the runs interleaved:
+  calamine          python-calamine reading the sheets xlflow reads (周进度跟踪表,
+                    风险应对申请表, 成果验收确认单, 复盘反馈, _xlflow) of every return;
+  pandas+openpyxl   pandas.read_excel(engine="openpyxl") reading the same sheets;
+  xlflow 1 thread   api.merge(write=False) with XLFLOW_WORKERS=1: read, check, validate
+                    and merge, on one core like the baselines (the ratios use this);
+  xlflow parallel   the same with xlflow's own thread count;
+  xlflow whole      the whole merge: also the consolidated report and the ledger.
+Imports are left out of every time and shown on their own. Peak memory is per process
+(Linux /proc or getrusage: POSIX only, "n/a" elsewhere). The one-thread ratios use the
+best CPU time of --repeat runs (every side runs on one core, so on an idle machine CPU
+time is the wall time, and on a shared one it is not inflated by waiting for a core);
+parallel_vs_calamine and whole_s use the best wall time. Last line:
+  merge_vs_calamine=X merge_vs_pandas_openpyxl=Y parallel_vs_calamine=Z whole_s=S peak_mb=M
+With --scale, xlflow (one thread) and calamine are measured at each department count;
+last line: per_task_largest_vs_smallest=R merge_vs_calamine_at_largest=X sizes=...
+With --profile N, one xlflow merge (one thread) runs under cProfile instead, and the top N
+functions by cumulative time are printed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import os
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import pandas as pd
-from python_calamine import CalamineWorkbook
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _synthetic import AS_OF, WEEK, peak_mb, size_args, write_project
-
-from xlflow import api
-from xlflow.project import load_project
-from xlflow.report.consolidated import write_consolidated
-from xlflow.simulate import fill_workbook
+from _harness import WORKER, Measure, fmt_peak, interleave, machine, table
+from _synthetic import AS_OF, READ_SHEETS, WEEK, make_returns, size_args, write_project
 
 
-def make_returns(root: Path) -> list[Path]:
-    built = api.build(root, week=WEEK)
-    project = load_project(root)
-    files = []
-    for n, (dept, path) in enumerate(built.departments.items()):
-        weekly = {t.id: {"实际完成情况": f"{t.deliverable} 进行中", "完成百分比": f"{(n * 7) % 101}%",
-                         "预计完成日期": (t.due + dt.timedelta(days=n % 5)).isoformat(),
-                         "偏差原因": "资源不足" if n % 3 else ""}
-                  for t in project.tasks_of(dept)}
-        risks = [{"发现时间": "2024-07-08 09:00", "提出时间": f"2024-07-0{8 + k % 2} 10:00",
-                  "风险描述": f"{dept} 风险 {k}", "风险等级": "高中低"[k % 3], "影响范围": "进度",
-                  "建议措施": "加派人手", "责任人": "张三", "解决时限": "2024-07-20",
-                  "状态": "处理中"} for k in range(3)]
-        target = root / "inbox" / f"{dept}.xlsx"
-        fill_workbook(path, weekly=weekly, risks=risks, out=target)
-        files.append(target)
-    return files
+def measures(root: Path, parallel: bool = True) -> list[Measure]:
+    base = {"root": str(root), "sheets": list(READ_SHEETS)}
+    merge = {**base, "as_of": AS_OF.isoformat(), "week": WEEK, "write": False}
+    out = [Measure("calamine", "calamine", base),
+           Measure("pandas+openpyxl", "pandas", base),
+           Measure("xlflow 1 thread", "merge", merge, {"XLFLOW_WORKERS": "1"})]
+    if parallel:
+        out += [Measure("xlflow parallel", "merge", merge),
+                Measure("xlflow whole", "merge", {**merge, "write": True})]
+    return out
 
 
-def read_calamine(files: list[Path]) -> int:
-    rows = 0
-    for f in files:
-        book = CalamineWorkbook.from_path(str(f))
-        for name in book.sheet_names:
-            rows += len(book.get_sheet_by_name(name).to_python())
-    return rows
+def prepare(tmp: str, departments: int, per_department: int) -> Path:
+    root = Path(tmp) / f"bench-{departments}x{per_department}"
+    write_project(root, departments, per_department)
+    make_returns(root)
+    return root
 
 
-def read_pandas(files: list[Path]) -> int:
-    return sum(len(df) for f in files
-               for df in pd.read_excel(f, sheet_name=None, engine="openpyxl").values())
+def one_size(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = prepare(tmp, args.departments, args.tasks_per_department)
+        found = measures(root)
+        interleave(found, args.repeat)
+    cal, pdx, one, par, whole = found
+    tasks = args.departments * args.tasks_per_department
+    print(f"{args.departments} returns × {args.tasks_per_department} tasks = {tasks} tasks; "
+          f"best and median of {args.repeat}; {machine()}")
+    print(table(found))
+    print(f"merge_vs_calamine={one.cpu_best / cal.cpu_best:.2f} "
+          f"merge_vs_pandas_openpyxl={one.cpu_best / pdx.cpu_best:.2f} "
+          f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "
+          f"peak_mb={fmt_peak(max((m.peak_mb or 0) for m in (one, par, whole)) or None)}")
 
 
-def best(fn, repeat: int) -> tuple[float, object]:
-    best_s, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best_s = min(best_s, time.perf_counter() - start)
-    return best_s, out
+def scaling(args) -> None:
+    per = args.tasks_per_department
+    print(f"scaling, {per} tasks per department; best CPU time of {args.repeat}; {machine()}")
+    print(f"{'returns':>7} {'tasks':>7}  {'cpu s':>8} {'ms/file':>8} {'µs/task':>8}  "
+          f"{'calamine cpu':>12} {'ratio':>6} {'peak MB':>7}")
+    per_task: list[float] = []
+    ratio = 0.0
+    for n in args.scale:
+        with tempfile.TemporaryDirectory() as tmp:
+            cal, _, one = measures(prepare(tmp, n, per), parallel=False)
+            interleave([cal, one], args.repeat)
+        tasks = n * per
+        per_task.append(one.cpu_best / tasks)
+        ratio = one.cpu_best / cal.cpu_best
+        print(f"{n:7d} {tasks:7d}  {one.cpu_best:8.3f} {one.cpu_best / n * 1e3:8.2f} "
+              f"{one.cpu_best / tasks * 1e6:8.1f}  {cal.cpu_best:12.3f} {ratio:6.2f} "
+              f"{fmt_peak(one.peak_mb):>7}")
+    print(f"per_task_largest_vs_smallest={per_task[-1] / per_task[0]:.2f} "
+          f"merge_vs_calamine_at_largest={ratio:.2f} sizes={','.join(map(str, args.scale))}")
+
+
+def profile(args) -> None:
+    """One xlflow merge (one thread) under cProfile: where the time goes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = prepare(tmp, args.departments, args.tasks_per_department)
+        merge = measures(root, parallel=False)[2]
+        done = subprocess.run([sys.executable, str(WORKER), merge.kind,
+                               json.dumps({**merge.opts, "profile": args.profile})],
+                              env={**os.environ, **merge.env}, capture_output=True, text=True,
+                              check=False)
+    print(done.stderr)
 
 
 def main() -> None:
-    args = size_args(__doc__)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "bench"
-        write_project(root, args.departments, args.tasks)
-        files = make_returns(root)
-        b, _ = best(lambda: read_pandas(files), 1)
-        a = c = d = float("inf")
-        for _ in range(args.repeat):  # interleaved, so each ratio sees one machine state
-            a_s, rows = best(lambda: read_calamine(files), 1)
-            c_s, report = best(lambda: api.merge(root, as_of=AS_OF, week=WEEK, write=False), 1)
-            d_s, _ = best(lambda: api.merge(root, as_of=AS_OF, week=WEEK), 1)
-            a, c, d = min(a, a_s), min(c, c_s), min(d, d_s)
-        project = load_project(root)
-        report_s, _ = best(lambda: write_consolidated(Path(tmp) / "r.xlsx", report,
-                                                      project_start=project.start), 1)
-        print(f"{len(files)} returns, {rows} sheet rows; {len(report.tasks)} tasks, "
-              f"{len(report.risks)} risks, {len(report.issues)} issues")
-        print(f"(a) calamine read only:        {a:.2f} s")
-        print(f"(b) pandas+openpyxl read only: {b:.2f} s")
-        print(f"(c) xlflow read+validate+merge: {c:.2f} s  (c/a {c / a:.2f}, aim <= 2)")
-        print(f"(d) xlflow merge, whole:        {d:.2f} s  (d/b {d / b:.2f}, aim <= 1)")
-        print(f"merge_vs_calamine={c / a:.2f} merge_vs_pandas_openpyxl={d / b:.2f} "
-              f"report_s={report_s:.2f} peak_mb={peak_mb():.0f}")
+    args = size_args(__doc__, default_departments=50, default_tasks=200, profile=True)
+    if args.profile:
+        profile(args)
+    else:
+        scaling(args) if args.scale else one_size(args)
 
 
 if __name__ == "__main__":

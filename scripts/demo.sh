@@ -13,11 +13,11 @@ rm -rf "$DIR"
 echo
 "$XLFLOW" build "$DIR" --week "$WEEK"
 echo
-echo "# the departments fill in their workbooks and send them back:"
+echo "# 各部门填写工作簿后交回(样例):"
 cp samples/user-growth/returns/*.xlsx "$DIR/inbox/"
 ls -1 "$DIR/inbox"
 echo
 "$XLFLOW" merge "$DIR" --week "$WEEK" --as-of "$AS_OF"
 echo
-echo "department workbooks: $DIR/outbox/$WEEK/"
-echo "consolidated report:  $DIR/reports/$WEEK-consolidated.xlsx"
+echo "部门工作簿:$DIR/outbox/$WEEK/"
+echo "汇总报表:$DIR/reports/$WEEK-consolidated.xlsx"

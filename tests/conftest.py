@@ -15,6 +15,13 @@ AS_OF = dt.date(2024, 7, 12)
 BUILT_AT = dt.datetime(2024, 7, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+@pytest.fixture(autouse=True)
+def _chinese_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI speaks what its users read by default, whatever this machine's locale:
+    tests that check English set XLFLOW_LANG=en (or --lang en) themselves."""
+    monkeypatch.setenv("XLFLOW_LANG", "zh")
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

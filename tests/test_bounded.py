@@ -61,7 +61,7 @@ def test_merge_refuses_the_far_sheet_by_name_and_merges_the_others(inbox: Path) 
     result = _capped("merge", str(inbox), "--week", WEEK, "--as-of", AS_OF.isoformat())
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert "files read: 3 (2 accepted)" in result.stdout
+    assert "读取文件:3 个(采用 2 个)" in result.stdout
     lines = result.stdout.splitlines()
     assert any(line.strip().startswith("✗ 运营部-远.xlsx / 周进度跟踪表 / XFD50000: "
                                        "工作表「周进度跟踪表」的数据延伸到 XFD50000") for line in lines)

@@ -36,7 +36,7 @@ def test_init_and_build(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["build", str(tmp_path / "p"), "--week", WEEK])
     assert result.exit_code == 0, result.output
-    assert "4 department workbook(s)" in result.output
+    assert "4 个部门工作簿" in result.output
     assert (tmp_path / "p" / "outbox" / WEEK / f"UG-2024Q3-{WEEK}-技术部.xlsx").is_file()
 
 
@@ -75,7 +75,7 @@ def test_progress_bar_with_many_files_and_status_json(runner: CliRunner, tmp_pat
         shutil.copy(built.departments["技术部"], root / "inbox" / f"技术部-{n:02d}.xlsx")
     result = runner.invoke(cli, ["merge", str(root), "--week", WEEK, "--as-of", "2024-07-12"])
     assert result.exit_code == 0, result.output
-    assert "reading" in result.stderr and "files read: 12 (1 accepted)" in result.stdout
+    assert "读取中" in result.stderr and "读取文件:12 个(采用 1 个)" in result.stdout
     status = json.loads(runner.invoke(cli, ["status", str(root), "--json"]).output)
     assert status["phase"] == "需求发起" and status["last_merge"] == WEEK
     assert status["phases"][0] == "需求发起" and status["missing"] == ["运营部负责人意见(opinions)"]

@@ -1,25 +1,107 @@
-"""The README is true: its commands exist, its quick start is what CI runs, the demo runs."""
+"""The README is true: its commands exist and run as written, every option is
+documented, its quick start is what CI runs, the demo runs."""
 
 from __future__ import annotations
 
+import glob
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from xlflow.cli import cli
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
+# README lines that need a network: a real mail server. They are not run here; tests/
+# test_send.py sends through an SMTP server it starts on loopback.
+NEEDS_NETWORK = [
+    "xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --starttls --user pmo",
+    "xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --resend --department '技术部'",
+    # remind, notify and run against a real server: tests/test_remind.py, test_notify.py,
+    # test_run.py
+    "xlflow remind ug2024 --smtp smtp.example.com:587 --starttls --user pmo",
+    "xlflow notify ug2024 --week 2024-W28 --to vp@example.com --smtp smtp.example.com:587 "
+    "--starttls --user pmo",
+    "xlflow run ug2024 --smtp smtp.example.com:587 --starttls --user pmo",
+]
+
+# Lines whose documented outcome is not 0 at that point of the README's story.
+EXIT_STATUS = {
+    # the sample's first week only: results not yet returned ("Exit 1 while anything is
+    # missing"); the whole-process walk below accepts after the last week
+    "xlflow accept ug2024": 1,
+}
+
+
+def sh_lines() -> list[str]:
+    """Every command line of the README's ```sh blocks, in order, comments dropped."""
+    blocks = re.findall(r"^```sh\n(.*?)^```", README, re.MULTILINE | re.DOTALL)
+    lines = [shlex.join(shlex.split(line, comments=True)) for block in blocks
+             for line in block.splitlines()]
+    return [line for line in lines if line]
+
+
+def readme_section(name: str) -> str:
+    """The README's `### xlflow NAME` section, up to the next heading."""
+    found = re.search(rf"^### `xlflow {name}[ `].*?(?=^#)", README, re.MULTILINE | re.DOTALL)
+    assert found, f"no README section for xlflow {name}"
+    return found.group(0)
+
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
 def test_every_command_is_documented_with_an_example(name: str) -> None:
     assert f"### `xlflow {name}" in README
     assert re.search(rf"^xlflow {name} ", README, re.MULTILINE)
+
+
+def _options(command: click.Command) -> list[str]:
+    return [o for p in command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_option_is_documented_in_its_section(name: str) -> None:
+    section = readme_section(name)
+    assert [o for o in _options(cli.commands[name]) if o not in section] == []
+
+
+def test_the_global_options_are_documented() -> None:
+    commands = README.split("## Commands", 1)[1].split("###", 1)[0]
+    assert [o for o in _options(cli) if o not in commands] == []
+
+
+def test_every_readme_command_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    """The ```sh lines in order, in one folder, as if typed in the repository: `cp` copies
+    from it; a line already run (the sections repeat the weekly workflow's) runs once."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    done: list[str] = []
+    for line in sh_lines():
+        args = shlex.split(line)
+        if line in done or line in NEEDS_NETWORK or args[0] not in ("xlflow", "cp"):
+            continue  # make, the benchmarks: not xlflow commands
+        done.append(line)
+        if args[0] == "cp":
+            *sources, target = [a for a in args[1:] if a != "-r"]
+            for source in (s for pattern in sources for s in glob.glob(str(ROOT / pattern))):
+                if Path(source).is_dir():
+                    shutil.copytree(source, target)
+                else:
+                    shutil.copy(source, target)
+            continue
+        result = runner.invoke(cli, args[1:])
+        assert result.exit_code == EXIT_STATUS.get(line, 0), (line, result.output)
+    ran = {shlex.split(line)[1] for line in done if line.startswith("xlflow ")}
+    assert ran == set(cli.commands)
+    assert set(NEEDS_NETWORK) <= set(sh_lines())  # the skipped lines are still there
 
 
 def test_quick_start_is_two_make_commands_and_ci_runs_the_test_one() -> None:
@@ -42,9 +124,9 @@ def test_demo_script_runs_build_and_merge(tmp_path: Path) -> None:
     out = subprocess.run(["bash", "scripts/demo.sh", str(tmp_path / "demo")], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "files read: 4 (4 accepted)" in out.stdout
-    assert f"consolidated report:  {tmp_path / 'demo'}/reports/2024-W28-consolidated.xlsx" \
-        in out.stdout
+    assert "  读取文件:4 个(采用 4 个)· 汇总行数:10" in out.stdout.splitlines()
+    assert f"汇总报表:{tmp_path / 'demo'}/reports/2024-W28-consolidated.xlsx" \
+        in out.stdout.splitlines()
     assert (tmp_path / "demo" / "reports" / "2024-W28-consolidated.xlsx").is_file()
 
 

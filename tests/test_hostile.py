@@ -137,7 +137,7 @@ def test_cli_names_every_bad_file_without_a_traceback(runner: CliRunner, built, 
     assert "~$good.xlsx" not in result.output  # office lock files are ignored
     # in the inbox a directory is a folder to look into (e.g. one per week), so the
     # empty "folder.xlsx" adds no file; named on the command line it is refused (above)
-    assert f"files read: {len(REFUSED)} (1 accepted)" in result.output
+    assert f"读取文件:{len(REFUSED)} 个(采用 1 个)" in result.output
 
 
 def test_macros_are_read_never_run(built, good: Path, tmp_path: Path) -> None:

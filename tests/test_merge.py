@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from xlflow import api
@@ -161,7 +162,7 @@ def test_master_workbook_is_not_a_return(built) -> None:
 
 def test_bad_cells_are_named_and_kept_out_of_the_figures(built, tmp_path: Path) -> None:
     path = fill_workbook(department_file(built, "技术部", tmp_path), weekly={
-        "T03": {"实际完成情况": "联调中", "完成百分比": "150%", "预计完成日期": "下周"},
+        "T03": {"实际完成情况": "联调中", "完成百分比": "'150%", "预计完成日期": "下周"},
         "T04": {"实际完成情况": "测试中", "完成百分比": "40%"},
     }, risks=[{"发现时间": "2024-07-08 09:00", "提出时间": "2024-07-08 10:00",
                "风险描述": "接口不稳定", "风险等级": "很高", "影响范围": "上线", "建议措施": "压测"},
@@ -263,24 +264,46 @@ def test_cli_json_is_the_library_report(runner: CliRunner, with_samples: Path) -
     assert set(data["risks"][0]) >= {"id", "department", "level", "status", "flags"}
 
 
+SUMMARY = {
+    "zh": ["2024年Q3用户增长活动 · 2024-W28(统计日 2024-07-12)",
+           "  读取文件:4 个(采用 4 个)· 汇总行数:10",
+           "  问题:0 个错误,0 个提醒",
+           "  滞后任务:3 项:T03 技术部 延误 +4天,T04 技术部 预警 +3天,T06 市场部 预警 +1天",
+           "  未关闭的高风险:1 项:TEC-24W28-01 技术部",
+           "报表:{report}"],
+    "en": ["2024年Q3用户增长活动 · 2024-W28 (as of 2024-07-12)",
+           "  files read: 4 (4 accepted) · rows merged: 10",
+           "  problems: 0 error(s), 0 warning(s)",
+           "  late tasks: 3: T03 技术部 延误 +4d, T04 技术部 预警 +3d, T06 市场部 预警 +1d",
+           "  open high risks: 1: TEC-24W28-01 技术部",
+           "report: {report}"],
+}
+BAD_CELL = {
+    "zh": "  ✗ bad.xlsx / 周进度跟踪表 / F2: 「完成百分比」格式无法识别(填写的是「lots」,应为 百分比 0%–100%)",
+    "en": "  ✗ bad.xlsx / 周进度跟踪表 / F2: 「完成百分比」格式无法识别 (found 'lots', expected 百分比 0%–100%)",
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_cli_summary_and_exit_codes(runner: CliRunner, with_samples: Path, built,
-                                    tmp_path: Path) -> None:
+                                    tmp_path: Path, monkeypatch, lang: str) -> None:
+    monkeypatch.setenv("XLFLOW_LANG", lang)
     args = ["merge", str(with_samples), "--week", WEEK, "--as-of", AS_OF.isoformat()]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0
-    assert "files read: 4 (4 accepted)" in result.output
-    assert "late tasks: 3: T03 技术部 延误 +4d" in result.output
-    assert "open high risks: 1: TEC-24W28-01 技术部" in result.output
-    assert f"report: {with_samples / 'reports' / (WEEK + '-consolidated.xlsx')}" in result.output
+    report = with_samples / "reports" / f"{WEEK}-consolidated.xlsx"
+    assert result.output.splitlines() == [line.format(report=report) for line in SUMMARY[lang]]
     fill_workbook(department_file(built, "运营部", tmp_path, "bad.xlsx"),
                   weekly={"T07": {"实际完成情况": "x", "完成百分比": "lots"}},
                   out=with_samples / "inbox" / "bad.xlsx")
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
-    assert "bad.xlsx / 周进度跟踪表 / F2: 「完成百分比」格式无法识别 (found 'lots'" in result.output
-    assert Path(with_samples / "reports" / f"{WEEK}-consolidated.xlsx").is_file()
+    assert BAD_CELL[lang] in result.output.splitlines()
+    assert "    → 部门:填写 0–100 的百分比,如 80% 或 80,后重新发送" in result.output.splitlines()
+    assert report.is_file()
     result = runner.invoke(cli, ["merge", str(tmp_path / "nowhere")])
     assert result.exit_code == 2 and "no project file" in result.output
+    assert result.output.startswith({"zh": "错误:", "en": "Error: "}[lang])
 
 
 def test_validate_without_project(runner: CliRunner, built, tmp_path: Path) -> None:
@@ -291,7 +314,7 @@ def test_validate_without_project(runner: CliRunner, built, tmp_path: Path) -> N
                         weekly={"T03": {"实际完成情况": "进行中", "完成百分比": "五成"}})
     result = runner.invoke(cli, ["validate", str(good), "--as-of", "2024-07-10"])
     assert result.exit_code == 0, result.output
-    assert "✓" in result.output and "技术部 · 0 error(s)" in result.output
+    assert "✓" in result.output and "技术部 · 0 个错误,0 个提醒" in result.output
     result = runner.invoke(cli, ["validate", str(bad), "--as-of", "2024-07-10", "--json"])
     assert result.exit_code == 1
     data = json.loads(result.output)

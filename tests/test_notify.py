@@ -108,10 +108,12 @@ def test_what_is_missing_is_said(merged: Path, tmp_path: Path) -> None:
 def test_cli(runner: CliRunner, merged: Path) -> None:
     out = runner.invoke(cli, ["notify", str(merged), "--week", WEEK])
     assert out.exit_code == 0, out.output
-    assert f"  to: {', '.join(LEADERS)}" in out.output
-    assert "  charts: 图1 各部门任务状态、图2 偏差最大的任务 · attached: 2024-W28-consolidated.xlsx" in out.output
+    assert f"  收件人:{','.join(LEADERS)}" in out.output
+    assert "  图表:图1 各部门任务状态、图2 偏差最大的任务 · 附件:2024-W28-consolidated.xlsx" in out.output
+    english = runner.invoke(cli, ["--lang", "en", "notify", str(merged), "--week", WEEK])
+    assert f"  to: {', '.join(LEADERS)}" in english.output
     bad = runner.invoke(cli, ["notify", str(merged), "--to", "nobody"])
-    assert bad.exit_code == 2 and "is not an e-mail address" in bad.output
+    assert bad.exit_code == 2 and "nobody 不是邮箱地址" in bad.output
 
 
 def _count(img: Image.Image, colour: str, tolerance: int = 12) -> int:

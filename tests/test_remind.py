@@ -168,13 +168,17 @@ def test_cli_lists_each_reminder_and_json_is_the_result(runner: CliRunner, built
     root = str(built.project.root)
     out = runner.invoke(cli, ["remind", root, "--as-of", "2024-07-15"])
     assert out.exit_code == 0, out.output
-    assert "  技术部 <tec@example.com> cc liuqiang@example.com: 1 item(s) → " in out.output
-    assert out.output.endswith("4 reminder(s) for 2024-W28 as of 2024-07-15 00:00\n")
+    assert "  技术部 <tec@example.com> 抄送 liuqiang@example.com:1 项 → " in out.output
+    assert out.output.endswith("2024-W28:催办 4 个部门(截至 2024-07-15 00:00)\n")
+    english = runner.invoke(cli, ["--lang", "en", "remind", root, "--as-of", "2024-07-15T08:00"])
+    assert ("  技术部 <tec@example.com> cc liuqiang@example.com: 1 item(s) → reminded today "
+            "already, nothing new") in english.output
+    assert english.output.endswith("0 reminder(s) for 2024-W28 as of 2024-07-15 08:00\n")
     again = runner.invoke(cli, ["remind", root, "--as-of", "2024-07-15T08:00", "--json"])
     data = json.loads(again.stdout)
     assert [r["new"] for r in data["reminders"]] == [False] * 4
     bad = runner.invoke(cli, ["remind", root, "--as-of", "15.7.2024"])
-    assert bad.exit_code == 2 and "is not a date or a time" in bad.output
+    assert bad.exit_code == 2 and "不是日期或时间" in bad.output
 
 
 def test_nothing_built_is_a_clear_error(project_dir: Path) -> None:

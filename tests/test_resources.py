@@ -79,6 +79,6 @@ def test_cli(runner: CliRunner, two_projects: list[Path], tmp_path: Path) -> Non
     result = runner.invoke(cli, ["resources", *map(str, two_projects), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "技术部 2024-07-10~2024-07-30: 需 7 名 > 可投入 5 名" in result.output
-    assert "2 conflict(s) across 2 project(s)" in result.output and out.is_file()
+    assert "2 个项目中有 2 处资源冲突" in result.output and out.is_file()
     again = runner.invoke(cli, ["resources", str(two_projects[0]), str(two_projects[0])])
     assert again.exit_code == 2 and "given twice" in again.output

@@ -109,9 +109,9 @@ def test_a_failing_step_is_reported_and_the_others_run(filed: Path, runner: CliR
     out = runner.invoke(cli, ["run", str(filed), "--today", "2024-07-13",
                               "--smtp", "127.0.0.1:9", "--timeout", "2"])
     assert out.exit_code == 2, out.output
-    assert "  ✗ send: SMTP 127.0.0.1:9" in out.output
-    assert "  ✗ remind: SMTP 127.0.0.1:9" in out.output  # W28's returns are due: it tried
-    assert out.output.endswith("2024-07-13 (2024-W28): 0 step(s) done\n")
+    assert "  ✗ 发送:SMTP 127.0.0.1:9" in out.output
+    assert "  ✗ 催办:SMTP 127.0.0.1:9" in out.output  # W28's returns are due: it tried
+    assert out.output.endswith("2024-07-13(2024-W28):完成 0 步\n")
 
 
 def test_collect_and_risks_run_when_this_xlflow_has_them(filed: Path, monkeypatch) -> None:
@@ -158,6 +158,9 @@ def test_cli_prints_each_step(filed: Path, runner: CliRunner) -> None:
     out = runner.invoke(cli, ["run", str(filed), "--today", "2024-07-08"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
-    assert lines[0].startswith("  ✓ build: 2024-W28:4 个部门文件 → ")
-    assert lines[1] == "  ✓ send: 2024-W28:4 封(.eml)"
-    assert lines[-1] == "2024-07-08 (2024-W28): 2 step(s) done"
+    assert lines[0].startswith("  ✓ 生成:2024-W28:4 个部门文件 → ")
+    assert lines[1] == "  ✓ 发送:2024-W28:4 封(eml 文件)"
+    assert lines[-1] == "2024-07-08(2024-W28):完成 2 步"
+    english = runner.invoke(cli, ["--lang", "en", "run", str(filed), "--today", "2024-07-08"])
+    assert english.output.splitlines() == ["  · remind: 2024-W28:无新的催办事项",
+                                           "2024-07-08 (2024-W28): 0 step(s) done"]

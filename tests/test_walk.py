@@ -5,6 +5,7 @@ accept → retro → archive → cases."""
 from __future__ import annotations
 
 import glob
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -19,11 +20,39 @@ from xlflow.cli import cli
 ROOT = Path(__file__).parents[1]
 
 
-def walk_commands() -> list[str]:
+def walk() -> list[tuple[str, list[str]]]:
+    """The README's console block: each `$ ` command with the lines it printed."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## The whole process, phase by phase", 1)[1]
     block = section.split("```console", 1)[1].split("```", 1)[0]
-    return [line[2:] for line in block.splitlines() if line.startswith("$ ")]
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.strip("\n").splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return steps
+
+
+def walk_commands() -> list[str]:
+    return [command for command, _ in walk()]
+
+
+# what differs from run to run: when a step was recorded, the filing number (it holds the
+# date), the archive's checksum (its members hold times)
+VOLATILE = [(re.compile(r"\b20\d\d-\d\d-\d\d \d\d:\d\d\b"), "<time>"),
+            (re.compile(r"PMO-UG-2024Q3-\d{8}"), "PMO-UG-2024Q3-<date>"),
+            (re.compile(r"\b[0-9a-f]{64}\b"), "<sha256>"),
+            (re.compile(r"(归档|archived) 20\d\d-\d\d-\d\d"), r"\1 <date>")]
+
+
+def masked(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        for pattern, stand_in in VOLATILE:
+            line = pattern.sub(stand_in, line)
+        out.append(line)
+    return out
 
 
 def test_the_walk_covers_every_phase_command() -> None:
@@ -32,8 +61,8 @@ def test_the_walk_covers_every_phase_command() -> None:
                     "review", "accept", "retro", "archive", "cases", "remind", "notify", "run"}
 
 
-def test_readme_walk_runs_from_init_to_archive(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def run_walk(tmp_path: Path) -> dict[str, str]:
+    """Run the console block's commands in tmp_path: command -> what it printed."""
     runner = CliRunner()
     outputs = {}
     for line in walk_commands():
@@ -45,24 +74,34 @@ def test_readme_walk_runs_from_init_to_archive(tmp_path: Path, monkeypatch) -> N
         result = runner.invoke(cli, args[1:])
         assert result.exit_code == 0, (line, result.output)
         outputs[line] = result.output
+    return outputs
+
+
+def test_readme_walk_runs_from_init_to_archive(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    outputs = run_walk(tmp_path)
+    # every line printed is the README's, but for times, the filing number and a checksum
+    for command, shown in walk():
+        if command in outputs:
+            assert masked(outputs[command].splitlines()) == masked(shown), command
     status = api.status("ug2024")
     assert status.phase == "复盘归档" and not status.missing
     assert [e.kind for e in status.completed] == [
         "opinion", "approve", "file", "send", "send", "accept", "retro", "archive"]
     merged = next(o for c, o in outputs.items() if "merge ug2024 --week 2024-W28" in c)
-    assert "late tasks: 3: T03 技术部 延误 +4d" in merged
+    assert "滞后任务:3 项:T03 技术部 延误 +4天" in merged
     # closing the loop by e-mail: nobody had returned by Monday; the notice; 技术部's overdue
     # risk; the scheduler's Monday sends W31 and chases what is still open from W28
-    assert outputs["xlflow remind ug2024 --as-of 2024-07-15"].endswith(
-        "4 reminder(s) for 2024-W28 as of 2024-07-15 00:00\n")
+    assert outputs["xlflow remind ug2024 --as-of 2024-07-15"].splitlines()[-1] == (
+        "2024-W28:催办 4 个部门(截至 2024-07-15 00:00)")
     notice = outputs["xlflow notify ug2024 --week 2024-W28"]
     assert "按期率 63% · 延误/预警 3 项 · 开放高风险 1 项 · 交回部门 4/4" in notice
     assert Path("ug2024/outbox/mail/2024-W28/周报通报.eml").is_file()
     assert "高风险 TEC-24W28-01 已过解决时限 2024-07-15" in outputs[
         "xlflow remind ug2024 --as-of 2024-07-16"]
     assert outputs["xlflow run ug2024 --today 2024-07-29"].splitlines() == [
-        "  ✓ send: 2024-W31:4 封(.eml)", "  ✓ remind: 2024-W28:催办 技术部(1 项)、运营部(1 项)",
-        "2024-07-29 (2024-W31): 2 step(s) done"]
+        "  ✓ 发送:2024-W31:4 封(eml 文件)", "  ✓ 催办:2024-W28:催办 技术部(1 项)、运营部(1 项)",
+        "2024-07-29(2024-W31):完成 2 步"]
     # the approval is in the master workbook's request form
     master = next(Path("ug2024/outbox/2024-W31").glob("*PMO总表.xlsx"))
     form = [r for r in openpyxl.load_workbook(master)["合作需求申请表"].iter_rows(values_only=True)]
@@ -97,7 +136,7 @@ def test_acceptance_says_what_is_missing(with_samples: Path) -> None:
     assert any(m.startswith("任务 T03(技术部)尚未完成") for m in result.missing)
     runner = CliRunner()
     out = runner.invoke(cli, ["accept", str(with_samples)])
-    assert out.exit_code == 1 and "not yet:" in out.output
+    assert out.exit_code == 1 and "尚未通过:还缺" in out.output
 
 
 def test_approval_refuses_when_the_seed_points_fail(project_dir: Path) -> None:
@@ -118,3 +157,43 @@ def test_archive_refuses_a_library_inside_the_project(project_dir: Path) -> None
 
     with pytest.raises(ProjectError, match="outside the project folder"):
         api.archive(project_dir, to=project_dir / "cases")
+
+
+# English words the Chinese output may hold: names of things, not scaffolding
+NOT_SCAFFOLDING = re.compile(r"`[^`]*`|xlflow \w+ DIR|\S*/\S*|[\w.-]+\.(xlsx|html|zip|eml|yaml)|[\w.]+@example\.com|"
+                             r"xlflow|PMO|SHA|DIR|opinions|eml|UG-2024Q3|[A-Z]{3}-\d+W\d+-\d+|"
+                             r"\bW\d+\b|\b[TRM]\d+\b|\b[0-9a-f]{64}\b")
+
+
+def test_the_walk_in_chinese_has_no_english_scaffolding(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command, output in run_walk(tmp_path).items():
+        for line in output.splitlines():
+            left = NOT_SCAFFOLDING.sub("", line)
+            assert not re.search(r"[A-Za-z]{2,}", left), (command, line)
+
+
+def test_the_walk_in_english(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XLFLOW_LANG", "en")
+    outputs = run_walk(tmp_path)
+    lines = {c.split()[1] + " " + c.split()[2]: o.splitlines() for c, o in outputs.items()}
+    assert lines["init ug2024"] == ["wrote ug2024/project.yaml",
+                                    "next: edit it, then run `xlflow build ug2024`"]
+    assert masked(lines["opinion ug2024"]) == [
+        "recorded by 运营总监 at <time> · 同意,需提前准备活动物料",
+        "  wrote ug2024/outbox/2024-W27/UG-2024Q3-2024-W27-PMO总表.xlsx"]
+    merged = next(o for c, o in outputs.items() if "--week 2024-W31 --as-of" in c)
+    assert merged.splitlines()[:4] == [
+        "2024年Q3用户增长活动 · 2024-W31 (as of 2024-07-31)",
+        "  files read: 8 (4 accepted) · rows merged: 21",
+        "  problems: 0 error(s), 5 warning(s)",
+        "  ! 产品部.xlsx: 这是 2024-W28 的文件,本次汇总的是 2024-W31;本周已有新文件,此文件不计入 "
+        "(found '2024-W28', expected 2024-W31)"]
+    assert "  missing weeks: 2024-W29、2024-W30 (compared with 2024-W28)" in merged.splitlines()
+    assert lines["accept ug2024"][-2:] == [
+        "acceptance passed: recorded 成果验收", "wrote ug2024/reports/UG-2024Q3-成果验收确认单.xlsx"]
+    assert lines["cases pmo-cases"][-1] == "1 case(s)"
+    assert masked(lines["status ug2024"])[1:3] == [
+        "  opinion: <time> by 运营总监 · 同意,需提前准备活动物料",
+        "  approve: <time> by 分管副总 陈明 · 同意,按期推进"]

@@ -42,22 +42,22 @@ def test_weekly_walk_on_a_gbk_console(tmp_path: Path, command: list[str]) -> Non
         out = subprocess.run([*command, *args], cwd=tmp_path, env=GBK, capture_output=True)
         err = out.stderr.decode("gbk", "replace")
         assert out.returncode == status, (args, err)
-        assert "Traceback" not in err and "internal error" not in err, err
+        assert "Traceback" not in err and "内部错误" not in err, err
         return out.stdout.decode("gbk")  # strict: the console can show every byte
 
-    assert "wrote ug" in run("init", "ug", "--example")
+    assert "已写入 ug" in run("init", "ug", "--example")
     assert "技术部: UG-2024Q3-2024-W28-技术部.xlsx" in run("build", "ug", "--week", WEEK)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, tmp_path / "ug" / "inbox" / f.name)
     merged = run("merge", "ug", "--week", WEEK, "--as-of", AS_OF.isoformat())
     assert "2024年Q3用户增长活动 · 2024-W28" in merged
-    assert "T03 技术部 延误 +4d" in merged
+    assert "T03 技术部 延误 +4天" in merged
     assert (tmp_path / "ug" / "reports" / f"{WEEK}-consolidated.xlsx").is_file()
     status = run("status", "ug", "--as-of", AS_OF.isoformat())
     assert "[需求发起] → 需求共识" in status and "运营部负责人意见" in status
     # ✓ and ✗ are not in GBK: the nearest symbols it has stand in for them
     checked = run("validate", "ug/inbox/技术部-周报-0712.xlsx")
-    assert checked.startswith("√ ug/inbox/技术部-周报-0712.xlsx: 技术部 · 0 error(s)")
+    assert checked.startswith("√ ug/inbox/技术部-周报-0712.xlsx:技术部 · 0 个错误")
     (tmp_path / "坏文件.xlsx").write_text("不是工作簿", encoding="utf-8")
     assert run("validate", "坏文件.xlsx", status=1).startswith("× 坏文件.xlsx")
 
@@ -231,7 +231,7 @@ def test_merge_into_a_report_open_in_excel(with_samples: Path, monkeypatch) -> N
     result = CliRunner().invoke(cli, later)
     assert result.exit_code == 2
     assert f"报表 {report} 正在被其他程序(如 Excel)打开,请关闭后重试" in result.output
-    assert "internal error" not in result.output
+    assert "内部错误" not in result.output
     # report and ledger land together or not at all
     assert report.read_bytes() == before
     db = sqlite3.connect(with_samples / LEDGER_FILE)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import BusyError, FileInUseError
+from .errors import BusyError, FileInUseError, StorageError
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]+')
 #: Device names Windows reserves whatever the extension ('CON.xlsx' too), any case.
@@ -33,8 +33,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` in one
     rename, so a reader (or a crash) never sees a half-written file. Raises FileInUseError
     when another program (Excel on Windows) keeps `target` open."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp_path = _new_temp(target.parent, target.suffix)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path = _new_temp(target.parent, target.suffix)
+    except OSError as exc:  # a read-only folder or a full disk, said as such
+        raise StorageError.from_os(target.parent, exc) from None
     mode = os.stat(tmp_path).st_mode & 0o777
     try:
         yield tmp_path
@@ -142,6 +145,8 @@ def project_lock(root: Path, *, wait: bool = False, reentrant: bool = False) -> 
         raise BusyError(f"{root}: 另一个 xlflow 正在写入此项目,请等它结束后重试 "
                         "(another xlflow run is writing this project; wait for it to finish "
                         "and run again)") from None
+    except OSError as exc:  # the lock file cannot be made: read-only folder, full disk
+        raise StorageError.from_os(root, exc) from None
     if reentrant:
         _held_locks[key] = threading.get_ident()
     try:

@@ -114,10 +114,12 @@ def file_project(directory: Dir, *, by: str, note: str = "",
 
 
 def send(directory: Dir, *, week: str | None = None, smtp: SmtpSettings | None = None,
-         sender: str = "", departments: list[str] | None = None) -> SendResult:
-    """One message per department with its workbook: .eml files, or SMTP."""
+         sender: str = "", departments: list[str] | None = None,
+         resend: bool = False) -> SendResult:
+    """One message per department with its workbook: .eml files, or SMTP. Departments
+    whose message for the week went out already are skipped unless `resend`."""
     return _delivery.send(Workspace(directory), week=week, smtp=smtp, sender=sender,
-                          departments=departments)
+                          departments=departments, resend=resend)
 
 
 def accept(directory: Dir, *, by: str = "", at: dt.datetime | None = None) -> AcceptanceResult:

@@ -14,15 +14,43 @@ from typing import Any
 
 import click
 
-from . import __version__, _console, api
+from . import __version__, _console, api, texts
 from .codes import CODES
-from .errors import ExitStatus, XlflowError
+from .errors import ExitStatus, StorageError, XlflowError
 from .model.vocab import percent_text
 
 
 def _debug() -> bool:
     ctx = click.get_current_context(silent=True)
     return bool(ctx and ctx.find_root().params.get("debug"))
+
+
+def _lang() -> str:
+    """The --lang of this run (the environment's when there is no context)."""
+    ctx = click.get_current_context(silent=True)
+    lang = ctx.find_root().params.get("lang") if ctx else None
+    return lang or texts.default_lang()
+
+
+def _t(key: str, **fields: Any) -> str:
+    """The line `key` (xlflow/texts.py) in this run's language."""
+    return texts.text(key, _lang(), **fields)
+
+
+def _when(at: str) -> str:
+    """A recorded ISO time as people read it: local time, to the minute."""
+    try:
+        when = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return str(at)
+    if when.tzinfo is not None:
+        when = when.astimezone()
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+def _listed(items: list[str]) -> str:
+    """': a, b' after a count, or nothing when there is nothing to list."""
+    return _t("list", items=_t("list-sep").join(items)) if items else ""
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,18 +63,24 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except XlflowError as exc:
             if _debug():
                 traceback.print_exc()
-            click.secho(f"错误 error: {exc}", fg="red", err=True)
+            click.secho(_t("error", message=exc), fg="red", err=True)
             sys.exit(int(exc.exit_status))
         except BrokenPipeError:  # `xlflow ... | head`: the reader has all it wants
             _console.silence_streams()
             sys.exit(int(ExitStatus.BROKEN_PIPE))
         except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException):
             raise
+        except OSError as exc:  # a folder or disk the library did not name: still no "internal"
+            if _debug():
+                raise
+            where = exc.filename or "文件"
+            click.secho(_t("error", message=StorageError.from_os(where, exc)), fg="red", err=True)
+            sys.exit(int(ExitStatus.USAGE))
         except Exception as exc:
             if _debug():
                 raise
-            click.secho(f"内部错误 internal error: {type(exc).__name__}: {exc} "
-                        "(run again with --debug for a traceback)", fg="red", err=True)
+            click.secho(_t("internal-error", kind=type(exc).__name__, message=exc), fg="red",
+                        err=True)
             sys.exit(int(ExitStatus.USAGE))
 
     return wrapper
@@ -77,7 +111,11 @@ class _ProcessOrder(click.Group):
 @click.group(cls=_ProcessOrder, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xlflow")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
-def cli(debug: bool) -> None:
+@click.option("--lang", type=click.Choice(texts.LANGS), default=texts.default_lang,
+              help="Language of the output: zh (default) or en. Default from XLFLOW_LANG, "
+                   "else the locale (LC_ALL, LC_MESSAGES, LANG): zh unless it names another "
+                   "language.")
+def cli(debug: bool, lang: str) -> None:
     """xlflow: run a cross-department collaboration (跨部门合作流程) on Excel workbooks.
 
     \b
@@ -100,8 +138,8 @@ def init(directory: Path, example: bool, force: bool) -> None:
     Example: xlflow init ug2024 --example
     """
     result = api.init_project(directory, example=example, force=force)
-    click.echo(f"wrote {result.project_file}")
-    click.echo(f"next: edit it, then run `xlflow build {directory}`")
+    click.echo(_t("wrote", path=result.project_file))
+    click.echo(_t("init.next", directory=directory))
 
 
 @cli.command()
@@ -116,11 +154,11 @@ def build(directory: Path, week: str | None, departments: tuple[str, ...]) -> No
     Example: xlflow build ug2024 --week 2024-W28
     """
     result = api.build(directory, week=week, departments=list(departments) or None)
-    click.echo(f"{result.project.name} · {result.week}: "
-               f"{len(result.departments)} department workbook(s) in {result.outbox}")
+    click.echo(_t("build.summary", project=result.project.name, week=result.week,
+                  n=len(result.departments), outbox=result.outbox))
     for name, path in result.departments.items():
         click.echo(f"  {name}: {path.name}")
-    click.echo(f"  PMO: {result.master.name}")
+    click.echo(_t("build.master", name=result.master.name))
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -129,7 +167,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise click.BadParameter(_t("not-a-date", value=value)) from None
 
 
 json_option = click.option("--json", "as_json", is_flag=True,
@@ -137,16 +175,17 @@ json_option = click.option("--json", "as_json", is_flag=True,
 MAX_SHOWN = 30
 
 
-def _echo_issues(issues: list[Any]) -> None:
+def _echo_issues(issues: list[Any], more: str = "issues.more-in-json") -> None:
     hinted: set[str] = set()
+    lang = _lang()
     for issue in issues[:MAX_SHOWN]:
         colour = "red" if issue.is_error else "yellow"
-        click.secho(f"  {'✗' if issue.is_error else '!'} {issue}", fg=colour)
+        click.secho(f"  {'✗' if issue.is_error else '!'} {issue.describe(lang)}", fg=colour)
         if issue.code not in hinted:  # what to do, once per code (xlflow/codes.py)
             hinted.add(issue.code)
             click.echo(f"    → {CODES[issue.code].remedy}")
     if len(issues) > MAX_SHOWN:
-        click.echo(f"  … and {len(issues) - MAX_SHOWN} more (all are in the report's 校验问题)")
+        click.echo(_t(more, n=len(issues) - MAX_SHOWN))
 
 
 class _Progress:
@@ -160,7 +199,8 @@ class _Progress:
         if self.quiet or total < 10:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="reading", file=sys.stderr)
+            self.bar = click.progressbar(length=total, label=_t("progress.reading"),
+                                         file=sys.stderr)
             self.bar.__enter__()
         self.bar.update(1)
         if done == total:
@@ -199,24 +239,25 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         s = report.to_dict()["summary"]
-        click.echo(f"{report.project_name} · {report.week} (as of {report.as_of})")
-        click.echo(f"  files read: {s['files']} ({s['accepted']} accepted) · "
-                   f"rows merged: {s['rows_merged']}")
-        click.echo(f"  problems: {s['errors']} error(s), {s['warnings']} warning(s)")
-        _echo_issues(report.issues)
+        click.echo(_t("merge.title", project=report.project_name, week=report.week,
+                      as_of=report.as_of))
+        click.echo(_t("merge.files", files=s["files"], accepted=s["accepted"],
+                      rows=s["rows_merged"]))
+        click.echo(_t("merge.problems", errors=s["errors"], warnings=s["warnings"]))
+        _echo_issues(report.issues, "issues.more-in-report")
         late = report.late_tasks
-        click.echo(f"  late tasks: {len(late)}" + ("" if not late else ": " + ", ".join(
-            f"{t.task_id} {t.department} {t.status} +{t.deviation_days}d" for t in late)))
+        click.echo(_t("merge.late", n=len(late)) + _listed([
+            _t("merge.late-item", task=t.task_id, department=t.department, status=t.status,
+               days=t.deviation_days) for t in late]))
         high = report.open_high_risks
-        click.echo(f"  open high risks: {len(high)}" + ("" if not high else ": " + ", ".join(
-            f"{r.risk_id} {r.department}" for r in high)))
+        click.echo(_t("merge.high", n=len(high)) + _listed(
+            [f"{r.risk_id} {r.department}" for r in high]))
         if report.missing_weeks:
-            click.echo(f"  missing weeks: {'、'.join(report.missing_weeks)} "
-                       f"(compared with {report.previous_week})")
-        click.echo(f"report: {report.report_path}")
+            click.echo(_t("merge.missing-weeks", weeks="、".join(report.missing_weeks),
+                          previous=report.previous_week))
+        click.echo(_t("merge.report", path=report.report_path))
         if not report.recorded:
-            click.secho("  nothing accepted: the report is written, the ledger is unchanged",
-                        fg="yellow")
+            click.secho(_t("merge.nothing-accepted"), fg="yellow")
     sys.exit(int(report.exit_status))
 
 
@@ -241,9 +282,9 @@ def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date |
     else:
         for f in report.files:
             errors = sum(i.is_error for i in f.issues)
-            mark = "✓" if not errors else "✗"
-            click.echo(f"{mark} {f.path}: {f.department or '?'} · {errors} error(s), "
-                       f"{len(f.issues) - errors} warning(s)")
+            click.echo(_t("validate.file", mark="✓" if not errors else "✗", path=f.path,
+                          department=f.department or _t("validate.unknown-department"),
+                          errors=errors, warnings=len(f.issues) - errors))
             _echo_issues(f.issues)
     sys.exit(int(report.exit_status))
 
@@ -251,12 +292,12 @@ def validate(files: tuple[Path, ...], project_dir: Path | None, as_of: dt.date |
 def _echo_step(result: Any, done: str) -> None:
     _echo_issues(result.issues)
     if result.recorded:
-        click.echo(f"{done} by {result.by} at {result.at}" + (f" · {result.note}" if result.note
-                                                               else ""))
+        click.echo(_t("step.done", done=_t(done), by=result.by, at=_when(result.at))
+                   + (_t("step.note", note=result.note) if result.note else ""))
         for path in result.outputs:
-            click.echo(f"  wrote {path}")
+            click.echo(_t("step.wrote", path=path))
     else:
-        click.secho("not recorded: fix the problems above and run again", fg="red")
+        click.secho(_t("step.not-recorded"), fg="red")
     sys.exit(int(result.exit_status))
 
 
@@ -282,18 +323,21 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     phases = st.to_dict()["phases"]
     marks = [f"{p} ✓" if i < st.phase_index else (f"[{p}]" if i == st.phase_index else p)
              for i, p in enumerate(phases)]
-    click.echo("phase: " + " → ".join(marks))
+    click.echo(_t("status.phase", phases=" → ".join(marks)))
     for step in st.completed:
-        click.echo(f"  {step.kind}: {step.at} by {step.by}"
-                   + (f" · {step.note}" if step.note else ""))
+        kind = f"kind.{step.kind}"
+        click.echo(_t("status.step", kind=_t(kind) if kind in texts.TEXTS else step.kind,
+                      by=step.by, at=_when(step.at))
+                   + (_t("step.note", note=step.note) if step.note else ""))
     for item in st.missing:
-        click.echo(f"  to move on: {item}")
+        click.echo(_t("status.to-move-on", item=item))
     if st.next_deadline:
-        click.echo(f"next deadline: {st.next_deadline[1]} {st.next_deadline[0]}")
-    click.echo(f"last merge: {st.last_merge or '(none yet)'} · late tasks: {len(st.late_tasks)}"
-               + "".join(f" {t.task_id}({t.status} +{t.deviation_days}d)"
-                         for t in st.late_tasks)
-               + f" · open high risks: {len(st.open_high_risks)}"
+        click.echo(_t("status.deadline", date=st.next_deadline[1], what=st.next_deadline[0]))
+    click.echo(_t("status.last-merge", week=st.last_merge or _t("status.no-merge"))
+               + _t("status.late", n=len(st.late_tasks))
+               + "".join(_t("status.late-item", task=t.task_id, status=t.status,
+                            days=t.deviation_days) for t in st.late_tasks)
+               + _t("status.high", n=len(st.open_high_risks))
                + "".join(f" {r.risk_id}" for r in st.open_high_risks))
 
 
@@ -308,7 +352,7 @@ def opinion(directory: Path, department: str, by: str, text: str) -> None:
 
     Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
     """
-    _echo_step(api.opinion(directory, department=department, by=by, text=text), "recorded")
+    _echo_step(api.opinion(directory, department=department, by=by, text=text), "done.opinion")
 
 
 @cli.command()
@@ -322,7 +366,7 @@ def approve(directory: Path, by: str, note: str) -> None:
 
     Example: xlflow approve ug2024 --by "分管副总 陈明" --note "同意,按期推进"
     """
-    _echo_step(api.approve(directory, by=by, note=note), "approved")
+    _echo_step(api.approve(directory, by=by, note=note), "done.approve")
 
 
 @cli.command(name="file")
@@ -335,7 +379,7 @@ def file_(directory: Path, by: str, note: str) -> None:
 
     Example: xlflow file ug2024 --by "PMO 王芳"
     """
-    _echo_step(api.file_project(directory, by=by, note=note), "filed")
+    _echo_step(api.file_project(directory, by=by, note=note), "done.file")
 
 
 @cli.command()
@@ -351,18 +395,22 @@ def file_(directory: Path, by: str, note: str) -> None:
 @click.option("--cafile", type=click.Path(dir_okay=False, exists=True),
               help="CA certificate for a mail server with a private CA.")
 @click.option("--timeout", default=30.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(min=0, min_open=True),
               help="Give up on an SMTP server that does not answer within this time.")
 @click.option("--from", "sender", default="", metavar="ADDR",
               help="Sender address (default: the e-mail in project.contact).")
 @click.option("--department", "departments", multiple=True, metavar="NAME",
               help="Only this department (repeatable).")
+@click.option("--resend", is_flag=True,
+              help="Send again to departments whose message for the week went out already.")
 @json_option
 @handle_errors
 def send(directory: Path, week: str | None, smtp_address: str | None, starttls: bool, user: str,
          password_env: str, cafile: str | None, timeout: float, sender: str,
-         departments: tuple[str, ...], as_json: bool) -> None:
+         departments: tuple[str, ...], resend: bool, as_json: bool) -> None:
     """E-mail each department its workbook, subject and body in Chinese with the week and
-    the return deadline. Default: .eml files in DIR/outbox/mail/<week>/.
+    the return deadline. Default: .eml files in DIR/outbox/mail/<week>/. Each message is
+    recorded in the ledger; a rerun skips the departments already sent to (--resend).
 
     Example: xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --starttls --user pmo
     """
@@ -372,7 +420,13 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
     if smtp_address:
         password = os.environ.get(password_env, "")
         if user and not password:
-            password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+            no_password = XlflowError(_t("smtp-password-needed", var=password_env))
+            if sys.stdin is None or not sys.stdin.isatty():
+                raise no_password
+            try:
+                password = click.prompt(_t("smtp-password", user=user), hide_input=True, err=True)
+            except click.Abort:
+                raise no_password from None
         try:
             settings = api.SmtpSettings.parse(smtp_address, starttls=starttls, user=user,
                                               password=password, cafile=cafile or "",
@@ -380,15 +434,21 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--smtp") from None
     result = api.send(directory, week=week, smtp=settings, sender=sender,
-                      departments=list(departments) or None)
+                      departments=list(departments) or None, resend=resend)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for m in result.messages:
-            where = m.eml or ("sent" if m.sent else f"NOT SENT: {m.error}")
-            click.echo(f"  {m.department} <{m.to}>: {m.attachment} → {where}")
+            where = m.eml or (_t("send.sent") if m.sent else _t("send.not-sent", error=m.error))
+            click.echo(_t("send.message", department=m.department, to=m.to,
+                          attachment=m.attachment, where=where))
+        for s in result.skipped:
+            click.secho(_t("send.skipped", department=s.department, to=s.to, sent_at=s.sent_at,
+                           how=s.how), fg="yellow")
         _echo_issues(result.issues)
-        click.echo(f"{len(result.messages)} message(s) for {result.week}")
+        click.echo(_t("send.summary", n=len(result.messages), week=result.week))
+        if result.skipped:
+            click.echo(_t("send.skipped-count", n=len(result.skipped)))
     sys.exit(int(result.exit_status))
 
 
@@ -410,15 +470,16 @@ def accept(directory: Path, by: str, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for r in result.results:
-            met = {True: "达标", False: "未达标", None: "—"}[r["met"]]
-            who = f" · 确认 {r['confirmer']} {r['confirm_date']}" if r["confirmer"] else ""
-            click.echo(f"  {r['id']} {r['name']}: 目标 {r['target']} · 实际 "
-                       f"{r['actual_text'] or '未填'} · {met}{who}")
+            met = {True: _t("accept.met"), False: _t("accept.not-met"), None: "—"}[r["met"]]
+            who = _t("accept.who", confirmer=r["confirmer"],
+                     date=r["confirm_date"]) if r["confirmer"] else ""
+            click.echo(_t("accept.result", id=r["id"], name=r["name"], target=r["target"],
+                          actual=r["actual_text"] or _t("accept.no-value"), met=met, who=who))
         for item in result.missing:
             click.secho(f"  ✗ {item}", fg="red")
-        click.echo("acceptance passed: recorded 成果验收" if result.passed
-                   else f"not yet: {len(result.missing)} item(s) missing")
-        click.echo(f"wrote {result.path}")
+        click.echo(_t("accept.passed") if result.passed
+                   else _t("accept.not-yet", n=len(result.missing)))
+        click.echo(_t("wrote", path=result.path))
     sys.exit(int(result.exit_status))
 
 
@@ -434,11 +495,11 @@ def retro(directory: Path, by: str) -> None:
     """
     result = api.retro(directory, by=by)
     for label, value in result.retrospective.facts:
-        click.echo(f"  {label}: {value}")
+        click.echo(_t("retro.fact", label=label, value=value))
     for kind, items in result.retrospective.feedback.items():
-        click.echo(f"  {kind}: {len(items)} 条")
-    click.echo(f"wrote {result.workbook}")
-    click.echo(f"wrote {result.html}")
+        click.echo(_t("retro.feedback", kind=kind, n=len(items)))
+    click.echo(_t("wrote", path=result.workbook))
+    click.echo(_t("wrote", path=result.html))
 
 
 @cli.command()
@@ -457,15 +518,15 @@ def review(directory: Path, month: str, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     r = result.review
-    click.echo(f"{r.month}: {len(r.weeks)} merge(s) ({', '.join(r.weeks)})")
+    click.echo(_t("review.title", month=r.month, n=len(r.weeks), weeks=", ".join(r.weeks)))
     if r.missing_weeks:
-        click.echo(f"  missing weeks: {'、'.join(r.missing_weeks)}")
+        click.echo(_t("review.missing-weeks", weeks="、".join(r.missing_weeks)))
     for dept, rates in r.to_dict()["on_time"].items():
         trend = " → ".join(percent_text(v) for v in rates.values() if v == v)
-        click.echo(f"  {dept} on-time: {trend}")
-    click.echo(f"  finished: {len(r.finished)} · open tasks: {len(r.open_tasks)} · "
-               f"open risks: {len(r.open_risks)}")
-    click.echo(f"wrote {result.path}")
+        click.echo(_t("review.on-time", department=dept, trend=trend))
+    click.echo(_t("review.counts", finished=len(r.finished), tasks=len(r.open_tasks),
+                  risks=len(r.open_risks)))
+    click.echo(_t("wrote", path=result.path))
 
 
 @cli.command(name="archive")
@@ -482,8 +543,12 @@ def archive_(directory: Path, library: Path, by: str) -> None:
     Example: xlflow archive ug2024 --to ~/pmo-cases
     """
     result = api.archive(directory, to=library, by=by)
-    click.echo(f"archived {result.files} files, verified: {result.zip}")
-    click.echo(f"sha256 {result.sha256}")
+    _echo_issues(result.issues)
+    click.echo(_t("archive.done", n=result.files, zip=result.zip))
+    click.echo(_t("archive.sha256", case=result.case_id, version=result.version,
+                  sha256=result.sha256))
+    if result.skipped:
+        click.secho(_t("archive.skipped", n=len(result.skipped)), fg="yellow")
 
 
 @cli.command(name="cases")
@@ -501,10 +566,11 @@ def cases_(library: Path, search: str, as_json: bool) -> None:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
     for c in found:
-        rate = percent_text(c["on_time_rate"])
-        click.echo(f"{c['project_id']}  {c['name']}  {c['start']}~{c['end']}  "
-                   f"{c['departments']}  按期率 {rate}  {c['zip']}")
-    click.echo(f"{len(found)} case(s)")
+        click.echo(_t("cases.case", id=c["case_id"], name=c["name"], start=c["start"],
+                      end=c["end"], departments=c["departments"],
+                      rate=percent_text(c["on_time_rate"]), archived=c["archived_at"][:10],
+                      zip=c["zip"]))
+    click.echo(_t("cases.count", n=len(found)))
 
 
 @cli.command()
@@ -527,13 +593,11 @@ def resources(directories: tuple[Path, ...], out: Path, as_json: bool) -> None:
         return
     _echo_issues(plan.issues)
     for c in plan.conflicts:
-        if c.kind == "department":
-            click.echo(f"  {c.subject} {c.start}~{c.end}: 需 {c.demand:g} 名 > 可投入 "
-                       f"{c.capacity:g} 名 → {c.proposal}")
-        else:
-            click.echo(f"  {c.subject} {c.start}~{c.end}: {c.proposal}")
-    click.echo(f"{len(plan.conflicts)} conflict(s) across {len(plan.projects)} project(s)")
-    click.echo(f"wrote {result.path}")
+        key = "resources.department" if c.kind == "department" else "resources.person"
+        click.echo(_t(key, subject=c.subject, start=c.start, end=c.end, demand=c.demand,
+                      capacity=c.capacity, proposal=c.proposal))
+    click.echo(_t("resources.summary", n=len(plan.conflicts), projects=len(plan.projects)))
+    click.echo(_t("wrote", path=result.path))
 
 
 @cli.command()
@@ -553,11 +617,11 @@ def history(directory: Path, drop: str | None, by: str, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     if result.dropped:
-        click.echo(f"dropped {result.dropped} (audit entry kept)")
+        click.echo(_t("history.dropped", week=result.dropped))
     for m in result.merges:
-        click.echo(f"  {m.week}  as of {m.as_of}  files {m.accepted}/{m.files}  "
-                   f"merged {m.run_at}  xlflow {m.version}")
-    click.echo(f"{len(result.merges)} recorded merge(s)")
+        click.echo(_t("history.merge", week=m.week, as_of=m.as_of, accepted=m.accepted,
+                      files=m.files, run_at=_when(m.run_at), version=m.version))
+    click.echo(_t("history.count", n=len(result.merges)))
 
 
 # -- closing the loop by e-mail: remind, notify, run ----------------------------------------
@@ -586,13 +650,20 @@ def _smtp_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _smtp(smtp_address: str | None, starttls: bool, user: str, password_env: str,
           cafile: str | None, timeout: float) -> Any:
+    """SmtpSettings from the options, the password as `send` gets it."""
     import os
 
     if not smtp_address:
         return None
     password = os.environ.get(password_env, "")
     if user and not password:
-        password = click.prompt(f"SMTP password for {user}", hide_input=True, err=True)
+        no_password = XlflowError(_t("smtp-password-needed", var=password_env))
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise no_password
+        try:
+            password = click.prompt(_t("smtp-password", user=user), hide_input=True, err=True)
+        except click.Abort:
+            raise no_password from None
     try:
         return api.SmtpSettings.parse(smtp_address, starttls=starttls, user=user,
                                       password=password, cafile=cafile or "", timeout=timeout)
@@ -608,8 +679,7 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> An
             return parse(value)
         except ValueError:
             pass
-    raise click.BadParameter(f"{value!r} is not a date or a time (YYYY-MM-DD or "
-                             "YYYY-MM-DDTHH:MM)") from None
+    raise click.BadParameter(_t("not-a-moment", value=value)) from None
 
 
 @cli.command()
@@ -638,19 +708,21 @@ def remind(directory: Path, week: str | None, as_of: Any, smtp_address: str | No
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         sys.exit(int(result.exit_status))
     if not result.due:
-        click.echo(f"  {result.week}: returns due {result.deadline}; not chased yet")
+        click.echo(_t("remind.not-due", week=result.week, deadline=result.deadline))
     for d in result.pending:
-        click.echo(f"  {d}: returned, not merged yet (merge it); not chased")
+        click.echo(_t("remind.pending", department=d))
     for r in result.reminders:
-        cc = f" cc {', '.join(r.cc)}" if r.cc else ""
-        where = (r.eml or ("sent" if r.sent else f"NOT SENT: {r.error}")) if r.new \
-            else "reminded today already, nothing new"
-        click.echo(f"  {r.department} <{r.to}>{cc}: {len(r.items)} item(s) → {where}")
+        cc = _t("remind.cc", addresses=_t("list-sep").join(r.cc)) if r.cc else ""
+        where = _t("remind.already")
+        if r.new:
+            where = r.eml or (_t("send.sent") if r.sent else _t("send.not-sent", error=r.error))
+        click.echo(_t("remind.reminder", department=r.department, to=r.to, cc=cc,
+                      n=len(r.items), where=where))
         for item in r.items:
-            click.echo(f"      {item.text}")
+            click.echo(_t("remind.item", text=item.text))
     _echo_issues(result.issues)
-    click.echo(f"{len(result.new)} reminder(s) for {result.week} as of "
-               f"{result.as_of:%Y-%m-%d %H:%M}")
+    click.echo(_t("remind.summary", n=len(result.new), week=result.week,
+                  as_of=_when(result.as_of.isoformat())))
     sys.exit(int(result.exit_status))
 
 
@@ -673,19 +745,20 @@ def notify(directory: Path, week: str | None, to: tuple[str, ...], smtp_address:
     """
     for address in to:
         if "@" not in address:
-            raise click.BadParameter(f"{address!r} is not an e-mail address", param_hint="--to")
+            raise click.BadParameter(_t("not-an-address", value=address), param_hint="--to")
     settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
     result = api.notify(directory, week=week, to=list(to) or None, smtp=settings, sender=sender)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         sys.exit(int(result.exit_status))
-    click.echo(f"  to: {', '.join(result.to)}")
-    click.echo(f"  subject: {result.subject}")
-    click.echo("  " + " · ".join(f"{k} {v}" for k, v in result.notice.figures))
-    click.echo(f"  charts: {'、'.join(result.charts) or '(none)'} · attached: {result.attachment}")
+    click.echo(_t("notify.to", to=_t("list-sep").join(result.to)))
+    click.echo(_t("notify.subject", subject=result.subject))
+    click.echo(_t("notify.figures", figures=" · ".join(f"{k} {v}" for k, v in result.notice.figures)))
+    click.echo(_t("notify.charts", charts="、".join(result.charts) or _t("notify.no-charts"),
+                  attachment=result.attachment))
     _echo_issues(result.issues)
-    click.echo(f"notice for {result.week} → "
-               + (result.eml or ("sent" if result.sent else f"NOT SENT: {result.error}")))
+    where = result.eml or (_t("send.sent") if result.sent else _t("send.not-sent", error=result.error))
+    click.echo(_t("notify.done", week=result.week, where=where))
     sys.exit(int(result.exit_status))
 
 
@@ -715,15 +788,16 @@ def run_(directory: Path, today: Any, smtp_address: str | None, starttls: bool, 
     if imap_address:
         parse = getattr(getattr(api, "ImapSettings", None), "parse", None)
         if parse is None:
-            raise click.BadParameter("this xlflow cannot collect by IMAP yet", param_hint="--imap")
+            raise click.BadParameter(_t("imap-unavailable"), param_hint="--imap")
         imap = parse(imap_address, user=imap_user,
                      password=os.environ.get(imap_password_env, ""))
     settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
     result = api.run(directory, today=today, smtp=settings, imap=imap, sender=sender)
     for step in result.steps:
         mark = "✗" if step.error else ("✓" if step.done else "·")
-        click.echo(f"  {mark} {step.name}: {step.error or step.note}")
+        name = _t(f"run.{step.name}") if f"run.{step.name}" in texts.TEXTS else step.name
+        click.echo(_t("run.step", mark=mark, name=name, note=step.error or step.note))
         _echo_issues(step.issues)
     done = sum(s.done for s in result.steps)
-    click.echo(f"{result.today} ({result.week}): {done} step(s) done")
+    click.echo(_t("run.summary", today=result.today, week=result.week, n=done))
     sys.exit(int(result.exit_status))

@@ -38,6 +38,7 @@ class Stage(StrEnum):
     APPROVAL = "approval"
     SEND = "send"
     RESOURCES = "resources"
+    ARCHIVE = "archive"
 
     @property
     def zh(self) -> str:
@@ -56,6 +57,7 @@ _STAGE_ZH = {
     Stage.APPROVAL: "方案审批与备案(xlflow approve / file)",
     Stage.SEND: "发送、催办与通报(xlflow send / remind / notify)",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
+    Stage.ARCHIVE: "归档(xlflow archive)",
 }
 _LEVEL_ZH = {Level.ERROR: "错误", Level.WARNING: "提醒", Level.BOTH: "错误或提醒"}
 
@@ -147,14 +149,15 @@ CATALOGUE: tuple[Code, ...] = (
          "部门:用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发;PMO:仍出错请附文件报告问题"),
     # -- identify: whose file, which project and week --------------------------------------
     Code("identity-mismatch", E, _S.IDENTIFY, "标识与部门列不符", "identity mismatch",
-         "_xlflow 标识页的部门与周进度跟踪表锁定的「部门」列不一致,文件可能被改动,未采用",
+         "文件标识的部门与周进度跟踪表锁定的「部门」列不一致,文件可能被改动,未采用",
          "部门:用 PMO 发给本部门的文件重新填写;PMO:核实文件来源"),
     Code("missing-sheet", E, _S.IDENTIFY, "缺少工作表", "missing sheet",
          "模板中的一张工作表被删除(也找不到改名后的),其内容缺失",
          "部门:把该表从原文件复制回来,或改用新生成的文件填写"),
     Code("no-identity", B, _S.IDENTIFY, "无法识别文件", "no identity",
-         "缺少 _xlflow 标识页:能从「部门」列认出部门时为提醒并照常读取,否则为错误,文件未采用",
-         "部门:在 xlflow build 生成的文件上填写,不要把内容复制到新工作簿;"
+         "不是 xlflow 生成的工作簿,或标识信息已被删除:能从「部门」列认出部门时为提醒并照常读取,"
+         "否则为错误,文件未采用",
+         "部门:在 PMO 发来的原始文件上填写,不要把内容复制到新工作簿;"
          "单独校验时 PMO 可加 --project"),
     Code("not-a-department-file", E, _S.IDENTIFY, "不是部门文件", "not a department file",
          "这是 PMO 总表,不是部门交回的文件",
@@ -336,6 +339,12 @@ CATALOGUE: tuple[Code, ...] = (
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",
          "PMO:统一各项目 project.yaml 中该部门的 capacity"),
+    # -- archive: xlflow archive -----------------------------------------------------------
+    Code("not-archived", W, _S.ARCHIVE, "文件未归档", "not archived",
+         "项目文件夹中的这一项是指向项目文件夹之外(或不存在)的符号链接,或不是普通文件;"
+         "归档从不跟随链接,它没有放进压缩包",
+         "PMO:确认它是否属于本次合作;属于则把文件本身(而不是链接)放进项目文件夹,"
+         "再归档一次(成为新的版本)"),
 )
 
 CODES: dict[str, Code] = {c.code: c for c in CATALOGUE}

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from .codes import CODES
+from .texts import text
 
 
 class Severity(StrEnum):
@@ -47,14 +48,20 @@ class Issue:
         return " / ".join(parts)
 
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, lang: str = "zh") -> str:
+        """Where, the message, and what was found versus expected, e.g.
+        `a.xlsx / 周进度跟踪表 / F2: 「完成百分比」超出允许范围(填写的是「120%」,应为 …)`;
+        lang="en" gives the tail in English (the message is Chinese either way)."""
         where = self.where()
-        text = f"{where}: {self.message}" if where else self.message
+        line = f"{where}: {self.message}" if where else self.message
         if self.value:
-            text += f" (found {self.value!r}"
-            text += f", expected {self.expected})" if self.expected else ")"
+            key = "issue.found-expected" if self.expected else "issue.found"
+            line += text(key, lang, value=self.value, expected=self.expected)
         elif self.expected:
-            text += f" (expected {self.expected})"
-        return text
+            line += text("issue.expected", lang, expected=self.expected)
+        return line
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -9,6 +9,7 @@ are events. Schema version 2; a version 1 ledger (xlflow 0.1) is migrated on ope
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -75,7 +76,16 @@ CREATE TABLE IF NOT EXISTS mail_log (
     recipients TEXT NOT NULL, channel TEXT NOT NULL,
     UNIQUE (kind, day, week, department, item)
 );
+CREATE TABLE IF NOT EXISTS sent_messages (
+    id INTEGER PRIMARY KEY, week TEXT NOT NULL, department TEXT NOT NULL,
+    message_id TEXT NOT NULL, recipient TEXT NOT NULL, sent_at TEXT NOT NULL,
+    how TEXT NOT NULL, via TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '',
+    attachment TEXT NOT NULL DEFAULT '', attachment_sha256 TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS sent_messages_week ON sent_messages (week, department);
 """
+#: How long to wait for another connection's write lock before saying the ledger is busy.
+BUSY_TIMEOUT = 30.0
 
 
 def _json(value: Any) -> str:
@@ -116,15 +126,38 @@ class Event:
                 "data": self.data}
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    """One weekly message: to whom, when, and how (an .eml file or SMTP)."""
+
+    week: str
+    department: str
+    message_id: str
+    to: str
+    sent_at: str
+    how: str  # "eml" or "smtp"
+    via: str = ""  # the .eml file, or the SMTP server host:port
+    subject: str = ""
+    attachment: str = ""
+    attachment_sha256: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
 class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerError.from_sqlite(path, exc) from None
+        try:
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
+            self.db.close()  # not left open (a file handle that keeps the folder busy)
             raise LedgerError.from_sqlite(path, exc) from None
 
     @classmethod
@@ -137,8 +170,10 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.Error):  # locked, full disk, read-only, damaged: say which
+            raise LedgerError.from_sqlite(self.path, exc) from None
 
     # -- schema -------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -152,8 +187,9 @@ class Ledger:
             with self.transaction():
                 _migrate_1_to_2(self.db)
         self.db.executescript(_SCHEMA)
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                        (str(SCHEMA_VERSION),))
+        if found != SCHEMA_VERSION:  # no write when current: reading works beside a writer
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
 
     @property
     def schema_version(self) -> int:
@@ -166,7 +202,9 @@ class Ledger:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk): keep the first error
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
             raise
         else:
             self.db.execute("COMMIT")
@@ -254,6 +292,32 @@ class Ledger:
                 for r in self.db.execute(
                     "SELECT file, sha256, department, received, accepted, reason FROM sources "
                     "WHERE merge_id = ?", (merge_id,))]
+
+    # -- sent messages ------------------------------------------------------------------------
+    def check_writable(self) -> None:
+        """Take and drop the write lock: raises (sqlite3.Error) now, before anything goes
+        out that would then have to be recorded, if another program holds the ledger."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("ROLLBACK")
+
+    def add_sent(self, message: SentMessage) -> None:
+        """One message written (.eml) or accepted by the SMTP server; committed at once,
+        so a run that stops half-way still knows what went out."""
+        m = message
+        self.db.execute(
+            "INSERT INTO sent_messages (week, department, message_id, recipient, sent_at, how, "
+            "via, subject, attachment, attachment_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (m.week, m.department, m.message_id, m.to, m.sent_at, m.how, m.via, m.subject,
+             m.attachment, m.attachment_sha256))
+
+    def sent_messages(self, week: str | None = None) -> list[SentMessage]:
+        """Every recorded message (of `week`), oldest first."""
+        sql = ("SELECT week, department, message_id, recipient, sent_at, how, via, subject, "
+               "attachment, attachment_sha256 FROM sent_messages")
+        args: tuple[str, ...] = ()
+        if week is not None:
+            sql, args = sql + " WHERE week = ?", (week,)
+        return [SentMessage(*r) for r in self.db.execute(sql + " ORDER BY id", args)]
 
     def events(self) -> list[Event]:
         return [Event(r[0], r[1], r[2], r[3] or "", r[4] or "", json.loads(r[5] or "{}"))

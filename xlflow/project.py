@@ -39,7 +39,8 @@ _PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 #: quote or comma breaks the list.
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
-_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+# C0 and C1 controls and the Unicode line separators: a mail header splits a line at each
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _LONG_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # tab, line feed ok
 _EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -320,7 +321,8 @@ def _email_problem(address: str) -> str | None:
 
 
 def _control_name(char: str) -> str:
-    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab"}
+    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab",
+             "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)"}
     return names.get(char, f"the control character U+{ord(char):04X}")
 
 

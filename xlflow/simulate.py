@@ -1,14 +1,30 @@
 """Fill built workbooks the way a department does in Excel: for the bundled samples,
 the tests and the benchmarks. Uses openpyxl, which keeps validations, protection and
-the hidden `_xlflow` sheet, as Excel does when it saves."""
+the hidden `_xlflow` sheet, as Excel does when it saves.
+
+Text is stored the way Excel stores what a person types into the cell, given the
+cell's number format (see `as_typed`): in a percent, date or number cell "50%" becomes
+0.5, "2024-07-16" a date and "3" the number 3; in a text cell ("@") everything stays
+text. Values that are not `str` (numbers, dates) are stored as given.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+
+TEXT_FORMAT = "@"
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_PERCENT_RE = re.compile(rf" *({_NUMBER}) *% *", re.ASCII)
+_NUMBER_RE = re.compile(rf" *({_NUMBER}) *", re.ASCII)
+_ISO_RE = re.compile(r" *([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+                     r"(?:[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)? *", re.ASCII)
 
 
 def header_columns(ws: Any) -> dict[str, int]:
@@ -29,15 +45,16 @@ def fill_workbook(
 
     weekly: {task id: {header: value}}; risks: rows for the reserved risk ids, in order;
     acceptance: {result id: {header: value}}; retro: 复盘反馈 rows, in order.
+    Text is converted as Excel converts what is typed (`as_typed`).
     Saves to `out` (default: in place).
     """
     wb = openpyxl.load_workbook(path)
     for sheet, by_id in (("周进度跟踪表", weekly or {}), ("成果验收确认单", acceptance or {})):
         ws = wb[sheet]
         cols = header_columns(ws)
-        for row in range(2, ws.max_row + 1):
-            for header, value in by_id.get(ws.cell(row, 1).value, {}).items():
-                _type(ws.cell(row, cols[header]), value)
+        for r in range(2, ws.max_row + 1):
+            for header, value in by_id.get(str(ws.cell(r, 1).value), {}).items():
+                _type(ws.cell(r, cols[header]), value)
     for sheet, rows in (("风险应对申请表", risks), ("复盘反馈", retro)):
         ws = wb[sheet]
         cols = header_columns(ws)
@@ -49,8 +66,56 @@ def fill_workbook(
     return target
 
 
+def as_typed(text: str, number_format: str = "General") -> tuple[Any, str]:
+    """What Excel stores when `text` is typed into a cell with `number_format`, and the
+    cell's number format afterwards.
+
+    In a text cell ("@") text stays text. Elsewhere Excel turns "85%" into 0.85, "3"
+    into 3, "2024-07-16" into a date and "2024-07-08 09:30" into a date and time; in a
+    cell formatted as percent a typed number of 1 or more is taken as percent points
+    (Excel's automatic percent entry: 85 -> 0.85, 0.85 -> 0.85). A General cell takes
+    the format of what was typed. A leading apostrophe keeps text as text ('85%), and
+    text starting with "=" is kept as text, never a formula. Only these forms, which
+    Excel recognises in every locale, are converted: "下周", "7/15", "2024年7月11日",
+    "1,000" or full-width digits stay text, as a pasted text value does.
+    """
+    if text.startswith("'"):
+        return text[1:], number_format
+    if number_format == TEXT_FORMAT or text.startswith("="):
+        return text, number_format
+    general = number_format in ("General", "")
+    if (m := _PERCENT_RE.fullmatch(text)) and math.isfinite(float(m.group(1))):
+        return float(m.group(1)) / 100, "0%" if general else number_format
+    if (m := _NUMBER_RE.fullmatch(text)) and math.isfinite(float(m.group(1))):
+        number = _number(m.group(1))
+        if "%" in number_format and abs(number) >= 1:
+            number = number / 100
+        return number, number_format
+    if m := _ISO_RE.fullmatch(text):
+        parts = [int(p) for p in m.groups() if p is not None]
+        try:
+            when = dt.datetime(*parts)  # type: ignore[arg-type]
+        except ValueError:
+            return text, number_format  # 2024-02-30: Excel keeps it as text
+        if not 1900 <= when.year <= 9999:
+            return text, number_format
+        if len(parts) == 3:
+            return when.date(), "yyyy-mm-dd" if general else number_format
+        return when, "yyyy-mm-dd hh:mm" if general else number_format
+    return text, number_format
+
+
+def _number(text: str) -> int | float:
+    number = float(text)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
 def _type(cell: Any, value: Any) -> None:
-    """Text that starts with '=' is text, as Excel stores '=... typed after an apostrophe."""
-    cell.value = value
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    stored, number_format = as_typed(value, cell.number_format)
+    cell.number_format = number_format  # first: openpyxl gives a date a date format
+    cell.value = stored
+    if isinstance(stored, str):
+        cell.data_type = "s"  # "=..." stays text, as typed after an apostrophe

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._files import project_lock, safe_name
-from .errors import ProjectError
+from .errors import MissingFileError, ProjectError
 from .ledger import LEDGER_FILE, Event, Ledger
 from .model.vocab import EventKind
 from .project import (
@@ -113,6 +113,14 @@ class Workspace:
             return path
         inside = self.root / path
         return inside if inside.exists() else path
+
+    def resolve_inputs(self, names: list[Path | str]) -> list[Path]:
+        """Files named on the command line; MissingFileError names those found nowhere."""
+        paths = [self.resolve_input(n) for n in names]
+        missing = [str(n) for n, p in zip(names, paths, strict=True) if not p.exists()]
+        if missing:
+            raise MissingFileError.naming(missing, f"当前文件夹和 {self.root} 中都没有")
+        return paths
 
     # -- project, lock, ledger --------------------------------------------------------------
     def project(self, *, with_events: bool = True) -> Project:

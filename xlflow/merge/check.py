@@ -3,6 +3,7 @@ the cell. Pasted values bypass Excel's validation, so nothing typed is trusted."
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import unicodedata
@@ -16,6 +17,7 @@ from ..spec import Column, ColumnType, TemplateSpec
 from ..values import (
     CellProblem,
     clean_text,
+    excel_serial_to_datetime,
     parse_datetime,
     parse_integer,
     parse_number,
@@ -159,7 +161,7 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
                     column.type, "bad-value")
                 label = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}.get(
                     why, "格式无法识别")
-                issues.append(error(code, f"「{column.zh}」{label}", value=_show(raw),
+                issues.append(error(code, f"「{column.zh}」{label}", value=_show(raw, column.type),
                                     expected=_expected(column, ctx, department), **where))
                 continue
             limit = column.max_length
@@ -184,9 +186,39 @@ def _is_input(column: Column, raw: Any) -> bool:
     return column.default is None or clean_text(raw) != column.default
 
 
-def _show(raw: Any) -> str:
+def _show(raw: Any, kind: ColumnType | None = None) -> str:
+    """A cell's value as the person sees it in the cell, for the issue's `value`: a
+    number in a percent column as a percent (0.85 → 85%, a pasted date serial 45488 →
+    4548800%), a serial number in a date column as the date, a datetime as
+    `2024-07-12 09:30`, 12.0 as 12."""
     if isinstance(raw, CellProblem):
         return raw.text
-    text = raw.isoformat() if isinstance(raw, (dt.date, dt.datetime)) else clean_text(raw)
+    if isinstance(raw, bool):
+        text = "TRUE" if raw else "FALSE"
+    elif isinstance(raw, (int, float)):
+        text = _number_text(raw * 100) + "%" if kind is ColumnType.PERCENT else _number_text(raw)
+        if kind in (ColumnType.DATE, ColumnType.DATETIME):
+            with contextlib.suppress(ValueError):  # no date: the number
+                text = _when_text(excel_serial_to_datetime(float(raw)), kind)
+    elif isinstance(raw, dt.datetime):
+        text = _when_text(raw, kind)
+    elif isinstance(raw, dt.date):
+        text = raw.isoformat()
+    elif isinstance(raw, dt.time):
+        text = raw.strftime("%H:%M:%S" if raw.second else "%H:%M")
+    else:
+        text = clean_text(raw)
     return text if len(text) <= 80 else text[:79] + "…"
 
+
+def _number_text(number: float) -> str:
+    """A number without float noise or a needless .0: 85.29999999999998 → 85.3."""
+    if isinstance(number, int) or (number.is_integer() and abs(number) < 1e15):
+        return str(int(number))
+    return format(number, ".10g")
+
+
+def _when_text(when: dt.datetime, kind: ColumnType | None) -> str:
+    if kind is not ColumnType.DATETIME and when.time() == dt.time():
+        return when.date().isoformat()
+    return when.strftime("%Y-%m-%d %H:%M:%S" if when.second else "%Y-%m-%d %H:%M")

@@ -108,14 +108,23 @@ class Context:
         """(id, department) of every task, built once per run."""
         return tuple((t.id, t.department) for t in self.tasks.values())
 
+    @cached_property
+    def _tasks_by_department(self) -> dict[str, tuple[tuple[str, str], ...]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        for pair in self.task_pairs:
+            out.setdefault(pair[1], []).append(pair)
+        return {d: tuple(pairs) for d, pairs in out.items()}
+
     def choices(self, column: Column, department: str) -> tuple[str, ...]:
-        """Memoised per column and department: validation asks once per cell."""
-        key = (column.key, column.values, column.source, column.type, department)
+        """Memoised per column (and per department only where the list depends on it):
+        validation asks once per cell, and a project-wide list is built once."""
+        own = column.source == "own_tasks" and not column.values
+        key = (column.key, column.values, column.source, column.type, department if own else "")
         found = self._choices.get(key)
         if found is None:
+            pairs = self._tasks_by_department.get(department, ()) if own else self.task_pairs
             found = column_choices(column, department=department, departments=self.departments,
-                                   tasks=self.task_pairs,
-                                   milestones=list(self.milestones))
+                                   tasks=pairs, milestones=list(self.milestones))
             self._choices[key] = found
         return found
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from ..contract import IDENTITY_SHEET
 from ..issues import Issue, Severity, error, warning
 from ..spec import parse_versions
 from .check import Record, validate_table
@@ -30,9 +29,13 @@ class Checked:
     issues: list[Issue] = field(default_factory=list)
 
 
+# what a department reads when a file has no identity: nothing about hidden sheets
+NOT_OURS = "这不是由 xlflow 生成的工作簿,或标识信息已被删除"
+
+
 def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked:
     checked = Checked(ret, issues=list(ret.issues))
-    where = {"file": ret.name, "sheet": IDENTITY_SHEET}
+    where = {"file": ret.name}  # about the whole file: its identity is on no sheet people see
 
     def refuse(code: str, message: str, **extra: str) -> Checked:
         checked.issues.append(error(code, message, **{**where, **extra}))
@@ -46,9 +49,8 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked
     if not ident:
         guess = _guess_department(ret, ctx)
         if not guess:
-            return refuse("no-identity", "找不到 _xlflow 标识页,也无法从表中判断部门;"
-                          "请用 xlflow build 生成的文件填写")
-        checked.issues.append(warning("no-identity", f"_xlflow 标识页缺失;按表中「部门」列识别为{guess}",
+            return refuse("no-identity", f"{NOT_OURS},也无法从表中判断部门;请用 PMO 发来的原始文件填写")
+        checked.issues.append(warning("no-identity", f"{NOT_OURS};按表中「部门」列识别为{guess}",
                                       **where))
         ident = {"department": guess, "project_id": ctx.project_id, "week": ctx.week,
                  "kind": "department"}
@@ -67,8 +69,8 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True) -> Checked
                       value=department, expected="、".join(ctx.departments))
     shown = _table_departments(ret)
     if shown and shown != {department}:
-        return refuse("identity-mismatch", f"_xlflow 标识为{department},但周进度跟踪表的部门列是"
-                      f"{'、'.join(sorted(shown))};文件可能被改动,未采用",
+        return refuse("identity-mismatch", f"文件是发给{department}的,但周进度跟踪表的部门列是"
+                      f"{'、'.join(sorted(shown))};文件可能被改动,未采用,请用 PMO 发给本部门的原始文件填写",
                       value="、".join(sorted(shown)), expected=department)
     versions = parse_versions(ident.get("spec_version", ""))
     older = [f"{t.title_zh} v{versions.get(t.key, 0)}<v{t.version}" for t in ctx.specs

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from xlsxwriter.exceptions import FileCreateError
+
 from .. import __version__
 from .._files import fsync_file, remove_stale_temps, replace_file, sha256_file
-from ..errors import ProjectError
+from ..errors import ProjectError, StorageError
 from ..issues import Issue, warning
 from ..model.records import SourceFile
 from ..model.reports import MergeReport
@@ -77,7 +79,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
     ctx = Context.from_project(project, week, as_of, workdays)
-    paths = [ws.resolve_input(f) for f in files] if files else ws.list_inbox()
+    paths = ws.resolve_inputs(files) if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
     lock = ws.lock() if write else _nolock()
     with lock:
@@ -86,7 +88,10 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
         report = _reconcile(ws, project, ctx, checked, stamp)
         if write:
-            _write(ws, project, report)
+            try:
+                _write(ws, project, report)
+            except (OSError, FileCreateError) as exc:  # read-only reports/, full disk: say so
+                raise StorageError.from_os(ws.reports, exc) from None
     return report
 
 
@@ -103,6 +108,8 @@ def read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> 
     (both release the GIL). Results keep the order of `paths`."""
     out: list[Returned] = []
     workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
+    if os.environ.get("XLFLOW_WORKERS", "").strip().isdigit():  # e.g. 1: benchmarks, one core
+        workers = max(1, int(os.environ["XLFLOW_WORKERS"]))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for n, rets in enumerate(pool.map(lambda p: read_returns(p, specs), paths), start=1):
             out.extend(rets)  # a zip of workbooks gives one return per member

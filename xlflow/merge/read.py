@@ -116,8 +116,8 @@ def read_returns(path: Path, specs: SpecSet) -> list[Returned]:
     ret = Returned(path=path)
     try:
         if not path.is_file():
-            ret.issues.append(error("not-a-file", "不是文件(是文件夹或已被移走),已跳过",
-                                    file=path.name))
+            what = "是文件夹,不是文件" if path.is_dir() else "文件已被移走或删除"
+            ret.issues.append(error("not-a-file", f"{what},已跳过", file=path.name))
             return [ret]
         stat = path.stat()
         ret.size = stat.st_size
@@ -273,6 +273,9 @@ def _loadable(ret: Returned, package: Package, sheet: str, *, template: bool,
     where = {"file": ret.name, "sheet": sheet, "cell": corner}
     message = (f"工作表「{sheet}」的数据延伸到 {corner}({reason})" if corner
                else f"工作表「{sheet}」无法读取({reason})")
+    if sheet == IDENTITY_SHEET:  # nobody sees that sheet: name what they can act on
+        raise _Refused(error("sheet-too-large", f"文件的标识信息已损坏({reason}),为防止内存耗尽"
+                             "整个文件未读取;请用 PMO 发来的原始文件填写后重新发送", file=ret.name))
     if template:
         raise _Refused(error("sheet-too-large", message + ";为防止内存耗尽,整个文件未读取",
                              expected="删除远处单元格的内容(Ctrl+End 可定位)后保存,重新发送",

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import MissingFileError
 from ..issues import error
 from ..model.reports import FileCheck, ValidationReport
 from ..project import Project
@@ -15,21 +16,24 @@ from ..spec import SpecSet, load_specs
 from ..weeks import week_label
 from .acceptance import merge_acceptance
 from .context import Context
-from .identify import identify
+from .identify import NOT_OURS, identify
 from .read import Returned, read_returns
 from .risks import merge_risks
 from .tasks import merge_tasks
 
 
 def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date) -> ValidationReport:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise MissingFileError.naming(missing)
     specs: SpecSet = project.specs() if project else load_specs()
     out: list[FileCheck] = []
     for ret in (r for path in paths for r in read_returns(path, specs)):
         ctx = _context(ret, project, specs, as_of)
         if ctx is None:
             issues = list(ret.issues) or [error(
-                "no-identity", "找不到 xlflow 生成的标识信息,无法判断是哪个项目和部门的文件;"
-                "请用 xlflow build 生成的文件,或用 --project 指定项目文件夹", file=ret.name)]
+                "no-identity", f"{NOT_OURS},无法判断是哪个项目和部门的文件;请用 PMO 发来的"
+                "原始文件填写(PMO 可用 --project 指定项目文件夹)", file=ret.name)]
             out.append(FileCheck(ret.location, "", False, issues))
             continue
         checked = identify(ret, ctx, check_week=False)

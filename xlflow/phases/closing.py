@@ -3,22 +3,22 @@ case library; and resource coordination across projects."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._files import atomic_path, safe_name
+from .._files import atomic_path
 from ..errors import ProjectError
-from ..ledger import LEDGER_FILE
+from ..issues import Issue, warning
 from ..model.vocab import EventKind
 from ..project import load_project
 from ..report.resources import write_resource_plan
 from ..report.retro import render_retro_html, write_retro_workbook
 from ..report.review import write_review
 from ..workspace import Workspace, now
-from .archive import collect, find_cases, register_case, snapshot_ledger, write_archive
+from .archive import CaseLibrary, Skipped, case_id, collect, find_cases, write_archive
 from .history import History, load_history
 from .resources import ResourcePlan, plan_resources
 from .retro import Retrospective, build_retrospective
@@ -88,27 +88,36 @@ class ArchiveResult:
     sha256: str
     files: int
     library: Path
+    case_id: str = ""
+    version: int = 1
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def issues(self) -> list[Issue]:
+        """A warning per file left out of the zip (a link out of the project, …)."""
+        return [warning("not-archived", s.reason, file=str(s.path)) for s in self.skipped]
 
     def to_dict(self) -> dict[str, Any]:
         return {"zip": str(self.zip), "sha256": self.sha256, "files": self.files,
-                "library": str(self.library)}
+                "library": str(self.library), "case_id": self.case_id, "version": self.version,
+                "skipped": [s.to_dict() for s in self.skipped]}
 
 
 def archive(ws: Workspace, *, to: Path | str, by: str = "",
             at: dt.datetime | None = None) -> ArchiveResult:
     """Put every process file into one verified zip in the case library LIBRARY and
-    register the case. The project folder is left as it is."""
-    library = Path(to)
+    register the case. Archiving the same project again adds a new version; no zip or
+    case is ever replaced. The project folder is left as it is."""
+    library = CaseLibrary(Path(to))
     root = ws.root
     project = ws.project()
-    if library.resolve().is_relative_to(root.resolve()):
-        raise ProjectError(f"--to {library}: put the case library outside the project folder")
-    with ws.lock(), tempfile.TemporaryDirectory() as tmp:
-        ledger_copy = None
-        if ws.has_ledger():
-            ledger_copy = Path(tmp) / LEDGER_FILE
-            snapshot_ledger(ws.ledger_path, ledger_copy)
-        members = collect(root, ledger_copy)
+    if library.folder.resolve().is_relative_to(root.resolve()):
+        raise ProjectError(f"--to {library.folder}: put the case library outside the project "
+                           "folder")
+    with ws.lock(), library.writing(), library.scratch() as scratch:
+        ledger_copy = library.snapshot(ws.ledger_path, Path(scratch)) if ws.has_ledger() \
+            else None
+        members, skipped = collect(root, ledger_copy)
         facts: list[tuple[str, str]] = []
         figures: dict[str, Any] = {}
         feedback_text = ""
@@ -121,28 +130,42 @@ def archive(ws: Workspace, *, to: Path | str, by: str = "",
                        "risks": retro_.risk_count}
             feedback_text = " ".join(f.text for f in history.feedback) + " " + " ".join(
                 r["reason"] for r in retro_.reasons)
+        version, target = library.allocate(project.id, project.name)
+        case = case_id(project.id, version)
         summary = [("合作名称", project.name), ("项目编号", project.id),
+                   ("案例编号", f"{case}(第 {version} 版归档)"),
                    ("发起部门", project.initiating_department),
                    ("涉及部门", "、".join(d.name for d in project.departments)),
                    ("合作周期", project.period_text), ("合作背景", project.background),
                    ("核心目标", project.goals), ("预期成果", project.results_text), *facts]
-        target = library / f"{safe_name(project.id)}_{safe_name(project.name, 40)}.zip"
-        digest = write_archive(target, members, summary)
-        register_case(library, {
-            "project_id": project.id, "name": project.name,
-            "initiating_department": project.initiating_department,
-            "departments": "、".join(d.name for d in project.departments),
-            "start": project.start.isoformat(), "end": project.end.isoformat(),
-            "priority": project.priority, "archived_at": now().isoformat(), "zip": target.name,
-            "zip_sha256": digest, "files": len(members) + 2,
-            "summary": f"{project.goals};{project.results_text}", **figures,
-        }, text=" ".join([project.name, project.id, project.background, project.goals,
-                          project.results_text, project.initiating_department,
-                          *(d.name for d in project.departments),
-                          *(t.duty + " " + t.deliverable for t in project.tasks), feedback_text]))
-        ws.record(EventKind.ARCHIVE, by or project.initiator, f"归档至 {target}", at,
-                  {"zip": str(target), "sha256": digest}, locked=True)
-    return ArchiveResult(target, digest, len(members) + 2, library)
+        try:
+            digest = write_archive(target, members, summary, Path(scratch))
+        except OSError as exc:  # a full or read-only library, or an unreadable project file
+            raise library.storage_error(exc) from None
+        archived_at = now()
+        try:
+            library.register({
+                "case_id": case, "project_id": project.id, "version": version,
+                "name": project.name, "initiating_department": project.initiating_department,
+                "departments": "、".join(d.name for d in project.departments),
+                "start": project.start.isoformat(), "end": project.end.isoformat(),
+                "priority": project.priority, "archived_at": archived_at.isoformat(),
+                "zip": target.name, "zip_sha256": digest, "files": len(members) + 2,
+                "summary": f"{project.goals};{project.results_text}", **figures,
+            }, text=" ".join([project.name, project.id, project.background, project.goals,
+                              project.results_text, project.initiating_department,
+                              *(d.name for d in project.departments),
+                              *(t.duty + " " + t.deliverable for t in project.tasks),
+                              feedback_text]))
+        except BaseException:
+            with contextlib.suppress(OSError):  # no zip without its case
+                target.unlink()
+            raise
+        ws.record(EventKind.ARCHIVE, by or project.initiator, f"归档至 {target}({case})", at,
+                  {"zip": str(target), "sha256": digest, "case_id": case, "version": version},
+                  locked=True)
+    return ArchiveResult(target, digest, len(members) + 2, library.folder, case, version,
+                         skipped)
 
 
 def cases(library: Path | str, *, search: str = "") -> list[dict[str, Any]]:

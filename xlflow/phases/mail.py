@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 
-from ..project import Department, Project
+from ..errors import ProjectError
+from ..project import PROJECT_FILE, Department, Project
 from ..weeks import week_days
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -25,14 +26,52 @@ def sender_address(project: Project) -> str:
     return m.group(0) if m else ""
 
 
+_ADDRESS = re.compile(r"[^@\s/;,，；<>()\[\]\"\\]+@[^@\s/;,，；<>()\[\]\"\\]+\.[A-Za-z]{2,}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def address_problem(address: str) -> str | None:
+    """Why `address` cannot be a sender or recipient (a line break would let the text
+    after it become a header of its own), or None."""
+    if _CONTROL.search(address) or len(address.splitlines()) > 1:
+        return "含有换行或控制字符(expected one e-mail address on one line)"
+    if not _ADDRESS.fullmatch(address):
+        return "不是一个邮箱地址(expected one address such as pmo@example.com)"
+    return None
+
+
+def ascii_address(address: str) -> str:
+    """The address as a mail header carries it: an internationalised domain in IDNA
+    (例子.中国 -> xn--fsqu00a.xn--fiqs8s); the local part is ASCII already."""
+    local, _, domain = address.rpartition("@")
+    try:
+        local.encode("ascii")
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        raise ProjectError(f"{address!r}: 邮箱地址只能在 @ 之后使用中文等非 ASCII 字符 "
+                           "(the part before @ must be ASCII)") from None
+
+
+def _set_header(msg: EmailMessage, name: str, value: str) -> None:
+    """A header from project.yaml's text; a value that would split into two lines is
+    refused with the text named, never written (and never an internal error)."""
+    try:
+        msg[name] = value
+    except ValueError:
+        raise ProjectError(f"{PROJECT_FILE}: 邮件的 {name} 行会含有换行符 {value!r};请从名称中删去"
+                           "换行、分隔符等控制字符后重试 (a name holds a line break)") from None
+
+
 def compose(project: Project, department: Department, week: str, workbook: Path,
             deadline, sender: str) -> EmailMessage:
     monday, sunday = week_days(week)
     msg = EmailMessage()
-    msg["Subject"] = (f"【{project.name}】{week} 周进度填写 · {department.name}"
-                      f"(请于 {deadline.month}月{deadline.day}日前交回)")
-    msg["From"] = formataddr((f"{project.initiator}", sender))
-    msg["To"] = formataddr((f"{department.name} {department.head}".strip(), department.email))
+    sender = ascii_address(sender)
+    _set_header(msg, "Subject", f"【{project.name}】{week} 周进度填写 · {department.name}"
+                                f"(请于 {deadline.month}月{deadline.day}日前交回)")
+    _set_header(msg, "From", formataddr((f"{project.initiator}", sender)))
+    _set_header(msg, "To", formataddr((f"{department.name} {department.head}".strip(),
+                                       ascii_address(department.email))))
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "xlflow.local")
     head = f"{department.head}{department.head_title and '(' + department.head_title + ')'}"
@@ -75,14 +114,21 @@ class SmtpSettings:
     @classmethod
     def parse(cls, address: str, **kwargs) -> SmtpSettings:
         host, _, port = address.rpartition(":")
-        if not host or not port.isdigit():
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"{address!r}: expected HOST:PORT, e.g. smtp.example.com:587")
         return cls(host=host, port=int(port), **kwargs)
 
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
 
-def send_all(messages: list[EmailMessage], settings: SmtpSettings) -> list[str]:
-    """Send over one connection; return an error text per message ('' when sent)."""
-    results = []
+
+def send_all(messages: list[EmailMessage], settings: SmtpSettings,
+             on_result: Callable[[int, str], None] | None = None) -> list[str]:
+    """Send over one connection; return an error text per message ('' when sent).
+    `on_result(i, error)` is called as each message is handed over, so what was sent is
+    known even if the connection drops half-way."""
+    results: list[str] = []
     with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
         smtp.ehlo()
         if settings.starttls:
@@ -97,6 +143,8 @@ def send_all(messages: list[EmailMessage], settings: SmtpSettings) -> list[str]:
                 results.append("; ".join(f"{k}: {v}" for k, v in refused.items()))
             except smtplib.SMTPException as exc:
                 results.append(str(exc))
+            if on_result is not None:
+                on_result(len(results) - 1, results[-1])
     return results
 
 

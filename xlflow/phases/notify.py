@@ -124,7 +124,7 @@ def notify(ws: Workspace, *, week: str | None = None, to: list[str] | None = Non
             stamp = now()
             with ws.ledger() as ledger:
                 ledger.record_mail(MAIL_KIND, day=stamp.date(), week=merge.week,
-                                   items=[merge.run_at], at=stamp, recipients=recipients(msg),
+                                   items=[_merge_key(merge)], at=stamp, recipients=recipients(msg),
                                    channel=f"smtp {smtp.host}:{smtp.port}" if smtp else "eml")
     return result
 
@@ -136,7 +136,13 @@ def notified(ws: Workspace, week: str) -> bool:
             return False
         merge = ledger.merge_of(week)
         return merge is not None and any(
-            r.item == merge.run_at for r in ledger.mailed(MAIL_KIND, week=week))
+            r.item == _merge_key(merge) for r in ledger.mailed(MAIL_KIND, week=week))
+
+
+def _merge_key(merge: MergeInfo) -> str:
+    """One recorded merge of a week, as the mail log names it: a merge of the week again
+    (a late return) is another one, even within the same second."""
+    return f"{merge.run_at} {merge.report_sha256}"
 
 
 def _notice(ws: Workspace, project: Project, week: str | None) -> tuple[MergeInfo, WeeklyNotice]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..merge.pipeline import people_needed
 from ..project import Project
 from ..weeks import week_label, weeks_between
 from .history import History
+
+if TYPE_CHECKING:  # pandas costs ~0.5 s to import: only `review` pays for it
+    import pandas as pd
 
 
 @dataclass
@@ -69,6 +70,8 @@ def build_review(project: Project, month: str, history: History) -> MonthlyRevie
     task_rows = [{"week": m.week, "department": t.department,
                   "slip": max(t.deviation_days, 0), "on_time": t.status.on_time}
                  for m in in_month for t in history.tasks[m.id]]
+    import pandas as pd
+
     frame = pd.DataFrame(task_rows, columns=["week", "department", "slip", "on_time"])
     order = [d.name for d in project.departments]
     slip = frame.pivot_table(index="department", columns="week", values="slip", aggfunc="mean")

@@ -3,7 +3,8 @@ what is due that day, under the project lock, and nothing twice:
 
 - build + send the week's workbooks on its first run of the week (Monday, or the first
   day after), once the plan is filed (PMO备案) and while the week is in the project's
-  period; skipped when the week's workbooks exist / a send of the week is recorded;
+  period; the build is skipped when the week's workbooks exist, and `send` itself skips
+  every department whose message for the week went out already;
 - collect and risks (fetching returns and risk forms by IMAP) when this xlflow has them;
 - merge on the return weekday and after: the current week (from its return weekday on)
   and the previous week (late returns), each only when the inbox holds a return of that
@@ -114,25 +115,23 @@ def _weekly_delivery(ws: Workspace, project: Project, week: str, smtp: SmtpSetti
     monday, sunday = week_days(week)
     if sunday < project.start or monday > project.end:
         return  # outside the project's period: no workbooks this week
-    events = ws.events()
-    if not any(e.kind == EventKind.FILE for e in events):
+    if not any(e.kind == EventKind.FILE for e in ws.events()):
         result.steps.append(Step("build", False, "方案尚未备案(xlflow file),不生成也不发送周进度文件"))
         return
-    built = [d.name for d in project.departments
-             if ws.department_file(project, week, d.name).is_file()]
-    if not built:
+    if not any(ws.department_file(project, week, d.name).is_file() for d in project.departments):
         def build() -> Step:
             b = setup.build(ws, week=week)
             return Step("build", True, f"{week}:{len(b.departments)} 个部门文件 → {b.outbox}")
         _step(result, "build", build)
-    if any(e.kind == EventKind.SEND and e.data.get("week") == week for e in events):
-        return
-    if not any(ws.department_file(project, week, d.name).is_file() for d in project.departments):
-        return  # the build failed: its step says why
+        if not result.steps or result.steps[-1].error:
+            return  # the build failed: its step says why
 
-    def send() -> Step:
+    def send() -> Step | None:
+        # send skips the departments whose message for the week went out already
         s = delivery.send(ws, week=week, smtp=smtp, sender=sender)
-        how = "SMTP" if smtp else ".eml"
+        if not s.messages and not s.issues:
+            return None
+        how = "经邮件服务器" if smtp else "eml 文件"
         return Step("send", bool(s.messages), f"{week}:{len(s.messages)} 封({how})",
                     list(s.issues))
     _step(result, "send", send)

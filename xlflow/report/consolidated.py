@@ -11,7 +11,9 @@ size on A4. Rows are as tall as their longest text.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +86,24 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     _write_issues(wb.add_worksheet("校验问题"), report, st)
     _write_sources(wb.add_worksheet("来源文件"), report, st)
     overview.activate()
-    wb.close()
+    try:
+        wb.close()
+    except BaseException:
+        _discard_row_data(wb)
+        raise
+
+
+def _discard_row_data(wb: Any) -> None:
+    """constant_memory keeps each sheet's rows in a temporary file that close() assembles;
+    when close() fails (a read-only folder, a full disk) nothing else closes or removes it."""
+    for ws in wb.worksheets():
+        fh = getattr(ws, "row_data_fh", None)
+        if fh is not None and not fh.closed:
+            fh.close()
+        name = getattr(ws, "row_data_filename", None)
+        if name:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
 
 
 def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,

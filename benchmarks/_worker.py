@@ -1,0 +1,133 @@
+"""One measurement in a fresh process, started by the benchmarks:
+
+    python benchmarks/_worker.py KIND '{"root": ..., ...}'
+
+Imports the measured side's modules first and leaves them out of the time (import_s is
+reported on its own), so neither side pays its imports in work_s; anything a library
+imports lazily while working is part of its work. Prints one JSON line:
+{"work_s", "cpu_s" (all threads), "import_s", "peak_mb", "count"}. Peak memory is this process's peak
+resident size (Linux /proc, other POSIX getrusage; null on Windows).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+STARTED = time.perf_counter()
+KIND, OPTS = sys.argv[1], json.loads(sys.argv[2])
+READ_SHEETS = OPTS.get("sheets", [])
+
+# -- imports of the measured side only ---------------------------------------------------
+if KIND == "calamine":
+    from python_calamine import CalamineWorkbook
+elif KIND == "pandas":
+    import openpyxl  # noqa: F401  pandas imports it on the first read_excel: paid up front
+    import pandas as pd
+elif KIND in ("merge", "build"):
+    import datetime as dt
+
+    from xlflow import api
+elif KIND == "plain":
+    import pickle
+
+    import xlsxwriter
+else:
+    sys.exit(f"unknown kind {KIND!r}")
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def peak_mb() -> float | None:
+    """Linux: VmHWM, which starts afresh at exec (ru_maxrss keeps the peak of the forked
+    parent, so every worker would show at least the parent's size); other POSIX systems:
+    ru_maxrss; Windows: None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024  # bytes vs KiB
+
+
+def inbox() -> list[Path]:
+    return sorted((Path(OPTS["root"]) / "inbox").glob("*.xlsx"))
+
+
+def read_calamine() -> int:
+    """The sheets xlflow reads, as xlflow reads them (whole grid, empty area kept)."""
+    rows = 0
+    for f in inbox():
+        book = CalamineWorkbook.from_path(str(f))
+        for name in READ_SHEETS:
+            rows += len(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        book.close()
+    return rows
+
+
+def read_pandas() -> int:
+    return sum(len(df) for f in inbox()
+               for df in pd.read_excel(f, sheet_name=READ_SHEETS, engine="openpyxl",
+                                       header=None).values())
+
+
+def merge() -> int:
+    root = Path(OPTS["root"])
+    report = api.merge(root, as_of=dt.date.fromisoformat(OPTS["as_of"]), week=OPTS["week"],
+                       write=OPTS["write"])
+    return len(report.tasks)
+
+
+def build() -> int:
+    result = api.build(Path(OPTS["root"]), week=OPTS["week"])
+    return len(result.departments) + 1
+
+
+def write_plain() -> int:
+    out = Path(OPTS["out"])
+    for n, sheets in enumerate(CELLS):
+        wb = xlsxwriter.Workbook(str(out / f"{n}.xlsx"), OPTS["options"])
+        for name, rows in sheets:
+            ws = wb.add_worksheet(name)
+            for r, row in enumerate(rows):
+                ws.write_row(r, 0, row)
+        wb.close()
+    return len(CELLS)
+
+
+WORK = {"calamine": read_calamine, "pandas": read_pandas, "merge": merge, "build": build,
+        "plain": write_plain}[KIND]
+import_s = time.perf_counter() - STARTED
+
+# -- set-up, not timed ----------------------------------------------------------------------
+if KIND == "merge" and OPTS["write"]:  # every run writes a first report and ledger
+    root = Path(OPTS["root"])
+    for old in root.glob("xlflow-ledger.sqlite*"):
+        old.unlink()
+    shutil.rmtree(root / "reports", ignore_errors=True)
+    (root / "reports").mkdir()
+if KIND == "plain":
+    with open(OPTS["cells"], "rb") as fh:
+        CELLS = pickle.load(fh)
+if OPTS.get("profile"):  # bench_merge.py --profile N: the top N by cumulative time, on stderr
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+
+start, cpu_start = time.perf_counter(), time.process_time()
+count = profiler.runcall(WORK) if OPTS.get("profile") else WORK()
+work_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+if OPTS.get("profile"):
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(OPTS["profile"])
+print(json.dumps({"work_s": work_s, "cpu_s": cpu_s, "import_s": import_s, "peak_mb": peak_mb(),
+                  "count": count}))
