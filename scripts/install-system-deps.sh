@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real office suites that the round-trip tests drive: LibreOffice Calc
-# (headless) and Gnumeric's ssconvert, CJK fonts for PDF output, poppler's
-# pdfinfo/pdftotext to read the PDFs back, and Dovecot (IMAP + LMTP) that the
+# (headless) and Gnumeric's ssconvert, CJK fonts for PDF output (and the notice's charts),
+# poppler's pdfinfo/pdftotext to read the PDFs back, Dovecot (IMAP + LMTP) that the
 # `xlflow collect` tests start on loopback ports (tests/imap_server.py; the package's
-# own service is not needed and, where the machine runs services, not used). Idempotent.
+# own service is not needed and, where the machine runs services, not used), and headless
+# Chromium, which renders the HTML notice of `xlflow notify` in the tests. Idempotent.
 set -euo pipefail
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
@@ -12,6 +13,7 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
 { command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ]; } || need+=(dovecot-imapd)
 [ -x /usr/lib/dovecot/lmtp ] || need+=(dovecot-lmtpd)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi

@@ -110,3 +110,6 @@ def resign(path: Path, root: Path) -> Path:
     identity_rows(wb)[SIGNATURE_KEY].value = sign(key, fields, tasks)
     wb.save(path)
     return path
+
+
+from .mailserver import mail_server  # noqa: E402,F401  (a real SMTP server on loopback)

@@ -28,6 +28,12 @@ NEEDS_NETWORK = [
     "xlflow collect ug2024 --imap mail.corp.local:143 --starttls --user pmo --cafile corp-ca.pem --json",
     "xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --starttls --user pmo",
     "xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --resend --department '技术部'",
+    # remind, notify and run against a real server: tests/test_remind.py, test_notify.py,
+    # test_run.py
+    "xlflow remind ug2024 --smtp smtp.example.com:587 --starttls --user pmo",
+    "xlflow notify ug2024 --week 2024-W28 --to vp@example.com --smtp smtp.example.com:587 "
+    "--starttls --user pmo",
+    "xlflow run ug2024 --smtp smtp.example.com:587 --starttls --user pmo",
 ]
 
 # Lines whose documented outcome is not 0 at that point of the README's story.

@@ -58,7 +58,7 @@ def masked(lines: list[str]) -> list[str]:
 def test_the_walk_covers_every_phase_command() -> None:
     used = {shlex.split(c)[1] for c in walk_commands() if c.startswith("xlflow ")}
     assert used >= {"init", "status", "opinion", "approve", "file", "build", "send", "merge",
-                    "review", "accept", "retro", "archive", "cases"}
+                    "review", "accept", "retro", "archive", "cases", "remind", "notify", "run"}
 
 
 def run_walk(tmp_path: Path) -> dict[str, str]:
@@ -87,9 +87,21 @@ def test_readme_walk_runs_from_init_to_archive(tmp_path: Path, monkeypatch) -> N
     status = api.status("ug2024")
     assert status.phase == "复盘归档" and not status.missing
     assert [e.kind for e in status.completed] == [
-        "opinion", "approve", "file", "send", "accept", "retro", "archive"]
+        "opinion", "approve", "file", "send", "send", "accept", "retro", "archive"]
     merged = next(o for c, o in outputs.items() if "merge ug2024 --week 2024-W28" in c)
     assert "滞后任务:3 项:T03 技术部 延误 +4天" in merged
+    # closing the loop by e-mail: nobody had returned by Monday; the notice; 技术部's overdue
+    # risk; the scheduler's Monday sends W31 and chases what is still open from W28
+    assert outputs["xlflow remind ug2024 --as-of 2024-07-15"].splitlines()[-1] == (
+        "2024-W28:催办 4 个部门(截至 2024-07-15 00:00)")
+    notice = outputs["xlflow notify ug2024 --week 2024-W28"]
+    assert "按期率 63% · 延误/预警 3 项 · 开放高风险 1 项 · 交回部门 4/4" in notice
+    assert Path("ug2024/outbox/mail/2024-W28/周报通报.eml").is_file()
+    assert "高风险 TEC-24W28-01 已过解决时限 2024-07-15" in outputs[
+        "xlflow remind ug2024 --as-of 2024-07-16"]
+    assert outputs["xlflow run ug2024 --today 2024-07-29"].splitlines() == [
+        "  ✓ 发送:2024-W31:4 封(eml 文件)", "  ✓ 催办:2024-W28:催办 技术部(1 项)、运营部(1 项)",
+        "2024-07-29(2024-W31):完成 2 步"]
     # the approval is in the master workbook's request form
     master = next(Path("ug2024/outbox/2024-W31").glob("*PMO总表.xlsx"))
     form = [r for r in openpyxl.load_workbook(master)["合作需求申请表"].iter_rows(values_only=True)]

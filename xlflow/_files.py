@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -231,9 +232,15 @@ def safe_name(text: str, limit: int = 80) -> str:
 
 
 @contextlib.contextmanager
-def project_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
+def project_lock(root: Path, *, wait: bool = False, reentrant: bool = False) -> Iterator[None]:
     """One writing run per project at a time (a lock on DIR/.xlflow.lock, released when
-    the process ends however it ends)."""
+    the process ends however it ends). Taken with `reentrant=True` (`xlflow run`, which
+    holds it for the whole day's work), build, send and merge take it again inside, in
+    the same thread; otherwise a second taker is told to wait, even in the same thread."""
+    key = os.path.abspath(root)
+    if _held_locks.get(key) == threading.get_ident():
+        yield  # the outer holder releases it
+        return
     lock = FileLock(root / ".xlflow.lock", timeout=-1 if wait else 0)
     try:
         lock.acquire()
@@ -243,7 +250,14 @@ def project_lock(root: Path, *, wait: bool = False) -> Iterator[None]:
                         "and run again)") from None
     except OSError as exc:  # the lock file cannot be made: read-only folder, full disk
         raise StorageError.from_os(root, exc) from None
+    if reentrant:
+        _held_locks[key] = threading.get_ident()
     try:
         yield
     finally:
+        if reentrant:
+            del _held_locks[key]
         lock.release()
+
+
+_held_locks: dict[str, int] = {}  # project folder -> the thread holding it re-entrantly

@@ -21,7 +21,10 @@ from .phases import collect as _collect
 from .phases import consensus as _consensus
 from .phases import delivery as _delivery
 from .phases import history as _history
+from .phases import notify as _notify
+from .phases import remind as _remind
 from .phases import risk_intake as _risk_intake
+from .phases import schedule as _schedule
 from .phases import setup as _setup
 from .phases.acceptance import AcceptanceResult
 from .phases.closing import ArchiveResult, ResourcesResult, RetroResult, ReviewResult
@@ -30,7 +33,10 @@ from .phases.delivery import SendResult, Sent
 from .phases.history import HistoryResult
 from .phases.lifecycle import Status
 from .phases.mail import SmtpSettings
+from .phases.notify import NotifyResult
+from .phases.remind import RemindResult
 from .phases.risk_intake import RisksResult, high_risk_alert
+from .phases.schedule import RunResult
 from .phases.setup import BuildResult, InitResult
 from .project import load_project
 from .workspace import Workspace
@@ -166,3 +172,31 @@ def risks(directory: Dir, *, as_of: dt.date | None = None, write: bool = True) -
     """Merge every standalone 风险应对申请表 in the inbox into the risk register now:
     the ledger's intake table, reports/风险登记册-<date>.xlsx, and alerts for new 高 risks."""
     return _risk_intake.risks(Workspace(directory), as_of=as_of, write=write)
+# -- closing the loop by e-mail: remind, notify, run ----------------------------------------
+
+__all__ += ["NotifyResult", "RemindResult", "RunResult", "notify", "remind", "run"]
+
+
+def remind(directory: Dir, *, week: str | None = None,
+           as_of: dt.date | dt.datetime | None = None, smtp: SmtpSettings | None = None,
+           sender: str = "") -> RemindResult:
+    """One message per department listing what it still owes, its workbook attached;
+    recorded, so a rerun the same day sends nothing new."""
+    return _remind.remind(Workspace(directory), week=week, as_of=as_of, smtp=smtp, sender=sender)
+
+
+def notify(directory: Dir, *, week: str | None = None, to: list[str] | None = None,
+           smtp: SmtpSettings | None = None, sender: str = "",
+           font: str | None | bool = True) -> NotifyResult:
+    """The week's notice to the leaders: HTML with charts, text, the consolidated workbook."""
+    return _notify.notify(Workspace(directory), week=week, to=to, smtp=smtp, sender=sender,
+                          font=font)
+
+
+def run(directory: Dir, *, today: dt.date | dt.datetime | None = None,
+        smtp: SmtpSettings | None = None, imap: Any = None, sender: str = "") -> RunResult:
+    """What is due today (build + send, collect, merge + notify, remind), once."""
+    extras = {name: func for name in ("collect", "risks")
+              if callable(func := globals().get(name))}
+    return _schedule.run(Workspace(directory), today=today, smtp=smtp, imap=imap, sender=sender,
+                         extras=extras)

@@ -93,8 +93,8 @@ week_option = click.option("--week", metavar="YYYY-Www",
 
 
 PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
-                 "risks", "validate", "merge", "history", "review", "resources", "accept", "retro",
-                 "archive", "cases")
+                 "risks", "remind", "validate", "merge", "notify", "run", "history", "review",
+                 "resources", "accept", "retro", "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -743,4 +743,182 @@ def risks(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     click.echo(_t("risks.summary", n=len(result.risks), forms=len(result.files),
                   register=len(result.register), high=len(result.alerts)))
     click.echo(_t("wrote", path=result.report_path))
+
+
+# -- closing the loop by e-mail: remind, notify, run ----------------------------------------
+
+
+def _smtp_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--smtp and its companions, as for `xlflow send`."""
+    for option in reversed((
+        click.option("--smtp", "smtp_address", metavar="HOST:PORT",
+                     help="Send for real through this server (default: write .eml files)."),
+        click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS."),
+        click.option("--user", default="", help="SMTP login name."),
+        click.option("--password-env", default="XLFLOW_SMTP_PASSWORD", show_default=True,
+                     metavar="VAR", help="Environment variable holding the SMTP password "
+                                         "(asked for when --user is given and it is unset)."),
+        click.option("--cafile", type=click.Path(dir_okay=False, exists=True),
+                     help="CA certificate for a mail server with a private CA."),
+        click.option("--timeout", default=30.0, show_default=True, metavar="SECONDS",
+                     help="Give up on an SMTP server that does not answer within this time."),
+        click.option("--from", "sender", default="", metavar="ADDR",
+                     help="Sender address (default: the e-mail in project.contact)."),
+    )):
+        func = option(func)
+    return func
+
+
+def _smtp(smtp_address: str | None, starttls: bool, user: str, password_env: str,
+          cafile: str | None, timeout: float) -> Any:
+    """SmtpSettings from the options, the password as `send` gets it."""
+    import os
+
+    if not smtp_address:
+        return None
+    password = os.environ.get(password_env, "")
+    if user and not password:
+        no_password = XlflowError(_t("smtp-password-needed", var=password_env))
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise no_password
+        try:
+            password = click.prompt(_t("smtp-password", user=user), hide_input=True, err=True)
+        except click.Abort:
+            raise no_password from None
+    try:
+        return api.SmtpSettings.parse(smtp_address, starttls=starttls, user=user,
+                                      password=password, cafile=cafile or "", timeout=timeout)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--smtp") from None
+
+
+def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
+        try:
+            return parse(value)
+        except ValueError:
+            pass
+    raise click.BadParameter(_t("not-a-moment", value=value)) from None
+
+
+@cli.command()
+@project_dir
+@click.option("--week", metavar="YYYY-Www", help="The week whose returns are chased (default: "
+              "the latest built week whose return deadline has passed).")
+@click.option("--as-of", callback=_moment, metavar="YYYY-MM-DD[THH:MM]",
+              help="The moment the reminders are about; a date alone is the start of that day "
+                   "(default: now).")
+@_smtp_options
+@json_option
+@handle_errors
+def remind(directory: Path, week: str | None, as_of: Any, smtp_address: str | None,
+           starttls: bool, user: str, password_env: str, cafile: str | None, timeout: float,
+           sender: str, as_json: bool) -> None:
+    """E-mail each department exactly what it still owes: its return after the deadline,
+    forecast dates of late tasks, owners and deadlines of risks, overdue 高 risks, with its
+    workbook attached again. Late enough, the department head and then the 分管副总 are
+    copied (settings.remind_cc_*_after_hours). A rerun the same day sends nothing new.
+
+    Example: xlflow remind ug2024 --as-of 2024-07-15
+    """
+    settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
+    result = api.remind(directory, week=week, as_of=as_of, smtp=settings, sender=sender)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    if not result.due:
+        click.echo(_t("remind.not-due", week=result.week, deadline=result.deadline))
+    for d in result.pending:
+        click.echo(_t("remind.pending", department=d))
+    for r in result.reminders:
+        cc = _t("remind.cc", addresses=_t("list-sep").join(r.cc)) if r.cc else ""
+        where = _t("remind.already")
+        if r.new:
+            where = r.eml or (_t("send.sent") if r.sent else _t("send.not-sent", error=r.error))
+        click.echo(_t("remind.reminder", department=r.department, to=r.to, cc=cc,
+                      n=len(r.items), where=where))
+        for item in r.items:
+            click.echo(_t("remind.item", text=item.text))
+    _echo_issues(result.issues)
+    click.echo(_t("remind.summary", n=len(result.new), week=result.week,
+                  as_of=_when(result.as_of.isoformat())))
+    sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@project_dir
+@click.option("--week", metavar="YYYY-Www", help="The merged week (default: the latest merge).")
+@click.option("--to", "to", multiple=True, metavar="ADDR",
+              help="Send to this address instead of the leaders in project.yaml (repeatable).")
+@_smtp_options
+@json_option
+@handle_errors
+def notify(directory: Path, week: str | None, to: tuple[str, ...], smtp_address: str | None,
+           starttls: bool, user: str, password_env: str, cafile: str | None, timeout: float,
+           sender: str, as_json: bool) -> None:
+    """E-mail the week's notice to the leaders (project.approver_email and the initiating
+    department's head): key figures, late tasks, open 高 risks and charts in Chinese HTML,
+    a plain-text alternative, the consolidated workbook attached.
+
+    Example: xlflow notify ug2024 --week 2024-W28
+    """
+    for address in to:
+        if "@" not in address:
+            raise click.BadParameter(_t("not-an-address", value=address), param_hint="--to")
+    settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
+    result = api.notify(directory, week=week, to=list(to) or None, smtp=settings, sender=sender)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    click.echo(_t("notify.to", to=_t("list-sep").join(result.to)))
+    click.echo(_t("notify.subject", subject=result.subject))
+    click.echo(_t("notify.figures", figures=" · ".join(f"{k} {v}" for k, v in result.notice.figures)))
+    click.echo(_t("notify.charts", charts="、".join(result.charts) or _t("notify.no-charts"),
+                  attachment=result.attachment))
+    _echo_issues(result.issues)
+    where = result.eml or (_t("send.sent") if result.sent else _t("send.not-sent", error=result.error))
+    click.echo(_t("notify.done", week=result.week, where=where))
+    sys.exit(int(result.exit_status))
+
+
+@cli.command(name="run")
+@project_dir
+@click.option("--today", callback=_moment, metavar="YYYY-MM-DD",
+              help="Act as on this day, at its start (default: now).")
+@_smtp_options
+@click.option("--imap", "imap_address", metavar="HOST:PORT",
+              help="Collect returns from this mailbox first (when this xlflow has `collect`).")
+@click.option("--imap-user", default="", help="IMAP login name.")
+@click.option("--imap-password-env", default="XLFLOW_IMAP_PASSWORD", show_default=True,
+              metavar="VAR", help="Environment variable holding the IMAP password.")
+@handle_errors
+def run_(directory: Path, today: Any, smtp_address: str | None, starttls: bool, user: str,
+         password_env: str, cafile: str | None, timeout: float, sender: str,
+         imap_address: str | None, imap_user: str, imap_password_env: str) -> None:
+    """Do what is due today, once, for a scheduler: Monday build + send; every day
+    collect, risks and remind; from the return weekday merge + notify. A second run the
+    same day does nothing new. Exit 0 clean, 1 input problems, 2 a step failed.
+
+    Example: xlflow run ug2024 --smtp smtp.example.com:587 --starttls --user pmo
+    """
+    import os
+
+    imap = None
+    if imap_address:
+        parse = getattr(getattr(api, "ImapSettings", None), "parse", None)
+        if parse is None:
+            raise click.BadParameter(_t("imap-unavailable"), param_hint="--imap")
+        imap = parse(imap_address, user=imap_user,
+                     password=os.environ.get(imap_password_env, ""))
+    settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
+    result = api.run(directory, today=today, smtp=settings, imap=imap, sender=sender)
+    for step in result.steps:
+        mark = "✗" if step.error else ("✓" if step.done else "·")
+        name = _t(f"run.{step.name}") if f"run.{step.name}" in texts.TEXTS else step.name
+        click.echo(_t("run.step", mark=mark, name=name, note=step.error or step.note))
+        _echo_issues(step.issues)
+    done = sum(s.done for s in result.steps)
+    click.echo(_t("run.summary", today=result.today, week=result.week, n=done))
     sys.exit(int(result.exit_status))

@@ -56,7 +56,7 @@ _STAGE_ZH = {
     Stage.ACCEPTANCE: "成果验收(成果验收确认单)",
     Stage.MERGE: "本次汇总(xlflow merge)",
     Stage.APPROVAL: "方案审批与备案(xlflow approve / file)",
-    Stage.SEND: "发送(xlflow send)",
+    Stage.SEND: "发送、催办与通报(xlflow send / remind / notify)",
     Stage.COLLECT: "收信(xlflow collect):从 PMO 邮箱取回交回的文件",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
     Stage.ARCHIVE: "归档(xlflow archive)",
@@ -341,7 +341,13 @@ CATALOGUE: tuple[Code, ...] = (
     Code("not-approved", E, _S.APPROVAL, "方案尚未审批", "not approved",
          "备案前方案需要先审批",
          "PMO:请负责领导审批(xlflow approve)后再备案"),
-    # -- send: xlflow send -----------------------------------------------------------------
+    # -- send: xlflow send, remind, notify -----------------------------------------------
+    Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
+         "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",
+         "PMO:在 project.yaml 中填写 departments[].head_email 或 project.approver_email"),
+    Code("no-cjk-font", W, _S.SEND, "图表缺中文字体", "no CJK font",
+         "生成周报通报的图表时找不到中文字体,图中的部门以代码、状态以英文显示",
+         "PMO:安装中文字体(如 Noto Sans CJK、微软雅黑)后重新运行 xlflow notify"),
     Code("no-email", E, _S.SEND, "部门没有邮箱", "no e-mail",
          "部门没有邮箱,未发送",
          "PMO:在 project.yaml 的 departments 中填写 email 后重新发送"),

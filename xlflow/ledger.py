@@ -72,6 +72,12 @@ CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, by TEXT, note TEXT,
     data TEXT
 );
+CREATE TABLE IF NOT EXISTS mail_log (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL,
+    department TEXT NOT NULL DEFAULT '', item TEXT NOT NULL, at TEXT NOT NULL,
+    recipients TEXT NOT NULL, channel TEXT NOT NULL,
+    UNIQUE (kind, day, week, department, item)
+);
 CREATE TABLE IF NOT EXISTS sent_messages (
     id INTEGER PRIMARY KEY, week TEXT NOT NULL, department TEXT NOT NULL,
     message_id TEXT NOT NULL, recipient TEXT NOT NULL, sent_at TEXT NOT NULL,
@@ -429,6 +435,51 @@ class Ledger:
     def intake_risks(self, types: Mapping[str, str]) -> list[RiskRecord]:
         return [RiskRecord.from_dict(json.loads(r[0]), types) for r in self.db.execute(
             "SELECT data FROM intake_risks ORDER BY risk_id")]
+
+
+    # -- mail log: what `remind` and `notify` sent, so a rerun sends nothing new -----------
+    def record_mail(self, kind: str, *, day: dt.date, week: str, department: str = "",
+                    items: list[str], at: dt.datetime, recipients: list[str],
+                    channel: str) -> None:
+        """One row per item mailed (a reminder's missing things, a notice's merge)."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO mail_log (kind, day, week, department, item, at, recipients, "
+            "channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(kind, day.isoformat(), week, department, item, at.isoformat(),
+              _json(recipients), channel) for item in items])
+
+    def mailed(self, kind: str, *, day: dt.date | None = None,
+               week: str | None = None) -> list[MailRecord]:
+        """What was mailed of this kind, that day and/or for that week, oldest first."""
+        sql = ("SELECT kind, day, week, department, item, at, recipients, channel FROM mail_log "
+               "WHERE kind = ?")
+        args: list[Any] = [kind]
+        if day is not None:
+            sql, args = sql + " AND day = ?", [*args, day.isoformat()]
+        if week is not None:
+            sql, args = sql + " AND week = ?", [*args, week]
+        return [MailRecord(r[0], dt.date.fromisoformat(r[1]), r[2], r[3], r[4], r[5],
+                           json.loads(r[6]), r[7])
+                for r in self.db.execute(sql + " ORDER BY id", args)]
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    """One item of a reminder or notice that went out (or was written as .eml)."""
+
+    kind: str
+    day: dt.date
+    week: str
+    department: str
+    item: str
+    at: str
+    recipients: list[str]
+    channel: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "day": self.day.isoformat(), "week": self.week,
+                "department": self.department, "item": self.item, "at": self.at,
+                "recipients": list(self.recipients), "channel": self.channel}
 
 
 def _prov(source: Any) -> tuple[Any, Any, Any]:

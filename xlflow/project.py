@@ -58,6 +58,7 @@ class Department:
     head_title: str = ""
     email: str = ""
     capacity: float | None = None  # people available to collaborations, for `xlflow resources`
+    head_email: str = ""  # the head's own address: `xlflow remind` copies the head (cc)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ class Settings:
     return_weekday: int = 5  # departments return their workbook by this weekday (1=Mon)
     raise_within_hours: int = 24  # the seed's rule for 风险应对申请表
     protect_password: str = ""
+    remind_cc_head_after_hours: int = 24  # `xlflow remind` copies the department head
+    remind_cc_leader_after_hours: int = 72  # … and then the 分管副总 (project.approver_email)
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ class Project:
     goals: str
     priority: str = "中"
     approver: str = ""
+    approver_email: str = ""  # the 分管副总's address: `xlflow notify`, remind's escalation
     departments: tuple[Department, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     resources: tuple[Resource, ...] = ()
@@ -349,8 +353,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 _TOP_FIELDS = ("project", "departments", "milestones", "resources", "expected_results",
                "opinions", "tasks", "settings", "spec_overrides")
 _PROJECT_FIELDS = ("id", "name", "priority", "initiating_department", "initiator", "contact",
-                   "start", "end", "background", "goals", "approver")
-_DEPARTMENT_FIELDS = ("name", "code", "head", "head_title", "email", "capacity")
+                   "start", "end", "background", "goals", "approver", "approver_email")
+_DEPARTMENT_FIELDS = ("name", "code", "head", "head_title", "email", "capacity", "head_email")
 _MILESTONE_FIELDS = ("id", "name", "date")
 _RESOURCE_FIELDS = ("department", "item", "quantity", "unit", "note", "start", "end")
 _RESULT_FIELDS = ("id", "name", "target", "unit", "department")
@@ -358,7 +362,9 @@ _OPINION_FIELDS = ("department", "by", "opinion")
 _TASK_FIELDS = ("id", "department", "role", "duty", "deliverable", "due", "owner", "milestone")
 _SETTING_FIELDS = tuple(Settings.__dataclass_fields__)
 _SETTING_RANGES = {"delay_threshold_days": (0, 3650), "late_window_days": (0, 3650),
-                   "return_weekday": (1, 7), "raise_within_hours": (0, 8760)}
+                   "return_weekday": (1, 7), "raise_within_hours": (0, 8760),
+                   "remind_cc_head_after_hours": (0, 8760),
+                   "remind_cc_leader_after_hours": (0, 8760)}
 
 #: How text is checked: a NAME must be written as YAML text (``name: yes`` is refused,
 #: not turned into 'True'); a LINE keeps a number or date as it was typed (a phone
@@ -589,6 +595,7 @@ class _Parser:
             goals=self.text(head, "goals", "project", kind=LONG),
             priority=priority,
             approver=self.text(head, "approver", "project", required=False, kind=NAME),
+            approver_email=self.email(head, "approver_email", "project"),
             departments=tuple(departments), milestones=tuple(milestones),
             resources=tuple(resources), results=tuple(results), opinions=tuple(opinions),
             tasks=tuple(tasks), settings=self.settings(data),
@@ -648,10 +655,20 @@ class _Parser:
                 name, code, self.text(node, "head", where, required=False, kind=NAME),
                 self.text(node, "head_title", where, required=False), email,
                 self.number(node, "capacity", where, required=False),
+                head_email=self.email(node, "head_email", where),
             ))
         if not out:
             raise self.fail(data, "departments", "departments", "list at least one department")
         return out
+
+    def email(self, node: Any, key: str, where: str) -> str:
+        """An optional single e-mail address."""
+        address = self.text(node, key, where, required=False)
+        problem = address and _email_problem(address)
+        if problem:
+            raise self.fail(node, key, f"{where}.{key}", f"{address!r} {problem} "
+                            "(expected name@example.com)")
+        return address
 
     def milestones(self, data: Any) -> list[Milestone]:
         out: list[Milestone] = []

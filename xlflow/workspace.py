@@ -107,6 +107,14 @@ class Workspace:
     def mail_file(self, week: str, department: str) -> Path:
         return self.outbox / MAIL / week / f"{safe_name(department)}.eml"
 
+    def reminder_file(self, week: str, day: dt.date, department: str) -> Path:
+        """outbox/mail/<week>/催办-<day>-<department>.eml: one per department and day."""
+        return self.outbox / "mail" / week / f"催办-{day.isoformat()}-{safe_name(department)}.eml"
+
+    def notice_file(self, week: str) -> Path:
+        """outbox/mail/<week>/周报通报.eml: the week's message to the leaders."""
+        return self.outbox / "mail" / week / "周报通报.eml"
+
     def report_file(self, week: str) -> Path:
         return self.reports / f"{week}-consolidated.xlsx"
 
@@ -164,14 +172,16 @@ class Workspace:
         if not self.project_file.is_file():
             raise ProjectError(f"{self.project_file}: 找不到项目文件;先运行 xlflow init {self.root}")
 
-    def lock(self, *, wait: bool = False) -> contextlib.AbstractContextManager[None]:
+    def lock(self, *, wait: bool = False,
+             reentrant: bool = False) -> contextlib.AbstractContextManager[None]:
         """The project lock; whoever takes it first puts right what a killed run left
-        (`repair`), so every writing command starts from a report and ledger that agree."""
-        return self._locked(wait)
+        (`repair`), so every writing command starts from a report and ledger that agree.
+        `reentrant`: `xlflow run` holds it while the steps it calls take it again."""
+        return self._locked(wait, reentrant)
 
     @contextlib.contextmanager
-    def _locked(self, wait: bool) -> Iterator[None]:
-        with project_lock(self.root, wait=wait):
+    def _locked(self, wait: bool, reentrant: bool) -> Iterator[None]:
+        with project_lock(self.root, wait=wait, reentrant=reentrant):
             self._held += 1
             try:
                 if self._held == 1:

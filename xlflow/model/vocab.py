@@ -175,3 +175,12 @@ def percent_text(rate: float | None) -> str:
     if rate is None:
         return "—"
     return f"{int(rate * 100 + 0.5 + 1e-9)}%"
+
+
+class ReminderKind(StrEnum):
+    """What `xlflow remind` chases a department for."""
+
+    RETURN = "未交回"
+    FORECAST = "缺预计完成日期"
+    RISK_PLAN = "风险未定责任人或时限"
+    RISK_OVERDUE = "高风险逾期"

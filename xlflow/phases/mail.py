@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 
 from ..errors import ProjectError
@@ -152,3 +152,40 @@ def send_all(messages: list[EmailMessage], settings: SmtpSettings,
             if on_result is not None:
                 on_result(len(results) - 1, results[-1])
     return results
+
+
+# -- shared by `remind` and `notify` -------------------------------------------------------
+
+Address = tuple[str, str]  # (display name, address)
+
+
+def new_message(project: Project, sender: str, subject: str, to: Sequence[Address],
+                cc: Sequence[Address] = ()) -> EmailMessage:
+    """A message from the initiator with its headers; the caller adds the content."""
+    msg = EmailMessage()
+    msg["Subject"] = foldable(subject)
+    msg["From"] = formataddr((f"{project.initiator}", sender))
+    msg["To"] = ", ".join(formataddr(a) for a in to)
+    if cc:
+        msg["Cc"] = ", ".join(formataddr(a) for a in cc)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "xlflow.local")
+    return msg
+
+
+def foldable(text: str) -> str:
+    """Header text whose spaces survive folding: CPython folds a long Chinese subject at a
+    space between two encoded words, and decoders drop such a space (RFC 2047), so
+    '催办 · 技术部' arrived as '催办 ·技术部'. No-break spaces look the same and are kept."""
+    return text.replace(" ", "\u00a0")
+
+
+def attach_workbook(msg: EmailMessage, workbook: Path) -> None:
+    msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                       filename=workbook.name)
+
+
+def recipients(msg: EmailMessage) -> list[str]:
+    """Every address the message goes to (To and Cc), as the ledger records them."""
+    return [addr for _, addr in getaddresses([str(v) for h in ("To", "Cc")
+                                              for v in msg.get_all(h, [])])]
