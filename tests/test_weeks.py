@@ -24,7 +24,8 @@ DEPARTMENTS = ["产品部", "市场部", "技术部", "运营部"]
 
 
 def xlflow(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args))
+    """The CLI with English lines around the Chinese figures (the lines asserted below)."""
+    return CliRunner().invoke(cli, ["--lang", "en", *args])
 
 
 def sheet_rows(path: Path, sheet: str) -> list[tuple[Any, ...]]:
