@@ -107,12 +107,22 @@ def write_department_workbook(
                 project=project, department=department, lists=lists,
                 title=f"{retro.title_zh} · {department}")
     write_lists(wb, lists.columns)
+    write_file_identity(wb, project, specs, department, week, kind="department",
+                        built_at=built_at, file_id=file_id, context=context, key=key)
+    wb.close()
+
+
+def write_file_identity(wb: Any, project: Project, specs: SpecSet, department: str, week: str,
+                        *, kind: str, built_at: dt.datetime, file_id: str,
+                        context: Mapping[str, str] | None, key: bytes | None) -> None:
+    """The `_xlflow` sheet of a file a department fills in (weekly workbook or risk
+    form): what it is, for whom and which week, the context `validate` needs, signed."""
     write_identity(wb, {
-        "kind": "department",
+        "kind": kind,
         "project_id": project.id,
         "project_name": project.name,
         "department": department,
-        "department_code": dept.code,
+        "department_code": project.department(department).code,
         "week": week,
         "spec_version": specs.version,
         "spec_digest": specs.digest,
@@ -121,7 +131,6 @@ def write_department_workbook(
         "xlflow_version": __version__,
         **(context if context is not None else context_fields(project)),
     }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks], key=key)
-    wb.close()
 
 
 def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,

@@ -11,15 +11,14 @@ from typing import Any
 
 import xlsxwriter
 
-from .. import __version__
 from ..contract import INSTRUCTIONS_SHEET, RISK_FORM_KIND
 from ..project import Project
 from ..spec import SpecSet
 from ..styles import Styles, page_setup, set_row_height
-from ._identity import write_identity, write_lists
+from ._identity import write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
-from .department import WORKBOOK_OPTIONS, context_fields
+from .department import WORKBOOK_OPTIONS, write_file_identity
 
 RISK_FORM_ROWS = 10
 
@@ -52,20 +51,8 @@ def write_risk_form(path: Path, project: Project, specs: SpecSet, department: st
     write_table(wb, fmt, spec, rows, project=project, department=department, lists=lists,
                 title=f"{spec.title_zh} · {department}")
     write_lists(wb, lists.columns)
-    write_identity(wb, {
-        "kind": RISK_FORM_KIND,
-        "project_id": project.id,
-        "project_name": project.name,
-        "department": department,
-        "department_code": dept.code,
-        "week": week,
-        "spec_version": specs.version,
-        "spec_digest": specs.digest,
-        "built_at": built_at.isoformat(timespec="seconds"),
-        "file_id": file_id,
-        "xlflow_version": __version__,
-        **(context if context is not None else context_fields(project)),
-    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks], key=key)
+    write_file_identity(wb, project, specs, department, week, kind=RISK_FORM_KIND,
+                        built_at=built_at, file_id=file_id, context=context, key=key)
     wb.close()
 
 
