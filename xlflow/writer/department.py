@@ -116,7 +116,10 @@ def write_file_identity(wb: Any, project: Project, specs: SpecSet, department: s
                         *, kind: str, built_at: dt.datetime, file_id: str,
                         context: Mapping[str, str] | None, key: bytes | None) -> None:
     """The `_xlflow` sheet of a file a department fills in (weekly workbook or risk
-    form): what it is, for whom and which week, the context `validate` needs, signed."""
+    form): what it is, for whom and which week, the context `validate` needs, signed.
+    Only the department's own tasks: a file's size grows with its department's work, not
+    with the whole project's (200 departments each carrying 10,000 task rows made reading
+    the returns quadratic)."""
     write_identity(wb, {
         "kind": kind,
         "project_id": project.id,
@@ -130,7 +133,8 @@ def write_file_identity(wb: Any, project: Project, specs: SpecSet, department: s
         "file_id": file_id,
         "xlflow_version": __version__,
         **(context if context is not None else context_fields(project)),
-    }, [(t.id, t.department, t.due.isoformat(), t.milestone) for t in project.tasks], key=key)
+    }, [(t.id, t.department, t.due.isoformat(), t.milestone)
+        for t in project.tasks_of(department)], key=key)
 
 
 def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
