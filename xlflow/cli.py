@@ -428,25 +428,7 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
 
     Example: xlflow send ug2024 --week 2024-W28 --smtp smtp.example.com:587 --starttls --user pmo
     """
-    import os
-
-    settings = None
-    if smtp_address:
-        password = os.environ.get(password_env, "")
-        if user and not password:
-            no_password = XlflowError(_t("smtp-password-needed", var=password_env))
-            if sys.stdin is None or not sys.stdin.isatty():
-                raise no_password
-            try:
-                password = click.prompt(_t("smtp-password", user=user), hide_input=True, err=True)
-            except click.Abort:
-                raise no_password from None
-        try:
-            settings = api.SmtpSettings.parse(smtp_address, starttls=starttls, user=user,
-                                              password=password, cafile=cafile or "",
-                                              timeout=timeout)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--smtp") from None
+    settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
     result = api.send(directory, week=week, smtp=settings, sender=sender,
                       departments=list(departments) or None, resend=resend)
     if as_json:
