@@ -91,8 +91,11 @@ project_dir = click.argument("directory", type=click.Path(file_okay=False, path_
 week_option = click.option("--week", metavar="YYYY-Www",
                            help="ISO week, e.g. 2024-W28 (default: the current ISO week).")
 
+draft_option = click.option("--draft", is_flag=True,
+                            help="Run before PMO备案 anyway; every sheet written says 草稿.")
 
-PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
+
+PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "change", "build", "send", "collect",
                  "risks", "remind", "validate", "merge", "notify", "run", "history", "review",
                  "resources", "accept", "retro", "archive", "cases")
 
@@ -154,13 +157,16 @@ def init(directory: Path, example: bool, force: bool) -> None:
 @week_option
 @click.option("--department", "departments", multiple=True, metavar="NAME",
               help="Only this department (repeatable).")
+@draft_option
 @handle_errors
-def build(directory: Path, week: str | None, departments: tuple[str, ...]) -> None:
+def build(directory: Path, week: str | None, departments: tuple[str, ...], draft: bool) -> None:
     """Write one workbook per department and the PMO master into DIR/outbox/<week>/.
+    Before PMO备案 it stops (exit 2) naming the missing steps, unless --draft.
 
     Example: xlflow build ug2024 --week 2024-W28
     """
-    result = api.build(directory, week=week, departments=list(departments) or None)
+    result = api.build(directory, week=week, departments=list(departments) or None,
+                       draft=draft)
     if result.key_file:
         click.echo(_t("build.key", path=result.key_file, note=_t("key.note")))
     click.echo(_t("build.summary", project=result.project.name, week=result.week,
@@ -229,10 +235,11 @@ class _Progress:
                    "(default: settings.workdays in project.yaml).")
 @click.option("--force", is_flag=True,
               help="Merge even when the as-of date is outside the week or the project window.")
+@draft_option
 @json_option
 @handle_errors
 def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week: str | None,
-          workdays: bool | None, force: bool, as_json: bool) -> None:
+          workdays: bool | None, force: bool, draft: bool, as_json: bool) -> None:
     """Merge the returned workbooks (FILES, or every file in DIR/inbox) into
     DIR/reports/<week>-consolidated.xlsx and the ledger. FILES are looked up in the
     current folder, then in DIR. A merge that accepts no file writes its report but
@@ -243,7 +250,8 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
     Example: xlflow merge ug2024 --week 2024-W28 --as-of 2024-07-12
     """
     report = api.merge(directory, list(files) or None, as_of=as_of, week=week,
-                       workdays=workdays, progress=_Progress(as_json), force=force)
+                       workdays=workdays, progress=_Progress(as_json), force=force,
+                       draft=draft)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -345,6 +353,9 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
                    + (_t("step.note", note=step.note) if step.note else ""))
     for item in st.missing:
         click.echo(_t("status.to-move-on", item=item))
+    for c in st.pending_changes:
+        click.echo(_t("status.pending-change", n=c.id, summary=c.summary, by=c.requested_by,
+                      reason=c.reason))
     if st.next_deadline:
         click.echo(_t("status.deadline", date=st.next_deadline[1], what=st.next_deadline[0]))
     click.echo(_t("status.last-merge", week=st.last_merge or _t("status.no-merge"))
@@ -373,14 +384,62 @@ def opinion(directory: Path, department: str, by: str, text: str) -> None:
 @project_dir
 @by_option
 @note_option
+@click.option("--reject", is_flag=True,
+              help="Send the plan (or with --change, the change) back; --note says why.")
+@click.option("--change", "change_number", type=click.IntRange(min=1), metavar="N",
+              help="Approve (or --reject) plan change N instead of the plan.")
 @handle_errors
-def approve(directory: Path, by: str, note: str) -> None:
-    """Record 方案审批 after checking the seed's points (goal, resources, risks) and
-    rewrite the PMO master workbook with the approval.
+def approve(directory: Path, by: str, note: str, reject: bool, change_number: int | None) -> None:
+    """Record 方案审批 by the approver named in project.yaml (project.approver) after
+    checking the seed's points (goal, resources, risks) and that no department head
+    disagrees; rewrite the PMO master workbook with the approval. --reject sends the
+    plan back; --change N approves a plan change (xlflow change).
 
     Example: xlflow approve ug2024 --by "分管副总 陈明" --note "同意,按期推进"
     """
-    _echo_step(api.approve(directory, by=by, note=note), "done.approve")
+    if change_number is not None:
+        decided = api.approve_change(directory, change_number, by=by, reject=reject, note=note)
+        c = decided.change
+        click.echo(_t("change.decided", n=c.id, state=c.state, by=by, at=_when(c.decided_at),
+                      summary=c.summary))
+        if decided.project_file:
+            click.echo(_t("wrote", path=decided.project_file))
+        return
+    result = api.approve(directory, by=by, note=note, reject=reject)
+    _echo_step(result, "done.reject" if reject else "done.approve")
+
+
+@cli.command()
+@project_dir
+@click.option("--task", metavar="ID", help="The task to change (e.g. T03).")
+@click.option("--result", "result_id", metavar="ID", help="The expected result to change (R1).")
+@click.option("--due", metavar="YYYY-MM-DD", help="New 时间节点 of the task.")
+@click.option("--start", metavar="YYYY-MM-DD", help="New 开始日期 of the task.")
+@click.option("--owner", metavar="NAME", help="New 负责人 of the task.")
+@click.option("--deliverable", metavar="TEXT", help="New 交付成果 of the task.")
+@click.option("--target", metavar="TARGET", help="New target of the result, e.g. '>= 120000'.")
+@click.option("--reason", required=True, help="Why the plan changes.")
+@click.option("--by", required=True, metavar="NAME", help="Who asks for the change.")
+@json_option
+@handle_errors
+def change(directory: Path, task: str | None, result_id: str | None, due: str | None,
+           start: str | None, owner: str | None, deliverable: str | None, target: str | None,
+           reason: str, by: str, as_json: bool) -> None:
+    """Record a change to the filed plan (a task's dates, owner or deliverable, a result's
+    target) as change N, pending: it enters the plan and project.yaml once the approver
+    runs `xlflow approve DIR --change N`.
+
+    Example: xlflow change ug2024 --task T03 --due 2024-07-25 --reason "第三方支付接口延期" --by "PMO 王芳"
+    """
+    result = api.change(directory, by=by, reason=reason, task=task, result=result_id, due=due,
+                        start=start, owner=owner, deliverable=deliverable, target=target)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    c = result.change
+    click.echo(_t("change.recorded", n=c.id, by=c.requested_by, at=_when(c.requested_at),
+                  summary=c.summary))
+    click.echo(_t("change.next", directory=directory, n=c.id))
 
 
 @cli.command(name="file")
@@ -417,11 +476,12 @@ def file_(directory: Path, by: str, note: str) -> None:
               help="Only this department (repeatable).")
 @click.option("--resend", is_flag=True,
               help="Send again to departments whose message for the week went out already.")
+@draft_option
 @json_option
 @handle_errors
 def send(directory: Path, week: str | None, smtp_address: str | None, starttls: bool, user: str,
          password_env: str, cafile: str | None, timeout: float, sender: str,
-         departments: tuple[str, ...], resend: bool, as_json: bool) -> None:
+         departments: tuple[str, ...], resend: bool, draft: bool, as_json: bool) -> None:
     """E-mail each department its workbook, subject and body in Chinese with the week and
     the return deadline. Default: .eml files in DIR/outbox/mail/<week>/. Each message is
     recorded in the ledger; a rerun skips the departments already sent to (--resend).
@@ -430,7 +490,7 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
     """
     settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
     result = api.send(directory, week=week, smtp=settings, sender=sender,
-                      departments=list(departments) or None, resend=resend)
+                      departments=list(departments) or None, resend=resend, draft=draft)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

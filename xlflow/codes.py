@@ -338,6 +338,17 @@ CATALOGUE: tuple[Code, ...] = (
     Code("no-task", E, _S.APPROVAL, "部门没有任务", "no task",
          "参与部门在职责分工表中没有任务",
          "PMO:在 project.yaml 的 tasks 中为该部门分配任务,或移除该部门"),
+    Code("not-filed", E, _S.APPROVAL, "方案尚未备案", "not filed",
+         "PMO 备案前 build / send / merge / run 不执行(加 --draft 可生成标明「草稿」的文件)",
+         "PMO:按提示完成需求共识、方案审批(xlflow approve)和 PMO 备案(xlflow file)"),
+    Code("opinion-disagrees", E, _S.APPROVAL, "部门负责人不同意", "opinion disagrees",
+         "部门负责人的最新意见是不同意(含「不同意」,或第一句含反对、暂缓、不认可、不支持、否决、不通过),"
+         "需求共识未达成,不能审批",
+         "PMO:与该部门协商;该负责人给出同意的意见(xlflow opinion)后再审批"),
+    Code("plan-edited", E, _S.APPROVAL, "备案后计划被直接修改", "plan edited after filing",
+         "PMO 备案后 project.yaml 中任务的日期、负责人、交付成果或预期成果的目标值与备案的计划"
+         "(基线 + 已批准的变更)不符;build / send / merge / run 不执行",
+         "PMO:把 project.yaml 改回,用 xlflow change 记录变更,由审批人 xlflow approve --change N 批准"),
     Code("not-approved", E, _S.APPROVAL, "方案尚未审批", "not approved",
          "备案前方案需要先审批",
          "PMO:请负责领导审批(xlflow approve)后再备案"),

@@ -91,8 +91,14 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         week: str | None = None, workdays: bool | None = None,
         progress: ProgressFn | None = None, write: bool = True,
         run_at: dt.datetime | None = None, force: bool = False,
-        today: dt.date | None = None) -> MergeReport:
+        today: dt.date | None = None, draft: bool = False) -> MergeReport:
+    from .._draft import drafting
+    from ..phases.baseline import load_baseline
+    from ..phases.gate import require_filed
+
     project = ws.project(with_events=False)
+    if write:  # checking returns without writing (benchmarks, api.merge(write=False)) is free
+        require_filed(ws, "merge", draft=draft, project=project)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
@@ -101,8 +107,15 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
             checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
             report = _reconcile(ws, project, ctx, checked, stamp)
+            base = load_baseline(ws)
+            report.baseline = base.dates() if base else {}
+            report.baseline_deviation = {t.task_id: ctx.days(report.baseline[t.task_id],
+                                                             t.expected)
+                                         for t in report.tasks if t.task_id in report.baseline
+                                         and t.expected is not None}
             if write:
-                _write(ws, project, report)
+                with drafting(draft):
+                    _write(ws, project, report)
     except Exception as exc:
         if write and disk_full(exc):
             close_abandoned_zips(exc)

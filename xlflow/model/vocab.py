@@ -146,6 +146,8 @@ class EventKind(StrEnum):
     RETRO = "retro"
     ARCHIVE = "archive"
     DROP_MERGE = "drop-merge"
+    REJECT = "reject"  # the approver sent the plan back (approve --reject)
+    CHANGE = "change"  # a plan change requested, approved or rejected (xlflow change)
 
 
 class ChangeKind(StrEnum):

@@ -19,6 +19,7 @@ from ..project import PROJECT_FILE
 from ..workspace import Workspace, now
 from ..writer.department import return_deadline
 from .common import resolve_week
+from .gate import require_filed
 from .mail import SmtpSettings, address_problem, compose, send_all, sender_address
 
 
@@ -74,12 +75,13 @@ def already_sent(ledger: Ledger, week: str, how: str) -> dict[str, SentMessage]:
 
 def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = None,
          sender: str = "", departments: list[str] | None = None,
-         resend: bool = False) -> SendResult:
+         resend: bool = False, draft: bool = False) -> SendResult:
     """One message per department with its workbook attached: .eml files in
     DIR/outbox/mail/<week>/ by default, or sent with `smtp`. The project lock is held
     from before the first message, so two runs never both send. A department whose
     message for the week went out already is skipped unless `resend`."""
     project = ws.project(with_events=False)
+    require_filed(ws, "send", draft=draft, project=project)
     week = resolve_week(week)
     sender = sender or sender_address(project)
     if not sender:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib import resources as package_files
 from pathlib import Path
 
+from .._draft import drafting
 from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
@@ -21,6 +22,7 @@ from ..writer.department import context_fields
 from ..writer.risk_form import write_risk_form
 from .common import resolve_week
 from .consensus import approvals
+from .gate import require_filed
 
 
 def _example_text(name: str) -> str:
@@ -80,13 +82,15 @@ class BuildResult:
 
 
 def build(ws: Workspace, *, week: str | None = None, departments: list[str] | None = None,
-          built_at: dt.datetime | None = None) -> BuildResult:
+          built_at: dt.datetime | None = None, draft: bool = False) -> BuildResult:
     """Write DIR/outbox/<week>/: one workbook per department and the PMO master, each
     department's pre-filled with its last accepted values and open risks and signed
     with the project's key (created now for a project from an older xlflow), and beside
     each workbook the department's standalone 风险应对申请表. Every file written is
-    recorded in the ledger's `built_files`."""
+    recorded in the ledger's `built_files`. Before PMO备案 only with `draft` (every sheet
+    then says 草稿); never while project.yaml differs from the filed plan (gate.py)."""
     project = ws.project()
+    require_filed(ws, "build", draft=draft)
     specs = project.specs()
     week = resolve_week(week)
     built_at = built_at or now()
@@ -105,7 +109,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     built: list[BuiltFile] = []
     # every workbook is written under a temp name first and replaces its previous
     # version only once all are written: a full disk leaves the week's folder as it was
-    with ws.lock():
+    with ws.lock(), drafting(draft):
         key, key_created = ws.ensure_key()
         with contextlib.ExitStack() as outputs:
             for name in chosen:

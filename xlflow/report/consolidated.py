@@ -4,7 +4,7 @@ constant_memory keeps memory flat however many rows; every sheet is written top 
 bottom. Department text is always written as a string: never a formula or a link.
 
 Printing: every sheet A4 landscape, one page wide, header row on every page, except the
-two wide tables (周进度跟踪表, 18 columns; 风险登记册, 15) which print on A3 landscape,
+two wide tables (周进度跟踪表, 21 columns; 风险登记册, 15) which print on A3 landscape,
 one page wide, so that a row reads across at a legible size (~85 %) rather than at half
 size on A4. Rows are as tall as their longest text.
 """
@@ -45,7 +45,8 @@ RISK_STATUSES = tuple(RiskStatus)
 
 TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划完成日期", 12),
                 ("完成百分比", 8), ("实际完成日期", 12), ("预计完成日期", 12),
-                ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("数据来自", 12), ("本周投入人数", 7),
+                ("预计/实际完成", 12), ("偏差天数", 7), ("基线日期", 12), ("偏差(基线)", 7),
+                ("状态", 8), ("数据来自", 12), ("本周投入人数", 7),
                 ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
                 ("需协调事项", 18), ("其他", 14), ("来源", 22)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
@@ -249,19 +250,22 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
         values = [t.task_id, t.department, t.milestone, t.planned,
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
-                  t.expected, t.deviation_days, t.status, t.data_text(report.week), t.headcount,
+                  t.expected, t.deviation_days, report.baseline.get(t.task_id),
+                  report.baseline_deviation.get(t.task_id), t.status,
+                  t.data_text(report.week), t.headcount,
                   *(t.texts.get(k, "") for k in known), other, _source(t.source)]
-        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 11: st.int})
+        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 10: st.int, 13: st.int})
     if not report.tasks:
         put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)
-    status_col = 9
+    status_col = 11
     for status, colour in STATUS_COLOURS.items():
         ws.conditional_format(1, status_col, last, status_col,
                               {"type": "cell", "criteria": "==", "value": f'"{status}"',
                                "format": st.fill(colour)})
-    ws.conditional_format(1, 8, last, 8, {"type": "cell", "criteria": ">", "value": 0,
-                                          "format": st.fill(WARN_FILL)})
+    for col in (8, 10):  # 偏差天数 (against the current plan), 偏差(基线)
+        ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": ">", "value": 0,
+                                                  "format": st.fill(WARN_FILL)})
     ws.autofilter(0, 0, last, len(TASK_HEADERS) - 1)
     page_setup(ws, title=f"周进度跟踪表 · {report.project_name} · {report.week}", paper=A3,
                repeat_rows=0)

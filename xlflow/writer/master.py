@@ -71,8 +71,10 @@ def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
         row += 1
     row += 1
     ws.write_string(row, 0, "审批意见\nApproval", fmt.label)
-    if approvals:
-        last = approvals[-1]
+    approved = [a for a in approvals if a.get("kind", "approve") == "approve"]
+    filed = [a for a in approvals if a.get("kind") == "file"]
+    if approved:
+        last = approved[-1]
         text = f"{last.get('by', '')} 于 {last.get('at', '')} 批准。{last.get('note', '')}"
     else:
         text = "(待审批:目标合理性 / 资源充足性 / 风险可控性)"
@@ -81,9 +83,15 @@ def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
     ws.write_string(row + 1, 0, "审批人签字/日期", fmt.label)
     ws.write_blank(row + 1, 1, None, fmt.cell(spec.columns[0], locked=True))
     set_row_height(ws, row + 1, [], min_lines=2)
+    row += 2
+    ws.write_string(row, 0, "PMO备案\n备案编号", fmt.label)
+    filing = (f"备案编号 {filed[-1].get('number', '')} · {filed[-1].get('by', '')} 于 "
+              f"{filed[-1].get('at', '')} 备案" if filed else "(待 PMO 备案)")
+    ws.write_string(row, 1, filing, fmt.cell(spec.columns[0], locked=True))
+    set_row_height(ws, row, [(filing, widths[1])], min_lines=2)
     page_setup(ws, title=f"{spec.template} {spec.title_zh} · {project.name}", landscape=False,
                fit_height=1)
-    ws.print_area(0, 0, row + 1, 1)
+    ws.print_area(0, 0, row, 1)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
 
 
