@@ -228,7 +228,7 @@ def plan_differences(ws: Workspace, project: Project | None = None) -> list[Diff
         for ci in change.items:
             wanted[(ci.kind, ci.item, ci.field, ci.new)] = change.id
     out = []
-    for key, planned in sorted(base.current.items()):
+    for key, planned in sorted(base.current.items(), key=lambda kv: (kv[0][0] != TASK, kv[0])):
         value = have.get(key, "")
         if value != planned:
             kind, item, name = key
@@ -401,7 +401,7 @@ def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: s
             raise ProjectError(f"--change {number}: 没有这个变更(已记录的变更:"
                                f"{'、'.join(str(n) for n in found) or '无'})")
         if change.state != PENDING:
-            raise ProjectError(f"变更 {number} 已{change.state}({change.decided_by},"
+            raise ProjectError(f"变更 {number} {change.state}({change.decided_by},"
                                f"{change.decided_at}),不能再次审批")
         state = APPROVED if approve else REJECTED
         path = ws.project_file
