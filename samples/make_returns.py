@@ -157,6 +157,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ug"
         api.init_project(root, example=True)
+        api.opinion(root, department="运营部", by="运营总监", text="同意")
+        api.approve(root, by="分管副总 陈明")
+        api.file_project(root, by="PMO 王芳")
         week28 = _write(api.build(root, week=WEEK, built_at=BUILT_AT), FILLED,
                         HERE / "returns", tmp)
         api.merge(root, week28, week=WEEK, as_of=AS_OF)

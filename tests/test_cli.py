@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from xlflow.cli import cli
 
-from .conftest import WEEK
+from .conftest import WEEK, file_example
 
 
 def _commands() -> list[str]:
@@ -70,6 +70,7 @@ def test_progress_bar_with_many_files_and_status_json(runner: CliRunner, tmp_pat
 
     root = tmp_path / "p"
     api.init_project(root, example=True)
+    file_example(root)
     built = api.build(root, week=WEEK)
     for n in range(12):  # the same return twelve times: the newest counts, all listed
         shutil.copy(built.departments["技术部"], root / "inbox" / f"技术部-{n:02d}.xlsx")

@@ -136,7 +136,8 @@ def test_wrong_project_week_and_old_spec_are_refused(built, tmp_path: Path) -> N
     text = (other / "project.yaml").read_text(encoding="utf-8")
     (other / "project.yaml").write_text(text.replace("id: UG-2024Q3", "id: OTHER-1"),
                                         encoding="utf-8")
-    foreign = api.build(other, week=WEEK, departments=["技术部"]).departments["技术部"]
+    foreign = api.build(other, week=WEEK, departments=["技术部"],
+                        draft=True).departments["技术部"]
     last_week = api.build(built.project.root, week="2024-W27",
                           departments=["市场部"]).departments["市场部"]
     old_spec = department_file(built, "运营部", tmp_path)

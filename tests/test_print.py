@@ -19,7 +19,7 @@ from xlflow import api
 from xlflow.report._common import stamp
 from xlflow.styles import A3, A4, HEADER_FILL, text_lines
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, office_binary
+from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example, office_binary
 from .office import soffice_convert
 
 RUN_AT = dt.datetime(2024, 7, 12, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -31,6 +31,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("print")
     root = tmp / "ug"
     api.init_project(root, example=True)
+    file_example(root)
     built = api.build(root, week=WEEK, built_at=BUILT_AT)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, root / "inbox" / f.name)

@@ -31,6 +31,8 @@ from xlflow.cli import cli
 from xlflow.ledger import LEDGER_FILE, Ledger
 from xlflow.simulate import fill_workbook
 
+from .conftest import mark_filed
+
 FIRST_WEEK = (2024, 27)  # the project starts on Monday 2024-07-01
 MAX_WEEKS = 10
 MAX_RECHECKS = 3
@@ -242,6 +244,7 @@ class Weeks(RuleBasedStateMachine):
         text = text.replace("due: 2024-07-30, owner: 钱坤", f"due: {DUE['T02']}, owner: 钱坤")
         text = text.replace("due: 2024-07-28, owner: 何静", f"due: {DUE['T08']}, owner: 何静")
         path.write_text(text, encoding="utf-8")
+        mark_filed(self.root)
         self.n = 0  # weeks handled so far (merged, silent or skipped)
         self.state = State()
         self.recorded: dict[str, State] = {}  # week -> the model as that week left it

@@ -26,7 +26,7 @@ from xlflow.errors import BusyError, ExitStatus, FileInUseError
 from xlflow.ledger import LEDGER_FILE
 
 from . import without_posix
-from .conftest import AS_OF, SAMPLES, WEEK
+from .conftest import AS_OF, SAMPLES, WEEK, file_example
 
 ROOT = Path(__file__).parents[1]
 GBK = {**os.environ, "PYTHONIOENCODING": "gbk"}
@@ -46,6 +46,7 @@ def test_weekly_walk_on_a_gbk_console(tmp_path: Path, command: list[str]) -> Non
         return out.stdout.decode("gbk")  # strict: the console can show every byte
 
     assert "已写入 ug" in run("init", "ug", "--example")
+    file_example(tmp_path / "ug")
     assert "技术部: UG-2024Q3-2024-W28-技术部.xlsx" in run("build", "ug", "--week", WEEK)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, tmp_path / "ug" / "inbox" / f.name)

@@ -338,6 +338,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code("no-task", E, _S.APPROVAL, "部门没有任务", "no task",
          "参与部门在职责分工表中没有任务",
          "PMO:在 project.yaml 的 tasks 中为该部门分配任务,或移除该部门"),
+    Code("not-approved", E, _S.APPROVAL, "方案尚未审批", "not approved",
+         "备案前方案需要先审批",
+         "PMO:请负责领导审批(xlflow approve)后再备案"),
     Code("not-filed", E, _S.APPROVAL, "方案尚未备案", "not filed",
          "PMO 备案前 build / send / merge / run 不执行(加 --draft 可生成标明「草稿」的文件)",
          "PMO:按提示完成需求共识、方案审批(xlflow approve)和 PMO 备案(xlflow file)"),
@@ -349,9 +352,6 @@ CATALOGUE: tuple[Code, ...] = (
          "PMO 备案后 project.yaml 中任务的日期、负责人、交付成果或预期成果的目标值与备案的计划"
          "(基线 + 已批准的变更)不符;build / send / merge / run 不执行",
          "PMO:把 project.yaml 改回,用 xlflow change 记录变更,由审批人 xlflow approve --change N 批准"),
-    Code("not-approved", E, _S.APPROVAL, "方案尚未审批", "not approved",
-         "备案前方案需要先审批",
-         "PMO:请负责领导审批(xlflow approve)后再备案"),
     # -- send: xlflow send, remind, notify -----------------------------------------------
     Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
          "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",

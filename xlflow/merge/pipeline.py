@@ -97,10 +97,10 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     from ..phases.gate import require_filed
 
     project = ws.project(with_events=False)
-    if write:  # checking returns without writing (benchmarks, api.merge(write=False)) is free
-        require_filed(ws, "merge", draft=draft, project=project)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
+    if write:  # checking returns without writing (benchmarks, api.merge(write=False)) is free
+        require_filed(ws, "merge", draft=draft, project=project)
     stamp = (run_at or now()).isoformat(timespec="seconds")
     try:
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left

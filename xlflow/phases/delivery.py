@@ -81,7 +81,6 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
     from before the first message, so two runs never both send. A department whose
     message for the week went out already is skipped unless `resend`."""
     project = ws.project(with_events=False)
-    require_filed(ws, "send", draft=draft, project=project)
     week = resolve_week(week)
     sender = sender or sender_address(project)
     if not sender:
@@ -95,6 +94,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
     if unknown:
         raise ProjectError(f"--department {'、'.join(unknown)}: 不是本项目的部门 "
                            f"(departments in {PROJECT_FILE}: {'、'.join(sorted(known))})")
+    require_filed(ws, "send", draft=draft, project=project)
     how = "smtp" if smtp else "eml"
     result = SendResult(week, [])
     with ws.lock(), ws.ledger() as ledger:

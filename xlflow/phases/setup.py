@@ -90,7 +90,6 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     recorded in the ledger's `built_files`. Before PMO备案 only with `draft` (every sheet
     then says 草稿); never while project.yaml differs from the filed plan (gate.py)."""
     project = ws.project()
-    require_filed(ws, "build", draft=draft)
     specs = project.specs()
     week = resolve_week(week)
     built_at = built_at or now()
@@ -100,6 +99,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             raise ProjectError(f"--department: {name!r} is not in {PROJECT_FILE} "
                                f"({'、'.join(names)})")
     chosen = departments or names
+    require_filed(ws, "build", draft=draft)
     written: dict[str, Path] = {}
     forms: dict[str, Path] = {}
     context = context_fields(project)
