@@ -99,11 +99,11 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
-    if write:  # checking returns without writing (benchmarks, api.merge(write=False)) is free
-        require_filed(ws, "merge", draft=draft, project=project)
     stamp = (run_at or now()).isoformat(timespec="seconds")
     try:
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
+            if write:  # checking returns without writing (api.merge(write=False)) is free
+                require_filed(ws, "merge", draft=draft, project=project)
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
             checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
             report = _reconcile(ws, project, ctx, checked, stamp)
