@@ -231,3 +231,17 @@ def test_cli(folders: dict[str, Path], runner: CliRunner, tmp_path: Path,
                                 "--as-of", "2024-07-12", "--out", "x.xlsx"])
     assert clean.exit_code == 0, clean.output
     assert (tmp_path / "x.xlsx").is_file()
+
+
+def test_a_damaged_ledger_and_a_repeated_project_are_listed(folders: dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged"
+    shutil.copytree(folders["crm"], damaged)
+    (damaged / "xlflow-ledger.sqlite").write_bytes(b"not a database" * 100)
+    result = api.portfolio([folders["ug"], damaged, folders["ug"]], out=tmp_path / "p.xlsx",
+                           as_of=AS_OF)
+    assert [p.project_id for p in result.projects] == ["UG-2024Q3"]
+    assert [(s.folder, s.code) for s in result.skipped] == [
+        (str(damaged), "project-unreadable"), (str(folders["ug"]), "duplicate-project")]
+    assert "台账" in result.skipped[0].reason
+    assert result.exit_status is ExitStatus.INPUT_PROBLEMS
