@@ -17,6 +17,7 @@ from ..spec import SpecSet
 from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
 from ..styles import Styles, page_setup, set_row_height
 from ..weeks import week_day, week_days
+from ._actions import write_action_sheet
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
@@ -61,6 +62,7 @@ def write_department_workbook(
     prior_risks: Sequence[Mapping[str, Any]] = (),
     context: Mapping[str, str] | None = None,
     key: bytes | None = None,
+    actions: Sequence[Any] = (),
 ) -> None:
     """Write one department's workbook to `path` (the caller makes it atomic).
 
@@ -68,6 +70,7 @@ def write_department_workbook(
     prior_risks: the department's open risks (values by column key), carried forward.
     context: `context_fields(project)`, when the caller builds many workbooks.
     key: the project's key (`signing`): `_xlflow` then carries a signature.
+    actions: the department's open 督办事项 (`model.actions.ActionItem`): a sheet of them.
     """
     dept = project.department(department)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -97,6 +100,8 @@ def write_department_workbook(
                           "is_new": True})
     write_table(wb, fmt, specs["risks"], risk_rows, project=project, department=department,
                 lists=lists, title=f"{specs['risks'].title_zh} · {department}")
+    if actions:
+        write_action_sheet(wb, fmt, project, department, actions, lists)
     write_table(wb, fmt, specs["acceptance"],
                 [{"result": r} for r in project.results_of(department)],
                 project=project, department=department, lists=lists,
