@@ -14,6 +14,7 @@ from .spec import TemplateSpec, builtin_spec_dir, load_template
 
 MINUTES = "minutes"
 ACTIONS = "actions"
+AGENDA_SHEET = "周例会议程"  # read by people only: the merge passes over it
 
 
 @functools.cache

@@ -30,6 +30,7 @@ from .._package import Package as XlsxPackage
 from .._sniff import Kind, Sniffed, sniff
 from .._xls import XlsPackage
 from ..contract import ADDED_SHEETS, IDENTITY_SHEET, TaskRow, parse_identity
+from ..followup import AGENDA_SHEET, actions_spec, minutes_spec
 from ..issues import Issue, Severity, cell_name, error, warning
 from ..spec import Column, SpecSet, TemplateSpec
 from ..values import CellProblem, clean_text
@@ -324,7 +325,7 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes |
     ret.readable = True
     names = list(book.sheet_names)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
-    claimed |= IGNORED_SHEETS | {s.sheet for s in followup_specs()}
+    claimed |= IGNORED_SHEETS | {s.sheet for s in followup_specs()} | {AGENDA_SHEET}
     skipped: set[str] = set()
     try:
         if IDENTITY_SHEET in names and _loadable(ret, package, IDENTITY_SHEET, template=True,
@@ -380,8 +381,6 @@ def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package:
 
 
 def followup_specs() -> tuple[TemplateSpec, ...]:
-    from ..followup import actions_spec, minutes_spec
-
     return (minutes_spec(), actions_spec())
 
 

@@ -189,3 +189,4 @@ class ReminderKind(StrEnum):
     FORECAST = "缺预计完成日期"
     RISK_PLAN = "风险未定责任人或时限"
     RISK_OVERDUE = "高风险逾期"
+    ACTION_OVERDUE = "督办事项逾期"

@@ -76,8 +76,10 @@ def build_agenda(project: Project, ledger: Ledger, week: str) -> Agenda:
                 "reason": t.texts.get("deviation_reason", ""), "fix": t.texts.get("fix", "")})
         text = clean_text(t.texts.get("coordination", ""))
         if text:
+            asked = [d for d in departments if d in text and d != t.department]
             agenda.coordination.append({"department": t.department, "task": t.task_id,
-                                        "text": text, "week": t.data_week or ""})
+                                        "asks": "、".join(asked) or "PMO", "text": text,
+                                        "week": t.data_week or ""})
     agenda.late.sort(key=lambda r: (-r["deviation_days"], r["task"]))
     for r in ledger.risks(merge.id, risk_types(project.specs()["risks"])):
         if r.is_open and r.level in (Level.HIGH, Level.MEDIUM):

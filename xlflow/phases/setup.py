@@ -17,11 +17,11 @@ from ..merge.carry import carried_before, prefill
 from ..merge.context import Context
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
+from ..weeks import week_days
 from ..workspace import Workspace, now
 from ..writer import write_department_workbook, write_master_workbook
 from ..writer.department import context_fields
 from ..writer.risk_form import write_risk_form
-from ..weeks import week_days
 from .common import resolve_week
 from .consensus import approvals
 

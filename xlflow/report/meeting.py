@@ -17,16 +17,15 @@ import xlsxwriter
 
 from .. import __version__
 from ..contract import MEETING_KIND
-from ..followup import action_id, minutes_spec
+from ..followup import AGENDA_SHEET, action_id, minutes_spec
 from ..phases.meeting import Agenda
 from ..project import Project
 from ..styles import Styles, page_setup, set_row_height
 from ..writer._identity import write_identity, write_lists
 from ..writer._sheet import PROTECT_OPTIONS, write_cell
 from ..writer._validation import ListSheet, validation
-from ._common import OPTIONS, put, put_row
+from ._common import OPTIONS, put_row
 
-AGENDA_SHEET = "周例会议程"
 WIDTHS = (13, 10, 9, 10, 30, 30, 10, 12)
 #: 会议纪要's details above its table: label (zh, en) and the row they stand on.
 DETAILS = (("会议日期", "Meeting date"), ("主持人", "Host"), ("参会人", "Attendees"))
@@ -43,9 +42,10 @@ def _sections(agenda: Agenda) -> list[tuple[str, list[str], list[list[Any]]]]:
          ["风险编号", "提出部门", "等级", "状态", "风险描述", "建议措施", "责任人", "解决时限"],
          [[r["id"], r["department"], r["level"], r["status"], r["description"], r["measures"],
            r["owner"], r["deadline"]] for r in agenda.risks]),
-        ("三、需协调事项(提出部门向 PMO 及相关部门提出)",
-         ["提出部门", "任务", "填写周", "", "需协调事项"],
-         [[r["department"], r["task"], r["week"], "", r["text"]] for r in agenda.coordination]),
+        ("三、需协调事项(谁向谁提出什么)",
+         ["提出部门", "任务", "填写周", "协调对象", "需协调事项"],
+         [[r["department"], r["task"], r["week"], r["asks"], r["text"]]
+          for r in agenda.coordination]),
         ("四、本周未交回的部门", ["部门"], [[d] for d in agenda.missing]),
         ("五、未完成的督办事项(逾期在前)",
          ["编号", "责任部门", "状态", "完成期限", "事项", "决定", "责任人", "是否逾期"],
@@ -133,9 +133,9 @@ def _write_minutes(wb: Any, project: Project, agenda: Agenda, st: Styles,
         heads.append((text, column.width))
     set_row_height(ws, HEADER_ROW, heads)
     n = max(spec.blank_rows, 1)
-    first = HEADER_ROW + 1
+    top = HEADER_ROW + 1
     for i in range(n):
-        r = first + i
+        r = top + i
         for c, column in enumerate(spec.columns):
             value = action_id(agenda.week, i + 1) if column.key == "item_id" else None
             write_cell(ws, r, c, value, st.cell(column, locked=not column.editable))
@@ -143,8 +143,8 @@ def _write_minutes(wb: Any, project: Project, agenda: Agenda, st: Styles,
         if column.editable:
             opts = validation(column, project, agenda.host, lists)
             if opts:
-                ws.data_validation(first, c, first + n - 1, c, opts)
-    ws.freeze_panes(first, 0)
+                ws.data_validation(top, c, top + n - 1, c, opts)
+    ws.freeze_panes(top, 0)
     page_setup(ws, title=f"{spec.title_zh} · {agenda.project_name} · {agenda.week}",
                repeat_rows=HEADER_ROW)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
