@@ -117,6 +117,8 @@ def test_an_action_item_over_two_weeks(project: Path, tmp_path: Path) -> None:
     assert {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}["E2"] == \
         '"未开始,进行中,已完成,已取消"'
     assert sheet.max_row == 2  # 市场部's item is not 技术部's
+    told = {r[0]: r[1] for r in tec["填写说明"].iter_rows(min_col=1, max_col=2, values_only=True)}
+    assert "标为已完成后,汇总时关闭该事项" in told["督办事项"]
     market = openpyxl.load_workbook(built.departments["市场部"])["督办事项"]
     assert market["A2"].value == "DB-24W28-02"
     assert "督办事项" not in openpyxl.load_workbook(built.departments["运营部"]).sheetnames
@@ -188,6 +190,10 @@ def test_a_minutes_row_naming_an_unknown_department_names_the_cell(project: Path
     report = api.merge(project, week=W29, as_of=W29_AS_OF, write=False)
     assert [(i.code, i.sheet, i.cell, i.value) for i in report.issues if i.file == "纪要.xlsx"] == [
         ("not-in-list", "会议纪要", "D8", "财务部")]
+    # the same check on its own, with or without the project folder
+    for project_dir in (project, None):
+        checked = api.validate([project / "inbox" / "纪要.xlsx"], project_dir=project_dir)
+        assert [(i.code, i.cell) for i in checked.issues] == [("not-in-list", "D8")]
     assert [a.item_id for a in report.actions] == ["DB-24W28-01"]  # the good row counts
     assert report.exit_status == 1
 

@@ -24,6 +24,7 @@ from ..styles import Styles, page_setup, set_row_height
 from ..writer._identity import write_identity, write_lists
 from ..writer._sheet import PROTECT_OPTIONS, write_cell
 from ..writer._validation import ListSheet, validation
+from ..writer.department import context_fields
 from ._common import OPTIONS, put_row
 
 WIDTHS = (13, 10, 9, 10, 30, 30, 10, 12)
@@ -70,7 +71,7 @@ def write_meeting_workbook(path: Path, project: Project, agenda: Agenda, *,
         "department": agenda.host, "week": agenda.week,
         "spec_version": f"minutes={minutes_spec().version}",
         "built_at": built_at.isoformat(timespec="seconds"), "file_id": file_id,
-        "xlflow_version": __version__}, key=key)
+        "xlflow_version": __version__, **context_fields(project)}, key=key)
     wb.close()
 
 

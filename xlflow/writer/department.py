@@ -12,6 +12,7 @@ import xlsxwriter
 
 from .. import __version__
 from ..contract import INSTRUCTIONS_SHEET
+from ..followup import actions_spec
 from ..project import Project
 from ..spec import SpecSet
 from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
@@ -80,7 +81,7 @@ def write_department_workbook(
                        "created": built_at.replace(tzinfo=None)})
     fmt = Styles(wb)
     lists = ListSheet()
-    _write_instructions(wb, fmt, project, specs, department, week)
+    _write_instructions(wb, fmt, project, specs, department, week, actions=bool(actions))
     tasks = project.tasks_of(department)
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in tasks],
                 project=project, department=department, lists=lists, read_only=True,
@@ -143,7 +144,7 @@ def write_file_identity(wb: Any, project: Project, specs: SpecSet, department: s
 
 
 def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
-                        department: str, week: str) -> None:
+                        department: str, week: str, *, actions: bool = False) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
     label_width, text_width = 20, 90
     ws.set_column(0, 0, label_width)
@@ -164,6 +165,8 @@ def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
     for key in ("weekly", "risks", "acceptance", "retro", "responsibilities"):
         spec = specs[key]
         rows.append((spec.sheet, spec.instructions or spec.title_zh))
+    if actions:
+        rows.append((actions_spec().sheet, actions_spec().instructions))
     rows += [
         ("", ""),
         ("颜色说明 Legend", "灰色单元格为预填内容,已锁定;白色单元格请填写;橙色表头 * 为必填列。"),
