@@ -5,7 +5,9 @@ Each recorded merge keeps its typed records (`model.records`) with their provena
 pre-filled workbooks come from here. A merge of a week replaces that week's earlier
 merge in one transaction: reruns are idempotent. Lifecycle steps and audit entries
 are events. `built_files` lists every workbook `build` wrote (file id, week,
-department, hash), which the merge checks a return's file id against. Schema version 3;
+department, hash), which the merge checks a return's file id against; `action_items` and
+`action_states` the 周例会's 督办事项 (what the minutes decided; each item as each merge
+left it), added where missing without a version step. Schema version 3;
 older ledgers are migrated on open (1 -> 2 -> 3).
 """
 
