@@ -51,6 +51,8 @@ class MergeReport:
     recorded: bool = False  # written to the ledger as a week later figures build on
     report_path: str = ""
     run_at: str = ""
+    planned_end: dt.date | None = None  # project.end
+    forecast_end: dt.date | None = None  # the latest expected finish (前置任务 applied)
 
     @property
     def has_previous(self) -> bool:
@@ -105,6 +107,9 @@ class MergeReport:
             "milestones": [m.to_dict() for m in self.milestones],
             "changes": [c.to_dict() for c in self.changes],
             "issues": [i.to_dict() for i in self.issues],
+            "planned_end": self.planned_end.isoformat() if self.planned_end else None,
+            "forecast_end": self.forecast_end.isoformat() if self.forecast_end else None,
+            "critical_path": [t.task_id for t in self.tasks if t.critical],
         }
 
 
