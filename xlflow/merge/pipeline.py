@@ -221,7 +221,7 @@ def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
     pending, previous, journal = ws.report_journal(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_consolidated(pending, report, project_start=project.start)
+        write_consolidated(pending, report, project_start=project.start, project=project)
         fsync_file(pending)
         crash_point("written")
         if not report.recorded:
