@@ -113,7 +113,10 @@ class Context:
         """`days` (calendar or working, as `days` counts them) after day; days >= 0."""
         if self.calendar is not None:
             return self.calendar.add_days(day, days)
-        return day + dt.timedelta(days=days)
+        try:
+            return day + dt.timedelta(days=days)
+        except OverflowError:  # a very long chain of long tasks: past any calendar
+            return dt.date.max
 
     @cached_property
     def task_pairs(self) -> tuple[tuple[str, str], ...]:

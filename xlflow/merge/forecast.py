@@ -85,10 +85,10 @@ def apply_forecast(statuses: Sequence[TaskStatus], ctx: Context) -> Forecast:
     stack = list(critical)
     while stack:  # back along the links that leave no float
         sid = stack.pop()
-        ref, task = refs.get(sid), by_id[sid]
-        if ref is None or task.expected is None:
+        link, task = refs.get(sid), by_id[sid]
+        if link is None or task.expected is None:
             continue
-        for pid in ref.after:
+        for pid in link.after:
             before = by_id.get(pid)
             if (pid not in critical and before is not None and before.expected is not None
                     and ctx.shift(before.expected, durations[sid]) == task.expected):

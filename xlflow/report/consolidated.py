@@ -92,7 +92,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
                     tasks=gantt_tasks(project, report.tasks),
                     milestones=gantt_milestones(project, {m.name: m.forecast
                                                           for m in report.milestones}),
-                    as_of=report.as_of, start=project.start, end=project.end,
+                    as_of=report.as_of, start=project.start, end=project.end, until=project.late_end,
                     baseline=baseline)
     _write_overview(wb, overview, report, st, project_start)
     _write_risks(wb.add_worksheet("风险登记册"), report, st)

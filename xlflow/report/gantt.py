@@ -93,12 +93,13 @@ def gantt_milestones(project: Project,
 
 def _span(tasks: Sequence[GanttTask], milestones: Sequence[GanttMilestone],
           baseline: Mapping[str, dt.date], start: dt.date, end: dt.date,
-          as_of: dt.date) -> tuple[dt.date, int, int]:
-    """(first column's date, days per column, number of columns)."""
+          as_of: dt.date, until: dt.date) -> tuple[dt.date, int, int]:
+    """(first column's date, days per column, number of columns); nothing after `until`
+    (the end of the late window), however far a chain of late tasks pushes a date."""
     days = [start, end, as_of, *(t.start for t in tasks), *(t.due for t in tasks),
             *(t.expected for t in tasks if t.expected), *baseline.values(),
             *(m.date for m in milestones), *(m.forecast for m in milestones if m.forecast)]
-    first, last = min(days), max(days)
+    first, last = min(days), min(max(days), max(until, start))
     if (last - first).days + 1 <= DAY_LIMIT:
         return first, 1, (last - first).days + 1
     first -= dt.timedelta(days=first.weekday())  # weeks from Monday
@@ -107,13 +108,14 @@ def _span(tasks: Sequence[GanttTask], milestones: Sequence[GanttMilestone],
 
 def write_gantt(wb: Any, st: Styles, *, title: str, tasks: Sequence[GanttTask],
                 milestones: Sequence[GanttMilestone], as_of: dt.date, start: dt.date,
-                end: dt.date, baseline: Mapping[str, dt.date] | None = None,
-                name: str = SHEET) -> Any:
+                end: dt.date, until: dt.date | None = None,
+                baseline: Mapping[str, dt.date] | None = None, name: str = SHEET) -> Any:
     """Add the Gantt sheet. `baseline`: task id -> baselined due date (PMO备案); None
     draws the planned dates as the baseline."""
     base = dict(baseline or {})
     ws = wb.add_worksheet(name)
-    first, step, count = _span(tasks, milestones, base, start, end, as_of)
+    first, step, count = _span(tasks, milestones, base, start, end, as_of,
+                               until or end + dt.timedelta(days=90))
     last_col = FIRST_DAY + count - 1
     cell_fmt = {"font_name": FONT, "font_size": FONT_SIZE, "border": 1, "border_color": "#BFBFBF"}
     day_head = wb.add_format({**cell_fmt, "bold": True, "font_color": "#FFFFFF",

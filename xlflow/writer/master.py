@@ -43,10 +43,10 @@ def write_master_workbook(
     _write_request_form(wb, fmt, project, specs, approvals)
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
                 project=project, department="", lists=lists, read_only=True)
+    _write_minutes(wb, fmt, project)
     write_gantt(wb, fmt, title=f"甘特图 · {project.name} · {week}", tasks=gantt_tasks(project),
                 milestones=gantt_milestones(project), as_of=built_at.date(),
-                start=project.start, end=project.end, baseline=baseline)
-    _write_minutes(wb, fmt, project)
+                start=project.start, end=project.end, until=project.late_end, baseline=baseline)
     write_lists(wb, lists.columns)
     write_identity(wb, {
         "kind": "master", "project_id": project.id, "project_name": project.name,
