@@ -52,6 +52,7 @@ from .carry import carried_before
 from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
+from .forecast import apply_forecast
 from .identify import Checked, choose_newest, excuse_other_weeks, identify
 from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
 from .risks import merge_risks
@@ -166,6 +167,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     by_template = {key: {c.department: c.records.get(key, []) for c in accepted}
                    for key in DEPARTMENT_TEMPLATES}
     tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
+    forecast = apply_forecast(tasks, ctx)  # late predecessors push their successors
     risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks)
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
@@ -202,6 +204,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
         actions=actions, minutes=minutes,
+        planned_end=project.end, forecast_end=forecast.end,
     )
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
                                      before.as_of if before else None)
@@ -245,7 +248,7 @@ def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
     pending, previous, journal = ws.report_journal(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_consolidated(pending, report, project_start=project.start)
+        write_consolidated(pending, report, project_start=project.start, project=project)
         fsync_file(pending)
         crash_point("written")
         if not report.recorded:
