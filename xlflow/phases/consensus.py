@@ -45,7 +45,8 @@ def rewrite_master(ws: Workspace, project: Project) -> Path:
     target = ws.master_file(project, week)
     with atomic_path(target) as tmp:
         write_master_workbook(tmp, project, project.specs(), week, built_at=now(),
-                              file_id=uuid.uuid4().hex, approvals=approvals(ws))
+                              file_id=uuid.uuid4().hex, approvals=approvals(ws),
+                              baseline=_baseline.baseline_dates(ws))
     return target
 
 
