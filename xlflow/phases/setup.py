@@ -12,7 +12,7 @@ from pathlib import Path
 from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
-from ..merge.carry import carried_before, prefill
+from ..merge.carry import carried_before, plan_hints, prefill, prefill_blocks
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
 from ..workspace import Workspace, now
@@ -100,7 +100,9 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     forms: dict[str, Path] = {}
     context = context_fields(project)
     with ws.existing_ledger() as ledger:
-        prior_weekly, prior_risks = prefill(carried_before(ledger, week, specs))
+        carried = carried_before(ledger, week, specs)
+    prior_weekly, prior_risks = prefill(carried)
+    hints, prior_blocks = plan_hints(carried), prefill_blocks(carried)
     stamp = built_at.isoformat(timespec="seconds")
     built: list[BuiltFile] = []
     # every workbook is written under a temp name first and replaces its previous
@@ -115,7 +117,9 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                 write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
                                           file_id=fid, context=context,
                                           prior_weekly=prior_weekly,
-                                          prior_risks=prior_risks.get(name, []), key=key)
+                                          prior_risks=prior_risks.get(name, []), key=key,
+                                          plan_hints=hints,
+                                          prior_blocks=prior_blocks.get(name))
                 written[name] = target
                 built.append(BuiltFile(fid, week, name, "department", stamp, sha256_file(tmp)))
                 form = ws.risk_form_file(project, week, name)
