@@ -85,7 +85,7 @@ class Status:
 _NEXT_STEP = {
     Phase.APPROVED: "PMO 备案:xlflow file DIR --by PMO",
     Phase.FILED: "第一次周进度汇总:xlflow build → send → merge",
-    Phase.EXECUTING: "成果验收:xlflow accept DIR(全部预期成果达标并确认)",
+    Phase.EXECUTING: "成果验收:xlflow accept DIR(预期成果达标,各部门确认,验收结论与分管领导意见)",
 }
 
 

@@ -131,7 +131,8 @@ def write_block(ws: Any, fmt: Styles, spec: TemplateSpec, first_row: int, *, pro
         ws.merge_range(r, 1, r, 2, "", value_fmt)
         value = values.get(field.key)
         write_cell(ws, r, 1, value, value_fmt)
-        set_row_height(ws, r, [(value, sum(c.width for c in spec.columns[1:3]) or 20)])
+        set_row_height(ws, r, [(label, spec.columns[0].width),
+                               (value, sum(c.width for c in spec.columns[1:3]) or 20)])
         opts = validation(field, project, department, lists, week_window=week_window)
         if opts:
             ws.data_validation(r, 1, r, 1, opts)
