@@ -40,6 +40,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # keep the W28 report: the W31 merge below writes its own
     shutil.copy(out["consolidated"], tmp / "w28.xlsx")
     out["consolidated"] = tmp / "w28.xlsx"
+    out["meeting"] = api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False).workbook
     api.build(root, week="2024-W31", built_at=BUILT_AT)
     w31 = api.merge(root, sorted((SAMPLES / "returns-2024-W31").glob("*.xlsx")),
                     week="2024-W31", as_of=dt.date(2024, 7, 31), run_at=RUN_AT)
@@ -56,7 +57,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 WORKBOOKS = ["department", "master", "consolidated", "consolidated-w31", "acceptance",
-             "retro", "review", "resources", "archive-index"]
+             "retro", "review", "resources", "archive-index", "meeting"]
 
 
 def _width(ws, col: int) -> float:

@@ -93,8 +93,8 @@ week_option = click.option("--week", metavar="YYYY-Www",
 
 
 PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
-                 "risks", "remind", "validate", "merge", "notify", "run", "history", "review",
-                 "resources", "accept", "retro", "archive", "cases")
+                 "risks", "remind", "validate", "merge", "notify", "meeting", "run", "history",
+                 "review", "resources", "portfolio", "accept", "retro", "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -935,3 +935,77 @@ def run_(directory: Path, today: Any, smtp_address: str | None, starttls: bool, 
     done = sum(s.done for s in result.steps)
     click.echo(_t("run.summary", today=result.today, week=result.week, n=done))
     sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@click.argument("directories", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The workbook to write (default: ./项目组合-<as-of date>.xlsx).")
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+              help="The date the phases and overdue risks are judged at (default: today).")
+@click.option("--headers", type=click.Choice(["bilingual", "zh", "en"]),
+              help="Header language of the workbook (default: the first project's "
+                   "settings.headers).")
+@json_option
+@handle_errors
+def portfolio(directories: tuple[Path, ...], out: Path | None, as_of: dt.date | None,
+              headers: str | None, as_json: bool) -> None:
+    """One workbook over many projects (项目组合), for a PMO running several at once:
+    phase, last merge, slip, forecast end, open 高 risks, missing returns, department
+    load per week across projects; ordered by priority. Reads only.
+
+    Example: xlflow portfolio ug2024 crm2024 --as-of 2024-07-12
+    """
+    result = api.portfolio(list(directories), out=out, as_of=as_of, headers=headers)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    _echo_issues(result.issues)
+    for p in result.projects:
+        if not p.merged:
+            click.echo(_t("portfolio.unmerged", id=p.project_id, name=p.name,
+                          priority=p.priority, phase=p.phase))
+            continue
+        missing = (_t("portfolio.missing", departments="、".join(p.missing_returns))
+                   if p.missing_returns else "")
+        click.echo(_t("portfolio.project", id=p.project_id, name=p.name, priority=p.priority,
+                      phase=p.phase, merge=_t("portfolio.merge", week=p.last_week,
+                                              rate=percent_text(p.on_time_rate)),
+                      outlook=p.outlook, late=len(p.late_tasks), high=len(p.open_high_risks),
+                      missing=missing))
+    for w in result.overloaded:
+        click.echo(_t("portfolio.over", department=w.department, week=w.week, total=w.total,
+                      capacity=w.capacity))
+    click.echo(_t("portfolio.summary", n=len(result.projects), high=len(result.risks),
+                  over=len(result.overloaded), skipped=len(result.skipped)))
+    click.echo(_t("wrote", path=result.path))
+    sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@project_dir
+@week_option
+@click.option("--no-pdf", is_flag=True, help="Write the workbook and the HTML page only.")
+@json_option
+@handle_errors
+def meeting(directory: Path, week: str | None, no_pdf: bool, as_json: bool) -> None:
+    """周例会: the agenda from the week's merge (late tasks, open 高/中 risks, 需协调事项,
+    missing returns, open 督办事项) and a 会议纪要 sheet to fill after the meeting; drop
+    the filled file into inbox/ and the next merge tracks each row as an action item.
+
+    Example: xlflow meeting ug2024 --week 2024-W28
+    """
+    result = api.meeting(directory, week=week, pdf=not no_pdf)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    a = result.agenda
+    overdue = sum(a.overdue(i) for i in a.actions)
+    click.echo(_t("meeting.agenda", week=a.week, host=a.host, late=len(a.late),
+                  risks=len(a.risks), asks=len(a.coordination), missing=len(a.missing),
+                  actions=len(a.actions), overdue=overdue))
+    for path in (result.workbook, result.html, result.pdf):
+        if path is not None:
+            click.echo(_t("wrote", path=path))
+    click.echo(_t("meeting.next"))

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ExitStatus
 from ..issues import Issue, count_errors
 from ..signing import Signature
+from .actions import ActionItem
 from .records import (
     AcceptanceRecord,
     Change,
@@ -52,6 +53,8 @@ class MergeReport:
     recorded: bool = False  # written to the ledger as a week later figures build on
     report_path: str = ""
     run_at: str = ""
+    actions: list[ActionItem] = field(default_factory=list)  # 督办事项 as this week leaves them
+    minutes: list[Any] = field(default_factory=list)  # merge.actions.Minutes read this run
     form_blocks: list[FormBlock] = field(default_factory=list)  # 填报人/填报日期, 部门确认
 
     def block(self, department: str, template: str) -> FormBlock | None:
@@ -112,6 +115,7 @@ class MergeReport:
             "milestones": [m.to_dict() for m in self.milestones],
             "changes": [c.to_dict() for c in self.changes],
             "issues": [i.to_dict() for i in self.issues],
+            "actions": [a.to_dict() | {"overdue": a.overdue(self.as_of)} for a in self.actions],
         }
 
 

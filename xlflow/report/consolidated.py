@@ -36,6 +36,7 @@ from ..styles import (
     page_setup,
 )
 from ._common import headers, put, put_row, serial, stamp, table
+from .actions import write_action_counts, write_action_sheet
 
 OPTIONS = {**WORKBOOK_OPTIONS, "constant_memory": True}
 STATUS_COLOURS = {TaskState.DONE: GOOD_FILL, TaskState.DONE_LATE: LATE_DONE_FILL,
@@ -80,6 +81,8 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     _write_overview(wb, overview, report, st, project_start)
     _write_risks(wb.add_worksheet("风险登记册"), report, st)
     _write_acceptance(wb.add_worksheet("成果验收"), report, st)
+    if report.actions:
+        write_action_sheet(wb.add_worksheet("督办事项"), report, st)
     if report.feedback:
         _write_feedback(wb.add_worksheet("复盘反馈"), report, st)
     _write_changes(wb.add_worksheet("本周变化"), report, st)
@@ -201,6 +204,8 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
             ws.write_number(row, c, n, st.int)
         tallest = max(tallest, sum(counts))
     risk_last = row
+    if report.actions:
+        row = write_action_counts(ws, row + 2, report, st, [d.name for d in report.departments])
 
     # charts stacked in one column right of the tables, so the page prints one wide
     charts: list[Any] = []
