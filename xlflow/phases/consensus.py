@@ -18,6 +18,7 @@ from ..workspace import Workspace, now
 from ..writer import write_master_workbook
 from . import approval as _approval
 from . import baseline as _baseline
+from .acceptance import with_acceptance
 from .gate import filing as _filing
 from .history import latest_state
 from .lifecycle import Status, approval_checks, compute_status, missing_opinions
@@ -70,10 +71,9 @@ def status(ws: Workspace, *, today: dt.date | None = None) -> Status:
     """Phase, what is missing to move on, next deadline, late tasks, open high risks."""
     project = ws.project()
     week, tasks, risks = latest_state(ws, project.specs())
-    found = compute_status(project, ws.events(), tasks, risks, week, today or dt.date.today())
-    found.pending_changes = [c for c in _baseline.list_changes(ws)
-                             if c.state == _baseline.PENDING]
-    return found
+    st = compute_status(project, ws.events(), tasks, risks, week, today or dt.date.today())
+    st.pending_changes = [c for c in _baseline.list_changes(ws) if c.state == _baseline.PENDING]
+    return with_acceptance(ws, st, today or dt.date.today())
 
 
 def approve(ws: Workspace, *, by: str, note: str = "", reject: bool = False,

@@ -64,6 +64,8 @@ class Status:
     late_tasks: list[TaskStatus] = field(default_factory=list)
     open_high_risks: list[RiskRecord] = field(default_factory=list)
     pending_changes: list[Any] = field(default_factory=list)  # baseline.Change, pending
+    acceptance: dict[str, Any] | None = None  # the 验收结论 the last `accept` read
+    alerts: list[str] = field(default_factory=list)  # e.g. 整改期限 past due
 
     @property
     def phase_index(self) -> int:
@@ -78,13 +80,14 @@ class Status:
                 "last_merge": self.last_merge,
                 "late_tasks": [t.to_dict() for t in self.late_tasks],
                 "open_high_risks": [r.to_dict() for r in self.open_high_risks],
-                "pending_changes": [c.to_dict() for c in self.pending_changes]}
+                "pending_changes": [c.to_dict() for c in self.pending_changes],
+                "acceptance": self.acceptance, "alerts": list(self.alerts)}
 
 
 _NEXT_STEP = {
     Phase.APPROVED: "PMO 备案:xlflow file DIR --by PMO",
     Phase.FILED: "第一次周进度汇总:xlflow build → send → merge",
-    Phase.EXECUTING: "成果验收:xlflow accept DIR(全部预期成果达标并确认)",
+    Phase.EXECUTING: "成果验收:xlflow accept DIR(预期成果达标,各部门确认,验收结论与分管领导意见)",
 }
 
 
