@@ -89,7 +89,7 @@ def merge() -> int:
 
 def build() -> int:
     result = api.build(Path(OPTS["root"]), week=OPTS["week"])
-    return len(result.departments) + 1
+    return len(result.departments) + len(result.risk_forms) + 1
 
 
 def write_plain() -> int:

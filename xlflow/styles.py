@@ -4,6 +4,7 @@ they look and print alike; change the look here, nowhere else."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -113,10 +114,25 @@ def char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
+class _Widened(dict[int, Any]):
+    """For str.translate: a wide character becomes two, any other stays itself, so a
+    text's width is the length of its translation (one C call instead of a Python call
+    per character: row heights were a fifth of build's time)."""
+
+    def __missing__(self, code: int) -> Any:
+        value = "xx" if char_width(chr(code)) == 2 else code
+        self[code] = value
+        return value
+
+
+_WIDENED = _Widened()
+
+
 def text_width(text: str) -> int:
-    return sum(char_width(ch) for ch in text)
+    return len(text) if text.isascii() else len(text.translate(_WIDENED))
 
 
+@functools.lru_cache(maxsize=16384)  # a task's texts recur on several sheets and files
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes in a wrapped cell `width` characters wide.
 
