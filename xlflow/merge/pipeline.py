@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from xlsxwriter.exceptions import FileCreateError
@@ -42,7 +40,6 @@ from ..model.records import SourceFile
 from ..model.reports import MergeReport
 from ..project import Project
 from ..report.consolidated import write_consolidated
-from ..spec import SpecSet
 from ..weeks import week_days, weeks_between
 from ..workspace import Workspace, now
 from .acceptance import merge_acceptance
@@ -50,8 +47,9 @@ from .carry import carried_before
 from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
-from .identify import Checked, choose_newest, excuse_other_weeks, identify
-from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
+from .identify import Checked, choose_newest, excuse_other_weeks
+from .parallel import check_files
+from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
 from .tasks import merge_tasks
@@ -99,7 +97,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     try:
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
-            checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
+            checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
             if write:
                 _write(ws, project, report)
@@ -122,21 +120,6 @@ class _nolock:
 
     def __exit__(self, *exc: object) -> None:
         return None
-
-
-def read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> list[Returned]:
-    """Read every file; with many files threads overlap calamine's and zlib's work
-    (both release the GIL). Results keep the order of `paths`."""
-    out: list[Returned] = []
-    workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
-    if os.environ.get("XLFLOW_WORKERS", "").strip().isdigit():  # e.g. 1: benchmarks, one core
-        workers = max(1, int(os.environ["XLFLOW_WORKERS"]))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, rets in enumerate(pool.map(lambda p: read_returns(p, specs), paths), start=1):
-            out.extend(rets)  # a zip of workbooks gives one return per member
-            if progress:
-                progress(n, len(paths))
-    return out
 
 
 def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Checked],

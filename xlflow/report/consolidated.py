@@ -72,7 +72,7 @@ def _source(src: Any) -> str:
 def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.date) -> None:
     wb = xlsxwriter.Workbook(str(path), OPTIONS)
     wb.set_properties({"title": f"{report.project_name} · {report.week} 周进度汇总",
-                       "author": "xlflow"})
+                       "author": "xlflow", **_created(report.run_at)})
     st = Styles(wb)
     overview = wb.add_worksheet("总览")
     tasks_ws = wb.add_worksheet("周进度跟踪表")
@@ -91,6 +91,15 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     except BaseException:
         _discard_row_data(wb)
         raise
+
+
+def _created(run_at: str) -> dict[str, dt.datetime]:
+    """The report's creation time is the merge's: the same merge gives the same bytes
+    (XlsxWriter would stamp the moment of writing)."""
+    try:
+        return {"created": dt.datetime.fromisoformat(run_at).replace(tzinfo=None)}
+    except ValueError:
+        return {}
 
 
 def _discard_row_data(wb: Any) -> None:
