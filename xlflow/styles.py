@@ -143,18 +143,30 @@ def text_lines(text: str, width: float) -> int:
         return 1  # most cells: short, one line
     total = 0
     for paragraph in text.split("\n"):
+        if (len(paragraph) if paragraph.isascii() else text_width(paragraph)) <= usable:
+            total += 1  # a paragraph that fits needs no wrapping
+            continue
         lines, used = 1, 0.0
         w: float
         for word in _WORDS.findall(paragraph):
-            w = text_width(word.rstrip())
+            found = _WORD_WIDTHS.get(word)
+            if found is None:
+                stripped = word.rstrip()
+                found = _WORD_WIDTHS[word] = (text_width(stripped), len(word) - len(stripped))
+            w, trailing = found
             if used and used + w > usable:
                 lines, used = lines + 1, 0.0
             while w > usable:  # a word wider than the cell
                 w -= usable
                 lines += 1
-            used += w + (len(word) - len(word.rstrip()))
+            used += w + trailing
         total += lines
+    if len(_WORD_WIDTHS) > 100_000:  # words recur (every CJK character is one): bounded
+        _WORD_WIDTHS.clear()
     return total
+
+
+_WORD_WIDTHS: dict[str, tuple[int, int]] = {}  # word -> (width without trailing spaces, spaces)
 
 
 def lines_height(lines: int) -> float:
