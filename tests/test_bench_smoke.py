@@ -13,7 +13,8 @@ BENCH = Path(__file__).parents[1] / "benchmarks"
 RATIO = r"\d+\.\d\d"
 LAST_LINES = {
     "bench_merge.py": rf"merge_vs_calamine={RATIO} merge_vs_pandas_openpyxl={RATIO} "
-                      rf"parallel_vs_calamine={RATIO} whole_s={RATIO} peak_mb=(\d+|n/a)",
+                      rf"parallel_vs_calamine={RATIO} whole_s={RATIO} peak_mb=(\d+|n/a) "
+                      rf"without_project_yaml_vs_calamine=-?{RATIO}",
     "bench_build.py": rf"build_vs_plain_xlsxwriter={RATIO} workbooks=7 build_s={RATIO} "
                       rf"peak_mb=(\d+|n/a)",
 }
