@@ -68,8 +68,8 @@ def test_report_workbook(with_samples: Path) -> None:
     path = Path(report.report_path)
     assert path == with_samples / "reports" / f"{WEEK}-consolidated.xlsx"
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["总览", "周进度跟踪表", "风险登记册", "成果验收", "本周变化", "校验问题",
-                             "来源文件"]
+    assert wb.sheetnames == ["总览", "周进度跟踪表", "甘特图", "风险登记册", "成果验收", "本周变化",
+                             "校验问题", "来源文件"]
     ws = wb["周进度跟踪表"]
     headers = [c.value for c in ws[1]]
     for name in ("任务编号", "部门", "计划完成日期", "实际完成日期", "偏差天数", "状态", "实际完成情况",
@@ -320,7 +320,8 @@ def test_cli_summary_and_exit_codes(runner: CliRunner, with_samples: Path, built
 def test_validate_without_project(runner: CliRunner, built, tmp_path: Path) -> None:
     good = fill_workbook(department_file(built, "技术部", tmp_path, "good.xlsx"),
                          weekly={"T03": {"实际完成情况": "进行中", "完成百分比": "50%"},
-                                 "T04": {"实际完成情况": "未开始", "完成百分比": 0}})
+                                 "T04": {"实际完成情况": "未开始", "完成百分比": 0}},
+                         fields={"周进度跟踪表": {"填报人": "陈杰", "填报日期": "2024-07-10"}})
     bad = fill_workbook(department_file(built, "技术部", tmp_path, "bad.xlsx"),
                         weekly={"T03": {"实际完成情况": "进行中", "完成百分比": "五成"}})
     result = runner.invoke(cli, ["validate", str(good), "--as-of", "2024-07-10"])

@@ -131,9 +131,15 @@ def send(directory: Dir, *, week: str | None = None, smtp: SmtpSettings | None =
                           departments=departments, resend=resend)
 
 
-def accept(directory: Dir, *, by: str = "", at: dt.datetime | None = None) -> AcceptanceResult:
-    """成果验收 against the targets; recorded when nothing is missing."""
-    return _acceptance.accept(Workspace(directory), by=by, at=at)
+def accept(directory: Dir, *, by: str = "", at: dt.datetime | None = None,
+           verdict: str | None = None, date: str | dt.date | None = None,
+           open_items: str | None = None, fix_by: str | dt.date | None = None,
+           leader_opinion: str | None = None, today: dt.date | None = None) -> AcceptanceResult:
+    """成果验收 against the targets, every department's confirmation and the 验收结论
+    (from the form or these arguments); recorded when nothing is missing."""
+    return _acceptance.accept(Workspace(directory), by=by, at=at, verdict=verdict, date=date,
+                              open_items=open_items, fix_by=fix_by,
+                              leader_opinion=leader_opinion, today=today)
 
 
 def retro(directory: Dir, *, by: str = "", at: dt.datetime | None = None) -> RetroResult:
@@ -200,3 +206,37 @@ def run(directory: Dir, *, today: dt.date | dt.datetime | None = None,
               if callable(func := globals().get(name))}
     return _schedule.run(Workspace(directory), today=today, smtp=smtp, imap=imap, sender=sender,
                          extras=extras)
+
+
+# -- across projects: the portfolio -----------------------------------------------------------
+
+from .model.portfolio import PortfolioResult  # noqa: E402
+from .phases import portfolio as _portfolio  # noqa: E402
+
+__all__ += ["PortfolioResult", "portfolio"]
+
+
+def portfolio(directories: list[Dir], *, out: Dir | None = None, as_of: dt.date | None = None,
+              headers: str | None = None, write: bool = True) -> PortfolioResult:
+    """One workbook over many projects (项目组合), read-only: phase, latest merge, slip,
+    forecast end, open 高 risks, missing returns, department load per week; priority first.
+    `out` defaults to ./项目组合-<as-of>.xlsx; `headers` (zh, en, bilingual) to the first
+    project's settings.headers."""
+    return _portfolio.portfolio(list(directories), out=out, as_of=as_of, headers=headers,
+                                write=write)
+
+
+# -- 周例会: agenda and minutes ---------------------------------------------------------------
+
+from .phases import meeting as _meeting  # noqa: E402
+from .phases.meeting import MeetingResult  # noqa: E402
+
+__all__ += ["MeetingResult", "meeting"]
+
+
+def meeting(directory: Dir, *, week: str | None = None, built_at: dt.datetime | None = None,
+            pdf: bool = True) -> MeetingResult:
+    """reports/<week>-周例会.xlsx from the week's merge: the agenda and the 会议纪要 the
+    PMO fills and drops into inbox/ (its rows become tracked 督办事项); an A4 page and,
+    with a browser or LibreOffice installed, a PDF."""
+    return _meeting.meeting(Workspace(directory), week=week, built_at=built_at, pdf=pdf)

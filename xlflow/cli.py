@@ -93,8 +93,8 @@ week_option = click.option("--week", metavar="YYYY-Www",
 
 
 PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
-                 "risks", "remind", "validate", "merge", "notify", "run", "history", "review",
-                 "resources", "accept", "retro", "archive", "cases")
+                 "risks", "remind", "validate", "merge", "notify", "meeting", "run", "history",
+                 "review", "resources", "portfolio", "accept", "retro", "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -345,6 +345,8 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
                    + (_t("step.note", note=step.note) if step.note else ""))
     for item in st.missing:
         click.echo(_t("status.to-move-on", item=item))
+    for item in st.alerts:
+        click.secho(_t("status.alert", item=item), fg="red")
     if st.next_deadline:
         click.echo(_t("status.deadline", date=st.next_deadline[1], what=st.next_deadline[0]))
     click.echo(_t("status.last-merge", week=st.last_merge or _t("status.no-merge"))
@@ -452,16 +454,33 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
 @project_dir
 @click.option("--by", default="", metavar="NAME", help="Who records the acceptance "
               "(default: the initiator).")
+@click.option("--conclusion", "verdict", type=click.Choice(["通过", "有条件通过", "不通过"]),
+              help="验收结论 (else read from the form's 验收结论 cell).")
+@click.option("--date", default=None, metavar="DATE", help="验收日期, e.g. 2024-07-31.")
+@click.option("--open-items", default=None, metavar="TEXT",
+              help="遗留问题 (required with 有条件通过).")
+@click.option("--fix-by", default=None, metavar="DATE",
+              help="整改期限 (required with 有条件通过).")
+@click.option("--leader-opinion", default=None, metavar="TEXT",
+              help="分管领导意见 of the approver named in project.yaml.")
+@click.option("--as-of", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Today, for the 整改期限 check (default: today).")
 @json_option
 @handle_errors
-def accept(directory: Path, by: str, as_json: bool) -> None:
+def accept(directory: Path, by: str, verdict: str | None, date: str | None,
+           open_items: str | None, fix_by: str | None, leader_opinion: str | None,
+           today: dt.datetime | None, as_json: bool) -> None:
     """Check each expected result against its target with the values the departments
-    returned, write the 成果验收确认单, and say what is missing before the
-    collaboration can close. Exit 1 while something is missing.
+    returned, every department's confirmation and the 验收结论 (from the options or the
+    form's cells, filled in at the acceptance meeting), write the 成果验收确认单, and say
+    what is missing before the collaboration can close. Exit 1 while something is
+    missing.
 
-    Example: xlflow accept ug2024
+    Example: xlflow accept ug2024 --conclusion 通过 --date 2024-07-31 --leader-opinion 同意验收
     """
-    result = api.accept(directory, by=by)
+    result = api.accept(directory, by=by, verdict=verdict, date=date, open_items=open_items,
+                        fix_by=fix_by, leader_opinion=leader_opinion,
+                        today=today.date() if today else None)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -471,6 +490,18 @@ def accept(directory: Path, by: str, as_json: bool) -> None:
                      date=r["confirm_date"]) if r["confirmer"] else ""
             click.echo(_t("accept.result", id=r["id"], name=r["name"], target=r["target"],
                           actual=r["actual_text"] or _t("accept.no-value"), met=met, who=who))
+        for c in result.confirmations:
+            click.echo(_t("accept.confirmation", department=c["department"],
+                          who=f"{c['confirmer']} {c['date']}".strip() if c["confirmer"]
+                          else _t("accept.unconfirmed")))
+        c = result.conclusion
+        if c.get("verdict"):
+            click.echo(_t("accept.conclusion", verdict=c["verdict"], date=c["date"] or "—",
+                          opinion=c["leader_opinion"] or "—"))
+            if c.get("open_items") or c.get("fix_by"):
+                click.echo(_t("accept.fix", items=c["open_items"] or "—",
+                              fix_by=c["fix_by"] or "—"))
+        _echo_issues([i for i in result.issues if not i.is_error])
         for item in result.missing:
             click.secho(f"  ✗ {item}", fg="red")
         click.echo(_t("accept.passed") if result.passed
@@ -904,3 +935,77 @@ def run_(directory: Path, today: Any, smtp_address: str | None, starttls: bool, 
     done = sum(s.done for s in result.steps)
     click.echo(_t("run.summary", today=result.today, week=result.week, n=done))
     sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@click.argument("directories", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The workbook to write (default: ./项目组合-<as-of date>.xlsx).")
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+              help="The date the phases and overdue risks are judged at (default: today).")
+@click.option("--headers", type=click.Choice(["bilingual", "zh", "en"]),
+              help="Header language of the workbook (default: the first project's "
+                   "settings.headers).")
+@json_option
+@handle_errors
+def portfolio(directories: tuple[Path, ...], out: Path | None, as_of: dt.date | None,
+              headers: str | None, as_json: bool) -> None:
+    """One workbook over many projects (项目组合), for a PMO running several at once:
+    phase, last merge, slip, forecast end, open 高 risks, missing returns, department
+    load per week across projects; ordered by priority. Reads only.
+
+    Example: xlflow portfolio ug2024 crm2024 --as-of 2024-07-12
+    """
+    result = api.portfolio(list(directories), out=out, as_of=as_of, headers=headers)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    _echo_issues(result.issues)
+    for p in result.projects:
+        if not p.merged:
+            click.echo(_t("portfolio.unmerged", id=p.project_id, name=p.name,
+                          priority=p.priority, phase=p.phase))
+            continue
+        missing = (_t("portfolio.missing", departments="、".join(p.missing_returns))
+                   if p.missing_returns else "")
+        click.echo(_t("portfolio.project", id=p.project_id, name=p.name, priority=p.priority,
+                      phase=p.phase, merge=_t("portfolio.merge", week=p.last_week,
+                                              rate=percent_text(p.on_time_rate)),
+                      outlook=p.outlook, late=len(p.late_tasks), high=len(p.open_high_risks),
+                      missing=missing))
+    for w in result.overloaded:
+        click.echo(_t("portfolio.over", department=w.department, week=w.week, total=w.total,
+                      capacity=w.capacity))
+    click.echo(_t("portfolio.summary", n=len(result.projects), high=len(result.risks),
+                  over=len(result.overloaded), skipped=len(result.skipped)))
+    click.echo(_t("wrote", path=result.path))
+    sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@project_dir
+@week_option
+@click.option("--no-pdf", is_flag=True, help="Write the workbook and the HTML page only.")
+@json_option
+@handle_errors
+def meeting(directory: Path, week: str | None, no_pdf: bool, as_json: bool) -> None:
+    """周例会: the agenda from the week's merge (late tasks, open 高/中 risks, 需协调事项,
+    missing returns, open 督办事项) and a 会议纪要 sheet to fill after the meeting; drop
+    the filled file into inbox/ and the next merge tracks each row as an action item.
+
+    Example: xlflow meeting ug2024 --week 2024-W28
+    """
+    result = api.meeting(directory, week=week, pdf=not no_pdf)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    a = result.agenda
+    overdue = sum(a.overdue(i) for i in a.actions)
+    click.echo(_t("meeting.agenda", week=a.week, host=a.host, late=len(a.late),
+                  risks=len(a.risks), asks=len(a.coordination), missing=len(a.missing),
+                  actions=len(a.actions), overdue=overdue))
+    for path in (result.workbook, result.html, result.pdf):
+        if path is not None:
+            click.echo(_t("wrote", path=path))
+    click.echo(_t("meeting.next"))

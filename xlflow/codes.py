@@ -39,6 +39,7 @@ class Stage(StrEnum):
     SEND = "send"
     COLLECT = "collect"
     RESOURCES = "resources"
+    PORTFOLIO = "portfolio"
     ARCHIVE = "archive"
 
     @property
@@ -59,6 +60,7 @@ _STAGE_ZH = {
     Stage.SEND: "发送、催办与通报(xlflow send / remind / notify)",
     Stage.COLLECT: "收信(xlflow collect):从 PMO 邮箱取回交回的文件",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
+    Stage.PORTFOLIO: "项目组合(xlflow portfolio)",
     Stage.ARCHIVE: "归档(xlflow archive)",
 }
 _LEVEL_ZH = {Level.ERROR: "错误", Level.WARNING: "提醒", Level.BOTH: "错误或提醒"}
@@ -217,6 +219,10 @@ CATALOGUE: tuple[Code, ...] = (
     Code("formula-no-value", E, _S.CHECK, "公式没有计算结果", "formula without value",
          "公式保存时没有计算结果(有些工具不计算),无法得知其值,该行未采用",
          "部门:在 Excel/WPS 中打开、重新计算并保存,或改填数值"),
+    Code("missing-form-field", W, _S.CHECK, "表格下方的栏目未填", "form field missing",
+         "表格下方每次交回填写一次的栏目(填报人、填报日期;部门确认人、部门确认日期)是空的;"
+         "表格中的行照常采用",
+         "部门:下次交回时填写;PMO:需要时请部门补填"),
     Code("missing-value", E, _S.CHECK, "必填项为空", "missing value",
          "必填的单元格是空的,该行未采用",
          "部门:按消息中的「期望」补填后重新发送"),
@@ -287,6 +293,10 @@ CATALOGUE: tuple[Code, ...] = (
          "后收到的一项记为「编号-2」",
          "部门:同一周再发现风险时,在上次发回的文件上接着填下一行;PMO:核对两项风险"),
     # -- acceptance: the expected results -------------------------------------------------
+    Code("conclusion-incomplete", E, _S.ACCEPTANCE, "验收结论不完整", "conclusion incomplete",
+         "验收结论为有条件通过,但没有写遗留问题或整改期限;验收结论未采用",
+         "PMO:在成果验收确认单中补填遗留问题与整改期限(或 --open-items/--fix-by)后重新运行"
+         " xlflow accept"),
     Code("duplicate-result", E, _S.ACCEPTANCE, "成果填了两行", "duplicate result",
          "同一成果填了两行,采用第一行",
          "部门:删去多余的一行后重新发送"),
@@ -296,13 +306,22 @@ CATALOGUE: tuple[Code, ...] = (
     Code("met-mismatch", W, _S.ACCEPTANCE, "是否达标与实际值不符", "met mismatch",
          "填写的「是否达标」与实际值对目标的计算结果不一致",
          "部门:核对实际值和是否达标"),
+    Code("rectification-overdue", W, _S.ACCEPTANCE, "整改逾期", "rectification overdue",
+         "有条件通过的遗留问题已过整改期限",
+         "PMO:督促责任部门整改;整改完成后以验收结论「通过」重新运行 xlflow accept"),
     Code("unknown-result", E, _S.ACCEPTANCE, "未知成果", "unknown result",
          "成果编号不在预期成果中",
          "部门:使用预期成果的编号;新增成果请 PMO 修改 project.yaml"),
     # -- merge: the run as a whole ---------------------------------------------------------
+    Code("bad-action-id", E, _S.MERGE, "督办事项编号有误", "bad action id",
+         "周例会纪要中的编号被改动或重复,不是 xlflow meeting 为本次会议预留的编号,此行未采用",
+         "PMO:用预留的编号填写(可从新生成的周例会文件复制)"),
     Code("calendar-gap", W, _S.MERGE, "节假日日历不全", "calendar gap",
          "节假日日历不含项目周期中的某些年份,这些年份按周一至周五计算工作日",
          "PMO:在 project.yaml 的 settings.holidays / extra_workdays 中补充"),
+    Code("foreign-action", E, _S.MERGE, "其他部门的督办事项", "foreign action item",
+         "部门在督办事项表中更新了由其他部门负责的事项,此行未采用",
+         "部门:只更新本部门负责的事项;PMO:需改责任部门时在周例会纪要中调整"),
     Code("missing-weeks", W, _S.MERGE, "缺少周汇总", "missing weeks",
          "上次汇总与本周之间有几周没有汇总;本周变化与更早的一周比较",
          "PMO:知悉即可;以后每周汇总一次"),
@@ -312,6 +331,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code("nothing-accepted", W, _S.MERGE, "没有采用任何文件", "nothing accepted",
          "本次没有采用任何文件;报表照常生成,但不记入台账",
          "PMO:查看各文件的错误,收到可用的文件后重新汇总"),
+    Code("unknown-action", E, _S.MERGE, "未知督办事项", "unknown action item",
+         "督办事项表中的编号不在任何已读入的周例会纪要中,此行未采用",
+         "部门:不要改动编号;PMO:确认周例会纪要已放入收件箱"),
     # -- approval: xlflow approve / file ---------------------------------------------------
     Code("due-outside-window", E, _S.APPROVAL, "任务时间不在项目周期内", "due outside window",
          "任务的时间节点不在项目周期内",
@@ -375,6 +397,19 @@ CATALOGUE: tuple[Code, ...] = (
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",
          "PMO:统一各项目 project.yaml 中该部门的 capacity"),
+    # -- portfolio: xlflow portfolio -------------------------------------------------------
+    Code("duplicate-project", E, _S.PORTFOLIO, "项目重复", "project given twice",
+         "两个文件夹是同一个项目(项目编号相同);只计入第一个",
+         "PMO:检查命令中的文件夹;是两个不同的合作就在 project.yaml 中给它们不同的 id"),
+    Code("no-merge-yet", W, _S.PORTFOLIO, "尚无周汇总", "no merge yet",
+         "该项目的台账中还没有记录任何周汇总;只列出阶段、优先级和计划,没有进度数字",
+         "PMO:项目执行后每周运行 xlflow merge;尚未开始执行则无需处理"),
+    Code("not-a-project", E, _S.PORTFOLIO, "不是项目文件夹", "not a project",
+         "给出的文件夹不存在,或其中没有 project.yaml;未计入项目组合",
+         "PMO:检查文件夹路径;新项目先运行 xlflow init"),
+    Code("project-unreadable", E, _S.PORTFOLIO, "项目无法读取", "project unreadable",
+         "project.yaml 有错误或台账无法打开(消息中写明原因);未计入项目组合",
+         "PMO:按消息修正 project.yaml,或从备份恢复台账,再运行一次"),
     # -- archive: xlflow archive -----------------------------------------------------------
     Code("not-archived", W, _S.ARCHIVE, "文件未归档", "not archived",
          "项目文件夹中的这一项是指向项目文件夹之外(或不存在)的符号链接,或不是普通文件;"

@@ -110,6 +110,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status.phase": ("阶段:{phases}", "phase: {phases}"),
     "status.step": ("  {kind}:{by},{at}", "  {kind}: {at} by {by}"),
     "status.to-move-on": ("  待完成:{item}", "  to move on: {item}"),
+    "status.alert": ("  ! {item}", "  ! {item}"),
     "status.deadline": ("下一个截止:{date} {what}", "next deadline: {date} {what}"),
     "status.last-merge": ("最近汇总:{week}", "last merge: {week}"),
     "status.no-merge": ("尚无", "(none yet)"),
@@ -145,6 +146,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "accept.who": (" · 确认 {confirmer} {date}", " · confirmed by {confirmer} {date}"),
     "accept.passed": ("验收通过:已记录成果验收", "acceptance passed: recorded 成果验收"),
     "accept.not-yet": ("尚未通过:还缺 {n} 项", "not yet: {n} item(s) missing"),
+    "accept.confirmation": ("  部门确认 {department}: {who}", "  {department} confirmation: {who}"),
+    "accept.unconfirmed": ("未确认", "not confirmed"),
+    "accept.conclusion": ("  验收结论:{verdict} · 验收日期 {date} · 分管领导意见:{opinion}",
+                          "  conclusion: {verdict} · on {date} · leader's opinion: {opinion}"),
+    "accept.fix": ("  遗留问题:{items} · 整改期限 {fix_by}", "  open items: {items} · fix by {fix_by}"),
     # -- retro, review ------------------------------------------------------------------
     "retro.fact": ("  {label}:{value}", "  {label}: {value}"),
     "retro.feedback": ("  {kind}:{n} 条", "  {kind}: {n} item(s)"),
@@ -153,6 +159,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review.on-time": ("  {department} 按期率:{trend}", "  {department} on-time: {trend}"),
     "review.counts": ("  已完成:{finished} 项 · 未完成任务:{tasks} 项 · 未关闭风险:{risks} 项",
                       "  finished: {finished} · open tasks: {tasks} · open risks: {risks}"),
+    # -- meeting ------------------------------------------------------------------------
+    "meeting.agenda": ("{week} 周例会(主持:{host}):延误/预警任务 {late} 项 · 高/中风险 {risks} 项 · "
+                       "需协调事项 {asks} 项 · 未交回 {missing} 个部门 · 未完成督办事项 {actions} 项"
+                       "(逾期 {overdue} 项)",
+                       "{week} weekly meeting (host: {host}): {late} late/at-risk task(s) · "
+                       "{risks} high/medium risk(s) · {asks} coordination request(s) · "
+                       "{missing} missing return(s) · {actions} open action item(s) "
+                       "({overdue} overdue)"),
+    "meeting.next": ("会后在「会议纪要」表填写决定,保存后放入 inbox/;下次 build/merge 读取为督办事项",
+                     "after the meeting fill in 会议纪要, save it into inbox/; the next build/merge "
+                     "tracks each row as an action item"),
     # -- collect, risks -----------------------------------------------------------------
     "imap-password": ("{user} 的 IMAP 密码", "IMAP password for {user}"),
     "imap-password-needed": ("没有 IMAP 密码:请设置环境变量 {var},或在终端中运行",
@@ -192,6 +209,21 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "  {subject} {start}~{end}: {proposal}"),
     "resources.summary": ("{projects} 个项目中有 {n} 处资源冲突",
                           "{n} conflict(s) across {projects} project(s)"),
+    # -- portfolio ----------------------------------------------------------------------
+    "portfolio.project": ("  {id} {name}({priority})· {phase} · {merge} · {outlook}"
+                          " · 滞后 {late} 项 · 高风险 {high} 项{missing}",
+                          "  {id} {name} ({priority}) · {phase} · {merge} · {outlook}"
+                          " · late {late} · high risks {high}{missing}"),
+    "portfolio.unmerged": ("  {id} {name}({priority})· {phase} · 尚无周汇总",
+                           "  {id} {name} ({priority}) · {phase} · no merge yet"),
+    "portfolio.merge": ("最近汇总 {week}(按期率 {rate})", "last merge {week} (on time {rate})"),
+    "portfolio.missing": (" · 未交回:{departments}", " · not returned: {departments}"),
+    "portfolio.over": ("  {department} {week}: 需 {total:g} 名 > 可投入 {capacity:g} 名",
+                       "  {department} {week}: {total:g} people > capacity {capacity:g}"),
+    "portfolio.summary": ("{n} 个项目 · 开放高风险 {high} 项 · 超负荷 {over} 个部门周"
+                          " · 未纳入 {skipped} 个文件夹",
+                          "{n} project(s) · {high} open high risk(s) · {over} department-week(s) "
+                          "over capacity · {skipped} folder(s) left out"),
     # -- history ------------------------------------------------------------------------
     "history.dropped": ("已删除 {week} 的汇总(保留审计记录)", "dropped {week} (audit entry kept)"),
     "history.merge": ("  {week}  统计日 {as_of}  文件 {accepted}/{files}  汇总于 {run_at}  "

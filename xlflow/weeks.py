@@ -45,6 +45,12 @@ def week_day(label: str, weekday: int) -> dt.date:
     return dt.date.fromisocalendar(year, week, weekday)
 
 
+def return_window(label: str, weekday: int, late_days: int) -> tuple[dt.date, dt.date]:
+    """Dates a 填报日期 may carry: the week's Monday to its return deadline (weekday
+    1-7 of the week) plus the late window."""
+    return week_days(label)[0], week_day(label, weekday) + dt.timedelta(days=late_days)
+
+
 class WorkCalendar:
     """Mainland China working days: the chinese-calendar package's holidays and adjusted
     working days (调休), with a project's own additions on top. Years the package does not
@@ -80,6 +86,15 @@ class WorkCalendar:
             count += self.is_workday(day)
             day += dt.timedelta(days=1)
         return sign * count
+
+    def add_days(self, start: dt.date, days: int) -> dt.date:
+        """The day `days` working days after start (start itself for 0): the inverse of
+        `days_between` for a forward count, landing on a working day."""
+        day = start
+        while days > 0:
+            day += dt.timedelta(days=1)
+            days -= self.is_workday(day)
+        return day
 
 
 @lru_cache(maxsize=4096)

@@ -11,7 +11,7 @@ from ..contract import TaskRow, department_list
 from ..project import Project, Target
 from ..signing import Trust
 from ..spec import Column, SpecSet, column_choices, date_window
-from ..weeks import WorkCalendar
+from ..weeks import WorkCalendar, parse_week, return_window
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class TaskRef:
     department: str
     due: dt.date
     milestone: str = ""
+    start: dt.date | None = None  # 开始日期
+    after: tuple[str, ...] = ()  # 前置任务 (finish-to-start)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Context:
     milestones: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
     codes: Mapping[str, str] = field(default_factory=dict)  # department -> risk id prefix
     trust: Trust | None = None  # the project's key and built files; None: not checked
+    return_weekday: int = 5  # the weekday returns are due (填报日期's window)
+    late_window_days: int = 90
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
 
@@ -62,7 +66,8 @@ class Context:
         return cls(
             project_id=project.id, start=project.start, end=project.end,
             late_end=project.late_end, departments=tuple(d.name for d in project.departments),
-            tasks={t.id: TaskRef(t.id, t.department, t.due, t.milestone) for t in project.tasks},
+            tasks={t.id: TaskRef(t.id, t.department, t.due, t.milestone, t.start, t.after)
+                   for t in project.tasks},
             week=week, as_of=as_of, specs=project.specs(),
             threshold=s.delay_threshold_days, raise_within_hours=s.raise_within_hours,
             calendar=WorkCalendar(s.holidays, s.extra_workdays) if use_workdays else None,
@@ -70,7 +75,7 @@ class Context:
                      for r in project.results},
             milestones={m.id: (m.name, m.date) for m in project.milestones},
             codes={d.name: d.code for d in project.departments},
-            trust=trust,
+            trust=trust, return_weekday=s.return_weekday, late_window_days=s.late_window_days,
         )
 
     @classmethod
@@ -91,6 +96,8 @@ class Context:
             tasks=tasks, week=identity.get("week", ""), as_of=as_of, specs=specs,
             threshold=int(identity.get("delay_threshold_days", 3)),
             raise_within_hours=int(identity.get("raise_within_hours", 24)),
+            return_weekday=int(identity.get("return_weekday", 5)),
+            late_window_days=int(identity.get("late_window_days", 90)),
         )
 
     def owner_of_risk(self, risk_id: str) -> str | None:
@@ -99,12 +106,31 @@ class Context:
         return next((d for d, code in self.codes.items() if code.upper() == prefix), None)
 
     def window(self, column: Column) -> tuple[dt.date, dt.date]:
-        return date_window(column, self.start, self.end, self.late_end)
+        return date_window(column, self.start, self.end, self.late_end,
+                           week_window=self.week_window)
+
+    @cached_property
+    def week_window(self) -> tuple[dt.date, dt.date] | None:
+        """The week's Monday to its return deadline plus the late window (填报日期)."""
+        try:
+            parse_week(self.week)
+        except ValueError:
+            return None
+        return return_window(self.week, self.return_weekday, self.late_window_days)
 
     def days(self, start: dt.date, end: dt.date) -> int:
         if self.calendar is not None:
             return self.calendar.days_between(start, end)
         return (end - start).days
+
+    def shift(self, day: dt.date, days: int) -> dt.date:
+        """`days` (calendar or working, as `days` counts them) after day; days >= 0."""
+        if self.calendar is not None:
+            return self.calendar.add_days(day, days)
+        try:
+            return day + dt.timedelta(days=days)
+        except OverflowError:  # a very long chain of long tasks: past any calendar
+            return dt.date.max
 
     @cached_property
     def task_pairs(self) -> tuple[tuple[str, str], ...]:

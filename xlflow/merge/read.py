@@ -30,6 +30,7 @@ from .._package import Package as XlsxPackage
 from .._sniff import Kind, Sniffed, sniff
 from .._xls import XlsPackage
 from ..contract import ADDED_SHEETS, IDENTITY_SHEET, TaskRow, parse_identity
+from ..followup import AGENDA_SHEET, actions_spec, minutes_spec
 from ..issues import Issue, Severity, cell_name, error, warning
 from ..spec import Column, SpecSet, TemplateSpec
 from ..values import CellProblem, clean_text
@@ -66,6 +67,8 @@ class Table:
     columns: dict[str, int]  # spec key -> 0-based column
     extra_columns: dict[int, str]  # 0-based column -> header text of a column not in the spec
     rows: list[tuple[int, list[Any]]]  # (0-based row, cells), blank rows left out
+    # the spec's `fields` below the table: key -> (0-based row, 0-based column, value)
+    fields: dict[str, tuple[int, int, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +85,9 @@ class Returned:
     tables: dict[str, Table] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     readable: bool = False
+    # the 周例会 sheets (会议纪要, 督办事项) by spec key, and the rows above their header
+    followup: dict[str, Table] = field(default_factory=dict)
+    above: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -321,13 +327,14 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes |
     ret.readable = True
     names = list(book.sheet_names)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
-    claimed |= IGNORED_SHEETS
+    claimed |= IGNORED_SHEETS | {s.sheet for s in followup_specs()} | {AGENDA_SHEET}
     skipped: set[str] = set()
     try:
         if IDENTITY_SHEET in names and _loadable(ret, package, IDENTITY_SHEET, template=True,
                                                  skipped=skipped):
             ret.identity, ret.identity_tasks = _read_identity(book)
         _read_tables(ret, specs, book, package, names, claimed, skipped)
+        _read_followup(ret, book, package, names, skipped)
         _note_extra_sheets(ret, book, package, [n for n in names if n not in claimed], skipped)
     except _Refused as refused:
         ret.readable = False
@@ -373,6 +380,30 @@ def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package:
         if table is not None:
             _note_hidden_and_merged(table, facts, sheet_obj.merged_cell_ranges or [], ret)
             ret.tables[key] = table
+
+
+def followup_specs() -> tuple[TemplateSpec, ...]:
+    return (minutes_spec(), actions_spec())
+
+
+def _read_followup(ret: Returned, book: CalamineWorkbook, package: Package, names: list[str],
+                   skipped: set[str]) -> None:
+    """会议纪要 (the PMO's minutes) and 督办事项 (a department's action items), where the
+    file has them: read like a template's table; the minutes' header sits below the
+    meeting's date, host and attendees, which are kept as `above`."""
+    for spec in followup_specs():
+        if spec.sheet not in names:
+            continue
+        _loadable(ret, package, spec.sheet, template=True, skipped=skipped)
+        rows = book.get_sheet_by_name(spec.sheet).to_python(skip_empty_area=False)
+        _mark_cell_problems(rows, package.sheet_facts(spec.sheet))
+        found = len(ret.issues)
+        table = _read_table(spec, rows, ret, spec.sheet)
+        if table is not None:
+            ret.followup[spec.key] = table
+            ret.above[spec.key] = [list(r) for r in rows[:table.header_row]]
+            if spec.key == "minutes":  # its header is below the meeting's details
+                ret.issues[found:] = [i for i in ret.issues[found:] if i.code != "moved-header"]
 
 
 def _find_renamed(book: CalamineWorkbook, spec: TemplateSpec, candidates: list[str]) -> str | None:
@@ -447,8 +478,9 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
                                 expected=f"表头 {'、'.join(c.zh for c in spec.columns)}", **where))
         return None
     header_row, _, columns, extra = best
+    fields, end = _read_block(spec, rows, header_row + 1)
     known = set(columns.values()) | set(extra)
-    for r in range(header_row + 1, len(rows)):
+    for r in range(header_row + 1, end):
         for c, cell in enumerate(rows[r]):
             if c not in known and not _blank(cell):
                 extra[c] = ""  # a value under no header: reported, never dropped
@@ -460,8 +492,37 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
     if header_row:
         ret.issues.append(warning("moved-header", f"表头在第 {header_row + 1} 行(应在第 1 行)",
                                   **where))
-    data = [(r, row) for r, row in enumerate(rows[header_row + 1:], start=header_row + 1)
+    data = [(r, row) for r, row in enumerate(rows[header_row + 1:end], start=header_row + 1)
             if any(not _blank(v) for v in row)]
-    return Table(sheet, header_row, columns, extra, data)
+    return Table(sheet, header_row, columns, extra, data, fields)
+
+
+def _label_names(column: Column) -> set[str]:
+    return {n.rstrip(":：").strip() for n in _column_names(column)}
+
+
+def _read_block(spec: TemplateSpec, rows: list[list[Any]],
+                first: int) -> tuple[dict[str, tuple[int, int, Any]], int]:
+    """The spec's `fields` below the table: a row whose first filled cell is a field's
+    label (填报人 *, 填报日期:) holds its value in the next cell to the right. Returns
+    the fields found and the row where the table ends (the first label's row). A return
+    built before the fields existed has none: the whole sheet is the table."""
+    if not spec.fields:
+        return {}, len(rows)
+    by_label = {n: f.key for f in spec.fields for n in _label_names(f)}
+    found: dict[str, tuple[int, int, Any]] = {}
+    end = len(rows)
+    for r in range(first, len(rows)):
+        row = rows[r]
+        c = next((i for i, v in enumerate(row) if not _blank(v)), None)
+        if c is None or not isinstance(row[c], str):
+            continue
+        names = [n.rstrip(":：").strip() for n in normalise_header(row[c])]
+        key = next((by_label[n] for n in names if n in by_label), None)
+        if key is None or key in found:
+            continue
+        found[key] = (r, c + 1, row[c + 1] if c + 1 < len(row) else None)
+        end = min(end, r)
+    return found, end
 
 

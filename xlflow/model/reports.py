@@ -11,10 +11,12 @@ from typing import Any
 from ..errors import ExitStatus
 from ..issues import Issue, count_errors
 from ..signing import Signature
+from .actions import ActionItem
 from .records import (
     AcceptanceRecord,
     Change,
     Feedback,
+    FormBlock,
     RiskRecord,
     Rollup,
     SourceFile,
@@ -51,6 +53,15 @@ class MergeReport:
     recorded: bool = False  # written to the ledger as a week later figures build on
     report_path: str = ""
     run_at: str = ""
+    actions: list[ActionItem] = field(default_factory=list)  # 督办事项 as this week leaves them
+    minutes: list[Any] = field(default_factory=list)  # merge.actions.Minutes read this run
+    planned_end: dt.date | None = None  # project.end
+    forecast_end: dt.date | None = None  # the latest expected finish (前置任务 applied)
+    form_blocks: list[FormBlock] = field(default_factory=list)  # 填报人/填报日期, 部门确认
+
+    def block(self, department: str, template: str) -> FormBlock | None:
+        return next((b for b in self.form_blocks
+                     if b.department == department and b.template == template), None)
 
     @property
     def has_previous(self) -> bool:
@@ -101,10 +112,15 @@ class MergeReport:
             "risks": [r.to_dict() for r in self.risks],
             "acceptance": [a.to_dict() for a in self.acceptance],
             "feedback": [f.to_dict() for f in self.feedback],
+            "form_blocks": [b.to_dict() for b in self.form_blocks],
             "departments": [d.to_dict() for d in self.departments],
             "milestones": [m.to_dict() for m in self.milestones],
             "changes": [c.to_dict() for c in self.changes],
             "issues": [i.to_dict() for i in self.issues],
+            "actions": [a.to_dict() | {"overdue": a.overdue(self.as_of)} for a in self.actions],
+            "planned_end": self.planned_end.isoformat() if self.planned_end else None,
+            "forecast_end": self.forecast_end.isoformat() if self.forecast_end else None,
+            "critical_path": [t.task_id for t in self.tasks if t.critical],
         }
 
 
