@@ -135,10 +135,14 @@ def test_risk_sheet_dropdowns_and_reserved_ids(tec: openpyxl.Workbook) -> None:
 
 
 def test_a_department_workbook_carries_only_its_own_tasks(tec: openpyxl.Workbook) -> None:
-    """No sheet (the dropdown lists included) holds another department's task ids: a
-    workbook grows with its department's work, not with the project's."""
-    seen = {str(v) for ws in tec.worksheets for row in ws.iter_rows(values_only=True)
-            for v in row if v is not None}
+    """No dropdown and no sheet but the 职责分工表 (whose 前置任务 names the predecessors of
+    the department's tasks) holds another department's task ids: a workbook grows with
+    its department's work, not with the project's."""
+    seen = {str(v) for ws in tec.worksheets if ws.title != "职责分工表"
+            for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    seen |= {part.strip('"') for ws in tec.worksheets
+             for dv in ws.data_validations.dataValidation
+             for part in str(dv.formula1 or "").split(",")}
     assert {"T03", "T04"} <= seen
     assert not seen & {"T01", "T02", "T05", "T06", "T07", "T08"}
 
