@@ -590,10 +590,24 @@ def resources(directories: tuple[Path, ...], out: Path, as_json: bool) -> None:
     _echo_issues(plan.issues)
     for c in plan.conflicts:
         key = "resources.department" if c.kind == "department" else "resources.person"
+        if c.kind != "person" and (c.kind == "company" or c.resource != "人力"):
+            click.echo(_t("resources.other", subject=c.subject, start=c.start, end=c.end,
+                          resource=c.resource + (f":{c.item}" if c.item else ""),
+                          demand=_amount(c.demand, c.unit), capacity=_amount(c.capacity, c.unit),
+                          proposal=c.proposal))
+            continue
         click.echo(_t(key, subject=c.subject, start=c.start, end=c.end, demand=c.demand,
                       capacity=c.capacity, proposal=c.proposal))
     click.echo(_t("resources.summary", n=len(plan.conflicts), projects=len(plan.projects)))
     click.echo(_t("wrote", path=result.path))
+
+
+def _amount(value: float | None, unit: str) -> str:
+    """50,000 元 / 4 台 as the resources lines show them."""
+    if value is None:
+        return "-"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if unit == "元" else f"{value:g}"
+    return f"{text} {unit}".rstrip()
 
 
 @cli.command()

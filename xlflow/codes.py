@@ -306,6 +306,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code("missing-weeks", W, _S.MERGE, "缺少周汇总", "missing weeks",
          "上次汇总与本周之间有几周没有汇总;本周变化与更早的一周比较",
          "PMO:知悉即可;以后每周汇总一次"),
+    Code("over-budget", W, _S.MERGE, "支出超出预算", "over budget",
+         "部门累计填报的本周支出(元)超过了 project.yaml 中该部门的预算资源",
+         "PMO:与该部门核实支出,追加预算或调整计划"),
     Code("no-return", W, _S.MERGE, "部门未交回", "no return",
          "部门本次没有交回可用的文件;显示此前最近一次的数据",
          "PMO:催交,收到后重新运行 xlflow merge"),
@@ -375,6 +378,12 @@ CATALOGUE: tuple[Code, ...] = (
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",
          "PMO:统一各项目 project.yaml 中该部门的 capacity"),
+    Code("pool-differs", W, _S.RESOURCES, "资源池不一致", "pool differs",
+         "同一部门的预算或设备(或同一公司资源池)在各项目中写得不同,按较小值计算",
+         "PMO:统一各项目 project.yaml 中 departments[].budget/equipment 或 pools"),
+    Code("unit-mismatch", E, _S.RESOURCES, "资源单位不一致", "unit mismatch",
+         "同一资源在各项目(或资源池)中的单位无法换算(如 台 与 套);这一项不参与比较",
+         "PMO:在 project.yaml 中统一单位(金额可用 元 或 万元,会自动换算)"),
     # -- archive: xlflow archive -----------------------------------------------------------
     Code("not-archived", W, _S.ARCHIVE, "文件未归档", "not archived",
          "项目文件夹中的这一项是指向项目文件夹之外(或不存在)的符号链接,或不是普通文件;"
