@@ -54,6 +54,7 @@ from .identify import Checked, choose_newest, excuse_other_weeks, identify
 from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
+from .spend import budgets, over_budget, spent_before
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
@@ -148,6 +149,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     returned = {c.department for c in accepted}
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        spent = spent_before(ledger, ctx.week)
     for dept in ctx.departments:
         if dept not in returned:
             issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
@@ -183,11 +185,13 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                           c.ret.size, c.accepted, c.reason) for c in checked],
         tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
         departments=rollup_departments(tasks, ctx.departments, returned=returned,
-                                       planned_people=people_needed(project, ctx.week)),
+                                       planned_people=people_needed(project, ctx.week),
+                                       spent_before=spent, budgets=budgets(project)),
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
     )
+    report.issues += over_budget(report.departments)
     report.recorded = bool(accepted)
     return report
 

@@ -36,6 +36,7 @@ from ..styles import (
     page_setup,
 )
 from ._common import headers, put, put_row, serial, stamp, table
+from .spend import write_spend
 
 OPTIONS = {**WORKBOOK_OPTIONS, "constant_memory": True}
 STATUS_COLOURS = {TaskState.DONE: GOOD_FILL, TaskState.DONE_LATE: LATE_DONE_FILL,
@@ -47,7 +48,7 @@ TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划�
                 ("完成百分比", 8), ("实际完成日期", 12), ("预计完成日期", 12),
                 ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("数据来自", 12), ("本周投入人数", 7),
                 ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
-                ("需协调事项", 18), ("其他", 14), ("来源", 22)]
+                ("需协调事项", 18), ("其他", 14), ("来源", 22), ("本周支出(元)", 12)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
                 ("关联任务", 7), ("发现时间", 16), ("提出时间", 16), ("风险描述", 30),
                 ("影响范围", 20), ("建议措施", 22), ("责任人", 8), ("解决时限", 12),
@@ -166,6 +167,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
                  d.planned_people]
         for c, value in enumerate(cells):
             put(ws, row, c, value, st, st.int if c >= 3 else st.text)
+    row = write_spend(ws, row, report, st)
     # per milestone
     row += 2
     ws.write_string(row, 0, "里程碑", st.section)
@@ -250,8 +252,8 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
         values = [t.task_id, t.department, t.milestone, t.planned,
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
                   t.expected, t.deviation_days, t.status, t.data_text(report.week), t.headcount,
-                  *(t.texts.get(k, "") for k in known), other, _source(t.source)]
-        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 11: st.int})
+                  *(t.texts.get(k, "") for k in known), other, _source(t.source), t.spend]
+        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 11: st.int, 19: st.money})
     if not report.tasks:
         put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)
