@@ -360,13 +360,20 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 @click.option("--department", required=True, metavar="NAME", help="Whose opinion it is.")
 @by_option
 @click.option("--text", required=True, help="The opinion, e.g. 同意,需提前介入需求评审.")
+@click.option("--attendees", default="", metavar="NAMES",
+              help="Who attended the 需求沟通会, e.g. 王晓、李娜、刘强 (the minutes' 参会人员).")
+@click.option("--date", "meeting_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD", help="The 需求沟通会's date (the minutes' 会议日期).")
 @handle_errors
-def opinion(directory: Path, department: str, by: str, text: str) -> None:
+def opinion(directory: Path, department: str, by: str, text: str, attendees: str,
+            meeting_date: dt.datetime | None) -> None:
     """Record a department head's opinion for 需求共识 (goes into the minutes).
 
     Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
     """
-    _echo_step(api.opinion(directory, department=department, by=by, text=text), "done.opinion")
+    _echo_step(api.opinion(directory, department=department, by=by, text=text,
+                           attendees=[attendees] if attendees else [],
+                           date=meeting_date.date() if meeting_date else None), "done.opinion")
 
 
 @cli.command()
