@@ -15,7 +15,7 @@ from ._sheet import PROTECT_OPTIONS
 
 PLAN_SHEET = "合作方案"
 #: seven columns that fit A4 portrait at about 90% (职责分工 needs them all)
-WIDTHS = (10, 10, 12, 30, 22, 12, 10)
+WIDTHS = (11, 10, 12, 29, 22, 12, 10)
 LAST_COL = len(WIDTHS) - 1
 
 
