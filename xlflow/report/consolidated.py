@@ -239,7 +239,8 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
     for chart in charts:
         ws.insert_chart(3, 8, chart, {"y_offset": y})
         y += chart.height + CHART_GAP
-    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总")
+    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总",
+               fit_height=1)  # 总览 on one page, however many sections it has
 
 
 def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:

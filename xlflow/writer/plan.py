@@ -62,6 +62,7 @@ def write_plan_sheet(wb: Any, fmt: Styles, project: Project) -> None:
     sheet.table(["编号", "成果", "目标值", "责任部门"],
                 [[r.id, r.name, r.target_text, r.department] for r in project.results],
                 spans={1: 2, 3: 2})
+    ws.set_h_pagebreaks([sheet.row + 1])  # the signatures on a page of their own
     sheet.section("七、签字确认")
     sheet.table(["部门", "职务", "负责人", "签字", "日期"],
                 [[d.name, d.head_title or "负责人", d.head, "", ""]
