@@ -12,6 +12,7 @@ import xlsxwriter
 
 from .. import __version__
 from ..project import Project
+from ..report.gantt import gantt_milestones, gantt_tasks, write_gantt
 from ..spec import SpecSet
 from ..styles import Styles, page_setup, set_row_height
 from ._identity import write_identity, write_lists
@@ -32,7 +33,9 @@ def write_master_workbook(
     built_at: dt.datetime,
     file_id: str,
     approvals: Sequence[Mapping[str, Any]] = (),
+    baseline: Mapping[str, dt.date] | None = None,
 ) -> None:
+    """`baseline`: task id -> baselined due date for the 甘特图 (None: the plan's dates)."""
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
@@ -43,6 +46,9 @@ def write_master_workbook(
                 project=project, department="", lists=lists, read_only=True)
     _write_minutes(wb, fmt, project)
     write_plan_sheet(wb, fmt, project)
+    write_gantt(wb, fmt, title=f"甘特图 · {project.name} · {week}", tasks=gantt_tasks(project),
+                milestones=gantt_milestones(project), as_of=built_at.date(),
+                start=project.start, end=project.end, until=project.late_end, baseline=baseline)
     write_lists(wb, lists.columns)
     write_identity(wb, {
         "kind": "master", "project_id": project.id, "project_name": project.name,
