@@ -13,7 +13,7 @@ from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
 from ..merge.actions import items_at, minutes_in
-from ..merge.carry import carried_before, prefill
+from ..merge.carry import carried_before, plan_hints, prefill, prefill_blocks
 from ..merge.context import Context
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
@@ -105,7 +105,9 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     ctx = Context.from_project(project, week, week_days(week)[0], trust=ws.trust())
     minutes, _ = minutes_in(ws.list_inbox(), ctx)  # their problems are the merge's to report
     with ws.existing_ledger() as ledger:
-        prior_weekly, prior_risks = prefill(carried_before(ledger, week, specs))
+        carried = carried_before(ledger, week, specs)
+        prior_weekly, prior_risks = prefill(carried)
+        hints, prior_blocks = plan_hints(carried), prefill_blocks(carried)
         last = ledger.merge_before(week) if ledger else None
         actions = items_at(week, ledger.action_items() if ledger else [], minutes,
                            ledger.action_states(last.id) if ledger and last else [])
@@ -124,6 +126,8 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                           file_id=fid, context=context,
                                           prior_weekly=prior_weekly,
                                           prior_risks=prior_risks.get(name, []), key=key,
+                                          plan_hints=hints,
+                                          prior_blocks=prior_blocks.get(name),
                                           actions=[a for a in actions
                                                    if a.department == name and a.is_open])
                 written[name] = target
