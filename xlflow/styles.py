@@ -71,6 +71,7 @@ class Styles:
         self.pct = add({**cell, "num_format": "0%"})
         self.int = add({**cell, "num_format": "0"})
         self.dec = add({**cell, "num_format": "0.0"})
+        self.money = add({**cell, "num_format": "#,##0.00"})
         # conditional formats
         self.good = add({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
         self.bad = add({"bg_color": BAD_FILL, "font_color": BAD_FONT})

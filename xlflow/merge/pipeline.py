@@ -56,6 +56,7 @@ from .parallel import check_files
 from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
+from .spend import budgets, over_budget, spent_before
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
@@ -137,6 +138,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     issues += minute_issues
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        spent = spent_before(ledger, ctx.week)
         decided = ledger.action_items() if ledger else []
         before = ledger.merge_before(ctx.week) if ledger else None
         prev_actions = {a.item_id: a for a in ledger.action_states(before.id)} \
@@ -184,13 +186,15 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                           c.ret.size, c.accepted, c.reason) for c in checked],
         tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
         departments=rollup_departments(tasks, ctx.departments, returned=returned,
-                                       planned_people=people_needed(project, ctx.week)),
+                                       planned_people=people_needed(project, ctx.week),
+                                       spent_before=spent, budgets=budgets(project)),
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
         actions=actions, minutes=minutes, form_blocks=form_blocks,
         planned_end=project.end, forecast_end=forecast.end,
     )
+    report.issues += over_budget(report.departments)
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)
