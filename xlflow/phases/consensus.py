@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .._files import atomic_path
+from ..consensus_meeting import meeting_data
 from ..errors import ProjectError
 from ..issues import count_errors, error
 from ..model.reports import StepResult
@@ -52,7 +54,8 @@ def rewrite_master(ws: Workspace, project: Project) -> Path:
 
 
 def opinion(ws: Workspace, *, department: str, by: str, text: str,
-            at: dt.datetime | None = None) -> StepResult:
+            at: dt.datetime | None = None, attendees: Sequence[str] = (),
+            date: dt.date | None = None) -> StepResult:
     """需求共识: record a department head's opinion (it goes into the minutes)."""
     project = ws.project(with_events=False)
     names = [d.name for d in project.departments]
@@ -61,7 +64,8 @@ def opinion(ws: Workspace, *, department: str, by: str, text: str,
                            f"({'、'.join(names)})")
     _approval.check_head(project.department(department), by)
     with ws.lock():  # the master is rewritten under the lock, as every output is
-        stamp = ws.record(EventKind.OPINION, by, text, at, {"department": department},
+        stamp = ws.record(EventKind.OPINION, by, text, at,
+                          {"department": department, **meeting_data(attendees, date)},
                           locked=True)
         master = rewrite_master(ws, ws.project())
     return StepResult(EventKind.OPINION, True, by=by, at=stamp, note=text, outputs=[master])
