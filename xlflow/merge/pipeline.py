@@ -36,6 +36,7 @@ from .._files import (
     replace_file,
     sha256_file,
 )
+from ..contract import MASTER_KIND
 from ..errors import DiskFullError, ProjectError, StorageError, XlflowError
 from ..issues import Issue, warning
 from ..model.records import SourceFile
@@ -51,6 +52,7 @@ from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
 from .identify import Checked, choose_newest, excuse_other_weeks, identify
+from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
@@ -143,9 +145,9 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                stamp: str) -> MergeReport:
     excuse_other_weeks(checked)
     issues: list[Issue] = [i for c in checked for i in c.issues]
-    issues += choose_newest(checked)
+    issues += choose_newest([c for c in checked if c.kind != MASTER_KIND])  # masters: all count
     accepted = [c for c in checked if c.accepted]
-    returned = {c.department for c in accepted}
+    returned = {c.department for c in accepted if c.kind != MASTER_KIND}
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
     for dept in ctx.departments:
@@ -153,10 +155,11 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
             issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
                                   + (f";显示的是此前最近一次({_last_week(carried.tasks, dept)})"
                                      "的数据" if _last_week(carried.tasks, dept) else "")))
-    by_template = {key: {c.department: c.records.get(key, []) for c in accepted}
-                   for key in DEPARTMENT_TEMPLATES}
+    by_template = {key: {c.department: c.records.get(key, []) for c in accepted
+                         if c.kind != MASTER_KIND} for key in DEPARTMENT_TEMPLATES}
     tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
-    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks)
+    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks,
+                                     masters=masters_of(checked))
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
     issues += task_issues + risk_issues + acc_issues

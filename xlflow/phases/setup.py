@@ -13,6 +13,7 @@ from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
 from ..merge.carry import carried_before, prefill
+from ..model.records import risk_sort_key
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
 from ..workspace import Workspace, now
@@ -100,7 +101,8 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     forms: dict[str, Path] = {}
     context = context_fields(project)
     with ws.existing_ledger() as ledger:
-        prior_weekly, prior_risks = prefill(carried_before(ledger, week, specs))
+        carried = carried_before(ledger, week, specs)
+        prior_weekly, prior_risks = prefill(carried)
     stamp = built_at.isoformat(timespec="seconds")
     built: list[BuiltFile] = []
     # every workbook is written under a temp name first and replaces its previous
@@ -130,7 +132,8 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             master_id = uuid.uuid4().hex
             tmp = outputs.enter_context(atomic_path(master))
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
-                                  file_id=master_id, approvals=approvals(ws))
+                                  file_id=master_id, approvals=approvals(ws),
+                                  risks=sorted(carried.risks, key=risk_sort_key), key=key)
             built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp)))
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_built_files(built)

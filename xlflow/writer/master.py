@@ -11,6 +11,8 @@ from typing import Any
 import xlsxwriter
 
 from .. import __version__
+from ..contract import MASTER_KIND
+from ..model.records import RiskRecord
 from ..project import Project
 from ..spec import SpecSet
 from ..styles import Styles, page_setup, set_row_height
@@ -18,6 +20,7 @@ from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
 from ._validation import ListSheet
 from .department import WORKBOOK_OPTIONS
+from .risk_response import write_response_sheet
 
 MINUTES_SHEET = "需求共识纪要"
 
@@ -31,7 +34,11 @@ def write_master_workbook(
     built_at: dt.datetime,
     file_id: str,
     approvals: Sequence[Mapping[str, Any]] = (),
+    risks: Sequence[RiskRecord] = (),
+    key: bytes | None = None,
 ) -> None:
+    """risks: the register as of the build (its open risks fill the 风险应对 sheet the
+    PMO returns); key: the project's, to sign the identity that sheet is read back by."""
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
@@ -41,13 +48,14 @@ def write_master_workbook(
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
                 project=project, department="", lists=lists, read_only=True)
     _write_minutes(wb, fmt, project)
+    write_response_sheet(wb, fmt, project, specs, risks, lists)
     write_lists(wb, lists.columns)
     write_identity(wb, {
-        "kind": "master", "project_id": project.id, "project_name": project.name,
+        "kind": MASTER_KIND, "project_id": project.id, "project_name": project.name,
         "department": "", "week": week, "spec_version": specs.version,
         "spec_digest": specs.digest, "built_at": built_at.isoformat(timespec="seconds"),
         "file_id": file_id, "xlflow_version": __version__,
-    })
+    }, key=key)
     wb.close()
 
 
