@@ -133,6 +133,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
         ("未交回部门", sum(not d.returned for d in report.departments)),
         ("风险总数", len(report.risks)), ("未关闭高风险", len(report.open_high_risks)),
         ("超时提出的风险", sum(RiskFlag.LATE_RAISE in r.flags for r in report.risks)),
+        ("PMO未按时应对的风险", sum(RiskFlag.NO_PMO_RESPONSE in r.flags for r in report.risks)),
         ("校验错误", report.errors), ("校验提醒", report.warnings),
     ]
     row = 3
