@@ -301,3 +301,17 @@ def test_the_samples_final_week_closes_its_medium_risk(week28: Path) -> None:
     assert report.errors == 0, [str(i) for i in report.issues if i.is_error]
     assert (risk(report, MKT_RISK).status, risk(report, MKT_RISK).values["closed_by"]) == (
         "已关闭", "李娜")
+
+
+def test_xlflow_risks_shows_the_response_of_a_master_in_the_inbox(built29: api.BuildResult
+                                                                  ) -> None:
+    root = built29.project.root
+    shutil.copy(built29.master, root / "inbox" / "unfilled.xlsx")  # passed over, not an error
+    fill_response(built29.master, {TEC_RISK: {"应对方案": "扩容", "责任人": "陈杰"}},
+                  root / "inbox" / "PMO总表.xlsx")
+    result = api.risks(root, as_of=AS_OF29)
+    assert result.issues == [] and result.exit_status == 0
+    tec = next(r for r in result.register if r.risk_id == TEC_RISK)
+    assert tec.response["plan"] == "扩容" and RiskFlag.NO_PMO_RESPONSE not in tec.flags
+    mkt = next(r for r in result.register if r.risk_id == MKT_RISK)
+    assert RiskFlag.NO_PMO_RESPONSE in mkt.flags
