@@ -315,3 +315,13 @@ def test_xlflow_risks_shows_the_response_of_a_master_in_the_inbox(built29: api.B
     assert tec.response["plan"] == "扩容" and RiskFlag.NO_PMO_RESPONSE not in tec.flags
     mkt = next(r for r in result.register if r.risk_id == MKT_RISK)
     assert RiskFlag.NO_PMO_RESPONSE in mkt.flags
+
+
+def test_validate_checks_a_filled_master_before_it_is_dropped(built29: api.BuildResult,
+                                                              tmp_path: Path) -> None:
+    master = fill_response(built29.master, {TEC_RISK: {"应对方案": "扩容", "解决时限": "下周"}},
+                           tmp_path / "PMO总表.xlsx")
+    report = api.validate([master], project_dir=built29.project.root, as_of=AS_OF29)
+    (checked,) = report.files
+    assert (checked.department, checked.accepted, checked.signature) == ("PMO", True, "valid")
+    assert [(i.sheet, i.cell, i.code) for i in checked.issues] == [("风险应对", "L2", "bad-date")]
