@@ -80,4 +80,4 @@ def test_master_request_form_prints_on_one_page(built, tmp_path: Path) -> None:
     pdf = soffice_convert(built.master, tmp_path / "pdf", "pdf")
     pages = _pdf_pages(pdf)
     assert "跨部门合作需求申请表" in pages[0] and "审批人签字" in pages[0]
-    assert len(pages) == 3
+    assert len(pages) == 4 and "风险应对" in pages[3]

@@ -217,7 +217,7 @@ def test_department_workbook_prints_every_instruction_line(walk: dict[str, Path]
 @pytest.mark.office
 def test_master_prints_on_a4(walk: dict[str, Path], tmp_path: Path) -> None:
     pages = _pdf(walk["master"], tmp_path)
-    assert len(pages) == 3
+    assert len(pages) == 4  # 模板1, 职责分工表, 需求共识纪要, 风险应对 (the PMO fills it)
     assert all(sorted(size) == list(A4_PT) for size, _ in pages)
     assert pages[0][0] == A4_PT  # the request form, portrait, on one page
     assert "跨部门合作需求申请表" in pages[0][1] and "审批人签字" in pages[0][1]

@@ -725,9 +725,9 @@ def risks(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
     for r in result.register:
         if RiskFlag.NO_PMO_RESPONSE in r.flags:
             raised = r.values.get("raised_at")
+            when = raised.isoformat(sep=" ", timespec="minutes") if raised else "—"
             click.secho(_t("risks.awaiting", id=r.risk_id, department=r.department,
-                           level=r.level, raised=f"{raised:%Y-%m-%d %H:%M}" if raised else "—"),
-                        fg="yellow")
+                           level=r.level, raised=when), fg="yellow")
     click.echo(_t("risks.summary", n=len(result.risks), forms=len(result.files),
                   register=len(result.register), high=len(result.alerts)))
     click.echo(_t("wrote", path=result.report_path))
