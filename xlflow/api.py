@@ -200,3 +200,19 @@ def run(directory: Dir, *, today: dt.date | dt.datetime | None = None,
               if callable(func := globals().get(name))}
     return _schedule.run(Workspace(directory), today=today, smtp=smtp, imap=imap, sender=sender,
                          extras=extras)
+# -- across projects: the portfolio -----------------------------------------------------------
+
+from .model.portfolio import PortfolioResult  # noqa: E402
+from .phases import portfolio as _portfolio  # noqa: E402
+
+__all__ += ["PortfolioResult", "portfolio"]
+
+
+def portfolio(directories: list[Dir], *, out: Dir | None = None, as_of: dt.date | None = None,
+              headers: str | None = None, write: bool = True) -> PortfolioResult:
+    """One workbook over many projects (项目组合), read-only: phase, latest merge, slip,
+    forecast end, open 高 risks, missing returns, department load per week; priority first.
+    `out` defaults to ./项目组合-<as-of>.xlsx; `headers` (zh, en, bilingual) to the first
+    project's settings.headers."""
+    return _portfolio.portfolio(list(directories), out=out, as_of=as_of, headers=headers,
+                                write=write)

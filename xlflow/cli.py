@@ -94,7 +94,7 @@ week_option = click.option("--week", metavar="YYYY-Www",
 
 PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
                  "risks", "remind", "validate", "merge", "notify", "run", "history", "review",
-                 "resources", "accept", "retro", "archive", "cases")
+                 "resources", "portfolio", "accept", "retro", "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -909,4 +909,50 @@ def run_(directory: Path, today: Any, smtp_address: str | None, starttls: bool, 
         _echo_issues(step.issues)
     done = sum(s.done for s in result.steps)
     click.echo(_t("run.summary", today=result.today, week=result.week, n=done))
+    sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@click.argument("directories", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The workbook to write (default: ./项目组合-<as-of date>.xlsx).")
+@click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
+              help="The date the phases and overdue risks are judged at (default: today).")
+@click.option("--headers", type=click.Choice(["bilingual", "zh", "en"]),
+              help="Header language of the workbook (default: the first project's "
+                   "settings.headers).")
+@json_option
+@handle_errors
+def portfolio(directories: tuple[Path, ...], out: Path | None, as_of: dt.date | None,
+              headers: str | None, as_json: bool) -> None:
+    """One workbook over many projects (项目组合), for a PMO running several at once:
+    phase, last merge, slip, forecast end, open 高 risks, missing returns, department
+    load per week across projects; ordered by priority. Reads only.
+
+    Example: xlflow portfolio ug2024 crm2024 --as-of 2024-07-12
+    """
+    result = api.portfolio(list(directories), out=out, as_of=as_of, headers=headers)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        sys.exit(int(result.exit_status))
+    _echo_issues(result.issues)
+    for p in result.projects:
+        if not p.merged:
+            click.echo(_t("portfolio.unmerged", id=p.project_id, name=p.name,
+                          priority=p.priority, phase=p.phase))
+            continue
+        missing = (_t("portfolio.missing", departments="、".join(p.missing_returns))
+                   if p.missing_returns else "")
+        click.echo(_t("portfolio.project", id=p.project_id, name=p.name, priority=p.priority,
+                      phase=p.phase, merge=_t("portfolio.merge", week=p.last_week,
+                                              rate=percent_text(p.on_time_rate)),
+                      outlook=p.outlook, late=len(p.late_tasks), high=len(p.open_high_risks),
+                      missing=missing))
+    for w in result.overloaded:
+        click.echo(_t("portfolio.over", department=w.department, week=w.week, total=w.total,
+                      capacity=w.capacity))
+    click.echo(_t("portfolio.summary", n=len(result.projects), high=len(result.risks),
+                  over=len(result.overloaded), skipped=len(result.skipped)))
+    click.echo(_t("wrote", path=result.path))
     sys.exit(int(result.exit_status))

@@ -39,6 +39,7 @@ class Stage(StrEnum):
     SEND = "send"
     COLLECT = "collect"
     RESOURCES = "resources"
+    PORTFOLIO = "portfolio"
     ARCHIVE = "archive"
 
     @property
@@ -59,6 +60,7 @@ _STAGE_ZH = {
     Stage.SEND: "发送、催办与通报(xlflow send / remind / notify)",
     Stage.COLLECT: "收信(xlflow collect):从 PMO 邮箱取回交回的文件",
     Stage.RESOURCES: "资源统筹(xlflow resources)",
+    Stage.PORTFOLIO: "项目组合(xlflow portfolio)",
     Stage.ARCHIVE: "归档(xlflow archive)",
 }
 _LEVEL_ZH = {Level.ERROR: "错误", Level.WARNING: "提醒", Level.BOTH: "错误或提醒"}
@@ -391,6 +393,19 @@ CATALOGUE: tuple[Code, ...] = (
     Code("capacity-differs", W, _S.RESOURCES, "可投入人数不一致", "capacity differs",
          "同一部门在各项目中的可投入人数不同,按较小值计算",
          "PMO:统一各项目 project.yaml 中该部门的 capacity"),
+    # -- portfolio: xlflow portfolio -------------------------------------------------------
+    Code("duplicate-project", E, _S.PORTFOLIO, "项目重复", "project given twice",
+         "两个文件夹是同一个项目(项目编号相同);只计入第一个",
+         "PMO:检查命令中的文件夹;是两个不同的合作就在 project.yaml 中给它们不同的 id"),
+    Code("no-merge-yet", W, _S.PORTFOLIO, "尚无周汇总", "no merge yet",
+         "该项目的台账中还没有记录任何周汇总;只列出阶段、优先级和计划,没有进度数字",
+         "PMO:项目执行后每周运行 xlflow merge;尚未开始执行则无需处理"),
+    Code("not-a-project", E, _S.PORTFOLIO, "不是项目文件夹", "not a project",
+         "给出的文件夹不存在,或其中没有 project.yaml;未计入项目组合",
+         "PMO:检查文件夹路径;新项目先运行 xlflow init"),
+    Code("project-unreadable", E, _S.PORTFOLIO, "项目无法读取", "project unreadable",
+         "project.yaml 有错误或台账无法打开(消息中写明原因);未计入项目组合",
+         "PMO:按消息修正 project.yaml,或从备份恢复台账,再运行一次"),
     # -- archive: xlflow archive -----------------------------------------------------------
     Code("not-archived", W, _S.ARCHIVE, "文件未归档", "not archived",
          "项目文件夹中的这一项是指向项目文件夹之外(或不存在)的符号链接,或不是普通文件;"

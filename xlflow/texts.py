@@ -194,6 +194,21 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "  {subject} {start}~{end}: {proposal}"),
     "resources.summary": ("{projects} 个项目中有 {n} 处资源冲突",
                           "{n} conflict(s) across {projects} project(s)"),
+    # -- portfolio ----------------------------------------------------------------------
+    "portfolio.project": ("  {id} {name}({priority})· {phase} · {merge} · {outlook}"
+                          " · 滞后 {late} 项 · 高风险 {high} 项{missing}",
+                          "  {id} {name} ({priority}) · {phase} · {merge} · {outlook}"
+                          " · late {late} · high risks {high}{missing}"),
+    "portfolio.unmerged": ("  {id} {name}({priority})· {phase} · 尚无周汇总",
+                           "  {id} {name} ({priority}) · {phase} · no merge yet"),
+    "portfolio.merge": ("最近汇总 {week}(按期率 {rate})", "last merge {week} (on time {rate})"),
+    "portfolio.missing": (" · 未交回:{departments}", " · not returned: {departments}"),
+    "portfolio.over": ("  {department} {week}: 需 {total:g} 名 > 可投入 {capacity:g} 名",
+                       "  {department} {week}: {total:g} people > capacity {capacity:g}"),
+    "portfolio.summary": ("{n} 个项目 · 开放高风险 {high} 项 · 超负荷 {over} 个部门周"
+                          " · 未纳入 {skipped} 个文件夹",
+                          "{n} project(s) · {high} open high risk(s) · {over} department-week(s) "
+                          "over capacity · {skipped} folder(s) left out"),
     # -- history ------------------------------------------------------------------------
     "history.dropped": ("已删除 {week} 的汇总(保留审计记录)", "dropped {week} (audit entry kept)"),
     "history.merge": ("  {week}  统计日 {as_of}  文件 {accepted}/{files}  汇总于 {run_at}  "

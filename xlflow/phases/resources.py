@@ -14,6 +14,7 @@ from typing import Any
 from ..issues import Issue, warning
 from ..model.vocab import Level
 from ..project import Project
+from ..weeks import week_label
 
 TASK_WINDOW_DAYS = 7  # a deliverable's working week, ending on its due date
 
@@ -170,4 +171,69 @@ def _person_conflicts(projects: Sequence[Project], ranked: dict[str, tuple]) -> 
                 f"{owner}在同一周要交付 {hi_p.id}({hi_p.priority})与 {lo_p.id}({lo_p.priority})"
                 f"的任务;建议优先 {hi_p.id},{lo_p.id} 的 {'、'.join(sorted(lo_ids))} "
                 "另定负责人或调整时间节点。"))
+    return out
+
+
+@dataclass(frozen=True)
+class WeekLoad:
+    """People a department is committed to in one ISO week, per project, against its
+    capacity (the smallest any project states; None when none does)."""
+
+    department: str
+    monday: dt.date
+    capacity: float | None
+    by_project: dict[str, float]
+
+    @property
+    def week(self) -> str:
+        return week_label(self.monday)
+
+    @property
+    def total(self) -> float:
+        return sum(self.by_project.values())
+
+    @property
+    def over(self) -> bool:
+        return self.capacity is not None and self.total > self.capacity
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"department": self.department, "week": self.week,
+                "monday": self.monday.isoformat(), "capacity": self.capacity,
+                "total": self.total, "over": self.over, "by_project": dict(self.by_project)}
+
+
+def plan_mondays(plan: ResourcePlan) -> list[dt.date]:
+    """The Monday of every ISO week from the first demand's start to the last one's end."""
+    if not plan.demands:
+        return []
+    first = min(d.start for d in plan.demands)
+    last = max(d.end for d in plan.demands)
+    day = first - dt.timedelta(days=first.weekday())
+    mondays = []
+    while day <= last:
+        mondays.append(day)
+        day += dt.timedelta(days=7)
+    return mondays
+
+
+def in_week(demand: Demand, monday: dt.date) -> bool:
+    """A demand counts in every ISO week it touches."""
+    return demand.start <= monday + dt.timedelta(days=6) and demand.end >= monday
+
+
+def weekly_load(plan: ResourcePlan) -> list[WeekLoad]:
+    """Per department (by name) and ISO week, the people demanded by each project:
+    what the 时间线 sheet of `xlflow resources` and `xlflow portfolio` show."""
+    mondays = plan_mondays(plan)
+    by_dept: dict[str, list[Demand]] = defaultdict(list)
+    for d in plan.demands:
+        by_dept[d.department].append(d)
+    out = []
+    for dept in sorted(by_dept):
+        for monday in mondays:
+            need: dict[str, float] = {}
+            for d in by_dept[dept]:
+                if in_week(d, monday):
+                    need[d.project_id] = need.get(d.project_id, 0.0) + d.people
+            out.append(WeekLoad(dept, monday, plan.capacity.get(dept), need))
     return out

@@ -4,11 +4,12 @@ weekly timeline of people demanded per department and project."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from pathlib import Path
 
 import xlsxwriter
 
-from ..phases.resources import ResourcePlan
+from ..phases.resources import ResourcePlan, WeekLoad, in_week, plan_mondays, weekly_load
 from ..styles import Styles, page_setup
 from ..weeks import week_label
 from ._common import OPTIONS, headers, put, put_row, table
@@ -53,23 +54,19 @@ def _timeline(wb, st: Styles, plan: ResourcePlan) -> None:
     if not plan.demands:
         ws.write_string(0, 0, "各项目没有以人数计的资源需求(resources 中单位为 名/人)。", st.note)
         return
-    first = min(d.start for d in plan.demands)
-    last = max(d.end for d in plan.demands)
-    mondays = []
-    day = first - dt.timedelta(days=first.weekday())
-    while day <= last:
-        mondays.append(day)
-        day += dt.timedelta(days=7)
+    mondays = plan_mondays(plan)
     columns = [("部门", 10), ("项目", 16), ("可投入", 8)] + [(week_label(m), 9) for m in mondays]
     headers(ws, 0, columns, st)
     widths = [w for _, w in columns]
+    loads: dict[str, list[WeekLoad]] = defaultdict(list)
+    for load in weekly_load(plan):
+        loads[load.department].append(load)
     row = 0
     for dept in sorted({d.department for d in plan.demands}):
         items = [d for d in plan.demands if d.department == dept]
         for d in items:
             row += 1
-            weeks = [d.people if d.start <= monday + dt.timedelta(days=6) and d.end >= monday
-                     else None for monday in mondays]
+            weeks = [d.people if in_week(d, monday) else None for monday in mondays]
             put_row(ws, row, [dept, f"{d.project_id}({d.priority})", None, *weeks], widths, st,
                     dict.fromkeys(range(3, 3 + len(mondays)), st.dec))
         row += 1
@@ -77,10 +74,8 @@ def _timeline(wb, st: Styles, plan: ResourcePlan) -> None:
         put(ws, row, 0, dept, st)
         put(ws, row, 1, "合计", st)
         put(ws, row, 2, cap, st, st.dec)
-        for c, monday in enumerate(mondays, start=3):
-            sunday = monday + dt.timedelta(days=6)
-            total = sum(d.people for d in items if d.start <= sunday and d.end >= monday)
-            put(ws, row, c, total, st, st.dec)
+        for c, load in enumerate(loads[dept], start=3):
+            put(ws, row, c, load.total, st, st.dec)
         if cap is not None:
             ws.conditional_format(row, 3, row, 2 + len(mondays),
                                   {"type": "cell", "criteria": ">", "value": cap,
