@@ -35,9 +35,6 @@ TEMPLATE = "pmo_response"
 MEDIUM_WAIT = dt.timedelta(days=7)
 NOT_FILLED = "这是 PMO 总表,其中的「风险应对」表没有填写应对内容,不是部门交回的文件"
 
-__all__ = ["MASTER_KIND", "PMO", "apply_responses", "awaiting_response", "close_refusal",
-           "read_master"]
-
 
 def read_master(checked: Checked, ctx: Context) -> Checked:
     """Check the 风险应对 sheet of a PMO master whose identity was verified; accepted
@@ -163,14 +160,15 @@ def awaiting_response(risk: RiskRecord, moment: dt.datetime, hours: int) -> bool
     return False
 
 
-def as_of_moment(as_of: dt.date, today: dt.date | None = None) -> dt.datetime:
+def as_of_moment(as_of: dt.date) -> dt.datetime:
     """The moment a run looks at: now when the as-of date is today, else the end of
     that day (a report for a past week is the same whenever it is made)."""
     current = dt.datetime.now().replace(microsecond=0)
-    if as_of == (today or current.date()):
+    if as_of == current.date():
         return current
     return dt.datetime.combine(as_of, dt.time(23, 59, 59))
 
 
 def masters_of(checked: Sequence[Checked]) -> list[Checked]:
+    """The accepted PMO masters among a run's files."""
     return [c for c in checked if c.accepted and c.kind == MASTER_KIND]
