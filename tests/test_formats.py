@@ -38,7 +38,8 @@ def test_ods_and_xls_merge_to_the_same_figures_as_xlsx(built, filled: Path, tmp_
         assert report.files[0].accepted and report.files[0].department == "技术部"
         assert _figures(root, converted) == expected, fmt
         assert [(t.task_id, t.status, t.deviation_days) for t in report.tasks[2:4]] == [
-            ("T03", "延误", 4), ("T04", "预警", 3)]
+            ("T03", "延误", 7), ("T04", "延误", 6)]  # T01 unreported: not done by 07-12, it
+        # pushes T03 (7 days of work) to 07-19, and T04 (one day more) to 07-20
         assert [(r.level, r.status) for r in report.risks] == [("高", "处理中")]
 
 

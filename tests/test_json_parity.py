@@ -54,7 +54,7 @@ def test_every_json_command_is_covered() -> None:
 
 
 CASES = ("accept", "cases", "history", "merge", "notify", "remind", "resources", "review", "send",
-         "status", "validate", "collect", "risks", "portfolio")
+         "status", "validate", "collect", "risks", "portfolio", "meeting")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -132,6 +132,9 @@ def test_json_is_the_library_result(name: str, walked: Path, runner: CliRunner,
         assert [r.risk_id for r in first.alerts] == ["TEC-24W31-R01"]
         args = ["risks", root, "--as-of", "2024-07-31", "--json"]
         expected = api.risks(walked, as_of=dt.date(2024, 7, 31)).to_dict()
+    elif name == "meeting":
+        args = ["meeting", root, "--week", "2024-W31", "--no-pdf", "--json"]
+        expected = api.meeting(walked, week="2024-W31", pdf=False).to_dict()
     elif name == "portfolio":
         out = tmp_path / "组合.xlsx"
         args = ["portfolio", root, str(tmp_path / "not-a-project"), "--out", str(out),

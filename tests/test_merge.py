@@ -68,8 +68,8 @@ def test_report_workbook(with_samples: Path) -> None:
     path = Path(report.report_path)
     assert path == with_samples / "reports" / f"{WEEK}-consolidated.xlsx"
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["总览", "周进度跟踪表", "风险登记册", "成果验收", "本周变化", "校验问题",
-                             "来源文件"]
+    assert wb.sheetnames == ["总览", "周进度跟踪表", "甘特图", "风险登记册", "成果验收", "本周变化",
+                             "校验问题", "来源文件"]
     ws = wb["周进度跟踪表"]
     headers = [c.value for c in ws[1]]
     for name in ("任务编号", "部门", "计划完成日期", "实际完成日期", "偏差天数", "状态", "实际完成情况",

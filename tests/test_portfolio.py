@@ -89,9 +89,10 @@ def test_rows_order_and_figures(folders: dict[str, Path], tmp_path: Path) -> Non
     ug_tasks = api.merge(folders["ug"], week=WEEK, as_of=AS_OF, write=False).tasks
     acq_tasks = api.merge(folders["acq"], week=WEEK, as_of=AS_OF, write=False).tasks
     ug_end = max(t.expected for t in ug_tasks if t.expected)
-    assert max(t.expected for t in acq_tasks if t.expected) == dt.date(2024, 8, 9)
+    # T02 comes two days after T08 (前置任务): its forecast 08-09 pushes the end to 08-11
+    assert max(t.expected for t in acq_tasks if t.expected) == dt.date(2024, 8, 11)
 
-    # 高 before 中; within 高 the larger forecast slip (XS: 08-09 against 07-30) first
+    # 高 before 中; within 高 the larger forecast slip (XS: 08-11 against 07-30) first
     assert [p.project_id for p in result.projects] == ["XS-2024", "UG-2024Q3", "CRM-2024Q3"]
     assert [(s.folder, s.code) for s in result.skipped] == [
         (str(folders["empty"]), "not-a-project"), (str(folders["broken"]), "project-unreadable")]
@@ -114,9 +115,10 @@ def test_rows_order_and_figures(folders: dict[str, Path], tmp_path: Path) -> Non
     assert ug["预计完成"].date() == ug_end
     assert ug["预计延期(天)"] == (ug_end - dt.date(2024, 7, 30)).days
     assert (ug["滞后任务"], ug["开放高风险"], ug["未交回部门"]) == (3, 1, None)
-    # XS: only 运营部 returned; T08 forecast 08-09 (10 days past the end), T07 done
-    assert (acq["阶段"], acq["预计延期(天)"], acq["进度判断"]) == ("需求发起", 10, "预计延期 10 天")
-    assert acq["预计完成"].date() == dt.date(2024, 8, 9)
+    # XS: only 运营部 returned; T08 forecast 08-09 pushes T02 (two days after it) to 08-11,
+    # 12 days past the end; T07 done
+    assert (acq["阶段"], acq["预计延期(天)"], acq["进度判断"]) == ("需求发起", 12, "预计延期 12 天")
+    assert acq["预计完成"].date() == dt.date(2024, 8, 11)
     assert acq["未交回部门"] == "产品部、市场部、技术部"
     assert acq["开放高风险"] == 1
     assert acq["最大偏差(天)"] == (dt.date(2024, 8, 9) - dt.date(2024, 7, 28)).days  # T08's due
@@ -223,7 +225,7 @@ def test_cli(folders: dict[str, Path], runner: CliRunner, tmp_path: Path,
     assert "  ✗ empty: 没有 project.yaml,不是 xlflow 项目文件夹".replace(
         "empty", str(folders["empty"])) in lines
     assert any(line.startswith("  XS-2024 2024年Q3拉新渠道拓展(高)· 需求发起 · 最近汇总 2024-W28")
-               and "预计延期 10 天" in line and "未交回:产品部、市场部、技术部" in line
+               and "预计延期 12 天" in line and "未交回:产品部、市场部、技术部" in line
                for line in lines), lines
     assert "  CRM-2024Q3 2024年会员体系升级(中)· 需求共识 · 尚无周汇总" in lines
     assert (tmp_path / "项目组合-2024-07-12.xlsx").is_file()  # the default --out

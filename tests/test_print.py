@@ -40,6 +40,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     # keep the W28 report: the W31 merge below writes its own
     shutil.copy(out["consolidated"], tmp / "w28.xlsx")
     out["consolidated"] = tmp / "w28.xlsx"
+    out["meeting"] = api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False).workbook
     api.build(root, week="2024-W31", built_at=BUILT_AT)
     w31 = api.merge(root, sorted((SAMPLES / "returns-2024-W31").glob("*.xlsx")),
                     week="2024-W31", as_of=dt.date(2024, 7, 31), run_at=RUN_AT)
@@ -56,7 +57,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 WORKBOOKS = ["department", "master", "consolidated", "consolidated-w31", "acceptance",
-             "retro", "review", "resources", "archive-index"]
+             "retro", "review", "resources", "archive-index", "meeting"]
 
 
 def _width(ws, col: int) -> float:
@@ -217,8 +218,11 @@ def test_department_workbook_prints_every_instruction_line(walk: dict[str, Path]
 @pytest.mark.office
 def test_master_prints_on_a4(walk: dict[str, Path], tmp_path: Path) -> None:
     pages = _pdf(walk["master"], tmp_path)
-    assert len(pages) == 4  # 模板1, 职责分工表, 需求共识纪要, 风险应对 (the PMO fills it)
-    assert all(sorted(size) == list(A4_PT) for size, _ in pages)
+    assert len(pages) == 5  # 模板1, 职责分工表, 需求共识纪要, 甘特图, 风险应对 (the PMO fills it)
+    gantt = [size for size, text in pages if text.strip().startswith("甘特图")]
+    assert gantt == [(A3_PT[1], A3_PT[0])]  # the 甘特图 on one A3 landscape page
+    assert all(sorted(size) == list(A4_PT) for size, text in pages
+               if not text.strip().startswith("甘特图"))
     assert pages[0][0] == A4_PT  # the request form, portrait, on one page
     assert "跨部门合作需求申请表" in pages[0][1] and "审批人签字" in pages[0][1]
 
@@ -227,19 +231,21 @@ def test_master_prints_on_a4(walk: dict[str, Path], tmp_path: Path) -> None:
 def test_consolidated_report_prints_in_few_pages(walk: dict[str, Path],
                                                  tmp_path: Path) -> None:
     pages = _pdf(walk["consolidated"], tmp_path)
-    assert len(pages) <= 8, [t.strip()[:30] for _, t in pages]
+    assert len(pages) <= 9, [t.strip()[:30] for _, t in pages]
     by_title = {}
     for size, text in pages:
         by_title.setdefault(text.strip().split(" · ")[0], []).append((size, text))
-    assert list(by_title) == ["2024年Q3用户增长活动", "周进度跟踪表", "风险登记册", "成果验收",
+    assert list(by_title) == ["2024年Q3用户增长活动", "周进度跟踪表", "甘特图", "风险登记册", "成果验收",
                               "本周变化", "校验问题", "来源文件"]
     for title, printed in by_title.items():
-        wide = title in ("周进度跟踪表", "风险登记册")
+        wide = title in ("周进度跟踪表", "甘特图", "风险登记册")
         # one page each; the wide tables on A3 landscape, the rest on A4 landscape
         assert [size for size, _ in printed] == [(A3_PT[1], A3_PT[0]) if wide
                                                  else (A4_PT[1], A4_PT[0])], title
     tracker = by_title["周进度跟踪表"][0][1]
     assert "任务编号" in tracker and "来源" in tracker and "T08" in tracker
     assert "无" in by_title["校验问题"][0][1]
+    gantt = by_title["甘特图"][0][1]  # every task and milestone row on the one page
+    assert all(t in gantt for t in ("T01", "T08", "M4", "◆ 数据复盘", "7-30"))
     assert "生成于 2024-07-12 09:30 (UTC+08:00)" in by_title["2024年Q3用户增长活动"][0][1]
 

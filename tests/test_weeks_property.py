@@ -38,6 +38,13 @@ END = dt.date(2024, 9, 6)  # the example's end widened so that ten weeks fit
 DUE = {"T01": dt.date(2024, 7, 5), "T02": dt.date(2024, 8, 16), "T03": dt.date(2024, 7, 12),
        "T04": dt.date(2024, 7, 14), "T05": dt.date(2024, 7, 10), "T06": dt.date(2024, 7, 12),
        "T07": dt.date(2024, 7, 11), "T08": dt.date(2024, 8, 30)}
+# 开始日期 and 前置任务 of the example: a task cannot finish before each predecessor's
+# expected finish plus its own due − start (finish-to-start)
+START = {"T01": dt.date(2024, 7, 1), "T02": dt.date(2024, 7, 28), "T03": dt.date(2024, 7, 5),
+         "T04": dt.date(2024, 7, 13), "T05": dt.date(2024, 7, 5), "T06": dt.date(2024, 7, 10),
+         "T07": dt.date(2024, 7, 10), "T08": dt.date(2024, 7, 15)}
+AFTER = {"T02": ["T08"], "T03": ["T01"], "T04": ["T03"], "T05": ["T01"], "T06": ["T05"],
+         "T07": ["T05"], "T08": ["T07"]}
 TASKS_OF = {"产品部": ["T01", "T02"], "市场部": ["T05", "T06"], "技术部": ["T03", "T04"],
             "运营部": ["T07", "T08"]}
 DEPARTMENT_OF = {t: d for d, ts in TASKS_OF.items() for t in ts}
@@ -115,10 +122,25 @@ class State:
     risks: dict[str, RiskModel] = field(default_factory=dict)
 
 
+def expected_finish(state: State, tid: str, as_of: dt.date) -> dt.date:
+    """When a task is expected to finish: a done task when it did; otherwise its own
+    figures, pushed behind each predecessor's expected finish plus its own duration."""
+    t = state.tasks[tid]
+    days, _ = t.figures(DUE[tid], as_of)
+    own = DUE[tid] + dt.timedelta(days=days)
+    if t.done:
+        return own
+    return max([own] + [expected_finish(state, p, as_of) + (DUE[tid] - START[tid])
+                        for p in AFTER.get(tid, ())])
+
+
 def expected_tasks(state: State, as_of: dt.date) -> dict[str, tuple[Any, ...]]:
     out = {}
     for tid, t in state.tasks.items():
         days, status = t.figures(DUE[tid], as_of)
+        if not t.done:
+            days = (expected_finish(state, tid, as_of) - DUE[tid]).days
+            status = "正常" if days <= 0 else "预警" if days <= THRESHOLD else "延误"
         out[tid] = (t.percent, t.actual, t.forecast, status, days, t.data_week)
     return out
 

@@ -200,6 +200,8 @@ def run(directory: Dir, *, today: dt.date | dt.datetime | None = None,
               if callable(func := globals().get(name))}
     return _schedule.run(Workspace(directory), today=today, smtp=smtp, imap=imap, sender=sender,
                          extras=extras)
+
+
 # -- across projects: the portfolio -----------------------------------------------------------
 
 from .model.portfolio import PortfolioResult  # noqa: E402
@@ -216,3 +218,19 @@ def portfolio(directories: list[Dir], *, out: Dir | None = None, as_of: dt.date 
     project's settings.headers."""
     return _portfolio.portfolio(list(directories), out=out, as_of=as_of, headers=headers,
                                 write=write)
+
+
+# -- 周例会: agenda and minutes ---------------------------------------------------------------
+
+from .phases import meeting as _meeting  # noqa: E402
+from .phases.meeting import MeetingResult  # noqa: E402
+
+__all__ += ["MeetingResult", "meeting"]
+
+
+def meeting(directory: Dir, *, week: str | None = None, built_at: dt.datetime | None = None,
+            pdf: bool = True) -> MeetingResult:
+    """reports/<week>-周例会.xlsx from the week's merge: the agenda and the 会议纪要 the
+    PMO fills and drops into inbox/ (its rows become tracked 督办事项); an A4 page and,
+    with a browser or LibreOffice installed, a PDF."""
+    return _meeting.meeting(Workspace(directory), week=week, built_at=built_at, pdf=pdf)

@@ -93,8 +93,8 @@ week_option = click.option("--week", metavar="YYYY-Www",
 
 
 PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
-                 "risks", "remind", "validate", "merge", "notify", "run", "history", "review",
-                 "resources", "portfolio", "accept", "retro", "archive", "cases")
+                 "risks", "remind", "validate", "merge", "notify", "meeting", "run", "history",
+                 "review", "resources", "portfolio", "accept", "retro", "archive", "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -956,3 +956,31 @@ def portfolio(directories: tuple[Path, ...], out: Path | None, as_of: dt.date | 
                   over=len(result.overloaded), skipped=len(result.skipped)))
     click.echo(_t("wrote", path=result.path))
     sys.exit(int(result.exit_status))
+
+
+@cli.command()
+@project_dir
+@week_option
+@click.option("--no-pdf", is_flag=True, help="Write the workbook and the HTML page only.")
+@json_option
+@handle_errors
+def meeting(directory: Path, week: str | None, no_pdf: bool, as_json: bool) -> None:
+    """周例会: the agenda from the week's merge (late tasks, open 高/中 risks, 需协调事项,
+    missing returns, open 督办事项) and a 会议纪要 sheet to fill after the meeting; drop
+    the filled file into inbox/ and the next merge tracks each row as an action item.
+
+    Example: xlflow meeting ug2024 --week 2024-W28
+    """
+    result = api.meeting(directory, week=week, pdf=not no_pdf)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    a = result.agenda
+    overdue = sum(a.overdue(i) for i in a.actions)
+    click.echo(_t("meeting.agenda", week=a.week, host=a.host, late=len(a.late),
+                  risks=len(a.risks), asks=len(a.coordination), missing=len(a.missing),
+                  actions=len(a.actions), overdue=overdue))
+    for path in (result.workbook, result.html, result.pdf):
+        if path is not None:
+            click.echo(_t("wrote", path=path))
+    click.echo(_t("meeting.next"))

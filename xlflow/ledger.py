@@ -5,7 +5,9 @@ Each recorded merge keeps its typed records (`model.records`) with their provena
 pre-filled workbooks come from here. A merge of a week replaces that week's earlier
 merge in one transaction: reruns are idempotent. Lifecycle steps and audit entries
 are events. `built_files` lists every workbook `build` wrote (file id, week,
-department, hash), which the merge checks a return's file id against. Schema version 3;
+department, hash), which the merge checks a return's file id against; `action_items` and
+`action_states` the 周例会's 督办事项 (what the minutes decided; each item as each merge
+left it), added where missing without a version step. Schema version 3;
 older ledgers are migrated on open (1 -> 2 -> 3).
 """
 
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LedgerError
+from .model.actions import ActionItem
 from .model.records import AcceptanceRecord, Feedback, RiskRecord, SourceFile, TaskStatus
 from .signing import BuiltFile
 
@@ -117,6 +120,21 @@ CREATE TABLE IF NOT EXISTS built_files (
     built_at TEXT NOT NULL, sha256 TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS built_files_id ON built_files (file_id);
+"""
+
+# 督办事项 (no schema version of their own: added where missing, nothing else changes).
+# action_items: what each 周例会's minutes decided (the newest minutes of a meeting
+# replace its rows); action_states: every item as a merge left it (gone with the merge).
+_SCHEMA_ACTIONS = """
+CREATE TABLE IF NOT EXISTS action_items (
+    item_id TEXT PRIMARY KEY, meeting TEXT NOT NULL, department TEXT NOT NULL,
+    due TEXT, status TEXT NOT NULL, data TEXT NOT NULL, file_sha TEXT, sheet TEXT, row INTEGER
+);
+CREATE TABLE IF NOT EXISTS action_states (
+    merge_id INTEGER NOT NULL REFERENCES merges(id) ON DELETE CASCADE,
+    item_id TEXT NOT NULL, department TEXT NOT NULL, status TEXT NOT NULL,
+    data TEXT NOT NULL, PRIMARY KEY (merge_id, item_id)
+);
 """
 
 
@@ -222,7 +240,7 @@ class Ledger:
         if found == 2:
             with self.transaction():
                 _migrate_2_to_3(self.db)
-        self.db.executescript(_SCHEMA + _SCHEMA_3)
+        self.db.executescript(_SCHEMA + _SCHEMA_3 + _SCHEMA_ACTIONS)
         if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -295,6 +313,29 @@ class Ledger:
     def add_built_files(self, files: list[BuiltFile]) -> None:
         self.db.executemany("INSERT INTO built_files VALUES (?, ?, ?, ?, ?, ?)", [
             (f.file_id, f.week, f.department, f.kind, f.built_at, f.sha256) for f in files])
+
+    def replace_action_items(self, meeting: str, items: Sequence[ActionItem]) -> None:
+        """The items one 周例会's minutes decided, as read now (inside `transaction`)."""
+        self.db.execute("DELETE FROM action_items WHERE meeting = ?", (meeting,))
+        self.db.executemany("INSERT OR REPLACE INTO action_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(a.item_id, a.meeting, a.department, iso_or_none(a.due),
+                              str(a.status), _json(a.to_dict()), *_prov(a.source))
+                             for a in items])
+
+    def action_items(self) -> list[ActionItem]:
+        """Every item any 周例会 decided, as its minutes say (oldest meeting first)."""
+        return [ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
+            "SELECT data FROM action_items ORDER BY meeting, item_id")]
+
+    def add_action_states(self, merge_id: int, items: Sequence[ActionItem]) -> None:
+        self.db.executemany("INSERT INTO action_states VALUES (?, ?, ?, ?, ?)", [
+            (merge_id, a.item_id, a.department, str(a.status), _json(a.to_dict()))
+            for a in items])
+
+    def action_states(self, merge_id: int) -> list[ActionItem]:
+        """The items as the merge `merge_id` left them."""
+        return [ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
+            "SELECT data FROM action_states WHERE merge_id = ? ORDER BY item_id", (merge_id,))]
 
     def drop_merge(self, week: str) -> bool:
         return self.db.execute("DELETE FROM merges WHERE week = ?", (week,)).rowcount > 0
@@ -480,6 +521,10 @@ class MailRecord:
         return {"kind": self.kind, "day": self.day.isoformat(), "week": self.week,
                 "department": self.department, "item": self.item, "at": self.at,
                 "recipients": list(self.recipients), "channel": self.channel}
+
+
+def iso_or_none(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _prov(source: Any) -> tuple[Any, Any, Any]:

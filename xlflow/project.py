@@ -147,6 +147,12 @@ class Task:
     owner: str
     milestone: str = ""
     milestone_name: str = ""
+    start: dt.date | None = None  # 开始日期 (optional)
+    after: tuple[str, ...] = ()  # 前置任务: finish-to-start predecessors (task ids)
+
+    @property
+    def after_text(self) -> str:
+        return "、".join(self.after)
 
     @property
     def plan_item(self) -> str:
@@ -359,7 +365,8 @@ _MILESTONE_FIELDS = ("id", "name", "date")
 _RESOURCE_FIELDS = ("department", "item", "quantity", "unit", "note", "start", "end")
 _RESULT_FIELDS = ("id", "name", "target", "unit", "department")
 _OPINION_FIELDS = ("department", "by", "opinion")
-_TASK_FIELDS = ("id", "department", "role", "duty", "deliverable", "due", "owner", "milestone")
+_TASK_FIELDS = ("id", "department", "role", "duty", "deliverable", "due", "owner", "milestone",
+                "start", "after")
 _SETTING_FIELDS = tuple(Settings.__dataclass_fields__)
 _SETTING_RANGES = {"delay_threshold_days": (0, 3650), "late_window_days": (0, 3650),
                    "return_weekday": (1, 7), "raise_within_hours": (0, 8760),
@@ -688,6 +695,7 @@ class _Parser:
     def tasks(self, data: Any, milestones: dict[str, Milestone]) -> list[Task]:
         out: list[Task] = []
         seen: dict[str, int] = {}
+        links: list[tuple[Any, str, str, tuple[str, ...]]] = []
         for node, where in self.items(data, "tasks", required=True):
             self.known(node, _TASK_FIELDS, where)
             tid = self.ident(node, "id", where, "T01")
@@ -703,14 +711,85 @@ class _Parser:
                                 f"expected one of: {_listing(milestones) or 'no milestones'})")
             due = self.date(node, "due", where)
             assert due is not None
+            start = self.date(node, "start", where, required=False)
+            if start is not None and start > due:
+                raise self.fail(node, "start", f"{where}.start", f"{start.isoformat()} is after "
+                                f"the task's due date {due.isoformat()} (expected a start on or "
+                                "before due)")
+            after = self.predecessors(node, where, tid)
+            if after:
+                links.append((node, where, tid, after))
             out.append(Task(
                 tid, dept, self.text(node, "role", where),
                 self.text(node, "duty", where, kind=LONG),
                 self.text(node, "deliverable", where, kind=LONG), due,
                 self.text(node, "owner", where, kind=NAME), ms,
-                milestones[ms].name if ms else "",
+                milestones[ms].name if ms else "", start=start, after=after,
             ))
+        self.check_links(links, seen)
         return out
+
+    def predecessors(self, node: Any, where: str, tid: str) -> tuple[str, ...]:
+        """`after`: one id, a list, or ids separated by commas (、，, or spaces)."""
+        value = node.get("after")
+        label = f"{where}.after"
+        if value is None or value == "":
+            return ()
+        if isinstance(value, list):
+            parts = value
+        elif isinstance(value, str):
+            parts = [p for p in re.split(r"[,，、;；\s]+", value) if p]
+        else:
+            raise self.fail(node, "after", label, f"{node.raw_of('after') or value!r}: expected "
+                            "task ids (T03, or a list [T03, T05])")
+        out: dict[str, None] = {}  # ordered, without repeats
+        for part in parts:
+            if not isinstance(part, str):
+                raise self.fail(node, "after", label, f"{part!r} is not a task id (expected "
+                                "task ids such as T03; write numbers in quotes)")
+            pid = canonical_id(part)
+            if not _ID.match(pid):
+                raise self.fail(node, "after", label, f"{part!r}: use letters, digits, - and _ "
+                                "(expected a task id such as T03)")
+            if pid == tid:
+                raise self.fail(node, "after", label, f"task {tid} cannot come after itself")
+            out[pid] = None
+        return tuple(out)
+
+    def check_links(self, links: list[tuple[Any, str, str, tuple[str, ...]]],
+                    seen: Mapping[str, int]) -> None:
+        """Every predecessor is a task; the links have no cycle. Linear: one pass over
+        the links, then a depth-first walk that visits each task once."""
+        for node, where, _tid, after in links:
+            for pid in after:
+                if pid not in seen:
+                    raise self.fail(node, "after", f"{where}.after", f"{pid!r} is not a task id "
+                                    f"({_did_you_mean(pid, seen)}expected one of: "
+                                    f"{_listing(seen)})")
+        graph = {tid: after for _n, _w, tid, after in links}
+        where_of = {tid: (node, where) for node, where, tid, _a in links}
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        for root in graph:
+            if root in state:
+                continue
+            path: list[str] = [root]
+            stack = [iter(graph[root])]
+            state[root] = 1
+            while stack:
+                nxt = next(stack[-1], None)
+                if nxt is None:
+                    state[path.pop()] = 2
+                    stack.pop()
+                elif state.get(nxt) == 1:
+                    cycle = path[path.index(nxt):] + [nxt]
+                    node, where = where_of[path[-1]]  # the link that closes the cycle
+                    raise self.fail(node, "after", f"{where}.after", "the predecessors go round "
+                                    f"in a cycle: {' → '.join(reversed(cycle))} (a task "
+                                    "cannot wait for itself; remove one of these links)")
+                elif nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    stack.append(iter(graph.get(nxt, ())))
 
     def results(self, data: Any) -> list[ExpectedResult]:
         out: list[ExpectedResult] = []

@@ -153,6 +153,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "review.on-time": ("  {department} 按期率:{trend}", "  {department} on-time: {trend}"),
     "review.counts": ("  已完成:{finished} 项 · 未完成任务:{tasks} 项 · 未关闭风险:{risks} 项",
                       "  finished: {finished} · open tasks: {tasks} · open risks: {risks}"),
+    # -- meeting ------------------------------------------------------------------------
+    "meeting.agenda": ("{week} 周例会(主持:{host}):延误/预警任务 {late} 项 · 高/中风险 {risks} 项 · "
+                       "需协调事项 {asks} 项 · 未交回 {missing} 个部门 · 未完成督办事项 {actions} 项"
+                       "(逾期 {overdue} 项)",
+                       "{week} weekly meeting (host: {host}): {late} late/at-risk task(s) · "
+                       "{risks} high/medium risk(s) · {asks} coordination request(s) · "
+                       "{missing} missing return(s) · {actions} open action item(s) "
+                       "({overdue} overdue)"),
+    "meeting.next": ("会后在「会议纪要」表填写决定,保存后放入 inbox/;下次 build/merge 读取为督办事项",
+                     "after the meeting fill in 会议纪要, save it into inbox/; the next build/merge "
+                     "tracks each row as an action item"),
     # -- collect, risks -----------------------------------------------------------------
     "imap-password": ("{user} 的 IMAP 密码", "IMAP password for {user}"),
     "imap-password-needed": ("没有 IMAP 密码:请设置环境变量 {var},或在终端中运行",

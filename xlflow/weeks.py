@@ -81,6 +81,15 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return sign * count
 
+    def add_days(self, start: dt.date, days: int) -> dt.date:
+        """The day `days` working days after start (start itself for 0): the inverse of
+        `days_between` for a forward count, landing on a working day."""
+        day = start
+        while days > 0:
+            day += dt.timedelta(days=1)
+            days -= self.is_workday(day)
+        return day
+
 
 @lru_cache(maxsize=4096)
 def _package_is_workday(day: dt.date) -> bool | None:

@@ -20,6 +20,8 @@ class TaskRef:
     department: str
     due: dt.date
     milestone: str = ""
+    start: dt.date | None = None  # 开始日期
+    after: tuple[str, ...] = ()  # 前置任务 (finish-to-start)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class Context:
         return cls(
             project_id=project.id, start=project.start, end=project.end,
             late_end=project.late_end, departments=tuple(d.name for d in project.departments),
-            tasks={t.id: TaskRef(t.id, t.department, t.due, t.milestone) for t in project.tasks},
+            tasks={t.id: TaskRef(t.id, t.department, t.due, t.milestone, t.start, t.after)
+                   for t in project.tasks},
             week=week, as_of=as_of, specs=project.specs(),
             threshold=s.delay_threshold_days, raise_within_hours=s.raise_within_hours,
             calendar=WorkCalendar(s.holidays, s.extra_workdays) if use_workdays else None,
@@ -105,6 +108,15 @@ class Context:
         if self.calendar is not None:
             return self.calendar.days_between(start, end)
         return (end - start).days
+
+    def shift(self, day: dt.date, days: int) -> dt.date:
+        """`days` (calendar or working, as `days` counts them) after day; days >= 0."""
+        if self.calendar is not None:
+            return self.calendar.add_days(day, days)
+        try:
+            return day + dt.timedelta(days=days)
+        except OverflowError:  # a very long chain of long tasks: past any calendar
+            return dt.date.max
 
     @cached_property
     def task_pairs(self) -> tuple[tuple[str, str], ...]:

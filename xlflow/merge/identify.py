@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from ..contract import MASTER_KIND, RISK_FORM_KIND, SIGNATURE_KEY, TaskRow
+from ..contract import MASTER_KIND, MEETING_KIND, RISK_FORM_KIND, SIGNATURE_KEY, TaskRow
 from ..issues import Issue, Severity, error, warning
 from ..signing import Signature, Trust, verify
 from ..spec import parse_versions
@@ -23,6 +23,7 @@ from .read import DEPARTMENT_TEMPLATES, Returned
 
 RISK_FORM = RISK_FORM_KIND
 RISK_FORM_REASON = "单独的风险应对申请表:由 xlflow risks 并入风险登记册,周汇总不重复读取"
+MEETING_REASON = "周例会纪要:督办事项由 merge/actions.py 读取"
 
 
 @dataclass
@@ -82,6 +83,10 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
             checked.issues = []  # its problems are `xlflow risks`' to report
             return checked
         templates = ("risks",)
+    elif checked.kind == MEETING_KIND:  # the PMO's minutes: checked by merge/actions.py
+        checked.reason = MEETING_REASON
+        checked.issues = []
+        return checked
     elif checked.kind not in ("department", MASTER_KIND):
         return refuse("not-a-department-file", "这是 PMO 总表,不是部门交回的文件")
     if ident.get("project_id") != ctx.project_id:

@@ -39,6 +39,7 @@ from .._files import (
 from ..contract import MASTER_KIND
 from ..errors import DiskFullError, ProjectError, StorageError, XlflowError
 from ..issues import Issue, warning
+from ..ledger import Ledger
 from ..model.records import SourceFile
 from ..model.reports import MergeReport
 from ..project import Project
@@ -47,10 +48,12 @@ from ..spec import SpecSet
 from ..weeks import week_days, weeks_between
 from ..workspace import Workspace, now
 from .acceptance import merge_acceptance
+from .actions import action_changes, department_updates, register, take_in_minutes, track
 from .carry import carried_before
 from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
+from .forecast import apply_forecast
 from .identify import Checked, choose_newest, excuse_other_weeks, identify
 from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
@@ -148,8 +151,16 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     issues += choose_newest([c for c in checked if c.kind != MASTER_KIND])  # masters: all count
     accepted = [c for c in checked if c.accepted]
     returned = {c.department for c in accepted if c.kind != MASTER_KIND}
+    minutes, minute_issues = take_in_minutes(checked, ctx)
+    issues += minute_issues
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        decided = ledger.action_items() if ledger else []
+        before = ledger.merge_before(ctx.week) if ledger else None
+        prev_actions = {a.item_id: a for a in ledger.action_states(before.id)} \
+            if ledger and before else {}
+    for m in minutes:
+        m.checked.accepted = True  # listed as used; it speaks for no department
     for dept in ctx.departments:
         if dept not in returned:
             issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
@@ -158,11 +169,16 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     by_template = {key: {c.department: c.records.get(key, []) for c in accepted
                          if c.kind != MASTER_KIND} for key in DEPARTMENT_TEMPLATES}
     tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
+    forecast = apply_forecast(tasks, ctx)  # late predecessors push their successors
     risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks,
                                      masters=masters_of(checked))
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
     issues += task_issues + risk_issues + acc_issues
+    known = register(decided, minutes, ctx.week)
+    updates, action_issues = department_updates(accepted, ctx, known)
+    issues += action_issues
+    actions = track(known, prev_actions, updates, ctx.week)
     missing = weeks_between(carried.week, ctx.week) if carried.week else []
     if missing:
         issues.append(warning("missing-weeks", f"{'、'.join(missing)} 没有周汇总;本周变化与 "
@@ -190,9 +206,23 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
+        actions=actions, minutes=minutes,
+        planned_end=project.end, forecast_end=forecast.end,
     )
+    report.changes += action_changes(actions, prev_actions, ctx.as_of,
+                                     before.as_of if before else None)
     report.recorded = bool(accepted)
     return report
+
+
+def record_actions(ledger: Ledger, report: MergeReport) -> None:
+    """The minutes read this run and every item as this week leaves it (inside the
+    merge's transaction: gone with the merge when the week is merged again)."""
+    for m in report.minutes:
+        ledger.replace_action_items(m.meeting, m.items)
+    merge = ledger.merge_of(report.week)
+    if merge is not None:
+        ledger.add_action_states(merge.id, report.actions)
 
 
 def _last_week(tasks: dict, department: str) -> str | None:
@@ -221,7 +251,7 @@ def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
     pending, previous, journal = ws.report_journal(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_consolidated(pending, report, project_start=project.start)
+        write_consolidated(pending, report, project_start=project.start, project=project)
         fsync_file(pending)
         crash_point("written")
         if not report.recorded:
@@ -263,5 +293,6 @@ def _commit(ws: Workspace, report: MergeReport, target: Path, digest: str) -> No
             files=report.files, tasks=report.tasks, risks=report.risks,
             acceptance=report.acceptance, feedback=report.feedback,
             issues=[i.to_dict() for i in report.issues])
+        record_actions(ledger, report)
         crash_point("committing")
     crash_point("committed")

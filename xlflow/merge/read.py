@@ -30,6 +30,7 @@ from .._package import Package as XlsxPackage
 from .._sniff import Kind, Sniffed, sniff
 from .._xls import XlsPackage
 from ..contract import ADDED_SHEETS, IDENTITY_SHEET, MASTER_KIND, TaskRow, parse_identity
+from ..followup import AGENDA_SHEET, actions_spec, minutes_spec
 from ..issues import Issue, Severity, cell_name, error, warning
 from ..spec import Column, SpecSet, TemplateSpec
 from ..values import CellProblem, clean_text
@@ -83,6 +84,9 @@ class Returned:
     tables: dict[str, Table] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     readable: bool = False
+    # the 周例会 sheets (会议纪要, 督办事项) by spec key, and the rows above their header
+    followup: dict[str, Table] = field(default_factory=dict)
+    above: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -322,7 +326,7 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes |
     ret.readable = True
     names = list(book.sheet_names)
     claimed = {specs[k].sheet for k in (*DEPARTMENT_TEMPLATES, "responsibilities")}
-    claimed |= IGNORED_SHEETS
+    claimed |= IGNORED_SHEETS | {s.sheet for s in followup_specs()} | {AGENDA_SHEET}
     skipped: set[str] = set()
     try:
         if IDENTITY_SHEET in names and _loadable(ret, package, IDENTITY_SHEET, template=True,
@@ -334,6 +338,7 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes |
                          keys=[k for k in MASTER_TEMPLATES if k in specs.templates])
         else:
             _read_tables(ret, specs, book, package, names, claimed, skipped)
+            _read_followup(ret, book, package, names, skipped)
             _note_extra_sheets(ret, book, package, [n for n in names if n not in claimed],
                                skipped)
     except _Refused as refused:
@@ -381,6 +386,30 @@ def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package:
         if table is not None:
             _note_hidden_and_merged(table, facts, sheet_obj.merged_cell_ranges or [], ret)
             ret.tables[key] = table
+
+
+def followup_specs() -> tuple[TemplateSpec, ...]:
+    return (minutes_spec(), actions_spec())
+
+
+def _read_followup(ret: Returned, book: CalamineWorkbook, package: Package, names: list[str],
+                   skipped: set[str]) -> None:
+    """会议纪要 (the PMO's minutes) and 督办事项 (a department's action items), where the
+    file has them: read like a template's table; the minutes' header sits below the
+    meeting's date, host and attendees, which are kept as `above`."""
+    for spec in followup_specs():
+        if spec.sheet not in names:
+            continue
+        _loadable(ret, package, spec.sheet, template=True, skipped=skipped)
+        rows = book.get_sheet_by_name(spec.sheet).to_python(skip_empty_area=False)
+        _mark_cell_problems(rows, package.sheet_facts(spec.sheet))
+        found = len(ret.issues)
+        table = _read_table(spec, rows, ret, spec.sheet)
+        if table is not None:
+            ret.followup[spec.key] = table
+            ret.above[spec.key] = [list(r) for r in rows[:table.header_row]]
+            if spec.key == "minutes":  # its header is below the meeting's details
+                ret.issues[found:] = [i for i in ret.issues[found:] if i.code != "moved-header"]
 
 
 def _find_renamed(book: CalamineWorkbook, spec: TemplateSpec, candidates: list[str]) -> str | None:

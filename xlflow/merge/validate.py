@@ -18,6 +18,7 @@ from ..signing import Trust
 from ..spec import SpecSet, load_specs
 from ..weeks import week_label
 from .acceptance import merge_acceptance
+from .actions import is_minutes, read_minutes
 from .context import Context
 from .identify import NOT_OURS, RISK_FORM, identify
 from .read import Returned, read_returns
@@ -44,7 +45,11 @@ def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date
             continue
         checked = identify(ret, ctx, check_week=False, risk_forms=True)
         issues = list(checked.issues)
-        if checked.kind == MASTER_KIND:
+        if is_minutes(checked):  # the PMO's 会议纪要, checked as the merge checks it
+            minutes, issues = read_minutes(checked, ctx)
+            checked.accepted = minutes is not None
+            checked.department = ret.identity.get("department", "")  # the meeting's host
+        elif checked.kind == MASTER_KIND:
             pass  # the PMO's 风险应对 sheet: its cells are checked; its risk ids at the merge
         elif checked.accepted and checked.kind == RISK_FORM:
             issues += merge_risks({checked.department: checked.records.get("risks", [])}, ctx)[1]

@@ -68,6 +68,8 @@ class TaskStatus:
     headcount: int | None = None  # 本周投入人数: this week's return only, never carried
     texts: dict[str, str] = field(default_factory=dict)  # every other input column
     source: Source | None = None
+    critical: bool = False  # on the chain that sets the forecast end (关键路径)
+    pushed_by: str = ""  # the predecessor whose expected finish pushed `expected`
 
     @property
     def done(self) -> bool:
@@ -90,6 +92,7 @@ class TaskStatus:
             "status": str(self.status), "reported": self.reported, "data_week": self.data_week,
             "headcount": self.headcount, "texts": dict(self.texts),
             "source": self.source.to_dict() if self.source else None,
+            "critical": self.critical, "pushed_by": self.pushed_by,
         }
 
     @classmethod
@@ -102,6 +105,7 @@ class TaskStatus:
             status=TaskState(d["status"]), reported=bool(d["reported"]),
             data_week=d.get("data_week"), headcount=d.get("headcount"),
             texts=dict(d.get("texts") or {}), source=Source.from_dict(d.get("source")),
+            critical=bool(d.get("critical")), pushed_by=d.get("pushed_by") or "",
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import ExitStatus
 from ..issues import Issue, count_errors
 from ..signing import Signature
+from .actions import ActionItem
 from .records import (
     AcceptanceRecord,
     Change,
@@ -51,6 +52,10 @@ class MergeReport:
     recorded: bool = False  # written to the ledger as a week later figures build on
     report_path: str = ""
     run_at: str = ""
+    actions: list[ActionItem] = field(default_factory=list)  # 督办事项 as this week leaves them
+    minutes: list[Any] = field(default_factory=list)  # merge.actions.Minutes read this run
+    planned_end: dt.date | None = None  # project.end
+    forecast_end: dt.date | None = None  # the latest expected finish (前置任务 applied)
 
     @property
     def has_previous(self) -> bool:
@@ -105,6 +110,10 @@ class MergeReport:
             "milestones": [m.to_dict() for m in self.milestones],
             "changes": [c.to_dict() for c in self.changes],
             "issues": [i.to_dict() for i in self.issues],
+            "actions": [a.to_dict() | {"overdue": a.overdue(self.as_of)} for a in self.actions],
+            "planned_end": self.planned_end.isoformat() if self.planned_end else None,
+            "forecast_end": self.forecast_end.isoformat() if self.forecast_end else None,
+            "critical_path": [t.task_id for t in self.tasks if t.critical],
         }
 
 

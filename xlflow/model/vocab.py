@@ -158,6 +158,9 @@ class ChangeKind(StrEnum):
     COMPLETED = "completed"
     REOPENED = "reopened"
     MISSING_WEEKS = "missing-weeks"
+    NEW_ACTION = "new-action"
+    CLOSED_ACTION = "closed-action"
+    OVERDUE_ACTION = "overdue-action"
 
     @property
     def label(self) -> str:
@@ -169,6 +172,8 @@ _CHANGE_LABELS = {
     ChangeKind.NEWLY_LATE: "新增延误/预警", ChangeKind.SLIP_GROWN: "偏差扩大",
     ChangeKind.COMPLETED: "任务完成", ChangeKind.REOPENED: "任务重新打开",
     ChangeKind.MISSING_WEEKS: "缺少周汇总",
+    ChangeKind.NEW_ACTION: "新增督办事项", ChangeKind.CLOSED_ACTION: "督办事项关闭",
+    ChangeKind.OVERDUE_ACTION: "督办事项逾期",
 }
 
 
@@ -186,3 +191,4 @@ class ReminderKind(StrEnum):
     FORECAST = "缺预计完成日期"
     RISK_PLAN = "风险未定责任人或时限"
     RISK_OVERDUE = "高风险逾期"
+    ACTION_OVERDUE = "督办事项逾期"

@@ -92,20 +92,36 @@ def collect(root: Path, ledger_copy: Path | None) -> tuple[list[Member], list[Sk
                 target = os.path.realpath(here / d)
                 skipped.append(Skipped(here / d, f"指向文件夹 {target} 的符号链接;归档不跟随链接"))
         received += (here / f for f in files if not f.startswith(("~$", ".")))
+    minutes = filled_minutes(received)
     for f in sorted(received):
         sub = "/".join(safe_name(p) for p in f.relative_to(inbox).parts)
-        add(f"部门回传/{sub}", f, "部门回传的文件")
+        if f in minutes:
+            add(f"周例会/会议纪要/{sub}", f, "周例会会议纪要(PMO 会后填写)")
+        else:
+            add(f"部门回传/{sub}", f, "部门回传的文件")
     kinds = (("*-consolidated.xlsx", "周进度报告", "周进度跟踪表、风险登记册、校验问题"),
              ("*月度复盘.xlsx", "月度复盘", "月度复盘"),
              ("*成果验收确认单.xlsx", "成果验收", "成果验收确认单"),
              ("*复盘报告.*", "复盘报告", "跨部门合作复盘报告"),
-             ("风险登记册-*.xlsx", "风险登记册", "风险登记册(两次周汇总之间,xlflow risks)"))
+             ("风险登记册-*.xlsx", "风险登记册", "风险登记册(两次周汇总之间,xlflow risks)"),
+             ("*-周例会.*", "周例会", "周例会议程与会议纪要表(xlflow meeting)"))
     for pattern, folder_name, kind in kinds:
         for f in sorted((root / "reports").glob(pattern)):
             add(f"{folder_name}/{f.name}", f, kind)
     if ledger_copy is not None:
         out.append(Member("ledger/xlflow-ledger.sqlite", ledger_copy, "台账(每次汇总的数据与来源)"))
     return out, skipped
+
+
+def filled_minutes(paths: Sequence[Path]) -> set[Path]:
+    """The files in the inbox that are 周例会 workbooks (identity kind `meeting`)."""
+    from ..contract import MEETING_KIND
+    from ..merge.read import read_returns
+    from ..spec import load_specs
+
+    specs = load_specs()
+    return {p for p in paths if p.suffix.lower() in (".xlsx", ".xlsm", ".ods", ".xls")
+            and any(r.identity.get("kind") == MEETING_KIND for r in read_returns(p, specs))}
 
 
 def snapshot_ledger(source: Path, target: Path) -> None:

@@ -31,6 +31,7 @@ from ..contract import MASTER_KIND
 from ..errors import ExitStatus, ProjectError, XlflowError
 from ..issues import Issue, count_errors, error, warning
 from ..ledger import Ledger, MergeInfo
+from ..merge.actions import items_at
 from ..merge.carry import risk_types
 from ..merge.context import Context
 from ..merge.identify import identify
@@ -255,6 +256,8 @@ def _owed(ws: Workspace, project: Project, ledger: Ledger, week: str, moment: dt
         fallback = return_due(project, latest.week)
         for name, item in [*_task_items(project, tasks, moment), *_risk_items(risks, moment, fallback)]:
             owed.setdefault(name, []).append(item)
+    for name, item in _action_items(ledger, latest, moment):
+        owed.setdefault(name, []).append(item)
     for name in result.pending:
         owed.pop(name, None)  # its new return will be merged: nothing to chase now
     return owed
@@ -284,6 +287,22 @@ def unmerged_returns(ws: Workspace, project: Project, ledger: Ledger, week: str,
             elif checked.department:
                 refused[checked.department] = f"收到的文件「{ret.name}」未能采用:{checked.reason}"
     return pending, refused
+
+
+def _action_items(ledger: Ledger, latest: MergeInfo | None,
+                  moment: dt.datetime) -> list[tuple[str, Item]]:
+    """Open 督办事项 past their 完成期限, as the latest merge left them (and items decided
+    since, as their minutes say)."""
+    states = ledger.action_states(latest.id) if latest is not None else []
+    out = []
+    for a in items_at(week_label(moment.date()), ledger.action_items(), [], states):
+        if a.due is not None and a.is_open and day_end(a.due) <= moment:
+            out.append((a.department, Item(
+                ReminderKind.ACTION_OVERDUE, a.item_id,
+                f"督办事项 {a.item_id} {a.matter}({a.meeting} 周例会决定:{a.decision};期限 "
+                f"{a.due.isoformat()})已逾期 {late_text(_hours(moment, day_end(a.due)))},"
+                f"状态 {a.status};请在本部门工作簿的「督办事项」表更新", day_end(a.due))))
+    return out
 
 
 def _task_items(project: Project, tasks: list[TaskStatus],

@@ -12,10 +12,13 @@ from pathlib import Path
 from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
+from ..merge.actions import items_at, minutes_in
 from ..merge.carry import carried_before, prefill
+from ..merge.context import Context
 from ..model.records import risk_sort_key
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
+from ..weeks import week_days
 from ..workspace import Workspace, now
 from ..writer import write_department_workbook, write_master_workbook
 from ..writer.department import context_fields
@@ -100,9 +103,14 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     written: dict[str, Path] = {}
     forms: dict[str, Path] = {}
     context = context_fields(project)
+    ctx = Context.from_project(project, week, week_days(week)[0], trust=ws.trust())
+    minutes, _ = minutes_in(ws.list_inbox(), ctx)  # their problems are the merge's to report
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, week, specs)
         prior_weekly, prior_risks = prefill(carried)
+        last = ledger.merge_before(week) if ledger else None
+        actions = items_at(week, ledger.action_items() if ledger else [], minutes,
+                           ledger.action_states(last.id) if ledger and last else [])
     stamp = built_at.isoformat(timespec="seconds")
     built: list[BuiltFile] = []
     # every workbook is written under a temp name first and replaces its previous
@@ -117,7 +125,9 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                 write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
                                           file_id=fid, context=context,
                                           prior_weekly=prior_weekly,
-                                          prior_risks=prior_risks.get(name, []), key=key)
+                                          prior_risks=prior_risks.get(name, []), key=key,
+                                          actions=[a for a in actions
+                                                   if a.department == name and a.is_open])
                 written[name] = target
                 built.append(BuiltFile(fid, week, name, "department", stamp, sha256_file(tmp)))
                 form = ws.risk_form_file(project, week, name)
@@ -137,5 +147,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp)))
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_built_files(built)
+            for m in minutes:
+                ledger.replace_action_items(m.meeting, m.items)
     return BuildResult(project, week, ws.week_outbox(week), master, written, forms,
                        ws.key_file if key_created else None)

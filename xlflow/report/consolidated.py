@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
@@ -36,7 +37,12 @@ from ..styles import (
     page_setup,
 )
 from ._common import headers, put, put_row, serial, stamp, table
+from .actions import write_action_counts, write_action_sheet
+from .gantt import gantt_milestones, gantt_tasks, write_gantt
 from .risk_register import RESPONSE_HEADERS, response_cells
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 OPTIONS = {**WORKBOOK_OPTIONS, "constant_memory": True}
 STATUS_COLOURS = {TaskState.DONE: GOOD_FILL, TaskState.DONE_LATE: LATE_DONE_FILL,
@@ -46,7 +52,8 @@ RISK_STATUSES = tuple(RiskStatus)
 
 TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划完成日期", 12),
                 ("完成百分比", 8), ("实际完成日期", 12), ("预计完成日期", 12),
-                ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("数据来自", 12), ("本周投入人数", 7),
+                ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("关键路径", 6), ("数据来自", 12),
+                ("本周投入人数", 7),
                 ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
                 ("需协调事项", 18), ("其他", 14), ("来源", 22)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
@@ -72,7 +79,11 @@ def _source(src: Any) -> str:
     return f"{src.file} / {src.sheet} 第 {src.row} 行" if src else ""
 
 
-def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.date) -> None:
+def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.date,
+                       project: Project | None = None,
+                       baseline: Mapping[str, dt.date] | None = None) -> None:
+    """`project`: the plan, for the 甘特图 sheet (names, owners, start dates); without it
+    the sheet is left out. `baseline`: task id -> baselined due date (None: the plan)."""
     wb = xlsxwriter.Workbook(str(path), OPTIONS)
     wb.set_properties({"title": f"{report.project_name} · {report.week} 周进度汇总",
                        "author": "xlflow"})
@@ -80,9 +91,18 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     overview = wb.add_worksheet("总览")
     tasks_ws = wb.add_worksheet("周进度跟踪表")
     _write_tasks(tasks_ws, report, st)
+    if project is not None:
+        write_gantt(wb, st, title=f"甘特图 · {report.project_name} · {report.week}",
+                    tasks=gantt_tasks(project, report.tasks),
+                    milestones=gantt_milestones(project, {m.name: m.forecast
+                                                          for m in report.milestones}),
+                    as_of=report.as_of, start=project.start, end=project.end, until=project.late_end,
+                    baseline=baseline)
     _write_overview(wb, overview, report, st, project_start)
     _write_risks(wb.add_worksheet("风险登记册"), report, st)
     _write_acceptance(wb.add_worksheet("成果验收"), report, st)
+    if report.actions:
+        write_action_sheet(wb.add_worksheet("督办事项"), report, st)
     if report.feedback:
         _write_feedback(wb.add_worksheet("复盘反馈"), report, st)
     _write_changes(wb.add_worksheet("本周变化"), report, st)
@@ -184,6 +204,19 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
             fmt = {2: st.date, 3: st.date, 6: st.pct}.get(c, st.int if c not in (0, 1)
                                                           else st.text)
             put(ws, row, c, value, st, fmt)
+    if report.planned_end is not None:  # the project's end: planned and forecast
+        row += 1
+        slip = ((report.forecast_end - report.planned_end).days
+                if report.forecast_end is not None else None)
+        cells = ["完工", "项目完工", report.planned_end, report.forecast_end, slip, len(tasks),
+                 rollup("全部", tasks).on_time_rate]
+        for c, value in enumerate(cells):
+            fmt = {2: st.date, 3: st.date, 6: st.pct}.get(c, st.int if c not in (0, 1)
+                                                          else st.text)
+            put(ws, row, c, value, st, fmt)
+        row += 1
+        chain = "、".join(t.task_id for t in tasks if t.critical) or "无"
+        ws.write_string(row, 0, f"关键路径(决定预测完工的任务,无浮动时间):{chain}", st.note)
     # risks by level and status
     row += 2
     ws.write_string(row, 0, "风险(按等级与状态)", st.section)
@@ -200,6 +233,8 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
             ws.write_number(row, c, n, st.int)
         tallest = max(tallest, sum(counts))
     risk_last = row
+    if report.actions:
+        row = write_action_counts(ws, row + 2, report, st, [d.name for d in report.departments])
 
     # charts stacked in one column right of the tables, so the page prints one wide
     charts: list[Any] = []
@@ -253,9 +288,10 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
         values = [t.task_id, t.department, t.milestone, t.planned,
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
-                  t.expected, t.deviation_days, t.status, t.data_text(report.week), t.headcount,
+                  t.expected, t.deviation_days, t.status, "✓" if t.critical else "",
+                  t.data_text(report.week), t.headcount,
                   *(t.texts.get(k, "") for k in known), other, _source(t.source)]
-        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 11: st.int})
+        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 12: st.int})
     if not report.tasks:
         put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)

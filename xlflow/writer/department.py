@@ -12,11 +12,13 @@ import xlsxwriter
 
 from .. import __version__
 from ..contract import INSTRUCTIONS_SHEET
+from ..followup import actions_spec
 from ..project import Project
 from ..spec import SpecSet
 from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
 from ..styles import Styles, page_setup, set_row_height
 from ..weeks import week_day, week_days
+from ._actions import write_action_sheet
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
 from ._validation import ListSheet
@@ -61,6 +63,7 @@ def write_department_workbook(
     prior_risks: Sequence[Mapping[str, Any]] = (),
     context: Mapping[str, str] | None = None,
     key: bytes | None = None,
+    actions: Sequence[Any] = (),
 ) -> None:
     """Write one department's workbook to `path` (the caller makes it atomic).
 
@@ -68,6 +71,7 @@ def write_department_workbook(
     prior_risks: the department's open risks (values by column key), carried forward.
     context: `context_fields(project)`, when the caller builds many workbooks.
     key: the project's key (`signing`): `_xlflow` then carries a signature.
+    actions: the department's open 督办事项 (`model.actions.ActionItem`): a sheet of them.
     """
     dept = project.department(department)
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
@@ -77,7 +81,7 @@ def write_department_workbook(
                        "created": built_at.replace(tzinfo=None)})
     fmt = Styles(wb)
     lists = ListSheet()
-    _write_instructions(wb, fmt, project, specs, department, week)
+    _write_instructions(wb, fmt, project, specs, department, week, actions=bool(actions))
     tasks = project.tasks_of(department)
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in tasks],
                 project=project, department=department, lists=lists, read_only=True,
@@ -97,6 +101,8 @@ def write_department_workbook(
                           "is_new": True})
     write_table(wb, fmt, specs["risks"], risk_rows, project=project, department=department,
                 lists=lists, title=f"{specs['risks'].title_zh} · {department}")
+    if actions:
+        write_action_sheet(wb, fmt, project, department, actions, lists)
     write_table(wb, fmt, specs["acceptance"],
                 [{"result": r} for r in project.results_of(department)],
                 project=project, department=department, lists=lists,
@@ -138,7 +144,7 @@ def write_file_identity(wb: Any, project: Project, specs: SpecSet, department: s
 
 
 def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
-                        department: str, week: str) -> None:
+                        department: str, week: str, *, actions: bool = False) -> None:
     ws = wb.add_worksheet(INSTRUCTIONS_SHEET)
     label_width, text_width = 20, 90
     ws.set_column(0, 0, label_width)
@@ -159,6 +165,8 @@ def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
     for key in ("weekly", "risks", "acceptance", "retro", "responsibilities"):
         spec = specs[key]
         rows.append((spec.sheet, spec.instructions or spec.title_zh))
+    if actions:
+        rows.append((actions_spec().sheet, actions_spec().instructions))
     rows += [
         ("", ""),
         ("颜色说明 Legend", "灰色单元格为预填内容,已锁定;白色单元格请填写;橙色表头 * 为必填列。"),

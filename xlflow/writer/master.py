@@ -14,6 +14,7 @@ from .. import __version__
 from ..contract import MASTER_KIND
 from ..model.records import RiskRecord
 from ..project import Project
+from ..report.gantt import gantt_milestones, gantt_tasks, write_gantt
 from ..spec import SpecSet
 from ..styles import Styles, page_setup, set_row_height
 from ._identity import write_identity, write_lists
@@ -34,11 +35,13 @@ def write_master_workbook(
     built_at: dt.datetime,
     file_id: str,
     approvals: Sequence[Mapping[str, Any]] = (),
+    baseline: Mapping[str, dt.date] | None = None,
     risks: Sequence[RiskRecord] = (),
     key: bytes | None = None,
 ) -> None:
-    """risks: the register as of the build (its open risks fill the 风险应对 sheet the
-    PMO returns); key: the project's, to sign the identity that sheet is read back by."""
+    """`baseline`: task id -> baselined due date for the 甘特图 (None: the plan's dates);
+    risks: the register as of the build (its open risks fill the 风险应对 sheet the PMO
+    returns); key: the project's, to sign the identity that sheet is read back by."""
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
@@ -48,6 +51,9 @@ def write_master_workbook(
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
                 project=project, department="", lists=lists, read_only=True)
     _write_minutes(wb, fmt, project)
+    write_gantt(wb, fmt, title=f"甘特图 · {project.name} · {week}", tasks=gantt_tasks(project),
+                milestones=gantt_milestones(project), as_of=built_at.date(),
+                start=project.start, end=project.end, until=project.late_end, baseline=baseline)
     write_response_sheet(wb, fmt, project, specs, risks, lists)
     write_lists(wb, lists.columns)
     write_identity(wb, {
