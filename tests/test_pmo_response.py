@@ -253,8 +253,8 @@ def test_high_risk_without_response_after_24_hours_is_flagged(built, tmp_path: P
     late = merge(built.project.root, [path], as_of=dt.date(2024, 7, 12))
     assert RiskFlag.NO_PMO_RESPONSE in risk(late, TEC_RISK).flags
     ws = openpyxl.load_workbook(late.report_path)["总览"]
-    figures = {r[0]: r[1] for r in ws.iter_rows(min_row=1, max_col=2, values_only=True) if r[0]}
-    assert figures["PMO未按时应对的风险"] == 1
+    figures = {r[0]: r[1:] for r in ws.iter_rows(min_row=1, max_col=3, values_only=True) if r[0]}
+    assert figures["风险总数"] == (1, "其中 PMO 未按时应对 1 项")
 
 
 def test_xlflow_risks_lists_high_risks_awaiting_the_pmo(week28: Path) -> None:

@@ -51,10 +51,10 @@ def write_master_workbook(
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
                 project=project, department="", lists=lists, read_only=True)
     _write_minutes(wb, fmt, project)
+    write_response_sheet(wb, fmt, project, specs, risks, lists)
     write_gantt(wb, fmt, title=f"甘特图 · {project.name} · {week}", tasks=gantt_tasks(project),
                 milestones=gantt_milestones(project), as_of=built_at.date(),
                 start=project.start, end=project.end, until=project.late_end, baseline=baseline)
-    write_response_sheet(wb, fmt, project, specs, risks, lists)
     write_lists(wb, lists.columns)
     write_identity(wb, {
         "kind": MASTER_KIND, "project_id": project.id, "project_name": project.name,
