@@ -17,7 +17,7 @@ from xlflow.simulate import fill_workbook
 
 from . import hostile
 from .conftest import AS_OF, WEEK, department_file
-from .test_hostile import GOOD_WEEKLY
+from .test_hostile import GOOD_FIELDS, GOOD_WEEKLY
 
 MEMORY_CAP = 1536 << 20  # a regression aborts the child instead of eating the machine
 
@@ -33,7 +33,7 @@ def _with_added_sheet(path: Path, ref: str, name: str = "备注") -> Path:
 @pytest.fixture
 def inbox(built, tmp_path: Path) -> Path:
     """A good return, one whose 周进度跟踪表 reaches XFD50000 (its <dimension> still says
-    A1:L3) and one with an added sheet reaching XFD1048576."""
+    A1:M6) and one with an added sheet reaching XFD1048576."""
     root = built.project.root
     fill_workbook(department_file(built, "技术部", root / "inbox", "技术部.xlsx"),
                   weekly=GOOD_WEEKLY)
@@ -114,7 +114,8 @@ def test_a_renamed_template_is_found_without_loading_a_huge_added_sheet(good_ren
 
 @pytest.fixture
 def good_renamed(built, tmp_path: Path) -> tuple[Path, Path]:
-    path = fill_workbook(department_file(built, "技术部", tmp_path), weekly=GOOD_WEEKLY)
+    path = fill_workbook(department_file(built, "技术部", tmp_path), weekly=GOOD_WEEKLY,
+                         fields=GOOD_FIELDS)
     hostile.rewrite_sheet(path, "周进度跟踪表", lambda rows: rows, name="进度")
     _with_added_sheet(path, "XFD1048576", name="巨表")
     return built.project.root, path
@@ -139,17 +140,17 @@ def _far(cell: str, row: int) -> str:
 
 
 EXTENTS = {
-    "as built": (lambda x: x, Extent(3, 12, "A1:L3")),
+    "as built": (lambda x: x, Extent(6, 13, "A1:M6")),
     "dimension lies": (lambda x: x.replace("</sheetData>", _far(
-        '<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>', 1048576)), Extent(1048576, 16384, "A1:L3")),
-    "no dimension": (lambda x: x.replace('<dimension ref="A1:L3"/>', "").replace(
+        '<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>', 1048576)), Extent(1048576, 16384, "A1:M6")),
+    "no dimension": (lambda x: x.replace('<dimension ref="A1:M6"/>', "").replace(
         "</sheetData>", _far('<c r="Z9"><v>1</v></c>', 9)), Extent(9, 26, "")),
     "formatted empty cell far away": (lambda x: x.replace("</sheetData>", _far(
-        '<c r="XFD1048576" s="3"/>', 1048576)), Extent(3, 12, "A1:L3")),
-    "dimension claims the whole sheet": (lambda x: x.replace('ref="A1:L3"', 'ref="A1:XFD1048576"'),
-                                         Extent(3, 12, "A1:XFD1048576")),
+        '<c r="XFD1048576" s="3"/>', 1048576)), Extent(6, 13, "A1:M6")),
+    "dimension claims the whole sheet": (lambda x: x.replace('ref="A1:M6"', 'ref="A1:XFD1048576"'),
+                                         Extent(6, 13, "A1:XFD1048576")),
     "cells without references": (lambda x: x.replace("</sheetData>", _far(
-        "<c><v>1</v></c>" * 30, 7)), Extent(7, 30, "A1:L3")),
+        "<c><v>1</v></c>" * 30, 7)), Extent(7, 30, "A1:M6")),
 }
 
 

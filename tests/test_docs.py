@@ -40,7 +40,10 @@ NEEDS_NETWORK = [
 EXIT_STATUS = {
     # the sample's first week only: results not yet returned ("Exit 1 while anything is
     # missing"); the whole-process walk below accepts after the last week
-    "xlflow accept ug2024": 1,
+    shlex.join(shlex.split(line)): 1 for line in (
+        "xlflow accept ug2024 --conclusion 通过 --date 2024-07-31 --leader-opinion 同意验收",
+        "xlflow accept ug2024 --conclusion 有条件通过 --date 2024-07-31 --open-items "
+        "转化率看板未接入实时数据 --fix-by 2024-08-15 --leader-opinion 同意,限期整改")
 }
 
 

@@ -21,6 +21,7 @@ from .conftest import AS_OF, WEEK, department_file
 GOOD_WEEKLY = {"T03": {"实际完成情况": "联调中", "完成百分比": "80%", "预计完成日期": "2024-07-16",
                        "偏差原因": "接口延迟"},
                "T04": {"实际完成情况": "测试中", "完成百分比": "40%"}}
+GOOD_FIELDS = {"周进度跟踪表": {"填报人": "陈杰", "填报日期": "2024-07-12"}}
 
 
 def merge(root: Path, files) -> api.MergeReport:
@@ -30,7 +31,7 @@ def merge(root: Path, files) -> api.MergeReport:
 @pytest.fixture
 def good(built, tmp_path: Path) -> Path:
     return fill_workbook(department_file(built, "技术部", tmp_path, "good.xlsx"),
-                         weekly=GOOD_WEEKLY)
+                         weekly=GOOD_WEEKLY, fields=GOOD_FIELDS)
 
 
 # -- files that are refused ------------------------------------------------------------

@@ -125,6 +125,7 @@ def test_an_action_item_over_two_weeks(project: Path, tmp_path: Path) -> None:
 
     tec["督办事项"]["E2"] = "已完成"
     tec["督办事项"]["F2"] = "7 月 18 日联调通过"
+    tec["周进度跟踪表"]["B6"] = dt.datetime(2024, 7, 19)  # 填报日期; 填报人 is pre-filled
     tec.save(project / "inbox" / "技术部-W29.xlsx")
     report = api.merge(project, week=W29, as_of=W29_AS_OF)
     items = {a.item_id: a for a in report.actions}

@@ -308,7 +308,8 @@ def test_cli_summary_and_exit_codes(runner: CliRunner, with_samples: Path, built
 def test_validate_without_project(runner: CliRunner, built, tmp_path: Path) -> None:
     good = fill_workbook(department_file(built, "技术部", tmp_path, "good.xlsx"),
                          weekly={"T03": {"实际完成情况": "进行中", "完成百分比": "50%"},
-                                 "T04": {"实际完成情况": "未开始", "完成百分比": 0}})
+                                 "T04": {"实际完成情况": "未开始", "完成百分比": 0}},
+                         fields={"周进度跟踪表": {"填报人": "陈杰", "填报日期": "2024-07-10"}})
     bad = fill_workbook(department_file(built, "技术部", tmp_path, "bad.xlsx"),
                         weekly={"T03": {"实际完成情况": "进行中", "完成百分比": "五成"}})
     result = runner.invoke(cli, ["validate", str(good), "--as-of", "2024-07-10"])

@@ -127,8 +127,8 @@ def test_department_headers_fit(walk: dict[str, Path]) -> None:
 def test_instructions_rows_show_every_line(walk: dict[str, Path]) -> None:
     ws = openpyxl.load_workbook(walk["department"])["填写说明"]
     weekly = next(r for r in ws.iter_rows(min_col=1, max_col=2) if r[0].value == "周进度跟踪表")
-    assert weekly[1].value.count("\n") == 2 and "请填写白色单元格" in weekly[1].value
-    assert ws.row_dimensions[weekly[1].row].height >= 3 * 14
+    assert weekly[1].value.count("\n") == 4 and "请填写白色单元格" in weekly[1].value
+    assert ws.row_dimensions[weekly[1].row].height >= 5 * 14
 
 
 def test_empty_table_says_nothing_and_stamp_is_local(walk: dict[str, Path]) -> None:

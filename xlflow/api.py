@@ -131,9 +131,15 @@ def send(directory: Dir, *, week: str | None = None, smtp: SmtpSettings | None =
                           departments=departments, resend=resend)
 
 
-def accept(directory: Dir, *, by: str = "", at: dt.datetime | None = None) -> AcceptanceResult:
-    """成果验收 against the targets; recorded when nothing is missing."""
-    return _acceptance.accept(Workspace(directory), by=by, at=at)
+def accept(directory: Dir, *, by: str = "", at: dt.datetime | None = None,
+           verdict: str | None = None, date: str | dt.date | None = None,
+           open_items: str | None = None, fix_by: str | dt.date | None = None,
+           leader_opinion: str | None = None, today: dt.date | None = None) -> AcceptanceResult:
+    """成果验收 against the targets, every department's confirmation and the 验收结论
+    (from the form or these arguments); recorded when nothing is missing."""
+    return _acceptance.accept(Workspace(directory), by=by, at=at, verdict=verdict, date=date,
+                              open_items=open_items, fix_by=fix_by,
+                              leader_opinion=leader_opinion, today=today)
 
 
 def retro(directory: Dir, *, by: str = "", at: dt.datetime | None = None) -> RetroResult:

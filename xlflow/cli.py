@@ -345,6 +345,8 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
                    + (_t("step.note", note=step.note) if step.note else ""))
     for item in st.missing:
         click.echo(_t("status.to-move-on", item=item))
+    for item in st.alerts:
+        click.secho(_t("status.alert", item=item), fg="red")
     if st.next_deadline:
         click.echo(_t("status.deadline", date=st.next_deadline[1], what=st.next_deadline[0]))
     click.echo(_t("status.last-merge", week=st.last_merge or _t("status.no-merge"))
@@ -452,16 +454,33 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
 @project_dir
 @click.option("--by", default="", metavar="NAME", help="Who records the acceptance "
               "(default: the initiator).")
+@click.option("--conclusion", "verdict", type=click.Choice(["通过", "有条件通过", "不通过"]),
+              help="验收结论 (else read from the form's 验收结论 cell).")
+@click.option("--date", default=None, metavar="DATE", help="验收日期, e.g. 2024-07-31.")
+@click.option("--open-items", default=None, metavar="TEXT",
+              help="遗留问题 (required with 有条件通过).")
+@click.option("--fix-by", default=None, metavar="DATE",
+              help="整改期限 (required with 有条件通过).")
+@click.option("--leader-opinion", default=None, metavar="TEXT",
+              help="分管领导意见 of the approver named in project.yaml.")
+@click.option("--as-of", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Today, for the 整改期限 check (default: today).")
 @json_option
 @handle_errors
-def accept(directory: Path, by: str, as_json: bool) -> None:
+def accept(directory: Path, by: str, verdict: str | None, date: str | None,
+           open_items: str | None, fix_by: str | None, leader_opinion: str | None,
+           today: dt.datetime | None, as_json: bool) -> None:
     """Check each expected result against its target with the values the departments
-    returned, write the 成果验收确认单, and say what is missing before the
-    collaboration can close. Exit 1 while something is missing.
+    returned, every department's confirmation and the 验收结论 (from the options or the
+    form's cells, filled in at the acceptance meeting), write the 成果验收确认单, and say
+    what is missing before the collaboration can close. Exit 1 while something is
+    missing.
 
-    Example: xlflow accept ug2024
+    Example: xlflow accept ug2024 --conclusion 通过 --date 2024-07-31 --leader-opinion 同意验收
     """
-    result = api.accept(directory, by=by)
+    result = api.accept(directory, by=by, verdict=verdict, date=date, open_items=open_items,
+                        fix_by=fix_by, leader_opinion=leader_opinion,
+                        today=today.date() if today else None)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -471,6 +490,18 @@ def accept(directory: Path, by: str, as_json: bool) -> None:
                      date=r["confirm_date"]) if r["confirmer"] else ""
             click.echo(_t("accept.result", id=r["id"], name=r["name"], target=r["target"],
                           actual=r["actual_text"] or _t("accept.no-value"), met=met, who=who))
+        for c in result.confirmations:
+            click.echo(_t("accept.confirmation", department=c["department"],
+                          who=f"{c['confirmer']} {c['date']}".strip() if c["confirmer"]
+                          else _t("accept.unconfirmed")))
+        c = result.conclusion
+        if c.get("verdict"):
+            click.echo(_t("accept.conclusion", verdict=c["verdict"], date=c["date"] or "—",
+                          opinion=c["leader_opinion"] or "—"))
+            if c.get("open_items") or c.get("fix_by"):
+                click.echo(_t("accept.fix", items=c["open_items"] or "—",
+                              fix_by=c["fix_by"] or "—"))
+        _echo_issues([i for i in result.issues if not i.is_error])
         for item in result.missing:
             click.secho(f"  ✗ {item}", fg="red")
         click.echo(_t("accept.passed") if result.passed

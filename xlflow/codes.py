@@ -219,6 +219,10 @@ CATALOGUE: tuple[Code, ...] = (
     Code("formula-no-value", E, _S.CHECK, "公式没有计算结果", "formula without value",
          "公式保存时没有计算结果(有些工具不计算),无法得知其值,该行未采用",
          "部门:在 Excel/WPS 中打开、重新计算并保存,或改填数值"),
+    Code("missing-form-field", W, _S.CHECK, "表格下方的栏目未填", "form field missing",
+         "表格下方每次交回填写一次的栏目(填报人、填报日期;部门确认人、部门确认日期)是空的;"
+         "表格中的行照常采用",
+         "部门:下次交回时填写;PMO:需要时请部门补填"),
     Code("missing-value", E, _S.CHECK, "必填项为空", "missing value",
          "必填的单元格是空的,该行未采用",
          "部门:按消息中的「期望」补填后重新发送"),
@@ -305,6 +309,10 @@ CATALOGUE: tuple[Code, ...] = (
          "PMO 总表「风险应对」中的风险编号不在风险登记册中,其应对未采用",
          "PMO:在 xlflow build 新生成的总表中填写(风险编号已预填)"),
     # -- acceptance: the expected results -------------------------------------------------
+    Code("conclusion-incomplete", E, _S.ACCEPTANCE, "验收结论不完整", "conclusion incomplete",
+         "验收结论为有条件通过,但没有写遗留问题或整改期限;验收结论未采用",
+         "PMO:在成果验收确认单中补填遗留问题与整改期限(或 --open-items/--fix-by)后重新运行"
+         " xlflow accept"),
     Code("duplicate-result", E, _S.ACCEPTANCE, "成果填了两行", "duplicate result",
          "同一成果填了两行,采用第一行",
          "部门:删去多余的一行后重新发送"),
@@ -314,6 +322,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code("met-mismatch", W, _S.ACCEPTANCE, "是否达标与实际值不符", "met mismatch",
          "填写的「是否达标」与实际值对目标的计算结果不一致",
          "部门:核对实际值和是否达标"),
+    Code("rectification-overdue", W, _S.ACCEPTANCE, "整改逾期", "rectification overdue",
+         "有条件通过的遗留问题已过整改期限",
+         "PMO:督促责任部门整改;整改完成后以验收结论「通过」重新运行 xlflow accept"),
     Code("unknown-result", E, _S.ACCEPTANCE, "未知成果", "unknown result",
          "成果编号不在预期成果中",
          "部门:使用预期成果的编号;新增成果请 PMO 修改 project.yaml"),

@@ -24,7 +24,14 @@ from typing import Any
 
 from .errors import LedgerError
 from .model.actions import ActionItem
-from .model.records import AcceptanceRecord, Feedback, RiskRecord, SourceFile, TaskStatus
+from .model.records import (
+    AcceptanceRecord,
+    Feedback,
+    FormBlock,
+    RiskRecord,
+    SourceFile,
+    TaskStatus,
+)
 from .signing import BuiltFile
 
 LEDGER_FILE = "xlflow-ledger.sqlite"
@@ -120,6 +127,19 @@ CREATE TABLE IF NOT EXISTS built_files (
     built_at TEXT NOT NULL, sha256 TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS built_files_id ON built_files (file_id);
+"""
+
+# The fields a return fills once below a table (填报人/填报日期, 部门确认), per merge and
+# department; the 验收结论 each `xlflow accept` read (the latest one counts).
+_SCHEMA_FORMS = """
+CREATE TABLE IF NOT EXISTS form_blocks (
+    merge_id INTEGER NOT NULL REFERENCES merges(id) ON DELETE CASCADE,
+    department TEXT NOT NULL, template TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (merge_id, department, template)
+);
+CREATE TABLE IF NOT EXISTS acceptance_decisions (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, data TEXT NOT NULL
+);
 """
 
 # 督办事项 (no schema version of their own: added where missing, nothing else changes).
@@ -240,7 +260,7 @@ class Ledger:
         if found == 2:
             with self.transaction():
                 _migrate_2_to_3(self.db)
-        self.db.executescript(_SCHEMA + _SCHEMA_3 + _SCHEMA_ACTIONS)
+        self.db.executescript(_SCHEMA + _SCHEMA_3 + _SCHEMA_ACTIONS + _SCHEMA_FORMS)
         if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -282,7 +302,8 @@ class Ledger:
                       version: str, report_sha256: str, files: list[SourceFile],
                       tasks: list[TaskStatus], risks: list[RiskRecord],
                       acceptance: list[AcceptanceRecord], feedback: list[Feedback],
-                      issues: list[dict[str, Any]]) -> int:
+                      issues: list[dict[str, Any]],
+                      form_blocks: Sequence[FormBlock] = ()) -> int:
         db = self.db
         db.execute("DELETE FROM merges WHERE week = ?", (week,))
         cur = db.execute(
@@ -308,6 +329,8 @@ class Ledger:
         db.executemany("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (mid, i["code"], i["severity"], i["message"], i["file"], i["sheet"], i["cell"],
              i["value"], i["expected"]) for i in issues])
+        db.executemany("INSERT INTO form_blocks VALUES (?, ?, ?, ?)", [
+            (mid, b.department, b.template, _json(b.to_dict())) for b in form_blocks])
         return mid
 
     def add_built_files(self, files: list[BuiltFile]) -> None:
@@ -381,6 +404,24 @@ class Ledger:
     def feedback(self, merge_id: int) -> list[Feedback]:
         return [Feedback.from_dict(json.loads(r[0])) for r in self.db.execute(
             "SELECT data FROM feedback WHERE merge_id = ? ORDER BY rowid", (merge_id,))]
+
+    def form_blocks(self, merge_id: int,
+                    types: Mapping[str, Mapping[str, str]] | None = None) -> list[FormBlock]:
+        """`types`: template -> field key -> 'date', to type stored dates again."""
+        return [FormBlock.from_dict(d, (types or {}).get(d["template"])) for d in (
+            json.loads(r[0]) for r in self.db.execute(
+                "SELECT data FROM form_blocks WHERE merge_id = ? ORDER BY department, template",
+                (merge_id,)))]
+
+    def add_acceptance_decision(self, data: Mapping[str, Any], *, at: dt.datetime) -> None:
+        self.db.execute("INSERT INTO acceptance_decisions (at, data) VALUES (?, ?)",
+                        (at.isoformat(), _json(dict(data))))
+
+    def acceptance_decision(self) -> dict[str, Any] | None:
+        """The 验收结论 the latest `xlflow accept` read, as it stored it."""
+        row = self.db.execute(
+            "SELECT data FROM acceptance_decisions ORDER BY id DESC LIMIT 1").fetchone()
+        return json.loads(row[0]) if row else None
 
     def sources(self, merge_id: int) -> list[SourceFile]:
         return [SourceFile(r[0], r[0], r[1], r[2] or "", r[3] or "", 0, bool(r[4]), r[5] or "")

@@ -40,11 +40,14 @@ def fill_workbook(
     acceptance: Mapping[str, Mapping[str, Any]] | None = None,
     retro: Sequence[Mapping[str, Any]] = (),
     out: Path | None = None,
+    fields: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Type values into a department workbook, by Chinese header.
 
     weekly: {task id: {header: value}}; risks: rows for the reserved risk ids, in order;
     acceptance: {result id: {header: value}}; retro: 复盘反馈 rows, in order.
+    fields: {sheet: {label: value}} for the fields below a table (填报人, 填报日期,
+    部门确认人 …): the value goes in the cell right of the label.
     Text is converted as Excel converts what is typed (`as_typed`).
     Saves to `out` (default: in place).
     """
@@ -61,6 +64,12 @@ def fill_workbook(
         for n, row in enumerate(rows, start=2):
             for header, value in row.items():
                 _type(ws.cell(n, cols[header]), value)
+    for sheet, by_label in (fields or {}).items():
+        ws = wb[sheet]
+        labels = {str(ws.cell(r, 1).value).rstrip(" *"): r for r in range(2, ws.max_row + 1)
+                  if ws.cell(r, 1).value}
+        for label, value in by_label.items():
+            _type(ws.cell(labels[label], 2), value)
     target = out or path
     wb.save(target)
     return target

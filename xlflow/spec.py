@@ -46,8 +46,9 @@ DATE_TYPES = frozenset({ColumnType.DATE, ColumnType.DATETIME})
 
 #: Where a dropdown's values may come from, besides a fixed `values` list.
 SOURCES = frozenset({"departments", "tasks", "own_tasks", "milestones"})
-#: Date windows: the project's start..end, or start..end + the project's late window.
-WINDOWS = frozenset({"project", "extended"})
+#: Date windows: the project's start..end, or start..end + the project's late window;
+#: `return`: the week's Monday to its return deadline + the late window (填报日期).
+WINDOWS = frozenset({"project", "extended", "return"})
 LAYOUTS = frozenset({"table", "form"})
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -62,7 +63,7 @@ _COLUMN_FIELDS = {
 }
 _TEMPLATE_FIELDS = {
     "key", "template", "title_zh", "title_en", "sheet", "version", "layout", "blank_rows",
-    "instructions", "columns",
+    "instructions", "columns", "fields",
 }
 
 
@@ -108,12 +109,21 @@ class TemplateSpec:
     blank_rows: int = 0
     instructions: str = ""
     source: str = ""
+    #: a block below the table, filled once per return (填报人/填报日期, 部门确认):
+    #: label in column A, value in column B
+    fields: tuple[Column, ...] = ()
 
     def column(self, key: str) -> Column:
         for col in self.columns:
             if col.key == key:
                 return col
         raise KeyError(f"{self.key} has no column {key!r}")
+
+    def field(self, key: str) -> Column:
+        for col in self.fields:
+            if col.key == key:
+                return col
+        raise KeyError(f"{self.key} has no field {key!r}")
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -144,7 +154,9 @@ class SpecSet:
         payload = [
             [t.key, t.version, [[c.key, c.zh, c.en, c.type.value, c.required, c.editable,
                                  list(c.values), c.source, *(["multiple"] if c.multiple else [])]
-                                for c in t.columns]] for t in self
+                                for c in t.columns]]
+            + ([[[c.key, c.zh, c.type.value, c.required, list(c.values)] for c in t.fields]]
+               if t.fields else []) for t in self
         ]
         raw = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
@@ -168,11 +180,16 @@ def column_choices(column: Column, *, department: str, departments: Sequence[str
 
 
 def date_window(column: Column, start: dt.date, end: dt.date,
-                late_end: dt.date) -> tuple[dt.date, dt.date]:
+                late_end: dt.date, *,
+                week_window: tuple[dt.date, dt.date] | None = None) -> tuple[dt.date, dt.date]:
     """Dates a column accepts: the project window, or from a month before the start to
-    the project's late window (actual and forecast dates may run late)."""
+    the project's late window (actual and forecast dates may run late); a `return`
+    window (填报日期) is `week_window`: the week's Monday to its return deadline plus
+    the late window."""
     if column.window == "project":
         return start, end
+    if column.window == "return" and week_window is not None:
+        return week_window
     return start - dt.timedelta(days=30), late_end
 
 
@@ -262,6 +279,11 @@ def _template_from(data: _yaml.LineDict, source: str) -> TemplateSpec:
         raise _fail(source, data, "columns", "'columns' must be a list")
     columns = [_column_from(c, source, data["key"]) for c in cols_node]
     _check_unique(columns, cols_node, source)
+    fields_node = data.get("fields") or []
+    if not isinstance(fields_node, list):
+        raise _fail(source, data, "fields", "'fields' must be a list")
+    fields = [_column_from(c, source, data["key"]) for c in fields_node]
+    _check_unique(fields, fields_node, source)
     sheet = str(data["sheet"])
     if len(sheet) > 31 or any(ch in sheet for ch in "[]:*?/\\"):
         raise _fail(source, data, "sheet", f"sheet name {sheet!r} is not valid in Excel")
@@ -277,6 +299,7 @@ def _template_from(data: _yaml.LineDict, source: str) -> TemplateSpec:
         blank_rows=int(data.get("blank_rows", 0)),
         instructions=str(data.get("instructions", "")).strip(),
         source=source,
+        fields=tuple(fields),
     )
 
 

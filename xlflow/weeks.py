@@ -45,6 +45,12 @@ def week_day(label: str, weekday: int) -> dt.date:
     return dt.date.fromisocalendar(year, week, weekday)
 
 
+def return_window(label: str, weekday: int, late_days: int) -> tuple[dt.date, dt.date]:
+    """Dates a 填报日期 may carry: the week's Monday to its return deadline (weekday
+    1-7 of the week) plus the late window."""
+    return week_days(label)[0], week_day(label, weekday) + dt.timedelta(days=late_days)
+
+
 class WorkCalendar:
     """Mainland China working days: the chinese-calendar package's holidays and adjusted
     working days (调休), with a project's own additions on top. Years the package does not

@@ -8,8 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ledger import Ledger
-from ..model.records import RiskRecord, TaskStatus
+from ..model.records import FormBlock, RiskRecord, TaskStatus
 from ..spec import ColumnType, SpecSet, TemplateSpec
+
+NEXT_PLAN = "next_plan"  # 下周计划 of 周进度跟踪表
+#: form-block fields next week's workbook pre-fills (the person, not the date)
+PREFILLED_FIELDS = {"weekly": ("reporter",)}
 
 
 @dataclass
@@ -19,6 +23,7 @@ class Carried:
     week: str | None = None
     tasks: dict[str, TaskStatus] = field(default_factory=dict)
     risks: list[RiskRecord] = field(default_factory=list)
+    blocks: dict[tuple[str, str], FormBlock] = field(default_factory=dict)  # (dept, template)
 
     @property
     def risks_by_id(self) -> dict[str, RiskRecord]:
@@ -29,6 +34,13 @@ def risk_types(spec: TemplateSpec) -> dict[str, str]:
     """Which stored risk values are dates or datetimes, to type them again on read."""
     return {c.key: ("datetime" if c.type is ColumnType.DATETIME else "date")
             for c in spec.columns if c.type in (ColumnType.DATE, ColumnType.DATETIME)}
+
+
+def block_types(specs: SpecSet) -> dict[str, dict[str, str]]:
+    """Which stored form-block values are dates, by template."""
+    return {t.key: {c.key: ("datetime" if c.type is ColumnType.DATETIME else "date")
+                    for c in t.fields if c.type in (ColumnType.DATE, ColumnType.DATETIME)}
+            for t in specs if t.fields}
 
 
 def carried_before(ledger: Ledger | None, week: str, specs: SpecSet) -> Carried:
@@ -42,7 +54,9 @@ def carried_before(ledger: Ledger | None, week: str, specs: SpecSet) -> Carried:
     if prev is None:
         return Carried(risks=with_intake([], intake, None))
     return Carried(prev.week, {t.task_id: t for t in ledger.tasks(prev.id)},
-                   with_intake(ledger.risks(prev.id, types), intake, prev.run_at))
+                   with_intake(ledger.risks(prev.id, types), intake, prev.run_at),
+                   {(b.department, b.template): b
+                    for b in ledger.form_blocks(prev.id, block_types(specs))})
 
 
 def with_intake(risks: list[RiskRecord], intake: list[RiskRecord],
@@ -75,7 +89,9 @@ def prefill(carried: Carried) -> tuple[dict[str, dict[str, Any]], dict[str, list
     for t in carried.tasks.values():
         if t.data_week is None:
             continue
-        values: dict[str, Any] = dict(t.texts)
+        # last week's 下周计划 is this week's plan: shown as a note (`plan_hints`), and
+        # the new 下周计划 cell starts empty
+        values: dict[str, Any] = {k: v for k, v in t.texts.items() if k != NEXT_PLAN}
         if t.percent is not None:
             values["percent"] = t.percent / 100  # a 0% cell holds a fraction
         for key, day in (("actual_date", t.actual), ("forecast_date", t.forecast)):
@@ -88,3 +104,22 @@ def prefill(carried: Carried) -> tuple[dict[str, dict[str, Any]], dict[str, list
             open_risks.setdefault(risk.department, []).append(
                 {**risk.values, "risk_id": risk.risk_id, "department": risk.department})
     return weekly, open_risks
+
+
+def plan_hints(carried: Carried) -> dict[str, str]:
+    """Each task's 下周计划 as last accepted: next week's workbook shows it as a note on
+    the task's 实际完成情况 cell (上周填写的下周计划), so progress is reported against it."""
+    return {t.task_id: f"上周填写的下周计划({t.data_week}):\n{t.texts[NEXT_PLAN]}"
+            for t in carried.tasks.values() if t.texts.get(NEXT_PLAN) and t.data_week}
+
+
+def prefill_blocks(carried: Carried) -> dict[str, dict[str, dict[str, Any]]]:
+    """department -> template -> the form-block values next week's workbook pre-fills
+    (the 填报人 of the last accepted return; a date is the week's own, never carried)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for (department, template), block in carried.blocks.items():
+        keep = {k: block.values[k] for k in PREFILLED_FIELDS.get(template, ())
+                if block.values.get(k)}
+        if keep:
+            out.setdefault(department, {})[template] = keep
+    return out

@@ -212,6 +212,55 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
     return records, issues
 
 
+def validate_block(table: Table, spec: TemplateSpec, ctx: Context, *, file: str, sha256: str,
+                   department: str) -> tuple[Record | None, list[Issue]]:
+    """The fields a return fills once below its table (填报人/填报日期, 部门确认), each
+    checked like a column's cell and named by its cell. None when the return has no
+    such block (built before the fields existed): nothing to say about it then. A blank
+    required field is a warning (the rows above it still count): on the weekly sheet
+    always, elsewhere (部门确认, filled at acceptance) once any field of it is filled."""
+    if not spec.fields or not table.fields:
+        return None, []
+    issues: list[Issue] = []
+    started = spec.key == "weekly" or any(not _blank(raw) for _, _, raw in table.fields.values())
+    first_row = min(r for r, _, _ in table.fields.values())
+    rec = Record({}, Source(file, sha256, spec.sheet, first_row + 1), has_input=False)
+    for column in spec.fields:
+        found = table.fields.get(column.key)
+        cell = f"{column_letter(found[1])}{found[0] + 1}" if found else ""
+        where = {"file": file, "sheet": spec.sheet, "cell": cell}
+        rec.cells[column.key] = cell
+        raw = found[2] if found else None
+        rec.values[column.key] = None
+        if _blank(raw):
+            if column.required and started:
+                issues.append(warning("missing-form-field", f"表格下方的「{column.zh}」没有填写",
+                                      expected=_expected(column, ctx, department), **where))
+            continue
+        if isinstance(raw, CellProblem):
+            rec.reject(cell)
+            issues.append(error(raw.code, f"「{column.zh}」不是可用的值;请改为实际的值后重发",
+                                value=raw.text, expected=_expected(column, ctx, department),
+                                **where))
+            continue
+        try:
+            value = parse_cell(column, raw, ctx, department)
+        except ValueError as exc:
+            rec.reject(cell)
+            why = str(exc)
+            code = why if why in ("out-of-range", "not-in-list") else _CODES.get(
+                column.type, "bad-value")
+            label = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}.get(
+                why, "格式无法识别")
+            issues.append(error(code, f"表格下方的「{column.zh}」{label}",
+                                value=_show(raw, column.type),
+                                expected=_expected(column, ctx, department), **where))
+            continue
+        rec.has_input = True
+        rec.values[column.key] = value
+    return rec, issues
+
+
 def _is_input(column: Column, raw: Any) -> bool:
     """Did someone type here? A pre-filled default (状态 待处理) alone is not input."""
     if _blank(raw):

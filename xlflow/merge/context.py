@@ -11,7 +11,7 @@ from ..contract import TaskRow, department_list
 from ..project import Project, Target
 from ..signing import Trust
 from ..spec import Column, SpecSet, column_choices, date_window
-from ..weeks import WorkCalendar
+from ..weeks import WorkCalendar, parse_week, return_window
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Context:
     milestones: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
     codes: Mapping[str, str] = field(default_factory=dict)  # department -> risk id prefix
     trust: Trust | None = None  # the project's key and built files; None: not checked
+    return_weekday: int = 5  # the weekday returns are due (填报日期's window)
+    late_window_days: int = 90
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
 
@@ -73,7 +75,7 @@ class Context:
                      for r in project.results},
             milestones={m.id: (m.name, m.date) for m in project.milestones},
             codes={d.name: d.code for d in project.departments},
-            trust=trust,
+            trust=trust, return_weekday=s.return_weekday, late_window_days=s.late_window_days,
         )
 
     @classmethod
@@ -94,6 +96,8 @@ class Context:
             tasks=tasks, week=identity.get("week", ""), as_of=as_of, specs=specs,
             threshold=int(identity.get("delay_threshold_days", 3)),
             raise_within_hours=int(identity.get("raise_within_hours", 24)),
+            return_weekday=int(identity.get("return_weekday", 5)),
+            late_window_days=int(identity.get("late_window_days", 90)),
         )
 
     def owner_of_risk(self, risk_id: str) -> str | None:
@@ -102,7 +106,17 @@ class Context:
         return next((d for d, code in self.codes.items() if code.upper() == prefix), None)
 
     def window(self, column: Column) -> tuple[dt.date, dt.date]:
-        return date_window(column, self.start, self.end, self.late_end)
+        return date_window(column, self.start, self.end, self.late_end,
+                           week_window=self.week_window)
+
+    @cached_property
+    def week_window(self) -> tuple[dt.date, dt.date] | None:
+        """The week's Monday to its return deadline plus the late window (填报日期)."""
+        try:
+            parse_week(self.week)
+        except ValueError:
+            return None
+        return return_window(self.week, self.return_weekday, self.late_window_days)
 
     def days(self, start: dt.date, end: dt.date) -> int:
         if self.calendar is not None:

@@ -16,7 +16,7 @@ from ..contract import MASTER_KIND, MEETING_KIND, RISK_FORM_KIND, SIGNATURE_KEY,
 from ..issues import Issue, Severity, error, warning
 from ..signing import Signature, Trust, verify
 from ..spec import parse_versions
-from .check import Record, validate_table
+from .check import Record, validate_block, validate_table
 from .context import Context
 from .pmo_response import read_master
 from .read import DEPARTMENT_TEMPLATES, Returned
@@ -37,6 +37,7 @@ class Checked:
     reason: str = ""
     signature: Signature | None = None  # None: not reached (refused before)
     records: dict[str, list[Record]] = field(default_factory=dict)
+    blocks: dict[str, Record] = field(default_factory=dict)  # fields below a table, by template
     issues: list[Issue] = field(default_factory=list)
 
 
@@ -141,6 +142,11 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
                                          department=department)
         checked.records[key] = records
         checked.issues.extend(issues)
+        block, block_issues = validate_block(table, spec, ctx, file=ret.name, sha256=ret.sha256,
+                                             department=department)
+        if block is not None:
+            checked.blocks[key] = block
+        checked.issues.extend(block_issues)
     return checked
 
 

@@ -49,6 +49,7 @@ from ..weeks import week_days, weeks_between
 from ..workspace import Workspace, now
 from .acceptance import merge_acceptance
 from .actions import action_changes, department_updates, register, take_in_minutes, track
+from .blocks import merge_blocks
 from .carry import carried_before
 from .changes import changes_since
 from .context import Context
@@ -174,6 +175,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                                      masters=masters_of(checked))
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
+    form_blocks = merge_blocks({c.department: c.blocks for c in accepted}, ctx, carried.blocks)
     issues += task_issues + risk_issues + acc_issues
     known = register(decided, minutes, ctx.week)
     updates, action_issues = department_updates(accepted, ctx, known)
@@ -206,7 +208,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
-        actions=actions, minutes=minutes,
+        actions=actions, minutes=minutes, form_blocks=form_blocks,
         planned_end=project.end, forecast_end=forecast.end,
     )
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
@@ -292,7 +294,7 @@ def _commit(ws: Workspace, report: MergeReport, target: Path, digest: str) -> No
             workdays=report.workdays, version=__version__, report_sha256=digest,
             files=report.files, tasks=report.tasks, risks=report.risks,
             acceptance=report.acceptance, feedback=report.feedback,
-            issues=[i.to_dict() for i in report.issues])
+            issues=[i.to_dict() for i in report.issues], form_blocks=report.form_blocks)
         record_actions(ledger, report)
         crash_point("committing")
     crash_point("committed")

@@ -207,6 +207,41 @@ class AcceptanceRecord:
 
 
 @dataclass
+class FormBlock:
+    """The fields a department's return fills once, below a table (`fields` of a spec):
+    填报人/填报日期 under 周进度跟踪表, 部门确认人/确认日期/意见 under 成果验收确认单.
+
+    Carried like a task's figures: this week's return, else the latest earlier accepted
+    one (`data_week` says which week). `cells`: where each value was, as Excel names it."""
+
+    department: str
+    template: str  # the spec key: weekly, acceptance
+    values: dict[str, Any]
+    data_week: str | None = None
+    cells: dict[str, str] = field(default_factory=dict)
+    source: Source | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"department": self.department, "template": self.template,
+                "values": {k: iso(v) for k, v in self.values.items()},
+                "data_week": self.data_week, "cells": dict(self.cells),
+                "source": self.source.to_dict() if self.source else None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], types: Mapping[str, str] | None = None
+                  ) -> FormBlock:
+        """`types`: field key -> 'date', to type stored dates again."""
+        values = dict(d.get("values") or {})
+        for key, kind in (types or {}).items():
+            raw = values.get(key)
+            if isinstance(raw, str) and raw:
+                values[key] = (dt.datetime.fromisoformat(raw) if kind == "datetime"
+                               else dt.date.fromisoformat(raw[:10]))
+        return cls(d["department"], d["template"], values, d.get("data_week"),
+                   dict(d.get("cells") or {}), Source.from_dict(d.get("source")))
+
+
+@dataclass
 class Feedback:
     department: str
     kind: str  # a FeedbackKind value
@@ -317,5 +352,5 @@ def rollup(name: str, tasks: Sequence[TaskStatus], **extra: Any) -> Rollup:
         worst_slip=max(slips, default=0), **extra)
 
 
-__all__ = ["AcceptanceRecord", "Change", "Feedback", "RiskFlag", "RiskRecord", "Rollup",
+__all__ = ["AcceptanceRecord", "Change", "Feedback", "FormBlock", "RiskFlag", "RiskRecord", "Rollup",
            "Source", "SourceFile", "TaskStatus", "iso", "risk_sort_key", "rollup", "to_date"]

@@ -16,6 +16,7 @@ from .records import (
     AcceptanceRecord,
     Change,
     Feedback,
+    FormBlock,
     RiskRecord,
     Rollup,
     SourceFile,
@@ -56,6 +57,11 @@ class MergeReport:
     minutes: list[Any] = field(default_factory=list)  # merge.actions.Minutes read this run
     planned_end: dt.date | None = None  # project.end
     forecast_end: dt.date | None = None  # the latest expected finish (前置任务 applied)
+    form_blocks: list[FormBlock] = field(default_factory=list)  # 填报人/填报日期, 部门确认
+
+    def block(self, department: str, template: str) -> FormBlock | None:
+        return next((b for b in self.form_blocks
+                     if b.department == department and b.template == template), None)
 
     @property
     def has_previous(self) -> bool:
@@ -106,6 +112,7 @@ class MergeReport:
             "risks": [r.to_dict() for r in self.risks],
             "acceptance": [a.to_dict() for a in self.acceptance],
             "feedback": [f.to_dict() for f in self.feedback],
+            "form_blocks": [b.to_dict() for b in self.form_blocks],
             "departments": [d.to_dict() for d in self.departments],
             "milestones": [m.to_dict() for m in self.milestones],
             "changes": [c.to_dict() for c in self.changes],

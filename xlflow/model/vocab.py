@@ -120,6 +120,19 @@ class FeedbackKind(StrEnum):
     IMPROVEMENT = "改进建议"
 
 
+class Verdict(StrEnum):
+    """验收结论 of 成果验收确认单."""
+
+    PASS = "通过"
+    CONDITIONAL = "有条件通过"
+    FAIL = "不通过"
+
+    @property
+    def accepts(self) -> bool:
+        """通过 and 有条件通过 close the phase 成果验收 (不通过 keeps it open)."""
+        return self is not Verdict.FAIL
+
+
 class Phase(StrEnum):
     """The seven phases, in order."""
 

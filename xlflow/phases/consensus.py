@@ -13,6 +13,7 @@ from ..model.reports import StepResult
 from ..model.vocab import EventKind
 from ..project import PROJECT_FILE, Project
 from ..workspace import Workspace, now
+from .acceptance import with_acceptance
 from .history import latest_state
 from .lifecycle import Status, approval_checks, compute_status, missing_opinions
 from .pmo_master import write_signed_master
@@ -49,7 +50,8 @@ def status(ws: Workspace, *, today: dt.date | None = None) -> Status:
     """Phase, what is missing to move on, next deadline, late tasks, open high risks."""
     project = ws.project()
     week, tasks, risks = latest_state(ws, project.specs())
-    return compute_status(project, ws.events(), tasks, risks, week, today or dt.date.today())
+    st = compute_status(project, ws.events(), tasks, risks, week, today or dt.date.today())
+    return with_acceptance(ws, st, today or dt.date.today())
 
 
 def approve(ws: Workspace, *, by: str, note: str = "", at: dt.datetime | None = None) -> StepResult:

@@ -63,6 +63,8 @@ class Status:
     last_merge: str | None = None
     late_tasks: list[TaskStatus] = field(default_factory=list)
     open_high_risks: list[RiskRecord] = field(default_factory=list)
+    acceptance: dict[str, Any] | None = None  # the 验收结论 the last `accept` read
+    alerts: list[str] = field(default_factory=list)  # e.g. 整改期限 past due
 
     @property
     def phase_index(self) -> int:
@@ -76,13 +78,14 @@ class Status:
                     "what": self.next_deadline[0], "date": self.next_deadline[1].isoformat()},
                 "last_merge": self.last_merge,
                 "late_tasks": [t.to_dict() for t in self.late_tasks],
-                "open_high_risks": [r.to_dict() for r in self.open_high_risks]}
+                "open_high_risks": [r.to_dict() for r in self.open_high_risks],
+                "acceptance": self.acceptance, "alerts": list(self.alerts)}
 
 
 _NEXT_STEP = {
     Phase.APPROVED: "PMO 备案:xlflow file DIR --by PMO",
     Phase.FILED: "第一次周进度汇总:xlflow build → send → merge",
-    Phase.EXECUTING: "成果验收:xlflow accept DIR(全部预期成果达标并确认)",
+    Phase.EXECUTING: "成果验收:xlflow accept DIR(预期成果达标,各部门确认,验收结论与分管领导意见)",
 }
 
 

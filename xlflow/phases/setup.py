@@ -13,7 +13,7 @@ from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
 from ..merge.actions import items_at, minutes_in
-from ..merge.carry import carried_before, prefill
+from ..merge.carry import carried_before, plan_hints, prefill, prefill_blocks
 from ..merge.context import Context
 from ..model.records import risk_sort_key
 from ..project import PROJECT_FILE, Project
@@ -108,6 +108,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, week, specs)
         prior_weekly, prior_risks = prefill(carried)
+        hints, prior_blocks = plan_hints(carried), prefill_blocks(carried)
         last = ledger.merge_before(week) if ledger else None
         actions = items_at(week, ledger.action_items() if ledger else [], minutes,
                            ledger.action_states(last.id) if ledger and last else [])
@@ -126,6 +127,8 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                           file_id=fid, context=context,
                                           prior_weekly=prior_weekly,
                                           prior_risks=prior_risks.get(name, []), key=key,
+                                          plan_hints=hints,
+                                          prior_blocks=prior_blocks.get(name),
                                           actions=[a for a in actions
                                                    if a.department == name and a.is_open])
                 written[name] = target

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
-from ..model.records import rollup
+from ..model.records import iso, rollup
 from ..model.reports import MergeReport
 from ..model.vocab import Level, RiskFlag, RiskStatus, TaskState, flag_label
 from ..styles import (
@@ -55,7 +55,7 @@ TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划�
                 ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("关键路径", 6), ("数据来自", 12),
                 ("本周投入人数", 7),
                 ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
-                ("需协调事项", 18), ("其他", 14), ("来源", 22)]
+                ("需协调事项", 18), ("下周计划", 20), ("其他", 14), ("来源", 22)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
                 ("关联任务", 7), ("发现时间", 16), ("提出时间", 16), ("风险描述", 30),
                 ("影响范围", 20), ("建议措施", 22), ("责任人", 8), ("解决时限", 12),
@@ -185,13 +185,18 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
     ws.write_string(row, 0, "各部门本周交回与投入", st.section)
     row += 1
     headers(ws, row, [("部门", 16), ("本周交回", 11), ("数据截至", 11), ("本周投入人数", 11),
-                       ("计划人数", 11)], st)
+                       ("计划人数", 11), ("填报人", 11), ("填报日期", 11)], st)
     for d in report.departments:
         row += 1
+        filed = report.block(d.name, "weekly")
+        when = filed.values.get("report_date") if filed else None
         cells = [d.name, "是" if d.returned else "否", d.data_week or "无数据", d.headcount,
-                 d.planned_people]
+                 d.planned_people, filed.values.get("reporter") if filed else None,
+                 when if filed is None or filed.data_week == report.week
+                 else f"{iso(when) or ''}({filed.data_week})".lstrip()]
         for c, value in enumerate(cells):
-            put(ws, row, c, value, st, st.int if c >= 3 else st.text)
+            fmt = st.int if c in (3, 4) else st.date if c == 6 else st.text
+            put(ws, row, c, value, st, fmt)
     # per milestone
     row += 2
     ws.write_string(row, 0, "里程碑", st.section)
@@ -285,7 +290,8 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
     headers(ws, 0, TASK_HEADERS, st)
     ws.freeze_panes(1, 1)
     widths = [w for _, w in TASK_HEADERS]
-    known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination")
+    known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination",
+             "next_plan")
     for r, t in enumerate(report.tasks, start=1):
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
         values = [t.task_id, t.department, t.milestone, t.planned,
@@ -334,7 +340,20 @@ def _write_acceptance(ws: Any, report: MergeReport, st: Styles) -> None:
              None if a.met is None else ("是" if a.met else "否"), a.reported_met,
              a.values.get("confirmer"), a.values.get("confirm_date"), a.values.get("opinion"),
              _source(a.source)] for a in report.acceptance)
-    table(ws, 0, ACCEPTANCE_HEADERS, rows, st)
+    row = table(ws, 0, ACCEPTANCE_HEADERS, rows, st)
+    # every department confirms the acceptance as a whole, below the results
+    row += 2
+    ws.write_string(row, 0, "部门确认(成果验收整体)", st.section)
+    row += 1
+    headers(ws, row, [("部门", 8), ("确认人", 18), ("确认日期", 9), ("意见", 12),
+                      ("数据来自", 12)], st)
+    for department in (d.name for d in report.departments):
+        row += 1
+        b = report.block(department, "acceptance")
+        v = b.values if b else {}
+        put_row(ws, row, [department, v.get("dept_confirmer") or "未确认",
+                          v.get("dept_confirm_date"), v.get("dept_opinion"),
+                          b.data_week if b else ""], [8, 18, 9, 12, 12], st, {})
     page_setup(ws, title=f"成果验收 · {report.project_name} · {report.week}", repeat_rows=0)
 
 

@@ -59,9 +59,16 @@ def write_table(
     lists: ListSheet,
     read_only: bool = False,
     title: str = "",
+    block: Mapping[str, Any] | None = None,
+    week_window: tuple[dt.date, dt.date] | None = None,
+    comments: Mapping[tuple[int, str], str] | None = None,
 ) -> Any:
     """Write `rows` (each {source name: object}, e.g. {'task': Task}) under the spec's
-    header. Columns a department may edit are unlocked and validated, unless read_only."""
+    header. Columns a department may edit are unlocked and validated, unless read_only.
+
+    block: the spec's `fields` below the table (values pre-filled by key), written when
+    the spec has fields and the sheet is not read-only; week_window: the dates a
+    `return` window accepts; comments: (row index, column key) -> a note on that cell."""
     ws = wb.add_worksheet(spec.sheet)
     language = project.settings.headers
     heads = []
@@ -96,8 +103,36 @@ def write_table(
             opts = validation(column, project, department, lists)
             if opts:
                 ws.data_validation(1, c, len(rows), c, opts)
+    for (r, key), text in (comments or {}).items():
+        if key in spec.keys and 0 <= r < len(rows):
+            ws.write_comment(r + 1, spec.keys.index(key), text,
+                             {"x_scale": 2.4, "y_scale": 1.6, "author": "xlflow"})
+    if spec.fields and not read_only:
+        write_block(ws, fmt, spec, last + 2, project=project, department=department,
+                    lists=lists, values=block or {}, week_window=week_window)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, last, len(spec.columns) - 1)
     page_setup(ws, title=title or spec.title_zh, repeat_rows=0)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     return ws
+
+
+def write_block(ws: Any, fmt: Styles, spec: TemplateSpec, first_row: int, *, project: Project,
+                department: str, lists: ListSheet, values: Mapping[str, Any],
+                week_window: tuple[dt.date, dt.date] | None) -> None:
+    """The fields a return fills once (填报人/填报日期, 部门确认), below the table as a
+    Chinese form has them: the label in column A, the value in B (merged across B:C),
+    unlocked and validated like a column. The reader finds them by their labels."""
+    for n, field in enumerate(spec.fields):
+        r = first_row + n
+        label = field.zh + (" *" if field.required else "")
+        ws.write_string(r, 0, label, fmt.label)
+        value_fmt = fmt.cell(field, locked=False)
+        ws.merge_range(r, 1, r, 2, "", value_fmt)
+        value = values.get(field.key)
+        write_cell(ws, r, 1, value, value_fmt)
+        set_row_height(ws, r, [(label, spec.columns[0].width),
+                               (value, sum(c.width for c in spec.columns[1:3]) or 20)])
+        opts = validation(field, project, department, lists, week_window=week_window)
+        if opts:
+            ws.data_validation(r, 1, r, 1, opts)

@@ -46,8 +46,10 @@ def _clip(text: str, limit: int) -> str:
 
 
 def validation(column: Column, project: Project, department: str,
-               lists: ListSheet) -> dict[str, Any] | None:
-    """XlsxWriter `data_validation` options for one input column, or None."""
+               lists: ListSheet, *,
+               week_window: tuple[dt.date, dt.date] | None = None) -> dict[str, Any] | None:
+    """XlsxWriter `data_validation` options for one input column, or None.
+    week_window: the dates a `return` window (填报日期) accepts this week."""
     hint = column.hint
     opts: dict[str, Any]
     t = column.type
@@ -63,7 +65,8 @@ def validation(column: Column, project: Project, department: str,
         hint = hint or f"从下拉列表选择:{_clip(shown, 120)}"
         error = f"请从下拉列表中选择:{_clip(shown, 200)}"
     elif t in (ColumnType.DATE, ColumnType.DATETIME):
-        lo, hi = date_window(column, project.start, project.end, project.late_end)
+        lo, hi = date_window(column, project.start, project.end, project.late_end,
+                             week_window=week_window)
         opts = {"validate": "date", "criteria": "between",
                 "minimum": dt.datetime.combine(lo, dt.time()),
                 "maximum": dt.datetime.combine(hi, dt.time(23, 59))}

@@ -17,7 +17,7 @@ from ..project import Project
 from ..spec import SpecSet
 from ..styles import WORKBOOK_OPTIONS as BASE_OPTIONS
 from ..styles import Styles, page_setup, set_row_height
-from ..weeks import week_day, week_days
+from ..weeks import return_window, week_day, week_days
 from ._actions import write_action_sheet
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, write_table
@@ -43,6 +43,7 @@ def context_fields(project: Project) -> dict[str, str]:
         "departments": json.dumps([d.name for d in project.departments], ensure_ascii=False),
         "raise_within_hours": str(project.settings.raise_within_hours),
         "delay_threshold_days": str(project.settings.delay_threshold_days),
+        "return_weekday": str(project.settings.return_weekday),
     }
 
 
@@ -63,6 +64,8 @@ def write_department_workbook(
     prior_risks: Sequence[Mapping[str, Any]] = (),
     context: Mapping[str, str] | None = None,
     key: bytes | None = None,
+    plan_hints: Mapping[str, str] | None = None,
+    prior_blocks: Mapping[str, Mapping[str, Any]] | None = None,
     actions: Sequence[Any] = (),
 ) -> None:
     """Write one department's workbook to `path` (the caller makes it atomic).
@@ -71,6 +74,8 @@ def write_department_workbook(
     prior_risks: the department's open risks (values by column key), carried forward.
     context: `context_fields(project)`, when the caller builds many workbooks.
     key: the project's key (`signing`): `_xlflow` then carries a signature.
+    plan_hints: task id -> last week's 下周计划, a note on the task's 实际完成情况 cell.
+    prior_blocks: template -> form-block values pre-filled below the table (填报人).
     actions: the department's open 督办事项 (`model.actions.ActionItem`): a sheet of them.
     """
     dept = project.department(department)
@@ -87,10 +92,16 @@ def write_department_workbook(
                 project=project, department=department, lists=lists, read_only=True,
                 title=f"{specs['responsibilities'].title_zh} · {department}")
     prior_weekly = prior_weekly or {}
+    prior_blocks = prior_blocks or {}
+    window = return_window(week, project.settings.return_weekday,
+                           project.settings.late_window_days)
+    hints = {(n, "actual_status"): plan_hints[t.id]
+             for n, t in enumerate(tasks) if plan_hints and t.id in plan_hints}
     write_table(wb, fmt, specs["weekly"],
                 [{"task": t, "values": prior_weekly.get(t.id, {})} for t in tasks],
                 project=project, department=department, lists=lists,
-                title=f"{specs['weekly'].title_zh} · {department} · {week}")
+                title=f"{specs['weekly'].title_zh} · {department} · {week}",
+                block=prior_blocks.get("weekly"), week_window=window, comments=hints)
     risk_rows: list[dict[str, Any]] = [
         {"risk": {"id": r["risk_id"], "department": department}, "values": r}
         for r in prior_risks
@@ -106,7 +117,8 @@ def write_department_workbook(
     write_table(wb, fmt, specs["acceptance"],
                 [{"result": r} for r in project.results_of(department)],
                 project=project, department=department, lists=lists,
-                title=f"{specs['acceptance'].title_zh} · {department}")
+                title=f"{specs['acceptance'].title_zh} · {department}",
+                block=prior_blocks.get("acceptance"), week_window=window)
     retro = specs["retro"]
     write_table(wb, fmt, retro, [{"row": {"department": department}}
                                  for _ in range(max(retro.blank_rows, 1))],
@@ -175,7 +187,8 @@ def _write_instructions(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
         ("文件 File", "保存为 .xlsx 后原样发回,文件名可以改。Excel、WPS、LibreOffice 均可填写。"),
     ]
     if not project.results_of(department):
-        rows += [("", ""), ("", "本部门没有需要验收的预期成果,成果验收确认单无需填写。")]
+        rows += [("", ""), ("", "本部门没有需要验收的预期成果;验收时只需在成果验收确认单下方"
+                                "填写部门确认(确认人、确认日期、意见)。")]
     for r, (label, text) in enumerate(rows, start=2):
         if label:
             ws.write_string(r, 0, label, fmt.bold)
