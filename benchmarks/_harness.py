@@ -56,6 +56,11 @@ class Measure:
         return max(peaks) if peaks else None
 
     @property
+    def project_s(self) -> float:
+        """Median CPU time of loading project.yaml alone (merge measures only)."""
+        return statistics.median(r.get("project_s") or 0.0 for r in self.runs)
+
+    @property
     def count(self) -> int:
         return self.runs[-1]["count"]
 

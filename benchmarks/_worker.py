@@ -89,7 +89,7 @@ def merge() -> int:
 
 def build() -> int:
     result = api.build(Path(OPTS["root"]), week=OPTS["week"])
-    return len(result.departments) + 1
+    return len(result.departments) + len(result.risk_forms) + 1
 
 
 def write_plain() -> int:
@@ -129,5 +129,15 @@ count = profiler.runcall(WORK) if OPTS.get("profile") else WORK()
 work_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
 if OPTS.get("profile"):
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(OPTS["profile"])
+project_s, workers = None, None
+if KIND == "merge":  # after the time: how much of it loading project.yaml is (warm, CPU)
+    from xlflow.merge.parallel import workers_for
+    from xlflow.project import load_project
+    from xlflow.workspace import Workspace
+
+    project_start = time.process_time()
+    load_project(Path(OPTS["root"]))
+    project_s = time.process_time() - project_start
+    workers = workers_for(Workspace(Path(OPTS["root"])).list_inbox())
 print(json.dumps({"work_s": work_s, "cpu_s": cpu_s, "import_s": import_s, "peak_mb": peak_mb(),
-                  "count": count}))
+                  "count": count, "project_s": project_s, "workers": workers}))

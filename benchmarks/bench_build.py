@@ -5,8 +5,9 @@
 
 Builds the workbooks once (not timed) and reads back every cell of every sheet, then
 measures, each run in a fresh process, the runs interleaved:
-  xlflow build      api.build: one formatted, validated, protected workbook per
-                    department and the PMO master, from project.yaml;
+  xlflow build      api.build: one formatted, validated, protected workbook and one
+                    risk form (风险应对申请表) per department and the PMO master, from
+                    project.yaml;
   plain XlsxWriter  the same cells written with write_row, no formats, validations or
                     protection, with the workbook options build uses (in_memory).
 Imports are left out of both times and shown on their own. Peak memory is per process
@@ -46,7 +47,8 @@ def prepare(tmp: str, departments: int, per_department: int) -> tuple[list[Measu
     root = Path(tmp) / f"bench-{departments}x{per_department}"
     write_project(root, departments, per_department)
     built = api.build(root, week=WEEK)
-    cells = [read_cells(p) for p in [*built.departments.values(), built.master]]
+    cells = [read_cells(p) for p in [*built.departments.values(), *built.risk_forms.values(),
+                                     built.master]]
     with open(Path(tmp) / "cells.pickle", "wb") as fh:
         pickle.dump(cells, fh)
     (Path(tmp) / "plain").mkdir()

@@ -9,9 +9,11 @@ the runs interleaved:
   calamine          python-calamine reading the sheets xlflow reads (周进度跟踪表,
                     风险应对申请表, 成果验收确认单, 复盘反馈, _xlflow) of every return;
   pandas+openpyxl   pandas.read_excel(engine="openpyxl") reading the same sheets;
-  xlflow 1 thread   api.merge(write=False) with XLFLOW_WORKERS=1: read, check, validate
-                    and merge, on one core like the baselines (the ratios use this);
-  xlflow parallel   the same with xlflow's own thread count;
+  xlflow 1 process  api.merge(write=False) with XLFLOW_WORKERS=1: load project.yaml,
+                    read, check, validate and merge, in one process on one core like
+                    the baselines (the ratios use this);
+  xlflow workers    the same with xlflow's own worker processes (as many as it chooses:
+                    none below 8 files and 4 MB, else one per core, at most 4);
   xlflow whole      the whole merge: also the consolidated report and the ledger.
 Imports are left out of every time and shown on their own. Peak memory is per process
 (Linux /proc or getrusage: POSIX only, "n/a" elsewhere). The one-thread ratios use the
@@ -19,6 +21,8 @@ best CPU time of --repeat runs (every side runs on one core, so on an idle machi
 time is the wall time, and on a shared one it is not inflated by waiting for a core);
 parallel_vs_calamine and whole_s use the best wall time. Last line:
   merge_vs_calamine=X merge_vs_pandas_openpyxl=Y parallel_vs_calamine=Z whole_s=S peak_mb=M
+  without_project_yaml_vs_calamine=W
+(W: the one-process ratio less loading project.yaml, measured on its own afterwards.)
 With --scale, xlflow (one thread) and calamine are measured at each department count;
 last line: per_task_largest_vs_smallest=R merge_vs_calamine_at_largest=X sizes=...
 With --profile N, one xlflow merge (one thread) runs under cProfile instead, and the top N
@@ -44,9 +48,9 @@ def measures(root: Path, parallel: bool = True) -> list[Measure]:
     merge = {**base, "as_of": AS_OF.isoformat(), "week": WEEK, "write": False}
     out = [Measure("calamine", "calamine", base),
            Measure("pandas+openpyxl", "pandas", base),
-           Measure("xlflow 1 thread", "merge", merge, {"XLFLOW_WORKERS": "1"})]
+           Measure("xlflow 1 process", "merge", merge, {"XLFLOW_WORKERS": "1"})]
     if parallel:
-        out += [Measure("xlflow parallel", "merge", merge),
+        out += [Measure("xlflow workers", "merge", merge),
                 Measure("xlflow whole", "merge", {**merge, "write": True})]
     return out
 
@@ -68,10 +72,13 @@ def one_size(args) -> None:
     print(f"{args.departments} returns × {args.tasks_per_department} tasks = {tasks} tasks; "
           f"best and median of {args.repeat}; {machine()}")
     print(table(found))
+    print(f"project.yaml alone: {one.project_s:.3f} CPU s of xlflow's time (neither baseline "
+          f"knows the project); workers: {par.runs[-1].get('workers', '?')}")
     print(f"merge_vs_calamine={one.cpu_best / cal.cpu_best:.2f} "
           f"merge_vs_pandas_openpyxl={one.cpu_best / pdx.cpu_best:.2f} "
           f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "
-          f"peak_mb={fmt_peak(max((m.peak_mb or 0) for m in (one, par, whole)) or None)}")
+          f"peak_mb={fmt_peak(max((m.peak_mb or 0) for m in (one, par, whole)) or None)} "
+          f"without_project_yaml_vs_calamine={(one.cpu_best - one.project_s) / cal.cpu_best:.2f}")
 
 
 def scaling(args) -> None:

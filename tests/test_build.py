@@ -97,7 +97,7 @@ def test_layout_freeze_widths_print_and_filter(tec: openpyxl.Workbook) -> None:
     assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
-    assert ws.auto_filter.ref == "A1:M3"  # the table only, not the 填报人/填报日期 below
+    assert ws.auto_filter.ref == "A1:N3"  # the table only, not the 填报人/填报日期 below
 
 
 def test_weekly_validations(tec: openpyxl.Workbook) -> None:
@@ -123,12 +123,28 @@ def test_risk_sheet_dropdowns_and_reserved_ids(tec: openpyxl.Workbook) -> None:
     level, rng = v["风险等级"]
     assert (level.type, level.formula1, rng) == ("list", '"高,中,低"', "G2:G31")
     assert v["状态"][0].formula1 == '"待处理,处理中,已解决,已关闭"'
-    assert v["关联任务"][0].formula1 == '"T01,T02,T03,T04,T05,T06,T07,T08"'
+    # the department's own tasks; another department's task id typed in is allowed
+    # after a warning (the merge checks it against the whole project)
+    task = v["关联任务"][0]
+    assert (task.formula1, task.errorStyle) == ('"T03,T04"', "warning")
     assert v["发现时间"][0].type == "date"
     assert [ws.cell(r, 1).value for r in (2, 3, 31)] == ["TEC-24W28-01", "TEC-24W28-02",
                                                        "TEC-24W28-30"]
     assert ws.cell(2, 2).value == "技术部" and ws.cell(2, 12).value == "待处理"
     assert ws.max_row == 31
+
+
+def test_a_department_workbook_carries_only_its_own_tasks(tec: openpyxl.Workbook) -> None:
+    """No dropdown and no sheet but the 职责分工表 (whose 前置任务 names the predecessors of
+    the department's tasks) holds another department's task ids: a workbook grows with
+    its department's work, not with the project's."""
+    seen = {str(v) for ws in tec.worksheets if ws.title != "职责分工表"
+            for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    seen |= {part.strip('"') for ws in tec.worksheets
+             for dv in ws.data_validations.dataValidation
+             for part in str(dv.formula1 or "").split(",")}
+    assert {"T03", "T04"} <= seen
+    assert not seen & {"T01", "T02", "T05", "T06", "T07", "T08"}
 
 
 def test_acceptance_sheet_lists_own_results(tec: openpyxl.Workbook) -> None:

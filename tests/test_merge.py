@@ -185,6 +185,18 @@ def test_bad_cells_are_named_and_kept_out_of_the_figures(built, tmp_path: Path) 
     assert report.files[0].accepted  # the file counts; only its bad rows do not
 
 
+def test_a_risk_may_name_another_departments_task(built, tmp_path: Path) -> None:
+    """The 关联任务 dropdown offers the department's own tasks only (its workbook does
+    not carry the whole project's); any task of the project typed in is accepted."""
+    risk = {"发现时间": "2024-07-08 09:00", "提出时间": "2024-07-08 10:00", "风险描述": "接口不稳定",
+            "风险等级": "高", "影响范围": "上线", "建议措施": "压测"}
+    path = fill_workbook(department_file(built, "技术部", tmp_path),
+                         risks=[{**risk, "关联任务": "T05"}, {**risk, "关联任务": "T99"}])
+    report = merge(built.project.root, [path])
+    assert codes(report) == [("风险应对申请表", "C3", "not-in-list")]
+    assert [(r.risk_id, r.values["task_id"]) for r in report.risks] == [("TEC-24W28-01", "T05")]
+
+
 def test_foreign_and_unknown_tasks_are_conflicts(built, tmp_path: Path) -> None:
     path = department_file(built, "技术部", tmp_path)
     wb = openpyxl.load_workbook(path)

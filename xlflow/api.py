@@ -8,6 +8,7 @@ functions return results and raise `XlflowError`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +107,11 @@ def status(directory: Dir, *, today: dt.date | None = None) -> Status:
 
 
 def opinion(directory: Dir, *, department: str, by: str, text: str,
-            at: dt.datetime | None = None) -> StepResult:
-    """需求共识: record a department head's opinion."""
-    return _consensus.opinion(Workspace(directory), department=department, by=by, text=text, at=at)
+            at: dt.datetime | None = None, attendees: Sequence[str] = (),
+            date: dt.date | None = None) -> StepResult:
+    """需求共识: record a department head's opinion (and the meeting's attendees and date)."""
+    return _consensus.opinion(Workspace(directory), department=department, by=by, text=text,
+                              at=at, attendees=attendees, date=date)
 
 
 def approve(directory: Dir, *, by: str, note: str = "", at: dt.datetime | None = None) -> StepResult:

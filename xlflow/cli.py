@@ -362,13 +362,20 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 @click.option("--department", required=True, metavar="NAME", help="Whose opinion it is.")
 @by_option
 @click.option("--text", required=True, help="The opinion, e.g. 同意,需提前介入需求评审.")
+@click.option("--attendees", default="", metavar="NAMES",
+              help="Who attended the 需求沟通会, e.g. 王晓、李娜、刘强 (the minutes' 参会人员).")
+@click.option("--date", "meeting_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD", help="The 需求沟通会's date (the minutes' 会议日期).")
 @handle_errors
-def opinion(directory: Path, department: str, by: str, text: str) -> None:
+def opinion(directory: Path, department: str, by: str, text: str, attendees: str,
+            meeting_date: dt.datetime | None) -> None:
     """Record a department head's opinion for 需求共识 (goes into the minutes).
 
     Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
     """
-    _echo_step(api.opinion(directory, department=department, by=by, text=text), "done.opinion")
+    _echo_step(api.opinion(directory, department=department, by=by, text=text,
+                           attendees=[attendees] if attendees else [],
+                           date=meeting_date.date() if meeting_date else None), "done.opinion")
 
 
 @cli.command()
@@ -621,10 +628,24 @@ def resources(directories: tuple[Path, ...], out: Path, as_json: bool) -> None:
     _echo_issues(plan.issues)
     for c in plan.conflicts:
         key = "resources.department" if c.kind == "department" else "resources.person"
+        if c.kind != "person" and (c.kind == "company" or c.resource != "人力"):
+            click.echo(_t("resources.other", subject=c.subject, start=c.start, end=c.end,
+                          resource=c.resource + (f":{c.item}" if c.item else ""),
+                          demand=_amount(c.demand, c.unit), capacity=_amount(c.capacity, c.unit),
+                          proposal=c.proposal))
+            continue
         click.echo(_t(key, subject=c.subject, start=c.start, end=c.end, demand=c.demand,
                       capacity=c.capacity, proposal=c.proposal))
     click.echo(_t("resources.summary", n=len(plan.conflicts), projects=len(plan.projects)))
     click.echo(_t("wrote", path=result.path))
+
+
+def _amount(value: float | None, unit: str) -> str:
+    """50,000 元 / 4 台 as the resources lines show them."""
+    if value is None:
+        return "-"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if unit == "元" else f"{value:g}"
+    return f"{text} {unit}".rstrip()
 
 
 @cli.command()

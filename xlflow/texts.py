@@ -207,6 +207,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                              " → {proposal}",
                              "  {subject} {start}~{end}: needs {demand:g} > capacity "
                              "{capacity:g} → {proposal}"),
+    "resources.other": ("  {subject} {resource} {start}~{end}: 需 {demand} > 可投入 {capacity}"
+                        " → {proposal}",
+                        "  {subject} {resource} {start}~{end}: needs {demand} > capacity "
+                        "{capacity} → {proposal}"),
     "resources.person": ("  {subject} {start}~{end}: {proposal}",
                          "  {subject} {start}~{end}: {proposal}"),
     "resources.summary": ("{projects} 个项目中有 {n} 处资源冲突",

@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +139,88 @@ def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
     return {_fold_choice(c): c for c in reversed(choices)}
 
 
+@functools.lru_cache(maxsize=256)
+def _exact_index(choices: tuple[str, ...]) -> dict[str, str]:
+    """Each choice as typed -> what `parse_cell` makes of it (the first choice that
+    folds the same)."""
+    index = _choice_index(choices)
+    return {c: index[_fold_choice(c)] for c in choices}
+
+
+_SLOW = object()  # a cell the column's fast path leaves to `parse_cell` and its issues
+
+
+def column_parser(column: Column, ctx: Context, department: str) -> Callable[[Any], Any]:
+    """The typed value of a cell holding what a spreadsheet stores for this column (a
+    date, a number, plain text, a listed choice) and within bounds, else `_SLOW`: blank,
+    text to interpret, out of range or not in the list. Built once per column and
+    table, so the checks that pass (nearly all) cost no per-cell dispatch; a `_SLOW`
+    cell takes the per-cell path, which names the cell in its issue. It never accepts
+    a value `parse_cell` would refuse, nor gives a different one."""
+    t = column.type
+    if t in (ColumnType.DATE, ColumnType.DATETIME):
+        first, last = ctx.window(column)
+        keep_time = t is ColumnType.DATETIME
+        datetime, date = dt.datetime, dt.date
+
+        def when(raw: Any) -> Any:
+            kind = type(raw)
+            if kind is datetime and raw.tzinfo is None:
+                return (raw if keep_time else raw.date()) if first <= raw.date() <= last \
+                    else _SLOW
+            if kind is date:
+                return (datetime(raw.year, raw.month, raw.day) if keep_time else raw) \
+                    if first <= raw <= last else _SLOW
+            return _SLOW
+        return when
+    if t is ColumnType.PERCENT:
+        lo = column.min if column.min is not None else 0
+        hi = column.max if column.max is not None else 100
+
+        def percent(raw: Any) -> Any:
+            kind = type(raw)
+            if kind is float or kind is int:
+                pct = raw * 100
+                return round(pct, 6) if lo <= pct <= hi else _SLOW
+            return _SLOW
+        return percent
+    if t in (ColumnType.INTEGER, ColumnType.NUMBER):
+        whole = t is ColumnType.INTEGER
+        nlo, nhi = column.min, column.max
+
+        def number(raw: Any) -> Any:
+            kind = type(raw)
+            if kind is not float and kind is not int:
+                return _SLOW
+            value = float(raw)
+            if not math.isfinite(value) or (whole and not value.is_integer()):
+                return _SLOW
+            found = int(value) if whole else value
+            if (nlo is not None and found < nlo) or (nhi is not None and found > nhi):
+                return _SLOW
+            return found
+        return number
+    limit = column.max_length
+    index: dict[str, str] | None = None
+    if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
+        index = _exact_index(ctx.choices(column, department)) or None
+    is_id = t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID)
+
+    def text(raw: Any) -> Any:
+        if type(raw) is not str:
+            return _SLOW
+        value = clean_text(raw)
+        if not value or (limit and len(value) > limit):
+            return _SLOW
+        if is_id:
+            return canonical_id(value).replace(" ", "")
+        if index is not None:
+            found = index.get(value)
+            return found if found is not None else _SLOW
+        return value
+    return text
+
+
 _CODES = {
     ColumnType.DATE: "bad-date", ColumnType.DATETIME: "bad-date",
     ColumnType.PERCENT: "bad-percent", ColumnType.INTEGER: "bad-number",
@@ -154,16 +238,30 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
     cols = [(c, table.columns[c.key]) for c in spec.columns if c.key in table.columns]
     letters = {i: column_letter(i) for _, i in cols} | {
         i: column_letter(i) for i in table.extra_columns}
-    for r, row in table.rows:
+    # column by column first: the typed value of every cell that passes, `_SLOW` where a
+    # cell needs a closer look (then, row by row, the per-cell path names it)
+    fast = [[parse(row[i]) if i < len(row) else _SLOW for _, row in table.rows]
+            for parse, (_, i) in zip([column_parser(c, ctx, department) for c, _ in cols],
+                                     cols, strict=True)]
+    editable = [(k, c) for k, (c, _) in enumerate(cols) if c.editable]
+    for n, (r, row) in enumerate(table.rows):
         source = Source(file, sha256, spec.sheet, r + 1)
         raw_of = {c.key: (row[i] if i < len(row) else None) for c, i in cols}
-        has_input = any(_is_input(c, raw_of[c.key]) for c, _ in cols if c.editable)
+        # a parsed value is input unless it is the column's pre-filled default
+        has_input = any((fast[k][n] is not _SLOW and c.default is None)
+                        or _is_input(c, raw_of[c.key]) for k, c in editable)
         if not has_input and skip_blank:
             continue  # a reserved row nobody filled in (risks, acceptance, feedback)
         rec = Record({}, source, has_input)
-        for column, i in cols:
+        row_number = str(r + 1)
+        for k, (column, i) in enumerate(cols):
+            value = fast[k][n]
+            if value is not _SLOW:
+                rec.cells[column.key] = letters[i] + row_number
+                rec.values[column.key] = value
+                continue
             raw = raw_of[column.key]
-            where = {"file": file, "sheet": spec.sheet, "cell": f"{letters[i]}{r + 1}"}
+            where = {"file": file, "sheet": spec.sheet, "cell": letters[i] + row_number}
             rec.cells[column.key] = where["cell"]
             if _blank(raw):
                 rec.values[column.key] = None

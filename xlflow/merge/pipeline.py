@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from xlsxwriter.exceptions import FileCreateError
@@ -44,7 +42,6 @@ from ..model.records import SourceFile
 from ..model.reports import MergeReport
 from ..project import Project
 from ..report.consolidated import write_consolidated
-from ..spec import SpecSet
 from ..weeks import week_days, weeks_between
 from ..workspace import Workspace, now
 from .acceptance import merge_acceptance
@@ -55,11 +52,13 @@ from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
 from .forecast import apply_forecast
-from .identify import Checked, choose_newest, excuse_other_weeks, identify
+from .identify import Checked, choose_newest, excuse_other_weeks
+from .parallel import check_files
 from .pmo_response import masters_of
-from .read import DEPARTMENT_TEMPLATES, Returned, read_returns
+from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
+from .spend import budgets, over_budget, spent_before
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
@@ -105,7 +104,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     try:
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
-            checked = [identify(r, ctx) for r in read_all(paths, ctx.specs, progress)]
+            checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
             if write:
                 _write(ws, project, report)
@@ -130,21 +129,6 @@ class _nolock:
         return None
 
 
-def read_all(paths: list[Path], specs: SpecSet, progress: ProgressFn | None) -> list[Returned]:
-    """Read every file; with many files threads overlap calamine's and zlib's work
-    (both release the GIL). Results keep the order of `paths`."""
-    out: list[Returned] = []
-    workers = min(4, os.cpu_count() or 1) if len(paths) > 4 else 1
-    if os.environ.get("XLFLOW_WORKERS", "").strip().isdigit():  # e.g. 1: benchmarks, one core
-        workers = max(1, int(os.environ["XLFLOW_WORKERS"]))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for n, rets in enumerate(pool.map(lambda p: read_returns(p, specs), paths), start=1):
-            out.extend(rets)  # a zip of workbooks gives one return per member
-            if progress:
-                progress(n, len(paths))
-    return out
-
-
 def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Checked],
                stamp: str) -> MergeReport:
     excuse_other_weeks(checked)
@@ -156,6 +140,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     issues += minute_issues
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        spent = spent_before(ledger, ctx.week)
         decided = ledger.action_items() if ledger else []
         before = ledger.merge_before(ctx.week) if ledger else None
         prev_actions = {a.item_id: a for a in ledger.action_states(before.id)} \
@@ -204,13 +189,15 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                           c.ret.size, c.accepted, c.reason) for c in checked],
         tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
         departments=rollup_departments(tasks, ctx.departments, returned=returned,
-                                       planned_people=people_needed(project, ctx.week)),
+                                       planned_people=people_needed(project, ctx.week),
+                                       spent_before=spent, budgets=budgets(project)),
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
         actions=actions, minutes=minutes, form_blocks=form_blocks,
         planned_end=project.end, forecast_end=forecast.end,
     )
+    report.issues += over_budget(report.departments)
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)

@@ -70,6 +70,7 @@ class TaskStatus:
     source: Source | None = None
     critical: bool = False  # on the chain that sets the forecast end (关键路径)
     pushed_by: str = ""  # the predecessor whose expected finish pushed `expected`
+    spend: float | None = None  # 本周支出(元): this week's return only, never carried
 
     @property
     def done(self) -> bool:
@@ -92,7 +93,7 @@ class TaskStatus:
             "status": str(self.status), "reported": self.reported, "data_week": self.data_week,
             "headcount": self.headcount, "texts": dict(self.texts),
             "source": self.source.to_dict() if self.source else None,
-            "critical": self.critical, "pushed_by": self.pushed_by,
+            "critical": self.critical, "pushed_by": self.pushed_by, "spend": self.spend,
         }
 
     @classmethod
@@ -106,6 +107,7 @@ class TaskStatus:
             data_week=d.get("data_week"), headcount=d.get("headcount"),
             texts=dict(d.get("texts") or {}), source=Source.from_dict(d.get("source")),
             critical=bool(d.get("critical")), pushed_by=d.get("pushed_by") or "",
+            spend=d.get("spend"),
         )
 
 
@@ -320,6 +322,14 @@ class Rollup:
     data_week: str | None = None  # departments: the latest week its figures come from
     headcount: int | None = None  # departments: 本周投入人数 summed over this week's rows
     planned_people: float | None = None  # departments: people the plan needs this week
+    spend: float | None = None  # departments: 本周支出(元) summed over this week's rows
+    spent: float | None = None  # departments: 本周支出 summed over every recorded week so far
+    budget: float | None = None  # departments: its 预算 resources in 元
+
+    @property
+    def remaining(self) -> float | None:
+        """剩余 (negative: 超支) of the department's budget."""
+        return None if self.budget is None else round(self.budget - (self.spent or 0.0), 2)
 
     @property
     def on_time_rate(self) -> float:
@@ -338,7 +348,9 @@ class Rollup:
                 "avg_slip": round(self.avg_slip, 2), "worst_slip": self.worst_slip,
                 "planned": iso(self.planned), "forecast": iso(self.forecast),
                 "returned": self.returned, "data_week": self.data_week,
-                "headcount": self.headcount, "planned_people": self.planned_people}
+                "headcount": self.headcount, "planned_people": self.planned_people,
+                "spend": self.spend, "spent": self.spent, "budget": self.budget,
+                "remaining": self.remaining}
 
 
 def rollup(name: str, tasks: Sequence[TaskStatus], **extra: Any) -> Rollup:

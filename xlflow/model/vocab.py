@@ -205,3 +205,11 @@ class ReminderKind(StrEnum):
     RISK_PLAN = "风险未定责任人或时限"
     RISK_OVERDUE = "高风险逾期"
     ACTION_OVERDUE = "督办事项逾期"
+
+
+class ResourceKind(StrEnum):
+    """What a resource of project.yaml is (the seed coordinates 人力、预算、设备)."""
+
+    PEOPLE = "人力"
+    BUDGET = "预算"
+    EQUIPMENT = "设备"

@@ -4,9 +4,11 @@ and `status`, which derives the phase from what was recorded."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..consensus_meeting import meeting_data
 from ..errors import ProjectError
 from ..issues import count_errors, error
 from ..model.reports import StepResult
@@ -32,7 +34,8 @@ def rewrite_master(ws: Workspace, project: Project) -> Path:
 
 
 def opinion(ws: Workspace, *, department: str, by: str, text: str,
-            at: dt.datetime | None = None) -> StepResult:
+            at: dt.datetime | None = None, attendees: Sequence[str] = (),
+            date: dt.date | None = None) -> StepResult:
     """需求共识: record a department head's opinion (it goes into the minutes)."""
     project = ws.project(with_events=False)
     names = [d.name for d in project.departments]
@@ -40,7 +43,8 @@ def opinion(ws: Workspace, *, department: str, by: str, text: str,
         raise ProjectError(f"--department: {department!r} is not in {PROJECT_FILE} "
                            f"({'、'.join(names)})")
     with ws.lock():  # the master is rewritten under the lock, as every output is
-        stamp = ws.record(EventKind.OPINION, by, text, at, {"department": department},
+        stamp = ws.record(EventKind.OPINION, by, text, at,
+                          {"department": department, **meeting_data(attendees, date)},
                           locked=True)
         master = rewrite_master(ws, ws.project())
     return StepResult(EventKind.OPINION, True, by=by, at=stamp, note=text, outputs=[master])

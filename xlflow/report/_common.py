@@ -53,8 +53,15 @@ def put_row(ws: Any, row: int, values: Sequence[Any], widths: Sequence[float], s
     """One table row, as tall as its longest text (set before the cells: the consolidated
     workbook streams rows)."""
     set_row_height(ws, row, zip(values, widths, strict=True))
+    fmt_of = (formats or {}).get
     for c, value in enumerate(values):
-        put(ws, row, c, value, st, (formats or {}).get(c))
+        # plain text and blanks, most of a report's cells, without put()'s type tests
+        if value.__class__ is str and value and len(value) <= MAX_CELL:
+            ws.write_string(row, c, value, fmt_of(c) or st.text)
+        elif value is None or value == "":
+            ws.write_blank(row, c, None, fmt_of(c) or st.plain)
+        else:
+            put(ws, row, c, value, st, fmt_of(c))
 
 
 def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],

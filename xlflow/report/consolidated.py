@@ -40,6 +40,7 @@ from ._common import headers, put, put_row, serial, stamp, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
 from .risk_register import RESPONSE_HEADERS, response_cells
+from .spend import write_spend
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -55,7 +56,7 @@ TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划�
                 ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("关键路径", 6), ("数据来自", 12),
                 ("本周投入人数", 7),
                 ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
-                ("需协调事项", 18), ("下周计划", 20), ("其他", 14), ("来源", 22)]
+                ("需协调事项", 18), ("下周计划", 20), ("其他", 14), ("来源", 22), ("本周支出(元)", 12)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
                 ("关联任务", 7), ("发现时间", 16), ("提出时间", 16), ("风险描述", 30),
                 ("影响范围", 20), ("建议措施", 22), ("责任人", 8), ("解决时限", 12),
@@ -86,7 +87,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     the sheet is left out. `baseline`: task id -> baselined due date (None: the plan)."""
     wb = xlsxwriter.Workbook(str(path), OPTIONS)
     wb.set_properties({"title": f"{report.project_name} · {report.week} 周进度汇总",
-                       "author": "xlflow"})
+                       "author": "xlflow", **_created(report.run_at)})
     st = Styles(wb)
     overview = wb.add_worksheet("总览")
     tasks_ws = wb.add_worksheet("周进度跟踪表")
@@ -114,6 +115,15 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     except BaseException:
         _discard_row_data(wb)
         raise
+
+
+def _created(run_at: str) -> dict[str, dt.datetime]:
+    """The report's creation time is the merge's: the same merge gives the same bytes
+    (XlsxWriter would stamp the moment of writing)."""
+    try:
+        return {"created": dt.datetime.fromisoformat(run_at).replace(tzinfo=None)}
+    except ValueError:
+        return {}
 
 
 def _discard_row_data(wb: Any) -> None:
@@ -197,6 +207,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
         for c, value in enumerate(cells):
             fmt = st.int if c in (3, 4) else st.date if c == 6 else st.text
             put(ws, row, c, value, st, fmt)
+    row = write_spend(ws, row, report, st)
     # per milestone
     row += 2
     ws.write_string(row, 0, "里程碑", st.section)
@@ -283,7 +294,8 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
     for chart in charts:
         ws.insert_chart(3, 8, chart, {"y_offset": y})
         y += chart.height + CHART_GAP
-    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总")
+    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总",
+               fit_height=1)  # 总览 on one page, however many sections it has
 
 
 def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
@@ -298,8 +310,8 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
                   t.expected, t.deviation_days, t.status, "✓" if t.critical else "",
                   t.data_text(report.week), t.headcount,
-                  *(t.texts.get(k, "") for k in known), other, _source(t.source)]
-        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 12: st.int})
+                  *(t.texts.get(k, "") for k in known), other, _source(t.source), t.spend]
+        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 12: st.int, 21: st.money})
     if not report.tasks:
         put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)

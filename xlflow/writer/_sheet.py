@@ -83,16 +83,21 @@ def write_table(
         ws.set_column(c, c, column.width)
         heads.append((text, column.width))
     ws.set_row(0, header_height(heads))
+    # per column once, not per cell: (index, column, editable, format)
+    plan = [(c, column, column.editable and not read_only,
+             fmt.cell(column, locked=not (column.editable and not read_only)))
+            for c, column in enumerate(spec.columns)]
     for r, sources in enumerate(rows, start=1):
         cells = []
-        for c, column in enumerate(spec.columns):
-            editable = column.editable and not read_only
-            value = sources.get("values", {}).get(column.key) if editable else None
-            if value is None:
+        given = sources.get("values") or {}
+        is_new = sources.get("is_new")
+        for c, column, editable, cell_fmt in plan:
+            value = given.get(column.key) if editable else None
+            if value is None and column.from_:
                 value = prefill_value(column, sources)
-            if value is None and editable and column.default and sources.get("is_new"):
+            if value is None and editable and column.default and is_new:
                 value = column.default
-            write_cell(ws, r, c, value, fmt.cell(column, locked=not editable))
+            write_cell(ws, r, c, value, cell_fmt)
             cells.append((value, column.width))
         set_row_height(ws, r, cells)
     last = max(len(rows), 1)

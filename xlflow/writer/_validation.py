@@ -4,6 +4,7 @@ text length, each with a Chinese input message and error message."""
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +35,53 @@ class ListSheet:
         return f"='{self.name}'!${col}$1:${col}${len(values)}"
 
 
+@dataclass(frozen=True)
+class _ProjectLists:
+    """What dropdowns are made of, gathered once per project (not once per column and
+    department: that made build grow with departments × tasks)."""
+
+    departments: tuple[str, ...]
+    tasks_by_department: dict[str, tuple[tuple[str, str], ...]]
+    milestones: tuple[str, ...]
+
+
+# by id(): a Project is not hashable; an entry goes when its project does
+_LISTS: dict[int, _ProjectLists] = {}
+
+
+def _project_lists(project: Project) -> _ProjectLists:
+    found = _LISTS.get(id(project))
+    if found is None:
+        by_dept: dict[str, list[tuple[str, str]]] = {}
+        for t in project.tasks:
+            by_dept.setdefault(t.department, []).append((t.id, t.department))
+        found = _ProjectLists(tuple(d.name for d in project.departments),
+                              {d: tuple(pairs) for d, pairs in by_dept.items()},
+                              tuple(m.id for m in project.milestones))
+        _LISTS[id(project)] = found
+        weakref.finalize(project, _LISTS.pop, id(project), None)
+    return found
+
+
+def whole_project_list(column: Column, department: str) -> bool:
+    """A department's dropdown of every task of the project (关联任务, 相关任务): offered
+    as the department's own tasks, any other task id typed in is accepted with a
+    warning (the merge checks it against the whole project). Carrying every task id in
+    every department's workbook made build, and each file, grow with the project."""
+    return bool(department) and column.source == "tasks" and not column.values
+
+
 def list_values(column: Column, project: Project, department: str) -> list[str]:
-    return list(column_choices(
-        column, department=department, departments=[d.name for d in project.departments],
-        tasks=[(t.id, t.department) for t in project.tasks],
-        milestones=[m.id for m in project.milestones]))
+    """The dropdown's values in `department`'s workbook (the PMO master: department '')."""
+    lists = _project_lists(project)
+    if whole_project_list(column, department) or column.source == "own_tasks":
+        tasks = lists.tasks_by_department.get(department, ())
+    elif column.source == "tasks":
+        tasks = tuple(p for pairs in lists.tasks_by_department.values() for p in pairs)
+    else:
+        tasks = ()
+    return list(column_choices(column, department=department, departments=lists.departments,
+                               tasks=tasks, milestones=lists.milestones))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -62,8 +105,14 @@ def validation(column: Column, project: Project, department: str,
             else lists.reference(f"{column.key}", values)
         opts = {"validate": "list", "source": source}
         shown = "、".join(values)
-        hint = hint or f"从下拉列表选择:{_clip(shown, 120)}"
-        error = f"请从下拉列表中选择:{_clip(shown, 200)}"
+        if whole_project_list(column, department):
+            hint = hint or "下拉列表为本部门的任务;其他部门的任务编号可直接输入"
+            error = ("下拉列表中是本部门的任务;如是其他部门的任务,请确认编号无误后选「是」"
+                     f"({_clip(shown, 120)})")
+            opts["error_type"] = "warning"
+        else:
+            hint = hint or f"从下拉列表选择:{_clip(shown, 120)}"
+            error = f"请从下拉列表中选择:{_clip(shown, 200)}"
     elif t in (ColumnType.DATE, ColumnType.DATETIME):
         lo, hi = date_window(column, project.start, project.end, project.late_end,
                              week_window=week_window)
@@ -102,8 +151,8 @@ def validation(column: Column, project: Project, department: str,
         "input_message": _clip(hint + (" (必填)" if column.required else ""), 255),
         "error_title": _clip(f"{column.zh}:输入有误", 32),
         "error_message": _clip(error, 255),
-        "error_type": "stop",
     })
+    opts.setdefault("error_type", "stop")
     if column.multiple:
         # a dropdown offers one choice at a time: several, typed with commas, are let
         # through after a note (merge checks each)

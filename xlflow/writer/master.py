@@ -21,6 +21,7 @@ from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
 from ._validation import ListSheet
 from .department import WORKBOOK_OPTIONS
+from .plan import write_plan_sheet
 from .risk_response import write_response_sheet
 
 MINUTES_SHEET = "需求共识纪要"
@@ -51,6 +52,7 @@ def write_master_workbook(
     write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
                 project=project, department="", lists=lists, read_only=True)
     _write_minutes(wb, fmt, project)
+    write_plan_sheet(wb, fmt, project)
     write_response_sheet(wb, fmt, project, specs, risks, lists)
     write_gantt(wb, fmt, title=f"甘特图 · {project.name} · {week}", tasks=gantt_tasks(project),
                 milestones=gantt_milestones(project), as_of=built_at.date(),
@@ -102,19 +104,28 @@ def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
 
 
 def _write_minutes(wb: Any, fmt: Styles, project: Project) -> None:
-    """合作需求共识纪要: what each party understood and committed to, from the plan."""
+    """合作需求共识纪要: the 需求沟通会 as the seed has it (目标可行性、资源需求、潜在风险),
+    with date, attendees, each head's opinion and the conclusion. What the meeting
+    decided comes from project.yaml `consensus:` and `xlflow opinion`; a field nobody
+    filled in yet prints as (待填写) so the paper copy shows the gap."""
     ws = wb.add_worksheet(MINUTES_SHEET)
     widths = (16, 90)
     ws.set_column(0, 0, widths[0])
     ws.set_column(1, 1, widths[1])
     ws.write_string(0, 0, f"合作需求共识纪要 · {project.name}", fmt.title)
+    meeting = project.consensus
     heads = [f"{d.name} {d.head_title or '负责人'} {d.head}".strip() for d in project.departments]
+    risks = "\n".join(f"{i}. {r}" for i, r in enumerate(meeting.risks, start=1))
     rows: list[tuple[str, str]] = [
         ("会议主题", f"{project.name} 需求沟通会"),
+        ("会议日期", meeting.date.isoformat() if meeting.date else _TO_FILL),
         ("召集部门", f"{project.initiating_department}(发起人:{project.initiator})"),
-        ("参会人员", "、".join(heads)),
+        ("参会人员", "、".join(meeting.attendees or heads)),
         ("合作背景", project.background),
         ("目标共识", project.goals),
+        ("目标可行性", meeting.feasibility or _TO_FILL),
+        ("资源需求", meeting.resource_needs or project.resources_text or _TO_FILL),
+        ("潜在风险", risks or _TO_FILL),
         ("合作周期", project.period_text),
         ("关键里程碑", project.milestones_text),
         ("预期成果", project.results_text),
@@ -125,12 +136,27 @@ def _write_minutes(wb: Any, fmt: Styles, project: Project) -> None:
                                for t in tasks) or "(无任务)"
         resources = ";".join(r.text for r in project.resources if r.department == dept.name)
         rows.append((f"{dept.name}承诺", commitments + (f"。资源:{resources}" if resources else "")))
-    for op in project.opinions:
-        rows.append((f"{op.department}意见", f"{op.by}:{op.opinion}"))
+    given = {op.department: op for op in project.opinions}
+    for dept in project.departments:
+        op = given.get(dept.name)
+        if op is not None:
+            rows.append((f"{dept.name}意见", f"{op.by}:{op.opinion}"))
+        elif dept.name != project.initiating_department:
+            rows.append((f"{dept.name}意见", f"{dept.head_title or '负责人'} {dept.head}:"
+                         f"{_TO_FILL}".replace(" :", ":")))
+    rows.append(("会议结论", meeting.conclusion or _TO_FILL))
     rows.append(("后续安排", "发起部门牵头制定执行方案与职责分工表,提交分管领导审批后由 PMO 备案启动。"))
     for r, (label, text) in enumerate(rows, start=2):
         ws.write_string(r, 0, label, fmt.label)
         ws.write_string(r, 1, text, fmt.prose)
         set_row_height(ws, r, zip((label, text), widths, strict=True))
-    page_setup(ws, title=f"{MINUTES_SHEET} · {project.name}", landscape=False)
+    last = len(rows) + 1
+    ws.write_string(last + 2, 0, "记录人签字/日期", fmt.label)
+    ws.write_blank(last + 2, 1, None, fmt.prose)
+    set_row_height(ws, last + 2, [], min_lines=2)
+    page_setup(ws, title=f"{MINUTES_SHEET} · {project.name}", landscape=False, repeat_rows=0)
+    ws.print_area(0, 0, last + 2, 1)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
+
+
+_TO_FILL = "(待填写)"
