@@ -48,7 +48,7 @@ def test_department_workbook_sheets_and_hidden_identity(tec: openpyxl.Workbook) 
     assert rows["department"] == "技术部"
     assert rows["week"] == WEEK
     assert rows["spec_version"] == (
-        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1")
+        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1;pmo_response=1")
     assert rows["built_at"] == BUILT_AT.isoformat()
     assert len(rows["file_id"]) == 32
     assert all(tec[name].sheet_state == "visible" for name in tec.sheetnames[:6])

@@ -249,7 +249,8 @@ def test_gantt_cached_marks_and_master(sample_report: tuple[Path, Path]) -> None
     assert col[dt.datetime(2024, 7, 1)] == 10
     master = openpyxl.load_workbook(sample_report[1])
     ws = master["甘特图"]
-    assert master.sheetnames.index("甘特图") == 4 and ws["G1"].value == dt.datetime(2024, 7, 8)
+    # 模板1, 模板2, 纪要, 合作方案, 风险应对 (the PMO fills it), then the A3 甘特图 last
+    assert master.sheetnames.index("甘特图") == 5 and ws["G1"].value == dt.datetime(2024, 7, 8)
     rows = {r[0]: r for r in ws.iter_rows(min_row=3, max_col=10, values_only=True)}
     assert rows["T03"][4:9] == (dt.datetime(2024, 7, 5), dt.datetime(2024, 7, 12), None,
                                 dt.datetime(2024, 7, 12), None)

@@ -227,7 +227,7 @@ def test_department_workbook_prints_every_instruction_line(walk: dict[str, Path]
 @pytest.mark.office
 def test_master_prints_on_a4(walk: dict[str, Path], tmp_path: Path) -> None:
     pages = _pdf(walk["master"], tmp_path)
-    assert len(pages) == 6  # 申请表, 职责分工表, 需求共识纪要, 合作方案 (2), 甘特图
+    assert len(pages) == 7  # 申请表, 职责分工表, 需求共识纪要, 合作方案 (2), 风险应对, 甘特图
     gantt = [size for size, text in pages if text.strip().startswith("甘特图")]
     assert gantt == [(A3_PT[1], A3_PT[0])]  # the 甘特图 on one A3 landscape page
     assert all(sorted(size) == list(A4_PT) for size, text in pages

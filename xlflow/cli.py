@@ -17,7 +17,7 @@ import click
 from . import __version__, _console, api, texts
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
-from .model.vocab import percent_text
+from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
 
 
@@ -834,6 +834,12 @@ def risks(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
         alert = _t("risks.alert", id=r.risk_id, department=r.department,
                    description=r.values.get("description") or "")
         click.secho(alert, fg="red")
+    for r in result.register:
+        if RiskFlag.NO_PMO_RESPONSE in r.flags:
+            raised = r.values.get("raised_at")
+            when = raised.isoformat(sep=" ", timespec="minutes") if raised else "—"
+            click.secho(_t("risks.awaiting", id=r.risk_id, department=r.department,
+                           level=r.level, raised=when), fg="yellow")
     click.echo(_t("risks.summary", n=len(result.risks), forms=len(result.files),
                   register=len(result.register), high=len(result.alerts)))
     click.echo(_t("wrote", path=result.report_path))

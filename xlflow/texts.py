@@ -199,6 +199,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "  {mark} {path}: {department} · received {received} · {n} risk(s)"),
     "risks.alert": ("  高风险警报 {id} {department}:{description}",
                     "  ALERT high risk {id} {department}: {description}"),
+    "risks.awaiting": ("  待 PMO 应对 {id} {department} {level}:提出于 {raised},尚无应对方案",
+                       "  awaiting the PMO {id} {department} {level}: raised {raised}, no response"),
     "risks.summary": ("{forms} 份申请表中 {n} 项风险;风险登记册共 {register} 项,新增高风险 {high} 项",
                       "{n} risk(s) from {forms} form(s); register: {register} risk(s), "
                       "{high} new high"),

@@ -34,6 +34,7 @@ from .._files import (
     replace_file,
     sha256_file,
 )
+from ..contract import MASTER_KIND
 from ..errors import DiskFullError, ProjectError, StorageError, XlflowError
 from ..issues import Issue, warning
 from ..ledger import Ledger
@@ -53,6 +54,7 @@ from .feedback import merge_feedback
 from .forecast import apply_forecast
 from .identify import Checked, choose_newest, excuse_other_weeks
 from .parallel import check_files
+from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
@@ -144,9 +146,9 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                stamp: str) -> MergeReport:
     excuse_other_weeks(checked)
     issues: list[Issue] = [i for c in checked for i in c.issues]
-    issues += choose_newest(checked)
+    issues += choose_newest([c for c in checked if c.kind != MASTER_KIND])  # masters: all count
     accepted = [c for c in checked if c.accepted]
-    returned = {c.department for c in accepted}
+    returned = {c.department for c in accepted if c.kind != MASTER_KIND}
     minutes, minute_issues = take_in_minutes(checked, ctx)
     issues += minute_issues
     with ws.existing_ledger() as ledger:
@@ -163,11 +165,12 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
             issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
                                   + (f";显示的是此前最近一次({_last_week(carried.tasks, dept)})"
                                      "的数据" if _last_week(carried.tasks, dept) else "")))
-    by_template = {key: {c.department: c.records.get(key, []) for c in accepted}
-                   for key in DEPARTMENT_TEMPLATES}
+    by_template = {key: {c.department: c.records.get(key, []) for c in accepted
+                         if c.kind != MASTER_KIND} for key in DEPARTMENT_TEMPLATES}
     tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
     forecast = apply_forecast(tasks, ctx)  # late predecessors push their successors
-    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks)
+    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks,
+                                     masters=masters_of(checked))
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
     form_blocks = merge_blocks({c.department: c.blocks for c in accepted}, ctx, carried.blocks)

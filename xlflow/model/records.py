@@ -124,10 +124,24 @@ class RiskRecord:
     source: Source | None = None
     data_week: str | None = None
     received: dt.datetime | None = None  # when the PMO received it (risk intake: the mail)
+    #: The PMO's latest response (风险应对 sheet of the PMO master): 应对方案, 需协调部门,
+    #: 责任人, 解决时限, PMO意见, 分管领导意见 by key, with `week`, `received`, `file`;
+    #: empty while the PMO has not responded.
+    response: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
         return RiskStatus.is_open_value(self.status)
+
+    @property
+    def owner(self) -> Any:
+        """责任人: the PMO's response names it; else what the department wrote."""
+        return self.response.get("owner") or self.values.get("owner")
+
+    @property
+    def deadline(self) -> Any:
+        """解决时限: the PMO's response sets it; else what the department wrote."""
+        return self.response.get("deadline") or self.values.get("deadline")
 
     @property
     def is_high(self) -> bool:
@@ -138,7 +152,8 @@ class RiskRecord:
                 "status": self.status, "open": self.is_open, "flags": list(self.flags),
                 "values": {k: iso(v) for k, v in self.values.items()},
                 "data_week": self.data_week, "received": iso(self.received),
-                "source": self.source.to_dict() if self.source else None}
+                "source": self.source.to_dict() if self.source else None,
+                "response": {k: iso(v) for k, v in self.response.items()}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], types: Mapping[str, str]) -> RiskRecord:
@@ -150,14 +165,20 @@ class RiskRecord:
                 values[key] = (dt.datetime.fromisoformat(raw) if kind == "datetime"
                                else dt.date.fromisoformat(raw[:10]))
         received = d.get("received")
+        response = dict(d.get("response") or {})  # absent in records stored before PMO responses
+        if isinstance(response.get("deadline"), str) and response["deadline"]:
+            response["deadline"] = dt.date.fromisoformat(response["deadline"][:10])
+        if isinstance(response.get("received"), str) and response["received"]:
+            response["received"] = dt.datetime.fromisoformat(response["received"])
         return cls(d["id"], d["department"], d.get("level") or "", d.get("status") or "",
                    values, list(d.get("flags") or []), Source.from_dict(d.get("source")),
-                   d.get("data_week"), dt.datetime.fromisoformat(received) if received else None)
+                   d.get("data_week"), dt.datetime.fromisoformat(received) if received else None,
+                   response)
 
 
 def risk_sort_key(risk: RiskRecord) -> tuple[Any, ...]:
     """Open first, then 高 > 中 > 低, then the earliest deadline."""
-    deadline = risk.values.get("deadline") or dt.date.max
+    deadline = risk.deadline or dt.date.max
     return (not risk.is_open, Level.rank_of(risk.level), deadline, risk.risk_id)
 
 

@@ -89,6 +89,7 @@ class RiskFlag(StrEnum):
     NO_PLAN = "no-plan"
     NOT_UPDATED = "not-updated"
     LATE_RECEIPT = "late-receipt"
+    NO_PMO_RESPONSE = "no-pmo-response"
 
     @property
     def label(self) -> str:
@@ -102,6 +103,7 @@ _FLAG_LABELS = {
     RiskFlag.NO_PLAN: "未定责任人或时限",
     RiskFlag.NOT_UPDATED: "本周未更新",
     RiskFlag.LATE_RECEIPT: "提出后超过{hours}小时PMO才收到",
+    RiskFlag.NO_PMO_RESPONSE: "PMO未按时给出应对方案",
 }
 
 

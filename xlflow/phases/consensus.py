@@ -4,12 +4,10 @@ and `status`, which derives the phase from what was recorded."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._files import atomic_path
 from ..consensus_meeting import meeting_data
 from ..errors import ProjectError
 from ..issues import count_errors, error
@@ -17,13 +15,13 @@ from ..model.reports import StepResult
 from ..model.vocab import EventKind
 from ..project import PROJECT_FILE, Project
 from ..workspace import Workspace, now
-from ..writer import write_master_workbook
 from . import approval as _approval
 from . import baseline as _baseline
 from .acceptance import with_acceptance
 from .gate import filing as _filing
 from .history import latest_state
 from .lifecycle import Status, approval_checks, compute_status, missing_opinions
+from .pmo_master import write_signed_master
 
 
 def approvals(ws: Workspace) -> list[dict[str, Any]]:
@@ -44,13 +42,8 @@ def approvals(ws: Workspace) -> list[dict[str, Any]]:
 def rewrite_master(ws: Workspace, project: Project) -> Path:
     """The PMO master for the latest built week (before any build: the project's first
     week), with the approvals and opinions recorded so far."""
-    week = ws.current_week(project)
-    target = ws.master_file(project, week)
-    with atomic_path(target) as tmp:
-        write_master_workbook(tmp, project, project.specs(), week, built_at=now(),
-                              file_id=uuid.uuid4().hex, approvals=approvals(ws),
-                              baseline=_baseline.baseline_dates(ws))
-    return target
+    return write_signed_master(ws, project, ws.current_week(project), built_at=now(),
+                               approvals=approvals(ws), baseline=_baseline.baseline_dates(ws))
 
 
 def opinion(ws: Workspace, *, department: str, by: str, text: str,

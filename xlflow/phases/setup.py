@@ -16,6 +16,7 @@ from ..errors import ProjectError
 from ..merge.actions import items_at, minutes_in
 from ..merge.carry import carried_before, plan_hints, prefill, prefill_blocks
 from ..merge.context import Context
+from ..model.records import risk_sort_key
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
 from ..weeks import week_days
@@ -150,6 +151,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             tmp = outputs.enter_context(atomic_path(master))
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
                                   file_id=master_id, approvals=approvals(ws),
+                                  risks=sorted(carried.risks, key=risk_sort_key), key=key,
                                   baseline=baseline_dates(ws))
             built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp)))
         with ws.ledger() as ledger, ledger.transaction():

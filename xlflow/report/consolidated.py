@@ -39,6 +39,7 @@ from ..styles import (
 from ._common import headers, put, put_row, serial, stamp, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
+from .risk_register import RESPONSE_HEADERS, response_cells
 from .spend import write_spend
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划�
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
                 ("关联任务", 7), ("发现时间", 16), ("提出时间", 16), ("风险描述", 30),
                 ("影响范围", 20), ("建议措施", 22), ("责任人", 8), ("解决时限", 12),
-                ("落实情况", 20), ("来源", 22)]
+                ("落实情况", 20), ("提出人", 8), ("风险类别", 7), ("发生概率", 6), ("影响程度", 6),
+                ("需协调部门", 12), ("所需支持", 20), ("关闭日期", 12), ("关闭确认人", 8),
+                *RESPONSE_HEADERS, ("来源", 22)]
 ACCEPTANCE_HEADERS = [("成果编号", 8), ("成果/指标", 18), ("责任部门", 9), ("目标值", 12),
                       ("实际值", 12), ("是否达标(计算)", 10), ("部门填写", 8), ("确认人", 9),
                       ("确认日期", 12), ("意见", 26), ("来源", 24)]
@@ -168,6 +171,9 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
     for label, value in figures:
         ws.write_string(row, 0, label, st.text)
         put(ws, row, 1, value, st, st.pct if label == "按期率" else st.int)
+        if label == "风险总数":  # beside it, not below: 总览 stays one page
+            awaiting = sum(RiskFlag.NO_PMO_RESPONSE in r.flags for r in report.risks)
+            ws.write_string(row, 2, f"其中 PMO 未按时应对 {awaiting} 项", st.note)
         row += 1
     # per department
     row += 1
@@ -326,10 +332,11 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
 
 def _write_risks(ws: Any, report: MergeReport, st: Styles) -> None:
     keys = ("task_id", "found_at", "raised_at", "description", "impact", "measures", "owner",
-            "deadline", "progress")
+            "deadline", "progress", "raised_by", "category", "probability", "severity",
+            "coordination", "support", "closed_on", "closed_by")
     rows = ([risk.risk_id, risk.department, risk.level, risk.status,
              "、".join(flag_label(f, report.raise_within_hours) for f in risk.flags),
-             *(risk.values.get(k) for k in keys), _source(risk.source)]
+             *(risk.values.get(k) for k in keys), *response_cells(risk), _source(risk.source)]
             for risk in report.risks)
     ws.freeze_panes(1, 1)
     table(ws, 0, RISK_HEADERS, rows, st)

@@ -11,6 +11,8 @@ from typing import Any
 import xlsxwriter
 
 from .. import __version__
+from ..contract import MASTER_KIND
+from ..model.records import RiskRecord
 from ..project import Project
 from ..report.gantt import gantt_milestones, gantt_tasks, write_gantt
 from ..spec import SpecSet
@@ -20,6 +22,7 @@ from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
 from ._validation import ListSheet
 from .department import WORKBOOK_OPTIONS
 from .plan import write_plan_sheet
+from .risk_response import write_response_sheet
 
 MINUTES_SHEET = "需求共识纪要"
 
@@ -34,8 +37,12 @@ def write_master_workbook(
     file_id: str,
     approvals: Sequence[Mapping[str, Any]] = (),
     baseline: Mapping[str, dt.date] | None = None,
+    risks: Sequence[RiskRecord] = (),
+    key: bytes | None = None,
 ) -> None:
-    """`baseline`: task id -> baselined due date for the 甘特图 (None: the plan's dates)."""
+    """`baseline`: task id -> baselined due date for the 甘特图 (None: the plan's dates);
+    risks: the register as of the build (its open risks fill the 风险应对 sheet the PMO
+    returns); key: the project's, to sign the identity that sheet is read back by."""
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
@@ -46,16 +53,17 @@ def write_master_workbook(
                 project=project, department="", lists=lists, read_only=True)
     _write_minutes(wb, fmt, project)
     write_plan_sheet(wb, fmt, project)
+    write_response_sheet(wb, fmt, project, specs, risks, lists)
     write_gantt(wb, fmt, title=f"甘特图 · {project.name} · {week}", tasks=gantt_tasks(project),
                 milestones=gantt_milestones(project), as_of=built_at.date(),
                 start=project.start, end=project.end, until=project.late_end, baseline=baseline)
     write_lists(wb, lists.columns)
     write_identity(wb, {
-        "kind": "master", "project_id": project.id, "project_name": project.name,
+        "kind": MASTER_KIND, "project_id": project.id, "project_name": project.name,
         "department": "", "week": week, "spec_version": specs.version,
         "spec_digest": specs.digest, "built_at": built_at.isoformat(timespec="seconds"),
         "file_id": file_id, "xlflow_version": __version__,
-    })
+    }, key=key)
     wb.close()
 
 
