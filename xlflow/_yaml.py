@@ -248,7 +248,7 @@ class _Builder:
                 typed = False
             if key in out:
                 raise _Fallback  # the general path refuses it, after any syntax error
-            lines.append(event.start_mark.line + 1)
+            lines.append(event.start_mark.line + 1)  # type: ignore[union-attr]
             event = get()
             if type(event) is _ScalarEvent:
                 value = plain.get(event.value, plain)
