@@ -56,8 +56,8 @@ class LineDict(dict):
         raw = self.raw
         if raw is not None and key in raw:
             return raw[key]
-        if key not in self:
-            return None
+        if not isinstance(self._lines, (int, array)) or key not in self:
+            return None  # made by hand or with keys that are not text: raw is complete
         return _canonical_text(self[key])
 
 
@@ -170,6 +170,7 @@ class _Builder:
         self.resolvers: dict[str, list[tuple[str, Any]]] = resolvers
         self.plain: dict[str, Any] = {}  # plain scalar text -> value (shared: immutable)
         self.strings: dict[str, str] = {}  # quoted text, shared
+        self.untyped: set[str] = set()  # plain scalars YAML types but that stay text (2024-13-12)
 
     def close(self) -> None:
         self.loader.dispose()
@@ -212,6 +213,8 @@ class _Builder:
                     out = self.loader.yaml_constructors[tag](self.loader, node)
                 except Exception:  # the general path reports it, after any syntax error
                     raise _Fallback from None
+                if type(out) is str:
+                    self.untyped.add(value)
                 break
         self.plain[value] = out
         return out
@@ -230,9 +233,10 @@ class _Builder:
         if start.anchor is not None or (start.tag is not None and start.tag != "!"):
             raise _Fallback
         get, scalar, node, plain = self.get, self.scalar, self.node, self.plain
+        untyped = self.untyped
         out = LineDict()
         lines: list[int] = []
-        raw: dict[str, str] | None = None
+        typed_values: list[tuple[Any, str]] = []  # (key, text) of values YAML typed
         typed = True  # every key is text
         event: Any
         while True:
@@ -254,23 +258,24 @@ class _Builder:
                 value = plain.get(event.value, plain)
                 if value is plain or event.anchor is not None or not event.implicit[0]:
                     value = scalar(event)
-                if type(value) is not str:
-                    text = event.value
-                    if text != _canonical_text(value):
-                        if raw is None:
-                            raw = {}
-                        raw[str(key)] = text
+                if type(value) is not str or (untyped and value in untyped
+                                              and event.implicit[0]):
+                    typed_values.append((key, event.value))
             else:
                 value = node(event)
             out[key] = value
         out.line = start.start_mark.line + 1
-        out.raw = raw
-        if not typed:
+        raw: dict[str, str] | None = None
+        if not typed:  # the old way: keys as text, later ones win; every typed value's text
             out._lines = {str(k): n for k, n in zip(out, lines, strict=True)}
+            raw = {str(k): text for k, text in typed_values} or None
         elif lines and lines == list(range(lines[0], lines[0] + len(lines))):
             out._lines = lines[0]
         else:
             out._lines = array("i", lines)
+        if typed:
+            raw = {k: text for k, text in typed_values if text != _canonical_text(out[k])} or None
+        out.raw = raw
         return out
 
     def sequence(self, start: Any) -> LineList:
