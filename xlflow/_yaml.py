@@ -149,6 +149,11 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 # path, so results and errors are the same as before, found in the same order.
 
 
+#: Plain scalars up to this length are resolved once and their value shared (names,
+#: dates, ids, keys); longer text rarely repeats, and remembering it costs memory.
+_SHARED_LENGTH = 12
+
+
 class _Fallback(Exception):
     pass
 
@@ -216,7 +221,8 @@ class _Builder:
                 if type(out) is str:
                     self.untyped.add(value)
                 break
-        self.plain[value] = out
+        if len(value) <= _SHARED_LENGTH:
+            self.plain[value] = out
         return out
 
     def node(self, event: Any) -> Any:
