@@ -46,10 +46,10 @@ class LineDict(dict):
             return self.line
         if isinstance(lines, dict):
             return lines.get(key, self.line)
-        if key not in self:
-            return self.line
-        i = list(self).index(key)  # a handful of keys; only typed keys (all text) get here
-        return lines + i if isinstance(lines, int) else lines[i]
+        for i, k in enumerate(self):  # a handful of keys, all text
+            if k == key:
+                return lines + i if isinstance(lines, int) else lines[i]
+        return self.line
 
     def raw_of(self, key: str) -> str | None:
         """The scalar as written, for a value that is not a YAML string."""
