@@ -121,6 +121,9 @@ if KIND == "merge" and OPTS["write"]:  # every run writes a first report and led
         old.unlink()
     shutil.rmtree(root / "reports", ignore_errors=True)
     (root / "reports").mkdir()
+    from _synthetic import _filed
+
+    _filed(root)  # the plan filed again in the fresh ledger: merge writes only after PMO备案
 if KIND == "plain":
     with open(OPTS["cells"], "rb") as fh:
         CELLS = pickle.load(fh)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The weekly loop on the bundled sample: init -> build -> (departments fill in: the
-# sample returns) -> merge. Usage: scripts/demo.sh [DIR]   (default: demo)
+# The bundled sample: init -> opinion -> approve -> file (PMO备案) -> build ->
+# (departments fill in: the sample returns) -> merge. Usage: scripts/demo.sh [DIR]
+# (default: demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${1:-demo}
@@ -10,6 +11,11 @@ AS_OF=2024-07-12
 
 rm -rf "$DIR"
 "$XLFLOW" init "$DIR" --example
+echo
+# 需求共识 → 方案审批 → PMO备案: build, send and merge wait for the filed plan
+"$XLFLOW" opinion "$DIR" --department 运营部 --by 运营总监 --text "同意,需提前准备活动物料"
+"$XLFLOW" approve "$DIR" --by "分管副总 陈明" --note "同意,按期推进"
+"$XLFLOW" file "$DIR" --by "PMO 王芳"
 echo
 "$XLFLOW" build "$DIR" --week "$WEEK"
 echo

@@ -30,12 +30,48 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+def file_example(root: Path) -> Path:
+    """The example's consensus, approval and PMO备案, as the README walks them."""
+    api.opinion(root, department="运营部", by="运营总监", text="同意,需提前准备活动物料")
+    assert api.approve(root, by="分管副总 陈明", note="同意,按期推进").recorded
+    assert api.file_project(root, by="PMO 王芳").recorded
+    return root
+
+
+def mark_filed(root: Path) -> Path:
+    """Any project (a synthetic one that would not pass the approval checks) recorded as
+    approved and filed, its plan baselined: for tests about what comes after filing."""
+    from xlflow.model.vocab import EventKind
+    from xlflow.phases import baseline
+    from xlflow.workspace import Workspace, now
+
+    ws = Workspace(root)
+    at = now()
+    with ws.ledger() as ledger:
+        baseline.ensure_tables(ledger)
+        with ledger.transaction():
+            ledger.add_event(EventKind.APPROVE, by="分管副总", note="", at=at)
+            ledger.add_event(EventKind.FILE, by="PMO", note="备案编号 PMO-TEST",
+                             data={"number": "PMO-TEST"}, at=at)
+            baseline.record_baseline(ledger, ws.project(with_events=False),
+                                     number="PMO-TEST", at=at.isoformat())
+    return root
+
+
 @pytest.fixture
-def project_dir(tmp_path: Path) -> Path:
-    """The seed's example project, freshly initialised."""
+def unfiled_project(tmp_path: Path) -> Path:
+    """The seed's example project, freshly initialised: nothing approved or filed."""
     root = tmp_path / "ug"
     api.init_project(root, example=True)
     return root
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """The seed's example project, initialised, its plan approved and filed (PMO备案)."""
+    root = tmp_path / "ug"
+    api.init_project(root, example=True)
+    return file_example(root)
 
 
 @pytest.fixture

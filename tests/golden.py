@@ -39,6 +39,9 @@ def make_sample(directory: Path) -> dict[str, Path]:
     """The workbooks under test, made through the public API from the bundled sample."""
     root = directory / "ug"
     api.init_project(root, example=True)
+    api.opinion(root, department="运营部", by="运营总监", text="同意,需提前准备活动物料")
+    api.approve(root, by="分管副总 陈明", note="同意,按期推进")
+    api.file_project(root, by="PMO 王芳")
     built = api.build(root, week=WEEK, built_at=BUILT_AT)
     for f in sorted((SAMPLES / "returns").glob("*.xlsx")):
         target = root / "inbox" / f.name

@@ -33,7 +33,7 @@ def _with_added_sheet(path: Path, ref: str, name: str = "备注") -> Path:
 @pytest.fixture
 def inbox(built, tmp_path: Path) -> Path:
     """A good return, one whose 周进度跟踪表 reaches XFD50000 (its <dimension> still says
-    A1:M6) and one with an added sheet reaching XFD1048576."""
+    A1:N6) and one with an added sheet reaching XFD1048576."""
     root = built.project.root
     fill_workbook(department_file(built, "技术部", root / "inbox", "技术部.xlsx"),
                   weekly=GOOD_WEEKLY)
@@ -140,17 +140,17 @@ def _far(cell: str, row: int) -> str:
 
 
 EXTENTS = {
-    "as built": (lambda x: x, Extent(6, 13, "A1:M6")),
+    "as built": (lambda x: x, Extent(6, 14, "A1:N6")),
     "dimension lies": (lambda x: x.replace("</sheetData>", _far(
-        '<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>', 1048576)), Extent(1048576, 16384, "A1:M6")),
-    "no dimension": (lambda x: x.replace('<dimension ref="A1:M6"/>', "").replace(
+        '<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>', 1048576)), Extent(1048576, 16384, "A1:N6")),
+    "no dimension": (lambda x: x.replace('<dimension ref="A1:N6"/>', "").replace(
         "</sheetData>", _far('<c r="Z9"><v>1</v></c>', 9)), Extent(9, 26, "")),
     "formatted empty cell far away": (lambda x: x.replace("</sheetData>", _far(
-        '<c r="XFD1048576" s="3"/>', 1048576)), Extent(6, 13, "A1:M6")),
-    "dimension claims the whole sheet": (lambda x: x.replace('ref="A1:M6"', 'ref="A1:XFD1048576"'),
-                                         Extent(6, 13, "A1:XFD1048576")),
+        '<c r="XFD1048576" s="3"/>', 1048576)), Extent(6, 14, "A1:N6")),
+    "dimension claims the whole sheet": (lambda x: x.replace('ref="A1:N6"', 'ref="A1:XFD1048576"'),
+                                         Extent(6, 14, "A1:XFD1048576")),
     "cells without references": (lambda x: x.replace("</sheetData>", _far(
-        "<c><v>1</v></c>" * 30, 7)), Extent(7, 30, "A1:M6")),
+        "<c><v>1</v></c>" * 30, 7)), Extent(7, 30, "A1:N6")),
 }
 
 

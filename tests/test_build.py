@@ -48,7 +48,7 @@ def test_department_workbook_sheets_and_hidden_identity(tec: openpyxl.Workbook) 
     assert rows["department"] == "技术部"
     assert rows["week"] == WEEK
     assert rows["spec_version"] == (
-        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1")
+        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1;pmo_response=1")
     assert rows["built_at"] == BUILT_AT.isoformat()
     assert len(rows["file_id"]) == 32
     assert all(tec[name].sheet_state == "visible" for name in tec.sheetnames[:6])
@@ -97,7 +97,7 @@ def test_layout_freeze_widths_print_and_filter(tec: openpyxl.Workbook) -> None:
     assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
-    assert ws.auto_filter.ref == "A1:M3"  # the table only, not the 填报人/填报日期 below
+    assert ws.auto_filter.ref == "A1:N3"  # the table only, not the 填报人/填报日期 below
 
 
 def test_weekly_validations(tec: openpyxl.Workbook) -> None:

@@ -35,6 +35,8 @@ def test_init_and_build(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["init", str(tmp_path / "p"), "--example"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["build", str(tmp_path / "p"), "--week", WEEK])
+    assert result.exit_code == 2 and "方案尚未 PMO 备案,build 未执行" in result.output
+    result = runner.invoke(cli, ["build", str(tmp_path / "p"), "--week", WEEK, "--draft"])
     assert result.exit_code == 0, result.output
     assert "4 个部门工作簿" in result.output
     assert (tmp_path / "p" / "outbox" / WEEK / f"UG-2024Q3-{WEEK}-技术部.xlsx").is_file()
@@ -70,10 +72,11 @@ def test_progress_bar_with_many_files_and_status_json(runner: CliRunner, tmp_pat
 
     root = tmp_path / "p"
     api.init_project(root, example=True)
-    built = api.build(root, week=WEEK)
+    built = api.build(root, week=WEEK, draft=True)
     for n in range(12):  # the same return twelve times: the newest counts, all listed
         shutil.copy(built.departments["技术部"], root / "inbox" / f"技术部-{n:02d}.xlsx")
-    result = runner.invoke(cli, ["merge", str(root), "--week", WEEK, "--as-of", "2024-07-12"])
+    result = runner.invoke(cli, ["merge", str(root), "--week", WEEK, "--as-of", "2024-07-12",
+                                 "--draft"])
     assert result.exit_code == 0, result.output
     assert "读取中" in result.stderr and "读取文件:12 个(采用 1 个)" in result.stdout
     status = json.loads(runner.invoke(cli, ["status", str(root), "--json"]).output)

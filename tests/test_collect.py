@@ -230,7 +230,7 @@ def test_another_projects_workbook_is_left_in_the_mailbox(built: api.BuildResult
     api.init_project(other, example=True)
     text = (other / "project.yaml").read_text(encoding="utf-8")
     (other / "project.yaml").write_text(text.replace("UG-2024Q3", "CRM-2024"), encoding="utf-8")
-    theirs = api.build(other, week=WEEK).departments["技术部"]
+    theirs = api.build(other, week=WEEK, draft=True).departments["技术部"]
     shutil.copy(theirs, tmp_path / "crm.xlsx")
     mailbox.deliver(mail("tec@example.com", "CRM 周报", at(12, 15), tmp_path / "crm.xlsx"))
     result = api.collect(built.project.root, mailbox.settings(move_to="已收"))

@@ -25,7 +25,7 @@ import pytest
 from xlflow._files import project_lock
 from xlflow.ledger import LEDGER_FILE
 
-from .conftest import SAMPLES, WEEK
+from .conftest import SAMPLES, WEEK, file_example
 
 XLFLOW = [sys.executable, "-m", "xlflow"]
 OLD, NEW = "2024-07-12", "2024-07-13"
@@ -104,6 +104,7 @@ def built_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example project, W28 built, the sample returns in its inbox; nothing merged."""
     root = tmp_path_factory.mktemp("crash") / "ug"
     xlflow("init", root, "--example")
+    file_example(root)
     xlflow("build", root, "--week", WEEK)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, root / "inbox" / f.name)

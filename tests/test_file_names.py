@@ -13,7 +13,7 @@ import yaml
 
 from xlflow import api
 
-from .conftest import AS_OF, BUILT_AT, WEEK
+from .conftest import AS_OF, BUILT_AT, WEEK, mark_filed
 
 _REFUSED = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -42,6 +42,7 @@ def test_awkward_names_give_names_windows_accepts(tmp_path: Path) -> None:
     data["project"]["name"] = "2024年Q3/用户增长:活动?"
     project_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                             encoding="utf-8")
+    mark_filed(root)
     built = api.build(root, week=WEEK, built_at=BUILT_AT)
     assert len(built.departments) == 4
     api.send(root, week=WEEK)

@@ -18,7 +18,7 @@ from xlflow.project import load_project
 from xlflow.simulate import fill_workbook
 from xlflow.styles import A3
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, office_binary
+from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example, office_binary
 from .office import soffice_convert
 
 T03 = "due: 2024-07-12, owner: 陈杰, milestone: M2"
@@ -183,6 +183,7 @@ def test_done_successors_are_not_pushed(project_dir: Path) -> None:
 def sample_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("gantt") / "ug"
     api.init_project(root, example=True)
+    file_example(root)
     built = api.build(root, week=WEEK, built_at=BUILT_AT)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, root / "inbox" / f.name)
@@ -248,7 +249,8 @@ def test_gantt_cached_marks_and_master(sample_report: tuple[Path, Path]) -> None
     assert col[dt.datetime(2024, 7, 1)] == 10
     master = openpyxl.load_workbook(sample_report[1])
     ws = master["甘特图"]
-    assert master.sheetnames.index("甘特图") == 3 and ws["G1"].value == dt.datetime(2024, 7, 8)
+    # 模板1, 模板2, 纪要, 合作方案, 风险应对 (the PMO fills it), then the A3 甘特图 last
+    assert master.sheetnames.index("甘特图") == 5 and ws["G1"].value == dt.datetime(2024, 7, 8)
     rows = {r[0]: r for r in ws.iter_rows(min_row=3, max_col=10, values_only=True)}
     assert rows["T03"][4:9] == (dt.datetime(2024, 7, 5), dt.datetime(2024, 7, 12), None,
                                 dt.datetime(2024, 7, 12), None)

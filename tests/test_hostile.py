@@ -277,7 +277,7 @@ def test_messy_text_values(built, tmp_path: Path) -> None:
     assert t04.texts["actual_status"] == long_text  # kept whole
     assert [i.code for i in report.issues if i.cell == "E3"] == ["too-long"]
     ws = openpyxl.load_workbook(report.report_path)["周进度跟踪表"]
-    assert ws["O5"].value == long_text
+    assert ws["Q5"].value == long_text
 
 
 def test_output_names_cannot_escape_the_outbox(project_dir: Path) -> None:

@@ -54,7 +54,7 @@ def test_every_json_command_is_covered() -> None:
 
 
 CASES = ("accept", "cases", "history", "merge", "notify", "remind", "resources", "review", "send",
-         "status", "validate", "collect", "risks", "portfolio", "meeting")
+         "status", "validate", "collect", "risks", "portfolio", "meeting", "change")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -76,6 +76,14 @@ def test_json_is_the_library_result(name: str, walked: Path, runner: CliRunner,
         for data in (expected, got):
             data.pop("report"), data.pop("run_at", None)
         assert got == _canonical(expected)
+        return
+    if name == "change":
+        # recording a change is the side effect: the CLI's JSON is the change recorded
+        got = _json_of(runner, ["change", root, "--task", "T03", "--due", "2024-07-25",
+                                "--reason", "延期", "--by", "PMO 王芳", "--json"])
+        recorded = api.changes(walked)[-1]
+        assert got == _canonical(api.ChangeResult(recorded).to_dict())
+        assert got["change"]["state"] == "待审批" and got["change"]["items"][0]["new"] == "2024-07-25"
         return
     if name == "validate":
         path = str(next((walked / "inbox").glob("技术部*.xlsx")))

@@ -17,6 +17,8 @@ from xlflow.merge.read import read_returned
 from xlflow.simulate import fill_workbook
 from xlflow.spec import load_specs
 
+from .conftest import mark_filed
+
 TASKS = 5000
 
 
@@ -39,6 +41,7 @@ def _large_project(root: Path) -> None:
 def test_five_thousand_tasks_build_validate_and_merge(tmp_path: Path) -> None:
     root = tmp_path / "big"
     _large_project(root)
+    mark_filed(root)
     built = api.build(root, week="2024-W28", departments=["技术部"])
     workbook = built.departments["技术部"]
     ret = read_returned(workbook, load_specs())

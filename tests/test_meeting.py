@@ -21,7 +21,7 @@ from xlflow.cli import cli
 from xlflow.contract import IDENTITY_SHEET
 from xlflow.ledger import Ledger
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK
+from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example
 from .office import soffice_convert
 
 W29 = "2024-W29"
@@ -33,6 +33,7 @@ def merged_w28(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example with the four sample returns merged for W28, and its 周例会 written."""
     root = tmp_path_factory.mktemp("meeting") / "ug"
     api.init_project(root, example=True)
+    file_example(root)
     api.build(root, week=WEEK, built_at=BUILT_AT)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, root / "inbox" / f.name)

@@ -47,7 +47,7 @@ def test_samples_merge_cleanly_with_the_expected_figures(with_samples: Path) -> 
     assert t03.texts["deviation_reason"] == "第三方支付接口文档延迟提供"
     assert (t03.source.sheet, t03.source.row) == ("周进度跟踪表", 2)
     assert [(r.risk_id, r.level, r.status, r.flags) for r in report.risks] == [
-        ("TEC-24W28-01", "高", "处理中", ["high-open", "late-raise"]),
+        ("TEC-24W28-01", "高", "处理中", ["high-open", "late-raise", "no-pmo-response"]),
         ("MKT-24W28-01", "中", "待处理", []),
     ]
     assert report.risks[0].values["found_at"] == dt.datetime(2024, 7, 8, 9, 30)
@@ -136,7 +136,8 @@ def test_wrong_project_week_and_old_spec_are_refused(built, tmp_path: Path) -> N
     text = (other / "project.yaml").read_text(encoding="utf-8")
     (other / "project.yaml").write_text(text.replace("id: UG-2024Q3", "id: OTHER-1"),
                                         encoding="utf-8")
-    foreign = api.build(other, week=WEEK, departments=["技术部"]).departments["技术部"]
+    foreign = api.build(other, week=WEEK, departments=["技术部"],
+                        draft=True).departments["技术部"]
     last_week = api.build(built.project.root, week="2024-W27",
                           departments=["市场部"]).departments["市场部"]
     old_spec = department_file(built, "运营部", tmp_path)
@@ -229,15 +230,15 @@ def test_risk_flags_overdue_and_order(built, tmp_path: Path) -> None:
             "建议措施": "处理", "责任人": "陈杰"}
     path = fill_workbook(department_file(built, "技术部", tmp_path), risks=[
         {**risk, "风险描述": "低风险", "风险等级": "低", "解决时限": "2024-07-20", "状态": "处理中"},
-        {**risk, "风险描述": "已关闭的高风险", "风险等级": "高", "解决时限": "2024-07-05",
-         "状态": "已关闭"},
+        {**risk, "风险描述": "已解决的高风险", "风险等级": "高", "解决时限": "2024-07-05",
+         "状态": "已解决"},
         {**risk, "风险描述": "逾期的中风险", "风险等级": "中", "解决时限": "2024-07-10"},
         {**risk, "风险描述": "高风险", "风险等级": "高", "解决时限": "2024-07-30", "状态": "待处理"},
     ])
     report = merge(built.project.root, [path])
     assert [(r.values["description"], r.flags) for r in report.risks] == [
-        ("高风险", ["high-open"]), ("逾期的中风险", ["overdue"]), ("低风险", []),
-        ("已关闭的高风险", [])]
+        ("高风险", ["high-open", "no-pmo-response"]), ("逾期的中风险", ["overdue", "no-pmo-response"]),
+        ("低风险", []), ("已解决的高风险", [])]
     assert report.risks[1].status == "待处理"  # the pre-filled default
 
 
@@ -353,7 +354,7 @@ def test_libreoffice_resaved_return_merges_to_the_same_figures(built, tmp_path: 
                 item.pop("source")
         report.pop("files"), report.pop("issues")
     assert via_lo == direct
-    assert direct["risks"][0]["flags"] == ["high-open", "late-raise", "no-plan"]
+    assert direct["risks"][0]["flags"] == ["high-open", "late-raise", "no-plan", "no-pmo-response"]
 
 
 def test_next_week_is_prefilled_from_the_ledger(with_samples: Path) -> None:

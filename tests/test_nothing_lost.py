@@ -22,7 +22,7 @@ from xlflow._files import project_lock
 from xlflow.ledger import LEDGER_FILE
 from xlflow.simulate import fill_workbook, header_columns
 
-from .conftest import AS_OF, WEEK, department_file
+from .conftest import AS_OF, WEEK, department_file, file_example
 
 MERGE = [sys.executable, "-m", "xlflow", "merge"]
 
@@ -111,6 +111,7 @@ WEEKLY_INPUTS, RISK_INPUTS = list(WEEKLY), list(RISK)
 def base(tmp_path_factory) -> api.BuildResult:
     root = tmp_path_factory.mktemp("prop") / "ug"
     api.init_project(root, example=True)
+    file_example(root)
     return api.build(root, week=WEEK)
 
 

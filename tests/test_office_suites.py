@@ -83,4 +83,6 @@ def test_master_request_form_prints_on_one_page(built, tmp_path: Path) -> None:
     pdf = soffice_convert(built.master, tmp_path / "pdf", "pdf")
     pages = _pdf_pages(pdf, a3=1)
     assert "跨部门合作需求申请表" in pages[0] and "审批人签字" in pages[0]
-    assert len(pages) == 4 and pages[3].lstrip().startswith("甘特图")  # on A3
+    assert len(pages) == 7 and pages[6].lstrip().startswith("甘特图")  # on A3
+    assert all(p.lstrip().startswith("合作方案") for p in pages[3:5])  # plan + signatures
+    assert "风险应对" in pages[5]  # the sheet the PMO fills and returns

@@ -49,7 +49,7 @@ def folders(tmp_path: Path) -> dict[str, Path]:
 
     acq = _example(tmp_path / "acq", {"id: UG-2024Q3": "id: XS-2024",
                                       "name: 2024年Q3用户增长活动": "name: 2024年Q3拉新渠道拓展"})
-    built = api.build(acq, week=WEEK, built_at=BUILT_AT)
+    built = api.build(acq, week=WEEK, built_at=BUILT_AT, draft=True)  # not filed: drafts
     fill_workbook(built.departments["运营部"], out=acq / "inbox" / "运营部.xlsx", weekly={
         "T07": {"实际完成情况": "已完成", "完成百分比": "100%", "实际完成日期": "2024-07-11"},
         "T08": {"实际完成情况": "物料未到", "完成百分比": "10%", "预计完成日期": "2024-08-09",
@@ -61,7 +61,7 @@ def folders(tmp_path: Path) -> dict[str, Path]:
                {"发现时间": "2024-07-09 09:30", "提出时间": "2024-07-09 10:00",
                 "风险描述": "执行人手紧张", "风险等级": "中", "影响范围": "日报",
                 "建议措施": "借调", "状态": "待处理"}])
-    assert api.merge(acq, week=WEEK, as_of=AS_OF).recorded
+    assert api.merge(acq, week=WEEK, as_of=AS_OF, draft=True).recorded
 
     crm = tmp_path / "crm"
     shutil.copytree(ROOT / "samples" / "crm2024", crm)

@@ -19,7 +19,7 @@ from xlflow import api
 from xlflow.report._common import stamp
 from xlflow.styles import A3, A4, HEADER_FILL, text_lines
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, office_binary
+from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example, office_binary
 from .office import soffice_convert
 
 RUN_AT = dt.datetime(2024, 7, 12, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -31,6 +31,7 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("print")
     root = tmp / "ug"
     api.init_project(root, example=True)
+    file_example(root)
     built = api.build(root, week=WEEK, built_at=BUILT_AT)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, root / "inbox" / f.name)
@@ -65,6 +66,14 @@ def _width(ws, col: int) -> float:
         if dim.min and dim.max and dim.min <= col <= dim.max and dim.width:
             return dim.width
     return 8.43
+
+
+def _cell_width(ws, cell) -> float:
+    """A merged cell's text wraps over the width of every column it spans."""
+    for merged in ws.merged_cells.ranges:
+        if cell.coordinate in merged:
+            return sum(_width(ws, c) for c in range(merged.min_col, merged.max_col + 1))
+    return _width(ws, cell.column)
 
 
 def _display_width(text: str) -> int:
@@ -103,7 +112,7 @@ def test_wrapped_text_rows_are_tall_enough(walk: dict[str, Path], name: str) -> 
             for cell in row:
                 if not (isinstance(cell.value, str) and cell.alignment.wrap_text):
                     continue
-                width = _width(ws, cell.column) * 1.3
+                width = _cell_width(ws, cell) * 1.3
                 lines = sum(max(1, math.ceil(_display_width(p) / width))
                             for p in cell.value.split("\n"))
                 if lines < 2:
@@ -218,13 +227,18 @@ def test_department_workbook_prints_every_instruction_line(walk: dict[str, Path]
 @pytest.mark.office
 def test_master_prints_on_a4(walk: dict[str, Path], tmp_path: Path) -> None:
     pages = _pdf(walk["master"], tmp_path)
-    assert len(pages) == 4
+    assert len(pages) == 7  # 申请表, 职责分工表, 需求共识纪要, 合作方案 (2), 风险应对, 甘特图
     gantt = [size for size, text in pages if text.strip().startswith("甘特图")]
     assert gantt == [(A3_PT[1], A3_PT[0])]  # the 甘特图 on one A3 landscape page
     assert all(sorted(size) == list(A4_PT) for size, text in pages
                if not text.strip().startswith("甘特图"))
     assert pages[0][0] == A4_PT  # the request form, portrait, on one page
     assert "跨部门合作需求申请表" in pages[0][1] and "审批人签字" in pages[0][1]
+    plan = [(size, text) for size, text in pages if text.lstrip().startswith("合作方案")]
+    assert len(plan) == 2 and all(size == A4_PT for size, _ in plan)  # portrait
+    assert "一、项目概况" in plan[0][1] and "七、签字确认" in plan[-1][1]
+    assert all(name in plan[-1][1] for name in ("王晓", "李娜", "刘强", "孙磊", "分管副总 陈明"))
+    assert "跨部门合作方案" in plan[-1][1]  # the title row repeats on every page
 
 
 @pytest.mark.office

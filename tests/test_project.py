@@ -28,7 +28,7 @@ def test_blank_init_validates_and_builds(tmp_path: Path) -> None:
     api.init_project(tmp_path / "new", today=dt.date(2026, 11, 25))
     project = load_project(tmp_path / "new")
     assert project.start == dt.date(2026, 11, 25)
-    result = api.build(tmp_path / "new", week="2026-W48")
+    result = api.build(tmp_path / "new", week="2026-W48", draft=True)
     assert result.master.is_file() and len(result.departments) == 2
 
 

@@ -103,7 +103,8 @@ def test_risks_merges_the_forms_now_with_received_times_and_alerts(
     assert sorted(risks) == ["TEC-24W28-R01", "TEC-24W28-R02"]
     r01, r02 = risks["TEC-24W28-R01"], risks["TEC-24W28-R02"]
     assert r01.received == dt.datetime(2024, 7, 11, 12, 0) and r01.data_week == WEEK
-    assert r01.flags == [RiskFlag.HIGH_OPEN, RiskFlag.LATE_RECEIPT, RiskFlag.NO_PLAN]
+    assert r01.flags == [RiskFlag.HIGH_OPEN, RiskFlag.LATE_RECEIPT, RiskFlag.NO_PLAN,
+                         RiskFlag.NO_PMO_RESPONSE]
     # 27 h from found to raised; raised → received exactly 24 h is still in time
     assert r02.flags == [RiskFlag.LATE_RAISE, RiskFlag.NO_PLAN]
     assert [r.risk_id for r in result.alerts] == ["TEC-24W28-R01"]
@@ -172,7 +173,8 @@ def test_the_weekly_merge_carries_the_forms_risks_and_next_week_prefills_them(
 
     r01 = by_id(report.risks)["TEC-24W28-R01"]
     assert (r01.level, r01.received, r01.data_week) == ("高", dt.datetime(2024, 7, 11, 12), WEEK)
-    assert r01.flags == [RiskFlag.HIGH_OPEN, RiskFlag.LATE_RECEIPT, RiskFlag.NO_PLAN]
+    assert r01.flags == [RiskFlag.HIGH_OPEN, RiskFlag.LATE_RECEIPT, RiskFlag.NO_PLAN,
+                         RiskFlag.NO_PMO_RESPONSE]
     (skipped,) = [f for f in report.files if f.name == form.name]
     assert (skipped.accepted, skipped.department) == (False, "技术部")
     assert "xlflow risks" in skipped.reason
@@ -260,7 +262,7 @@ def test_a_long_department_name_gets_a_shortened_form_name(tmp_path: Path, name:
     (root / "project.yaml").write_text(text.replace("name: 运营部", f"name: {name}")
                                        .replace("department: 运营部", f"department: {name}"),
                                        encoding="utf-8")
-    built = api.build(root, week=WEEK)
+    built = api.build(root, week=WEEK, draft=True)
     form = built.risk_forms[name]
     assert form.is_file() and form.name.endswith("-风险应对申请表.xlsx")
     assert len(form.name.encode()) <= 255 - len(".XXXXXXXX.tmp.")

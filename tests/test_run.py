@@ -89,10 +89,13 @@ def test_a_late_return_is_merged_into_its_week_and_notified_again(filed: Path) -
     assert [(m.week, m.as_of, m.accepted) for m in merges] == [("2024-W28", FRI, 4)]
 
 
-def test_nothing_goes_out_before_the_plan_is_filed(project_dir: Path) -> None:
-    result = api.run(project_dir, today=MON)
-    assert _steps(result) == [("build", False)] and "尚未备案" in result.steps[0].note
-    assert not (project_dir / "outbox" / "2024-W28").exists()
+def test_nothing_goes_out_before_the_plan_is_filed(unfiled_project: Path) -> None:
+    from xlflow.phases.gate import GateError
+
+    with pytest.raises(GateError, match="方案尚未 PMO 备案,run 未执行") as caught:
+        api.run(unfiled_project, today=MON)
+    assert [i.code for i in caught.value.issues] == ["not-filed"] * 3
+    assert not (unfiled_project / "outbox" / "2024-W28").exists()
 
 
 def test_nothing_after_the_acceptance(filed: Path) -> None:

@@ -29,7 +29,15 @@ from xlflow.signing import EXAMPLE_KEY, KEY_FILE, Signature, file_id
 from xlflow.simulate import fill_workbook
 from xlflow.spec import load_specs
 
-from .conftest import AS_OF, BUILT_AT, WEEK, department_file, identity_rows, resign
+from .conftest import (
+    AS_OF,
+    BUILT_AT,
+    WEEK,
+    department_file,
+    file_example,
+    identity_rows,
+    resign,
+)
 
 DATA = Path(__file__).parent / "data"
 FORGED = "标识信息被改动过(签名不符),文件未采用;请用原始文件重新填写"
@@ -166,7 +174,8 @@ def test_workbook_of_another_project_with_its_own_key_is_refused(built, tmp_path
     other = tmp_path / "other"
     api.init_project(other, example=True)
     (other / KEY_FILE).unlink()  # a key of its own, made by its build
-    theirs = api.build(other, week=WEEK, departments=["技术部"], built_at=BUILT_AT)
+    theirs = api.build(other, week=WEEK, departments=["技术部"], built_at=BUILT_AT,
+                       draft=True)
     assert theirs.key_file == other / KEY_FILE
     path = fill_workbook(shutil.copy(theirs.departments["技术部"], tmp_path / "别处.xlsx"),
                          weekly=TECH)
@@ -179,7 +188,8 @@ def test_built_files_are_recorded_with_their_hashes(built) -> None:
 
     with Ledger(built.project.root / LEDGER_FILE) as ledger:
         assert ledger.schema_version == SCHEMA_VERSION == 3
-        rows = ledger.built_files()
+        # the build's files (the filing before it rewrote the W27 master: its own row)
+        rows = [b for b in ledger.built_files() if b.week == WEEK]
     assert sorted((b.department, b.kind, b.week) for b in rows) == [
         ("", "master", WEEK), *((d, kind, WEEK) for d in ("产品部", "市场部", "技术部", "运营部")
                                 for kind in ("department", "risk"))]
@@ -291,8 +301,10 @@ def test_example_key_is_the_documented_public_one(project_dir: Path) -> None:
 
 
 def test_project_without_a_key_gets_one_on_first_build(runner: CliRunner,
-                                                       project_dir: Path) -> None:
+                                                       unfiled_project: Path) -> None:
+    project_dir = unfiled_project
     (project_dir / KEY_FILE).unlink()  # as made by an older xlflow
+    file_example(project_dir)  # no key: the master rewritten on filing is not signed
     first = runner.invoke(cli, ["build", str(project_dir), "--week", WEEK])
     assert first.exit_code == 0, first.output
     assert f"已写入 {project_dir / KEY_FILE}" in first.output

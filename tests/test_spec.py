@@ -27,11 +27,11 @@ def test_builtin_specs_are_the_five_templates_and_the_retro_feedback() -> None:
     specs = load_specs()
     assert [(s.key, s.template) for s in specs] == [
         ("request", "模板1"), ("responsibilities", "模板2"), ("weekly", "模板3"),
-        ("risks", "模板4"), ("acceptance", "模板5"), ("retro", "复盘")]
+        ("risks", "模板4"), ("acceptance", "模板5"), ("retro", "复盘"), ("pmo_response", "模板4")]
     assert specs["risks"].column("level").values == ("高", "中", "低")
     assert specs["request"].layout == "form"
     assert specs.version == (
-        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1")
+        "request=1;responsibilities=1;weekly=1;risks=1;acceptance=1;retro=1;pmo_response=1")
 
 
 def _spec_with(tmp_path: Path, column_yaml: str) -> Path:

@@ -139,7 +139,8 @@ def test_acceptance_says_what_is_missing(with_samples: Path) -> None:
     assert out.exit_code == 1 and "尚未通过:还缺" in out.output
 
 
-def test_approval_refuses_when_the_seed_points_fail(project_dir: Path) -> None:
+def test_approval_refuses_when_the_seed_points_fail(unfiled_project: Path) -> None:
+    project_dir = unfiled_project
     path = project_dir / "project.yaml"
     text = path.read_text(encoding="utf-8")
     text = text.replace("due: 2024-07-28, owner: 何静", "due: 2024-08-20, owner: 何静")

@@ -18,7 +18,7 @@ from xlflow import api
 from xlflow.cli import cli
 from xlflow.simulate import fill_workbook
 
-from .conftest import SAMPLES, department_file
+from .conftest import SAMPLES, department_file, file_example
 
 DEPARTMENTS = ["产品部", "市场部", "技术部", "运营部"]
 
@@ -74,6 +74,7 @@ def weeks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """W28 merged as of 07-12 from the sample returns in inbox/2024-W28/."""
     monkeypatch.chdir(tmp_path)
     assert xlflow("init", "ug", "--example").exit_code == 0
+    file_example(Path("ug"))
     assert xlflow("build", "ug", "--week", "2024-W28").exit_code == 0
     inbox = Path("ug/inbox/2024-W28")
     inbox.mkdir()

@@ -31,6 +31,8 @@ from xlflow.cli import cli
 from xlflow.ledger import LEDGER_FILE, Ledger
 from xlflow.simulate import fill_workbook
 
+from .conftest import mark_filed
+
 FIRST_WEEK = (2024, 27)  # the project starts on Monday 2024-07-01
 MAX_WEEKS = 10
 MAX_RECHECKS = 3
@@ -236,6 +238,18 @@ def weekly_cells(plan: dict[str, Any], tid: str) -> dict[str, Any] | None:
 
 RISK_LEVELS = st.sampled_from(["高", "中", "低"])
 RISK_STATUSES = st.sampled_from(["待处理", "处理中", "处理中", "已解决", "已关闭"])
+CLOSED = "已关闭"
+
+
+def close_cells(status: str, as_of: dt.date) -> dict[str, Any]:
+    """已关闭 comes with 关闭日期 and 关闭确认人 (without them the close is refused)."""
+    return {"关闭日期": as_of, "关闭确认人": "王芳"} if status == CLOSED else {}
+
+
+def kept_status(status: str, levels: tuple[str, ...], before: str) -> str:
+    """A 高 risk is not closed without the PMO's 分管领导意见 (none in this model): it
+    keeps the open status it had (`before`)."""
+    return before if status == CLOSED and "高" in levels else status
 
 
 def new_risk_cells(rid: str | None, level: str, status: str, as_of: dt.date) -> dict[str, Any]:
@@ -243,7 +257,7 @@ def new_risk_cells(rid: str | None, level: str, status: str, as_of: dt.date) -> 
     cells = {"发现时间": found, "提出时间": found + dt.timedelta(hours=3),
              "风险描述": f"风险 {rid or '新'} {as_of}", "风险等级": level, "影响范围": "上线",
              "建议措施": "加派人手", "责任人": "王芳", "解决时限": as_of + dt.timedelta(days=7),
-             "状态": status}
+             "状态": status, **close_cells(status, as_of)}
     if rid is not None:
         cells["风险编号"] = rid
     return cells
@@ -264,6 +278,7 @@ class Weeks(RuleBasedStateMachine):
         text = text.replace("due: 2024-07-30, owner: 钱坤", f"due: {DUE['T02']}, owner: 钱坤")
         text = text.replace("due: 2024-07-28, owner: 何静", f"due: {DUE['T08']}, owner: 何静")
         path.write_text(text, encoding="utf-8")
+        mark_filed(self.root)
         self.n = 0  # weeks handled so far (merged, silent or skipped)
         self.state = State()
         self.recorded: dict[str, State] = {}  # week -> the model as that week left it
@@ -420,7 +435,9 @@ class Weeks(RuleBasedStateMachine):
                 rows.append({})
             elif action == "update":
                 level, status = data.draw(RISK_LEVELS), data.draw(RISK_STATUSES)
-                rows.append({"风险等级": level, "状态": status, "落实情况": f"{week} 更新"})
+                rows.append({"风险等级": level, "状态": status, "落实情况": f"{week} 更新",
+                             **close_cells(status, as_of)})
+                status = kept_status(status, (level, risk.level), risk.status)
                 risk.level, risk.status, risk.data_week = level, status, week
             elif action == "clear":
                 rows.append(dict.fromkeys(RISK_INPUTS))
@@ -441,7 +458,7 @@ class Weeks(RuleBasedStateMachine):
             del reserved[slot]
         for (level, status), rid in zip(raised, reserved, strict=False):
             rows.append(new_risk_cells(None, level, status, as_of))
-            new.risks[rid] = RiskModel(dept, level, status, week)
+            new.risks[rid] = RiskModel(dept, level, kept_status(status, (level,), "待处理"), week)
         return rows
 
     def _check_report(self, report: api.MergeReport, new: State, week: str, as_of: dt.date,

@@ -46,6 +46,9 @@ def test_weekly_walk_on_a_gbk_console(tmp_path: Path, command: list[str]) -> Non
         return out.stdout.decode("gbk")  # strict: the console can show every byte
 
     assert "已写入 ug" in run("init", "ug", "--example")
+    run("opinion", "ug", "--department", "运营部", "--by", "运营总监", "--text", "同意")
+    run("approve", "ug", "--by", "分管副总 陈明")
+    run("file", "ug", "--by", "PMO 王芳")
     assert "技术部: UG-2024Q3-2024-W28-技术部.xlsx" in run("build", "ug", "--week", WEEK)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, tmp_path / "ug" / "inbox" / f.name)
@@ -54,7 +57,8 @@ def test_weekly_walk_on_a_gbk_console(tmp_path: Path, command: list[str]) -> Non
     assert "T03 技术部 延误 +4天" in merged
     assert (tmp_path / "ug" / "reports" / f"{WEEK}-consolidated.xlsx").is_file()
     status = run("status", "ug", "--as-of", AS_OF.isoformat())
-    assert "[需求发起] → 需求共识" in status and "运营部负责人意见" in status
+    assert "需求发起 √ → 需求共识 √" in status and "PMO备案 √ → [执行中]" in status
+    assert "部门意见:运营总监" in status
     # ✓ and ✗ are not in GBK: the nearest symbols it has stand in for them
     checked = run("validate", "ug/inbox/技术部-周报-0712.xlsx")
     assert checked.startswith("√ ug/inbox/技术部-周报-0712.xlsx:技术部 · 0 个错误")

@@ -8,6 +8,7 @@ functions return results and raise `XlflowError`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from .merge.pipeline import run as _run_merge
 from .merge.validate import validate_files
 from .model.reports import FileCheck, MergeReport, StepResult, ValidationReport
 from .phases import acceptance as _acceptance
+from .phases import approval as _approval
+from .phases import baseline as _baseline
 from .phases import closing as _closing
 from .phases import collect as _collect
 from .phases import consensus as _consensus
@@ -27,9 +30,11 @@ from .phases import risk_intake as _risk_intake
 from .phases import schedule as _schedule
 from .phases import setup as _setup
 from .phases.acceptance import AcceptanceResult
+from .phases.baseline import Change, ChangeResult
 from .phases.closing import ArchiveResult, ResourcesResult, RetroResult, ReviewResult
 from .phases.collect import CollectResult, ImapSettings, Security
 from .phases.delivery import SendResult, Sent
+from .phases.gate import GateError
 from .phases.history import HistoryResult
 from .phases.lifecycle import Status
 from .phases.mail import SmtpSettings
@@ -62,10 +67,11 @@ def init_project(directory: Dir, *, example: bool = False, force: bool = False,
 
 
 def build(directory: Dir, *, week: str | None = None, departments: list[str] | None = None,
-          built_at: dt.datetime | None = None) -> BuildResult:
-    """Write DIR/outbox/<week>/: one workbook per department and the PMO master."""
+          built_at: dt.datetime | None = None, draft: bool = False) -> BuildResult:
+    """Write DIR/outbox/<week>/: one workbook per department and the PMO master. Before
+    PMO备案 only with `draft` (every sheet says 草稿)."""
     return _setup.build(Workspace(directory), week=week, departments=departments,
-                        built_at=built_at)
+                        built_at=built_at, draft=draft)
 
 
 def list_inbox(root: Dir) -> list[Path]:
@@ -77,11 +83,13 @@ def merge(directory: Dir, files: list[Path | str] | None = None, *,
           as_of: dt.date | None = None, week: str | None = None,
           workdays: bool | None = None, progress: ProgressFn | None = None,
           write: bool = True, run_at: dt.datetime | None = None,
-          force: bool = False) -> MergeReport:
+          force: bool = False, draft: bool = False) -> MergeReport:
     """Read the returns, validate, merge, compute deviation; write the consolidated
-    report and the ledger (unless write=False). Never modifies an input."""
+    report and the ledger (unless write=False). Never modifies an input. Writing before
+    PMO备案 only with `draft` (the report says 草稿)."""
     return _run_merge(Workspace(directory), files, as_of=as_of, week=week, workdays=workdays,
-                      progress=progress, write=write, run_at=run_at, force=force)
+                      progress=progress, write=write, run_at=run_at, force=force,
+                      draft=draft)
 
 
 def validate(files: list[Path | str], *, project_dir: Dir | None = None,
@@ -106,14 +114,18 @@ def status(directory: Dir, *, today: dt.date | None = None) -> Status:
 
 
 def opinion(directory: Dir, *, department: str, by: str, text: str,
+            at: dt.datetime | None = None, attendees: Sequence[str] = (),
+            date: dt.date | None = None) -> StepResult:
+    """需求共识: record a department head's opinion (and the meeting's attendees and date)."""
+    return _consensus.opinion(Workspace(directory), department=department, by=by, text=text,
+                              at=at, attendees=attendees, date=date)
+
+
+def approve(directory: Dir, *, by: str, note: str = "", reject: bool = False,
             at: dt.datetime | None = None) -> StepResult:
-    """需求共识: record a department head's opinion."""
-    return _consensus.opinion(Workspace(directory), department=department, by=by, text=text, at=at)
-
-
-def approve(directory: Dir, *, by: str, note: str = "", at: dt.datetime | None = None) -> StepResult:
-    """方案审批, recorded only when the seed's checks pass."""
-    return _consensus.approve(Workspace(directory), by=by, note=note, at=at)
+    """方案审批 by project.approver, recorded only when the seed's checks pass and no head
+    disagrees; `reject` sends the plan back (with a note)."""
+    return _consensus.approve(Workspace(directory), by=by, note=note, reject=reject, at=at)
 
 
 def file_project(directory: Dir, *, by: str, note: str = "",
@@ -124,11 +136,12 @@ def file_project(directory: Dir, *, by: str, note: str = "",
 
 def send(directory: Dir, *, week: str | None = None, smtp: SmtpSettings | None = None,
          sender: str = "", departments: list[str] | None = None,
-         resend: bool = False) -> SendResult:
+         resend: bool = False, draft: bool = False) -> SendResult:
     """One message per department with its workbook: .eml files, or SMTP. Departments
-    whose message for the week went out already are skipped unless `resend`."""
+    whose message for the week went out already are skipped unless `resend`. Before
+    PMO备案 only with `draft`."""
     return _delivery.send(Workspace(directory), week=week, smtp=smtp, sender=sender,
-                          departments=departments, resend=resend)
+                          departments=departments, resend=resend, draft=draft)
 
 
 def accept(directory: Dir, *, by: str = "", at: dt.datetime | None = None,
@@ -206,6 +219,44 @@ def run(directory: Dir, *, today: dt.date | dt.datetime | None = None,
               if callable(func := globals().get(name))}
     return _schedule.run(Workspace(directory), today=today, smtp=smtp, imap=imap, sender=sender,
                          extras=extras)
+
+
+# -- baseline and change control ------------------------------------------------------------
+
+__all__ += ["Change", "ChangeResult", "GateError", "approve_change", "baseline_dates", "change",
+            "changes"]
+
+
+def change(directory: Dir, *, by: str, reason: str, task: str | None = None,
+           result: str | None = None, due: str | None = None, start: str | None = None,
+           owner: str | None = None, deliverable: str | None = None,
+           target: str | None = None, at: dt.datetime | None = None) -> ChangeResult:
+    """Record a change to the filed plan (one task's dates, owner, deliverable, or one
+    result's target) as change N, pending the approver's `approve_change`."""
+    values = {k: v for k, v in (("due", due), ("start", start), ("owner", owner),
+                                ("deliverable", deliverable), ("target", target))
+              if v is not None}
+    return _baseline.request_change(Workspace(directory), by=by, reason=reason, task=task,
+                                    result=result, values=values, at=at)
+
+
+def approve_change(directory: Dir, number: int, *, by: str, reject: bool = False,
+                   note: str = "", at: dt.datetime | None = None) -> ChangeResult:
+    """The approver (project.approver) approves change N: it enters the current plan and
+    project.yaml; `reject` turns it down."""
+    ws = Workspace(directory)
+    _approval.check_approver(ws.project(with_events=False), by)
+    return _baseline.decide_change(ws, number, by=by, approve=not reject, note=note, at=at)
+
+
+def changes(directory: Dir) -> list[Change]:
+    """Every plan change recorded, in order."""
+    return _baseline.list_changes(Workspace(directory))
+
+
+def baseline_dates(directory: Dir) -> dict[str, dt.date] | None:
+    """Each task's baseline due date as filed at PMO备案; None before filing."""
+    return _baseline.baseline_dates(Workspace(directory))
 
 
 # -- across projects: the portfolio -----------------------------------------------------------

@@ -17,7 +17,7 @@ import click
 from . import __version__, _console, api, texts
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
-from .model.vocab import percent_text
+from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
 
 
@@ -91,10 +91,13 @@ project_dir = click.argument("directory", type=click.Path(file_okay=False, path_
 week_option = click.option("--week", metavar="YYYY-Www",
                            help="ISO week, e.g. 2024-W28 (default: the current ISO week).")
 
+draft_option = click.option("--draft", is_flag=True,
+                            help="Run before PMO备案 anyway; every sheet written says 草稿.")
 
-PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "build", "send", "collect",
-                 "risks", "remind", "validate", "merge", "notify", "meeting", "run", "history",
-                 "review", "resources", "portfolio", "accept", "retro", "archive", "cases")
+PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "change", "build", "send",
+                 "collect", "risks", "remind", "validate", "merge", "notify", "meeting", "run",
+                 "history", "review", "resources", "portfolio", "accept", "retro", "archive",
+                 "cases")
 
 
 class _ProcessOrder(click.Group):
@@ -154,13 +157,16 @@ def init(directory: Path, example: bool, force: bool) -> None:
 @week_option
 @click.option("--department", "departments", multiple=True, metavar="NAME",
               help="Only this department (repeatable).")
+@draft_option
 @handle_errors
-def build(directory: Path, week: str | None, departments: tuple[str, ...]) -> None:
+def build(directory: Path, week: str | None, departments: tuple[str, ...], draft: bool) -> None:
     """Write one workbook per department and the PMO master into DIR/outbox/<week>/.
+    Before PMO备案 it stops (exit 2) naming the missing steps, unless --draft.
 
     Example: xlflow build ug2024 --week 2024-W28
     """
-    result = api.build(directory, week=week, departments=list(departments) or None)
+    result = api.build(directory, week=week, departments=list(departments) or None,
+                       draft=draft)
     if result.key_file:
         click.echo(_t("build.key", path=result.key_file, note=_t("key.note")))
     click.echo(_t("build.summary", project=result.project.name, week=result.week,
@@ -229,10 +235,11 @@ class _Progress:
                    "(default: settings.workdays in project.yaml).")
 @click.option("--force", is_flag=True,
               help="Merge even when the as-of date is outside the week or the project window.")
+@draft_option
 @json_option
 @handle_errors
 def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week: str | None,
-          workdays: bool | None, force: bool, as_json: bool) -> None:
+          workdays: bool | None, force: bool, draft: bool, as_json: bool) -> None:
     """Merge the returned workbooks (FILES, or every file in DIR/inbox) into
     DIR/reports/<week>-consolidated.xlsx and the ledger. FILES are looked up in the
     current folder, then in DIR. A merge that accepts no file writes its report but
@@ -243,7 +250,8 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
     Example: xlflow merge ug2024 --week 2024-W28 --as-of 2024-07-12
     """
     report = api.merge(directory, list(files) or None, as_of=as_of, week=week,
-                       workdays=workdays, progress=_Progress(as_json), force=force)
+                       workdays=workdays, progress=_Progress(as_json), force=force,
+                       draft=draft)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -345,6 +353,9 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
                    + (_t("step.note", note=step.note) if step.note else ""))
     for item in st.missing:
         click.echo(_t("status.to-move-on", item=item))
+    for c in st.pending_changes:
+        click.echo(_t("status.pending-change", n=c.id, summary=c.summary, by=c.requested_by,
+                      reason=c.reason))
     for item in st.alerts:
         click.secho(_t("status.alert", item=item), fg="red")
     if st.next_deadline:
@@ -362,27 +373,82 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 @click.option("--department", required=True, metavar="NAME", help="Whose opinion it is.")
 @by_option
 @click.option("--text", required=True, help="The opinion, e.g. 同意,需提前介入需求评审.")
+@click.option("--attendees", default="", metavar="NAMES",
+              help="Who attended the 需求沟通会, e.g. 王晓、李娜、刘强 (the minutes' 参会人员).")
+@click.option("--date", "meeting_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD", help="The 需求沟通会's date (the minutes' 会议日期).")
 @handle_errors
-def opinion(directory: Path, department: str, by: str, text: str) -> None:
+def opinion(directory: Path, department: str, by: str, text: str, attendees: str,
+            meeting_date: dt.datetime | None) -> None:
     """Record a department head's opinion for 需求共识 (goes into the minutes).
 
     Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
     """
-    _echo_step(api.opinion(directory, department=department, by=by, text=text), "done.opinion")
+    _echo_step(api.opinion(directory, department=department, by=by, text=text,
+                           attendees=[attendees] if attendees else [],
+                           date=meeting_date.date() if meeting_date else None), "done.opinion")
 
 
 @cli.command()
 @project_dir
 @by_option
 @note_option
+@click.option("--reject", is_flag=True,
+              help="Send the plan (or with --change, the change) back; --note says why.")
+@click.option("--change", "change_number", type=click.IntRange(min=1), metavar="N",
+              help="Approve (or --reject) plan change N instead of the plan.")
 @handle_errors
-def approve(directory: Path, by: str, note: str) -> None:
-    """Record 方案审批 after checking the seed's points (goal, resources, risks) and
-    rewrite the PMO master workbook with the approval.
+def approve(directory: Path, by: str, note: str, reject: bool, change_number: int | None) -> None:
+    """Record 方案审批 by the approver named in project.yaml (project.approver) after
+    checking the seed's points (goal, resources, risks) and that no department head
+    disagrees; rewrite the PMO master workbook with the approval. --reject sends the
+    plan back; --change N approves a plan change (xlflow change).
 
     Example: xlflow approve ug2024 --by "分管副总 陈明" --note "同意,按期推进"
     """
-    _echo_step(api.approve(directory, by=by, note=note), "done.approve")
+    if change_number is not None:
+        decided = api.approve_change(directory, change_number, by=by, reject=reject, note=note)
+        c = decided.change
+        click.echo(_t("change.decided", n=c.id, state=c.state, by=by, at=_when(c.decided_at),
+                      summary=c.summary))
+        if decided.project_file:
+            click.echo(_t("wrote", path=decided.project_file))
+        return
+    result = api.approve(directory, by=by, note=note, reject=reject)
+    _echo_step(result, "done.reject" if reject else "done.approve")
+
+
+@cli.command()
+@project_dir
+@click.option("--task", metavar="ID", help="The task to change (e.g. T03).")
+@click.option("--result", "result_id", metavar="ID", help="The expected result to change (R1).")
+@click.option("--due", metavar="YYYY-MM-DD", help="New 时间节点 of the task.")
+@click.option("--start", metavar="YYYY-MM-DD", help="New 开始日期 of the task.")
+@click.option("--owner", metavar="NAME", help="New 负责人 of the task.")
+@click.option("--deliverable", metavar="TEXT", help="New 交付成果 of the task.")
+@click.option("--target", metavar="TARGET", help="New target of the result, e.g. '>= 120000'.")
+@click.option("--reason", required=True, help="Why the plan changes.")
+@click.option("--by", required=True, metavar="NAME", help="Who asks for the change.")
+@json_option
+@handle_errors
+def change(directory: Path, task: str | None, result_id: str | None, due: str | None,
+           start: str | None, owner: str | None, deliverable: str | None, target: str | None,
+           reason: str, by: str, as_json: bool) -> None:
+    """Record a change to the filed plan (a task's dates, owner or deliverable, a result's
+    target) as change N, pending: it enters the plan and project.yaml once the approver
+    runs `xlflow approve DIR --change N`.
+
+    Example: xlflow change ug2024 --task T03 --due 2024-07-25 --reason "第三方支付接口延期" --by "PMO 王芳"
+    """
+    result = api.change(directory, by=by, reason=reason, task=task, result=result_id, due=due,
+                        start=start, owner=owner, deliverable=deliverable, target=target)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    c = result.change
+    click.echo(_t("change.recorded", n=c.id, by=c.requested_by, at=_when(c.requested_at),
+                  summary=c.summary))
+    click.echo(_t("change.next", directory=directory, n=c.id))
 
 
 @cli.command(name="file")
@@ -419,11 +485,12 @@ def file_(directory: Path, by: str, note: str) -> None:
               help="Only this department (repeatable).")
 @click.option("--resend", is_flag=True,
               help="Send again to departments whose message for the week went out already.")
+@draft_option
 @json_option
 @handle_errors
 def send(directory: Path, week: str | None, smtp_address: str | None, starttls: bool, user: str,
          password_env: str, cafile: str | None, timeout: float, sender: str,
-         departments: tuple[str, ...], resend: bool, as_json: bool) -> None:
+         departments: tuple[str, ...], resend: bool, draft: bool, as_json: bool) -> None:
     """E-mail each department its workbook, subject and body in Chinese with the week and
     the return deadline. Default: .eml files in DIR/outbox/mail/<week>/. Each message is
     recorded in the ledger; a rerun skips the departments already sent to (--resend).
@@ -432,7 +499,7 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
     """
     settings = _smtp(smtp_address, starttls, user, password_env, cafile, timeout)
     result = api.send(directory, week=week, smtp=settings, sender=sender,
-                      departments=list(departments) or None, resend=resend)
+                      departments=list(departments) or None, resend=resend, draft=draft)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -621,10 +688,24 @@ def resources(directories: tuple[Path, ...], out: Path, as_json: bool) -> None:
     _echo_issues(plan.issues)
     for c in plan.conflicts:
         key = "resources.department" if c.kind == "department" else "resources.person"
+        if c.kind != "person" and (c.kind == "company" or c.resource != "人力"):
+            click.echo(_t("resources.other", subject=c.subject, start=c.start, end=c.end,
+                          resource=c.resource + (f":{c.item}" if c.item else ""),
+                          demand=_amount(c.demand, c.unit), capacity=_amount(c.capacity, c.unit),
+                          proposal=c.proposal))
+            continue
         click.echo(_t(key, subject=c.subject, start=c.start, end=c.end, demand=c.demand,
                       capacity=c.capacity, proposal=c.proposal))
     click.echo(_t("resources.summary", n=len(plan.conflicts), projects=len(plan.projects)))
     click.echo(_t("wrote", path=result.path))
+
+
+def _amount(value: float | None, unit: str) -> str:
+    """50,000 元 / 4 台 as the resources lines show them."""
+    if value is None:
+        return "-"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".") if unit == "元" else f"{value:g}"
+    return f"{text} {unit}".rstrip()
 
 
 @cli.command()
@@ -753,6 +834,12 @@ def risks(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
         alert = _t("risks.alert", id=r.risk_id, department=r.department,
                    description=r.values.get("description") or "")
         click.secho(alert, fg="red")
+    for r in result.register:
+        if RiskFlag.NO_PMO_RESPONSE in r.flags:
+            raised = r.values.get("raised_at")
+            when = raised.isoformat(sep=" ", timespec="minutes") if raised else "—"
+            click.secho(_t("risks.awaiting", id=r.risk_id, department=r.department,
+                           level=r.level, raised=when), fg="yellow")
     click.echo(_t("risks.summary", n=len(result.risks), forms=len(result.files),
                   register=len(result.register), high=len(result.alerts)))
     click.echo(_t("wrote", path=result.report_path))

@@ -21,6 +21,7 @@ LISTS_SHEET = "_lists"
 INSTRUCTIONS_SHEET = "填写说明"
 TASKS_MARKER = "#tasks"
 RISK_FORM_KIND = "risk"  # `kind` of the standalone 风险应对申请表 (the weekly workbook: department)
+MASTER_KIND = "master"  # `kind` of the PMO master; its 风险应对 sheet is read back (signed)
 MEETING_KIND = "meeting"  # `kind` of the 周例会 workbook the PMO fills (会议纪要) and returns
 ADDED_SHEETS = frozenset({IDENTITY_SHEET, LISTS_SHEET, INSTRUCTIONS_SHEET})
 

@@ -22,7 +22,9 @@ from typing import Any
 from . import _yaml
 from ._files import safe_name
 from .errors import ProjectError, SpecError
+from .model.vocab import ResourceKind
 from .spec import SpecSet, load_specs
+from .units import canonical_unit, infer_kind, is_money_unit, is_people_unit, to_yuan
 
 PROJECT_FILE = "project.yaml"
 PRIORITIES = ("高", "中", "低")
@@ -59,6 +61,8 @@ class Department:
     email: str = ""
     capacity: float | None = None  # people available to collaborations, for `xlflow resources`
     head_email: str = ""  # the head's own address: `xlflow remind` copies the head (cc)
+    budget: float | None = None  # 元 per calendar month available to collaborations
+    equipment: tuple[tuple[str, float], ...] = ()  # (item, units available at any time)
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,6 @@ class Milestone:
     date: dt.date
 
 
-PEOPLE_UNITS = ("名", "人", "位", "个人", "people", "person", "persons")
-
-
 @dataclass(frozen=True)
 class Resource:
     department: str
@@ -78,13 +79,37 @@ class Resource:
     quantity: float
     unit: str = ""
     note: str = ""
-    start: dt.date | None = None  # when the people are needed (default: the project's)
+    start: dt.date | None = None  # when it is needed (default: the project's period)
     end: dt.date | None = None
+    kind: ResourceKind | None = None  # 人力/预算/设备; None: inferred from the unit
+    line: int = field(default=0, compare=False)  # in project.yaml, for messages
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            object.__setattr__(self, "kind", infer_kind(self.unit))
 
     @property
     def is_people(self) -> bool:
         """Counts against a department's capacity (people, not money or equipment)."""
-        return self.unit.strip().lower() in PEOPLE_UNITS
+        return self.kind is ResourceKind.PEOPLE
+
+    @property
+    def is_budget(self) -> bool:
+        return self.kind is ResourceKind.BUDGET
+
+    @property
+    def is_equipment(self) -> bool:
+        return self.kind is ResourceKind.EQUIPMENT
+
+    @property
+    def amount(self) -> float:
+        """The quantity in the unit its kind is compared in (money in 元)."""
+        return to_yuan(self.quantity, self.unit) if self.is_budget else self.quantity
+
+    @property
+    def base_unit(self) -> str:
+        assert self.kind is not None
+        return canonical_unit(self.kind, self.unit)
 
     @property
     def text(self) -> str:
@@ -92,6 +117,42 @@ class Resource:
         return f"{self.department}：{self.item} {qty}{self.unit}" + (
             f"（{self.note}）" if self.note else ""
         )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A company-wide pool (`pools:`): people or equipment available at any time, or
+    budget in 元 per calendar month, shared by every project that names it."""
+
+    kind: ResourceKind
+    quantity: float
+    unit: str = ""
+    item: str = ""  # 设备: the item it pools; 人力/预算: all of the kind when empty
+    line: int = field(default=0, compare=False)
+
+    @property
+    def amount(self) -> float:
+        return to_yuan(self.quantity, self.unit) if self.kind is ResourceKind.BUDGET \
+            else self.quantity
+
+    @property
+    def base_unit(self) -> str:
+        return canonical_unit(self.kind, self.unit)
+
+    def serves(self, r: Resource) -> bool:
+        return r.kind is self.kind and (not self.item or r.item == self.item)
+
+
+@dataclass(frozen=True)
+class Consensus:
+    """The 需求沟通会 (`consensus:`): what the minutes record beyond the plan."""
+
+    date: dt.date | None = None
+    attendees: tuple[str, ...] = ()
+    feasibility: str = ""  # 目标可行性
+    resource_needs: str = ""  # 资源需求; empty: the resources of the plan
+    risks: tuple[str, ...] = ()  # 潜在风险
+    conclusion: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,6 +260,8 @@ class Project:
     opinions: tuple[Opinion, ...] = ()
     tasks: tuple[Task, ...] = ()
     settings: Settings = field(default_factory=Settings)
+    pools: tuple[Pool, ...] = ()  # company-wide resource pools, for `xlflow resources`
+    consensus: Consensus = field(default_factory=Consensus)
     spec_overrides: Mapping[str, Any] = field(default_factory=dict)
     root: Path = Path(".")
 
@@ -257,6 +320,11 @@ class Project:
     @property
     def resources_text(self) -> str:
         return "；".join(r.text for r in self.resources)
+
+    def budget_of(self, department: str) -> float:
+        """The department's 预算 resources in 元."""
+        return sum(r.amount for r in self.resources
+                   if r.is_budget and r.department == department)
 
     @property
     def results_text(self) -> str:
@@ -357,12 +425,16 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 _TOP_FIELDS = ("project", "departments", "milestones", "resources", "expected_results",
-               "opinions", "tasks", "settings", "spec_overrides")
+               "opinions", "tasks", "settings", "spec_overrides", "pools", "consensus")
 _PROJECT_FIELDS = ("id", "name", "priority", "initiating_department", "initiator", "contact",
                    "start", "end", "background", "goals", "approver", "approver_email")
-_DEPARTMENT_FIELDS = ("name", "code", "head", "head_title", "email", "capacity", "head_email")
+_DEPARTMENT_FIELDS = ("name", "code", "head", "head_title", "email", "capacity", "head_email",
+                      "budget", "equipment")
 _MILESTONE_FIELDS = ("id", "name", "date")
-_RESOURCE_FIELDS = ("department", "item", "quantity", "unit", "note", "start", "end")
+_RESOURCE_FIELDS = ("department", "item", "quantity", "unit", "note", "start", "end", "kind")
+_POOL_FIELDS = ("kind", "item", "quantity", "unit")
+_CONSENSUS_FIELDS = ("date", "attendees", "feasibility", "resources", "risks", "conclusion")
+_KINDS = tuple(k.value for k in ResourceKind)
 _RESULT_FIELDS = ("id", "name", "target", "unit", "department")
 _OPINION_FIELDS = ("department", "by", "opinion")
 _TASK_FIELDS = ("id", "department", "role", "duty", "deliverable", "due", "owner", "milestone",
@@ -607,6 +679,7 @@ class _Parser:
             resources=tuple(resources), results=tuple(results), opinions=tuple(opinions),
             tasks=tuple(tasks), settings=self.settings(data),
             spec_overrides=overrides, root=root,
+            pools=tuple(self.pools(data)), consensus=self.consensus(data),
         )
 
     def departments(self, data: Any, project_id: str) -> list[Department]:
@@ -663,6 +736,8 @@ class _Parser:
                 self.text(node, "head_title", where, required=False), email,
                 self.number(node, "capacity", where, required=False),
                 head_email=self.email(node, "head_email", where),
+                budget=self.number(node, "budget", where, required=False),
+                equipment=self.equipment(node, where),
             ))
         if not out:
             raise self.fail(data, "departments", "departments", "list at least one department")
@@ -823,12 +898,100 @@ class _Parser:
             r_end = self.date(node, "end", where, required=False)
             if r_start and r_end and r_end < r_start:
                 raise self.fail(node, "end", f"{where}.end", "is before its start")
+            unit = self.text(node, "unit", where, required=False)
             out.append(Resource(dept, self.text(node, "item", where),
-                                self.number(node, "quantity", where) or 0.0,
-                                self.text(node, "unit", where, required=False),
+                                self.number(node, "quantity", where) or 0.0, unit,
                                 self.text(node, "note", where, required=False, kind=LONG),
-                                r_start, r_end))
+                                r_start, r_end, self.kind(node, where, unit),
+                                line=self.line(node, "item")))
         return out
+
+    def kind(self, node: Any, where: str, unit: str) -> ResourceKind:
+        """人力/预算/设备 as written, or inferred from the unit; a kind that its unit
+        cannot measure (预算 in 台) is refused."""
+        raw = self.text(node, "kind", where, required=False, kind=NAME)
+        if not raw:
+            return infer_kind(unit)
+        if raw not in _KINDS:
+            raise self.fail(node, "kind", f"{where}.kind", f"{raw!r} is not a resource kind "
+                            f"(expected one of: {'/'.join(_KINDS)})")
+        kind = ResourceKind(raw)
+        if kind is ResourceKind.BUDGET and unit and not is_money_unit(unit):
+            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} is not a money unit "
+                            "(expected 元 or 万元 for kind 预算)")
+        if kind is ResourceKind.PEOPLE and unit and not is_people_unit(unit):
+            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} does not count people "
+                            "(expected 名 or 人 for kind 人力)")
+        if kind is ResourceKind.EQUIPMENT and (is_money_unit(unit) or is_people_unit(unit)):
+            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} is not a unit of "
+                            "equipment (expected e.g. 台 or 套 for kind 设备)")
+        return kind
+
+    def equipment(self, node: Any, where: str) -> tuple[tuple[str, float], ...]:
+        """`equipment: {服务器: 10}`: units of each item the department can lend."""
+        value = node.get("equipment")
+        if value is None:
+            return ()
+        label = f"{where}.equipment"
+        if not isinstance(value, _yaml.LineDict):
+            raise self.fail(node, "equipment", label, "expected a mapping of item: units "
+                            "(e.g. {服务器: 10})")
+        out = []
+        for item in value:
+            number = self.number(value, item, label)
+            assert number is not None
+            out.append((str(item).strip(), number))
+        return tuple(out)
+
+    def pools(self, data: Any) -> list[Pool]:
+        out: list[Pool] = []
+        for node, where in self.items(data, "pools"):
+            self.known(node, _POOL_FIELDS, where)
+            raw = self.text(node, "kind", where, kind=NAME)
+            if raw not in _KINDS:
+                raise self.fail(node, "kind", f"{where}.kind", f"{raw!r} is not a resource "
+                                f"kind (expected one of: {'/'.join(_KINDS)})")
+            unit = self.text(node, "unit", where, required=False)
+            kind = self.kind(node, where, unit)
+            item = self.text(node, "item", where, required=kind is ResourceKind.EQUIPMENT)
+            out.append(Pool(kind, self.number(node, "quantity", where) or 0.0, unit, item,
+                            line=self.line(node, "kind")))
+        return out
+
+    def consensus(self, data: Any) -> Consensus:
+        node = data.get("consensus")
+        if node is None:
+            return Consensus()
+        node = self.mapping(node, "consensus", data, "consensus")
+        self.known(node, _CONSENSUS_FIELDS, "consensus")
+        return Consensus(
+            date=self.date(node, "date", "consensus", required=False),
+            attendees=self.names(node, "attendees", "consensus"),
+            feasibility=self.text(node, "feasibility", "consensus", required=False, kind=LONG),
+            resource_needs=self.text(node, "resources", "consensus", required=False, kind=LONG),
+            risks=self.names(node, "risks", "consensus", kind=LONG),
+            conclusion=self.text(node, "conclusion", "consensus", required=False, kind=LONG))
+
+    def names(self, node: Any, key: str, where: str, *, kind: str = LINE) -> tuple[str, ...]:
+        """A list of texts, or one text with items separated by 、 , ;"""
+        value = node.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, list):
+            out = []
+            for i, item in enumerate(value):
+                if isinstance(item, (list, dict)):
+                    raise self.fail(value, i, f"{where}.{key}[{i}]", "expected text")
+                text = "" if item is None else str(item).strip()
+                bad = (_LONG_CONTROL if kind == LONG else _LINE_CONTROL).search(text)
+                if bad:
+                    raise self.fail(value, i, f"{where}.{key}[{i}]",
+                                    f"contains {_control_name(bad.group())}")
+                if text:
+                    out.append(text)
+            return tuple(out)
+        text = self.text(node, key, where, required=False, kind=kind)
+        return tuple(t.strip() for t in re.split(r"[、,，;；]", text) if t.strip())
 
     def settings(self, data: Any) -> Settings:
         node = data.get("settings")

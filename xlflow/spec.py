@@ -59,7 +59,7 @@ _NUMBER_RANGES = {"min": (-1e15, 1e15), "max": (-1e15, 1e15), "width": (1, 255),
 
 _COLUMN_FIELDS = {
     "key", "zh", "en", "type", "required", "editable", "values", "source", "min", "max",
-    "max_length", "window", "width", "hint", "from", "default",
+    "max_length", "window", "width", "hint", "from", "default", "multiple",
 }
 _TEMPLATE_FIELDS = {
     "key", "template", "title_zh", "title_en", "sheet", "version", "layout", "blank_rows",
@@ -85,6 +85,7 @@ class Column:
     hint: str = ""
     from_: str | None = None
     default: str | None = None
+    multiple: bool = False  # a dropdown column that takes several choices (技术部、市场部)
 
     def header(self, language: str = "bilingual") -> str:
         """Header cell text: Chinese, English, or Chinese with English beneath."""
@@ -152,7 +153,8 @@ class SpecSet:
         changed override is noticed; widths and hints do not count."""
         payload = [
             [t.key, t.version, [[c.key, c.zh, c.en, c.type.value, c.required, c.editable,
-                                 list(c.values), c.source] for c in t.columns]]
+                                 list(c.values), c.source, *(["multiple"] if c.multiple else [])]
+                                for c in t.columns]]
             + ([[[c.key, c.zh, c.type.value, c.required, list(c.values)] for c in t.fields]]
                if t.fields else []) for t in self
         ]
@@ -374,9 +376,12 @@ def _build_column(raw: dict[str, Any], source: str, node: Any) -> Column:
                     "number")
     if raw.get("from") is not None and not isinstance(raw["from"], str):
         raise _fail(source, node, "from", f"column {key!r}: from must be text")
+    if raw.get("multiple") and ctype not in (ColumnType.ENUM, ColumnType.DEPARTMENT):
+        raise _fail(source, node, "multiple", f"column {key!r}: multiple only goes with a "
+                    "dropdown (type enum or department)")
     if raw.get("min") is not None and raw.get("max") is not None and raw["min"] > raw["max"]:
         raise _fail(source, node, "min", f"column {key!r}: min is greater than max")
-    for flag in ("required", "editable"):
+    for flag in ("required", "editable", "multiple"):
         if flag in raw and not isinstance(raw[flag], bool):
             raise _fail(source, node, flag, f"column {key!r}: {flag} must be true or false")
     return Column(
@@ -396,6 +401,7 @@ def _build_column(raw: dict[str, Any], source: str, node: Any) -> Column:
         hint=str(raw.get("hint", "")),
         from_=raw.get("from"),
         default=None if raw.get("default") is None else str(raw["default"]),
+        multiple=bool(raw.get("multiple", False)),
     )
 
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
+from ._draft import DRAFT, is_draft, mark_sheet
 from .spec import Column, ColumnType
 
 FONT = "Microsoft YaHei"
@@ -71,6 +72,7 @@ class Styles:
         self.pct = add({**cell, "num_format": "0%"})
         self.int = add({**cell, "num_format": "0"})
         self.dec = add({**cell, "num_format": "0.0"})
+        self.money = add({**cell, "num_format": "#,##0.00"})
         # conditional formats
         self.good = add({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
         self.bad = add({"bg_color": BAD_FILL, "font_color": BAD_FONT})
@@ -225,9 +227,12 @@ def page_setup(ws: Any, *, title: str = "", landscape: bool = True, paper: int =
             ws.repeat_rows(*repeat_rows)
         else:
             ws.repeat_rows(repeat_rows)
-    if title:
-        ws.set_header(f"&L&\"{FONT},Bold\"{_header_text(title)}&R&D")
-    ws.set_footer("&C第 &P 页 / 共 &N 页")
+    draft = f"&C&\"{FONT},Bold\"&KC00000{DRAFT}" if is_draft() else ""
+    if title or draft:
+        ws.set_header(f"&L&\"{FONT},Bold\"{_header_text(title)}{draft}&R&D")
+    ws.set_footer(f"&L{DRAFT}&C第 &P 页 / 共 &N 页" if draft else "&C第 &P 页 / 共 &N 页")
+    if draft:
+        mark_sheet(ws)
 
 
 def hidden_page_setup(ws: Any) -> None:

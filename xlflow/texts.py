@@ -106,6 +106,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done.opinion": ("已记录意见", "recorded"),
     "done.approve": ("已审批", "approved"),
     "done.file": ("已备案", "filed"),
+    "done.reject": ("已退回方案", "plan sent back"),
+    "change.recorded": ("已记录变更 {n}(待审批):{by},{at} · {summary}",
+                        "change {n} recorded (pending approval) by {by} at {at}: {summary}"),
+    "change.next": ("  审批:xlflow approve {directory} --change {n} --by 审批人",
+                    "  to approve: xlflow approve {directory} --change {n} --by APPROVER"),
+    "change.decided": ("变更 {n}{state}:{by},{at} · {summary}",
+                       "change {n}: {state} by {by} at {at}: {summary}"),
+    "status.pending-change": ("  待审批的变更 {n}:{summary}(提出:{by};原因:{reason})",
+                              "  change {n} pending approval: {summary} (by {by}; why: {reason})"),
     # -- status -------------------------------------------------------------------------
     "status.phase": ("阶段:{phases}", "phase: {phases}"),
     "status.step": ("  {kind}:{by},{at}", "  {kind}: {at} by {by}"),
@@ -125,6 +134,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.retro": ("复盘", "retro"),
     "kind.archive": ("归档", "archive"),
     "kind.drop-merge": ("删除周汇总", "drop-merge"),
+    "kind.reject": ("方案退回", "sent back"),
+    "kind.change": ("计划变更", "plan change"),
     # -- send ---------------------------------------------------------------------------
     "send.message": ("  {department} <{to}>: {attachment} → {where}",
                      "  {department} <{to}>: {attachment} → {where}"),
@@ -188,6 +199,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                    "  {mark} {path}: {department} · received {received} · {n} risk(s)"),
     "risks.alert": ("  高风险警报 {id} {department}:{description}",
                     "  ALERT high risk {id} {department}: {description}"),
+    "risks.awaiting": ("  待 PMO 应对 {id} {department} {level}:提出于 {raised},尚无应对方案",
+                       "  awaiting the PMO {id} {department} {level}: raised {raised}, no response"),
     "risks.summary": ("{forms} 份申请表中 {n} 项风险;风险登记册共 {register} 项,新增高风险 {high} 项",
                       "{n} risk(s) from {forms} form(s); register: {register} risk(s), "
                       "{high} new high"),
@@ -205,6 +218,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                              " → {proposal}",
                              "  {subject} {start}~{end}: needs {demand:g} > capacity "
                              "{capacity:g} → {proposal}"),
+    "resources.other": ("  {subject} {resource} {start}~{end}: 需 {demand} > 可投入 {capacity}"
+                        " → {proposal}",
+                        "  {subject} {resource} {start}~{end}: needs {demand} > capacity "
+                        "{capacity} → {proposal}"),
     "resources.person": ("  {subject} {start}~{end}: {proposal}",
                          "  {subject} {start}~{end}: {proposal}"),
     "resources.summary": ("{projects} 个项目中有 {n} 处资源冲突",

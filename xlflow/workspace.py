@@ -20,6 +20,7 @@ from ._files import (
     safe_name,
     sha256_file,
 )
+from .consensus_meeting import with_meeting
 from .errors import MissingFileError, ProjectError, XlflowError
 from .ledger import LEDGER_FILE, Event, Ledger
 from .model.vocab import EventKind
@@ -160,10 +161,11 @@ class Workspace:
         project = load_project(self.root)
         if not with_events:
             return project
-        recorded = [Opinion(e.data["department"], e.by, e.note) for e in self.events()
-                    if e.kind == EventKind.OPINION]
+        events = [e for e in self.events() if e.kind == EventKind.OPINION]
+        recorded = [Opinion(e.data["department"], e.by, e.note) for e in events]
         if not recorded:
             return project
+        project = with_meeting(project, [e.data for e in events])
         latest = {o.department: o for o in recorded}
         kept = tuple(o for o in project.opinions if o.department not in latest)
         return replace(project, opinions=kept + tuple(latest.values()))

@@ -69,6 +69,8 @@ def with_intake(risks: list[RiskRecord], intake: list[RiskRecord],
     for r in intake:
         old = by_id.get(r.risk_id)
         if old is None or (since is not None and r.received is not None and r.received > since):
+            if old is not None and not r.response:
+                r.response = dict(old.response)  # a department's form never drops the PMO's
             by_id[r.risk_id] = r
         elif old.received is None:
             old.received = r.received

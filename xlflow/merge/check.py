@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import functools
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ def _expected(column: Column, ctx: Context, department: str) -> str:
     if t is ColumnType.NUMBER:
         return "数字"
     choices = ctx.choices(column, department)
+    if choices and column.multiple:
+        return "一个或多个(用逗号分隔):" + "、".join(choices[:20]) + ("…" if len(choices) > 20 else "")
     if choices:
         return "其中之一:" + "、".join(choices[:20]) + ("…" if len(choices) > 20 else "")
     return "文字"
@@ -95,12 +98,35 @@ def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
         return canonical_id(text).replace(" ", "")
     if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
         index = _choice_index(ctx.choices(column, department))
+        if index and column.multiple:
+            parts = split_choices(text)
+            if any(_fold_choice(p) not in index for p in parts):
+                raise ValueError("not-in-list")
+            return MULTI_JOIN.join(dict.fromkeys(index[_fold_choice(p)] for p in parts))
         if index:
             found = index.get(_fold_choice(text))
             if found is None:
                 raise ValueError("not-in-list")
             return found
     return text
+
+
+#: How a column of several choices (需协调部门) is written back and shown: 技术部、市场部.
+MULTI_JOIN = "、"
+_MULTI_SPLIT = re.compile(r"[,，、;；/\s]+")
+
+
+def split_choices(text: str) -> list[str]:
+    """The choices typed into one cell of a `multiple` column, in order: 技术部,市场部 or
+    技术部、市场部 or one per line."""
+    return [p for p in _MULTI_SPLIT.split(clean_text(text)) if p]
+
+
+def _not_chosen(column: Column, raw: Any, ctx: Context, department: str) -> str:
+    """The parts of a `multiple` cell that are not choices (for the issue's value)."""
+    index = _choice_index(ctx.choices(column, department))
+    return MULTI_JOIN.join(p for p in split_choices(clean_text(raw))
+                           if _fold_choice(p) not in index)
 
 
 def _fold_choice(text: str) -> str:
@@ -262,7 +288,11 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
                     column.type, "bad-value")
                 label = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}.get(
                     why, "格式无法识别")
-                issues.append(error(code, f"「{column.zh}」{label}", value=_show(raw, column.type),
+                shown = _show(raw, column.type)
+                if column.multiple and code == "not-in-list":
+                    shown = _not_chosen(column, raw, ctx, department) or shown
+                    label = f"中的「{shown}」{label}(可填多个,用逗号分隔)"
+                issues.append(error(code, f"「{column.zh}」{label}", value=shown,
                                     expected=_expected(column, ctx, department), **where))
                 continue
             limit = column.max_length

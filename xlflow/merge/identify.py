@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from ..contract import MEETING_KIND, RISK_FORM_KIND, SIGNATURE_KEY, TaskRow
+from ..contract import MASTER_KIND, MEETING_KIND, RISK_FORM_KIND, SIGNATURE_KEY, TaskRow
 from ..issues import Issue, Severity, error, warning
 from ..signing import Signature, Trust, verify
 from ..spec import parse_versions
 from .check import Record, validate_block, validate_table
 from .context import Context
+from .pmo_response import read_master
 from .read import DEPARTMENT_TEMPLATES, Returned
 
 RISK_FORM = RISK_FORM_KIND
@@ -87,11 +88,14 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
         checked.reason = MEETING_REASON
         checked.issues = []
         return checked
-    elif checked.kind != "department":
+    elif checked.kind not in ("department", MASTER_KIND):
         return refuse("not-a-department-file", "这是 PMO 总表,不是部门交回的文件")
     if ident.get("project_id") != ctx.project_id:
         return refuse("wrong-project", f"文件属于项目 {ident.get('project_id')!r},不是本项目",
                       value=str(ident.get("project_id")), expected=ctx.project_id)
+    if checked.kind == MASTER_KIND and not ident.get(SIGNATURE_KEY):
+        return refuse("not-a-department-file", "这是 PMO 总表,由旧版 xlflow 生成(没有签名),"
+                      "其中的风险应对不能采用;请在 xlflow build 新生成的总表中填写")
     if not guessed:
         checked.signature, problem = check_signature(ident, ret.identity_tasks, ctx.trust)
         if problem is not None:
@@ -101,6 +105,8 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
             checked.issues.append(warning(
                 "unsigned", "文件没有签名(由旧版 xlflow 生成),无法核实是哪个部门的文件;"
                 f"按标识采用为{ident.get('department', '')}", **where))
+    if checked.kind == MASTER_KIND and not (check_week and ident.get("week", "") > ctx.week):
+        return read_master(checked, ctx)  # an earlier week's master: its responses still count
     if check_week and ident.get("week") != ctx.week:
         checked.department = ident.get("department", "")
         return refuse("wrong-week", f"这是 {ident.get('week')} 的文件,本次汇总的是 {ctx.week};"

@@ -34,6 +34,7 @@ from .._files import (
     replace_file,
     sha256_file,
 )
+from ..contract import MASTER_KIND
 from ..errors import DiskFullError, ProjectError, StorageError, XlflowError
 from ..issues import Issue, warning
 from ..ledger import Ledger
@@ -53,9 +54,11 @@ from .feedback import merge_feedback
 from .forecast import apply_forecast
 from .identify import Checked, choose_newest, excuse_other_weeks
 from .parallel import check_files
+from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
+from .spend import budgets, over_budget, spent_before
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
@@ -93,18 +96,31 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         week: str | None = None, workdays: bool | None = None,
         progress: ProgressFn | None = None, write: bool = True,
         run_at: dt.datetime | None = None, force: bool = False,
-        today: dt.date | None = None) -> MergeReport:
+        today: dt.date | None = None, draft: bool = False) -> MergeReport:
+    from .._draft import drafting
+    from ..phases.baseline import load_baseline
+    from ..phases.gate import require_filed
+
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
     try:
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
+            if write:  # checking returns without writing (api.merge(write=False)) is free
+                require_filed(ws, "merge", draft=draft, project=project)
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
             checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
+            base = load_baseline(ws)
+            report.baseline = base.dates() if base else {}
+            report.baseline_deviation = {t.task_id: ctx.days(report.baseline[t.task_id],
+                                                             t.expected)
+                                         for t in report.tasks if t.task_id in report.baseline
+                                         and t.expected is not None}
             if write:
-                _write(ws, project, report)
+                with drafting(draft):
+                    _write(ws, project, report)
     except Exception as exc:
         if write and disk_full(exc):
             close_abandoned_zips(exc)
@@ -130,13 +146,14 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                stamp: str) -> MergeReport:
     excuse_other_weeks(checked)
     issues: list[Issue] = [i for c in checked for i in c.issues]
-    issues += choose_newest(checked)
+    issues += choose_newest([c for c in checked if c.kind != MASTER_KIND])  # masters: all count
     accepted = [c for c in checked if c.accepted]
-    returned = {c.department for c in accepted}
+    returned = {c.department for c in accepted if c.kind != MASTER_KIND}
     minutes, minute_issues = take_in_minutes(checked, ctx)
     issues += minute_issues
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        spent = spent_before(ledger, ctx.week)
         decided = ledger.action_items() if ledger else []
         before = ledger.merge_before(ctx.week) if ledger else None
         prev_actions = {a.item_id: a for a in ledger.action_states(before.id)} \
@@ -148,11 +165,12 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
             issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
                                   + (f";显示的是此前最近一次({_last_week(carried.tasks, dept)})"
                                      "的数据" if _last_week(carried.tasks, dept) else "")))
-    by_template = {key: {c.department: c.records.get(key, []) for c in accepted}
-                   for key in DEPARTMENT_TEMPLATES}
+    by_template = {key: {c.department: c.records.get(key, []) for c in accepted
+                         if c.kind != MASTER_KIND} for key in DEPARTMENT_TEMPLATES}
     tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
     forecast = apply_forecast(tasks, ctx)  # late predecessors push their successors
-    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks)
+    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks,
+                                     masters=masters_of(checked))
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
     form_blocks = merge_blocks({c.department: c.blocks for c in accepted}, ctx, carried.blocks)
@@ -184,13 +202,15 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                           c.ret.size, c.accepted, c.reason) for c in checked],
         tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
         departments=rollup_departments(tasks, ctx.departments, returned=returned,
-                                       planned_people=people_needed(project, ctx.week)),
+                                       planned_people=people_needed(project, ctx.week),
+                                       spent_before=spent, budgets=budgets(project)),
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
         previous_week=carried.week, missing_weeks=missing, run_at=stamp,
         actions=actions, minutes=minutes, form_blocks=form_blocks,
         planned_end=project.end, forecast_end=forecast.end,
     )
+    report.issues += over_budget(report.departments)
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)
@@ -233,7 +253,8 @@ def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
     pending, previous, journal = ws.report_journal(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        write_consolidated(pending, report, project_start=project.start, project=project)
+        write_consolidated(pending, report, project_start=project.start, project=project,
+                           baseline=report.baseline or None)
         fsync_file(pending)
         crash_point("written")
         if not report.recorded:

@@ -14,7 +14,7 @@ import io
 import re
 import struct
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,7 +29,7 @@ from .._package import MAX_UNCOMPRESSED, Extent, SheetFacts, UnsafePackage, chec
 from .._package import Package as XlsxPackage
 from .._sniff import Kind, Sniffed, sniff
 from .._xls import XlsPackage
-from ..contract import ADDED_SHEETS, IDENTITY_SHEET, TaskRow, parse_identity
+from ..contract import ADDED_SHEETS, IDENTITY_SHEET, MASTER_KIND, TaskRow, parse_identity
 from ..followup import AGENDA_SHEET, actions_spec, minutes_spec
 from ..issues import Issue, Severity, cell_name, error, warning
 from ..spec import Column, SpecSet, TemplateSpec
@@ -37,6 +37,7 @@ from ..values import CellProblem, clean_text
 from ..values import is_blank as _blank
 
 DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance", "retro")
+MASTER_TEMPLATES = ("pmo_response",)  # what is read back from the PMO master
 HEADER_SEARCH_ROWS = 10
 ACCEPTED = "由 xlflow build 生成的工作簿,在 Excel/WPS/LibreOffice 中填写后保存(.xlsx、.xlsm、.ods 或 .xls)"
 _PACKAGES: dict[Kind, Callable[[Path | io.BytesIO], Package]] = {
@@ -333,9 +334,15 @@ def _read_package(ret: Returned, specs: SpecSet, package: Package, data: bytes |
         if IDENTITY_SHEET in names and _loadable(ret, package, IDENTITY_SHEET, template=True,
                                                  skipped=skipped):
             ret.identity, ret.identity_tasks = _read_identity(book)
-        _read_tables(ret, specs, book, package, names, claimed, skipped)
-        _read_followup(ret, book, package, names, skipped)
-        _note_extra_sheets(ret, book, package, [n for n in names if n not in claimed], skipped)
+        if ret.identity.get("kind") == MASTER_KIND:
+            # the PMO's own file: its 风险应对 sheet only, its other sheets are its business
+            _read_tables(ret, specs, book, package, names, claimed, skipped,
+                         keys=[k for k in MASTER_TEMPLATES if k in specs.templates])
+        else:
+            _read_tables(ret, specs, book, package, names, claimed, skipped)
+            _read_followup(ret, book, package, names, skipped)
+            _note_extra_sheets(ret, book, package, [n for n in names if n not in claimed],
+                               skipped)
     except _Refused as refused:
         ret.readable = False
         ret.tables.clear()
@@ -359,8 +366,9 @@ def _note_extra_sheets(ret: Returned, book: CalamineWorkbook, package: Package, 
 
 
 def _read_tables(ret: Returned, specs: SpecSet, book: CalamineWorkbook, package: Package,
-                 names: list[str], claimed: set[str], skipped: set[str]) -> None:
-    for key in DEPARTMENT_TEMPLATES:
+                 names: list[str], claimed: set[str], skipped: set[str],
+                 keys: Sequence[str] = DEPARTMENT_TEMPLATES) -> None:
+    for key in keys:
         spec = specs[key]
         sheet = spec.sheet if spec.sheet in names else _find_renamed(
             book, spec, [n for n in names if n not in claimed and n not in skipped and

@@ -9,20 +9,36 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..issues import Issue, error, warning
 from ..model.records import RiskRecord, risk_sort_key
 from ..model.vocab import RiskFlag
 from .check import Record
 from .context import Context
+from .pmo_response import (
+    apply_responses,
+    as_of_moment,
+    awaiting_response,
+    close_refusal,
+    level_mismatch,
+    reopen,
+)
+
+if TYPE_CHECKING:
+    from .identify import Checked
 
 
 def merge_risks(records_by_department: Mapping[str, Sequence[Record]], ctx: Context,
-                carried: Sequence[RiskRecord] = ()) -> tuple[list[RiskRecord], list[Issue]]:
+                carried: Sequence[RiskRecord] = (),
+                masters: Sequence[Checked] | None = None) -> tuple[list[RiskRecord], list[Issue]]:
     """This week's rows of every accepted return, then every earlier risk not in them
-    (its last accepted state; flagged not-updated while open)."""
+    (its last accepted state; flagged not-updated while open), with the PMO's responses
+    (carried, then this run's `masters`). `masters` None: the responses are not at hand
+    (`validate`), so a 高 risk's close is not judged on them."""
     issues: list[Issue] = []
     risks: dict[str, RiskRecord] = {}
+    rows: list[tuple[RiskRecord, Record]] = []  # this run's rows, for the closing rules
     for department, records in records_by_department.items():
         for rec in records:
             if not rec.has_input:
@@ -61,15 +77,29 @@ def merge_risks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                                       cell=rec.cells.get("raised_at", ""), **where))
             risks[rid] = RiskRecord(rid, department, v.get("level") or "", v.get("status") or "",
                                     v, source=rec.source, data_week=ctx.week)
+            rows.append((risks[rid], rec))
+            mismatch = level_mismatch(rec, risks[rid])
+            if mismatch is not None:
+                issues.append(mismatch)
+    old_by_id = {old.risk_id: old for old in carried}
     for old in carried:
         if old.risk_id not in risks:
             # a risk raised on its own form this week (xlflow risks) is this week's news
             stale = [RiskFlag.NOT_UPDATED.value] if old.is_open and old.data_week != ctx.week else []
             risks[old.risk_id] = RiskRecord(old.risk_id, old.department, old.level, old.status,
                                             dict(old.values), stale, old.source, old.data_week,
-                                            old.received)
-        elif old.received is not None:
+                                            old.received, dict(old.response))
+            continue
+        risks[old.risk_id].response = dict(old.response)  # the PMO's, until it responds again
+        if old.received is not None:
             risks[old.risk_id].received = old.received  # the first receipt counts
+    issues += apply_responses(risks, masters or (), ctx)
+    for row_risk, rec in rows:
+        before = old_by_id.get(row_risk.risk_id)
+        refusal = close_refusal(row_risk, rec, before, responses_known=masters is not None)
+        if refusal is not None:
+            issues.append(refusal)
+            reopen(row_risk, before)
     out = list(risks.values())
     for risk in out:
         risk.flags = [f for f in risk.flags if f == RiskFlag.NOT_UPDATED] + risk_flags(risk, ctx)
@@ -88,9 +118,11 @@ def risk_flags(risk: RiskRecord, ctx: Context) -> list[str]:
     if raised and risk.received and (risk.received - raised) > dt.timedelta(
             hours=ctx.raise_within_hours):
         flags.append(RiskFlag.LATE_RECEIPT.value)
-    deadline = v.get("deadline")
+    deadline = risk.deadline
     if risk.is_open and deadline and deadline < ctx.as_of:
         flags.append(RiskFlag.OVERDUE.value)
-    if risk.is_open and (not v.get("owner") or not deadline):
+    if risk.is_open and (not risk.owner or not deadline):
         flags.append(RiskFlag.NO_PLAN.value)
+    if awaiting_response(risk, as_of_moment(ctx.as_of), ctx.raise_within_hours):
+        flags.append(RiskFlag.NO_PMO_RESPONSE.value)
     return flags

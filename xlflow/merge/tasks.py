@@ -20,7 +20,7 @@ from .context import Context, TaskRef
 
 # weekly columns with a field of their own on TaskStatus; every other input is a text
 FIGURE_KEYS = frozenset({"task_id", "department", "planned_date", "percent", "actual_date",
-                         "forecast_date", "headcount"})
+                         "forecast_date", "headcount", "spend"})
 
 
 def deviation(planned: dt.date, as_of: dt.date, *, percent: float | None,
@@ -131,7 +131,7 @@ def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
         percent=percent, actual=actual, forecast=forecast, expected=expected,
         deviation_days=days, status=TaskState.of(done, days, ctx.threshold),
         reported=rec is not None, data_week=data_week, headcount=headcount, texts=texts,
-        source=source)
+        source=source, spend=rec.values.get("spend") if rec is not None else None)
 
 
 def _row_warnings(rec: Record, ref: TaskRef, ctx: Context, issues: list[Issue]) -> None:

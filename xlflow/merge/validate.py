@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from ..contract import MASTER_KIND
 from ..errors import MissingFileError
 from ..issues import error
 from ..model.reports import FileCheck, ValidationReport
@@ -48,6 +49,8 @@ def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date
             minutes, issues = read_minutes(checked, ctx)
             checked.accepted = minutes is not None
             checked.department = ret.identity.get("department", "")  # the meeting's host
+        elif checked.kind == MASTER_KIND:
+            pass  # the PMO's 风险应对 sheet: its cells are checked; its risk ids at the merge
         elif checked.accepted and checked.kind == RISK_FORM:
             issues += merge_risks({checked.department: checked.records.get("risks", [])}, ctx)[1]
         elif checked.accepted:

@@ -70,6 +70,7 @@ class TaskStatus:
     source: Source | None = None
     critical: bool = False  # on the chain that sets the forecast end (关键路径)
     pushed_by: str = ""  # the predecessor whose expected finish pushed `expected`
+    spend: float | None = None  # 本周支出(元): this week's return only, never carried
 
     @property
     def done(self) -> bool:
@@ -92,7 +93,7 @@ class TaskStatus:
             "status": str(self.status), "reported": self.reported, "data_week": self.data_week,
             "headcount": self.headcount, "texts": dict(self.texts),
             "source": self.source.to_dict() if self.source else None,
-            "critical": self.critical, "pushed_by": self.pushed_by,
+            "critical": self.critical, "pushed_by": self.pushed_by, "spend": self.spend,
         }
 
     @classmethod
@@ -106,6 +107,7 @@ class TaskStatus:
             data_week=d.get("data_week"), headcount=d.get("headcount"),
             texts=dict(d.get("texts") or {}), source=Source.from_dict(d.get("source")),
             critical=bool(d.get("critical")), pushed_by=d.get("pushed_by") or "",
+            spend=d.get("spend"),
         )
 
 
@@ -122,10 +124,24 @@ class RiskRecord:
     source: Source | None = None
     data_week: str | None = None
     received: dt.datetime | None = None  # when the PMO received it (risk intake: the mail)
+    #: The PMO's latest response (风险应对 sheet of the PMO master): 应对方案, 需协调部门,
+    #: 责任人, 解决时限, PMO意见, 分管领导意见 by key, with `week`, `received`, `file`;
+    #: empty while the PMO has not responded.
+    response: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
         return RiskStatus.is_open_value(self.status)
+
+    @property
+    def owner(self) -> Any:
+        """责任人: the PMO's response names it; else what the department wrote."""
+        return self.response.get("owner") or self.values.get("owner")
+
+    @property
+    def deadline(self) -> Any:
+        """解决时限: the PMO's response sets it; else what the department wrote."""
+        return self.response.get("deadline") or self.values.get("deadline")
 
     @property
     def is_high(self) -> bool:
@@ -136,7 +152,8 @@ class RiskRecord:
                 "status": self.status, "open": self.is_open, "flags": list(self.flags),
                 "values": {k: iso(v) for k, v in self.values.items()},
                 "data_week": self.data_week, "received": iso(self.received),
-                "source": self.source.to_dict() if self.source else None}
+                "source": self.source.to_dict() if self.source else None,
+                "response": {k: iso(v) for k, v in self.response.items()}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], types: Mapping[str, str]) -> RiskRecord:
@@ -148,14 +165,20 @@ class RiskRecord:
                 values[key] = (dt.datetime.fromisoformat(raw) if kind == "datetime"
                                else dt.date.fromisoformat(raw[:10]))
         received = d.get("received")
+        response = dict(d.get("response") or {})  # absent in records stored before PMO responses
+        if isinstance(response.get("deadline"), str) and response["deadline"]:
+            response["deadline"] = dt.date.fromisoformat(response["deadline"][:10])
+        if isinstance(response.get("received"), str) and response["received"]:
+            response["received"] = dt.datetime.fromisoformat(response["received"])
         return cls(d["id"], d["department"], d.get("level") or "", d.get("status") or "",
                    values, list(d.get("flags") or []), Source.from_dict(d.get("source")),
-                   d.get("data_week"), dt.datetime.fromisoformat(received) if received else None)
+                   d.get("data_week"), dt.datetime.fromisoformat(received) if received else None,
+                   response)
 
 
 def risk_sort_key(risk: RiskRecord) -> tuple[Any, ...]:
     """Open first, then 高 > 中 > 低, then the earliest deadline."""
-    deadline = risk.values.get("deadline") or dt.date.max
+    deadline = risk.deadline or dt.date.max
     return (not risk.is_open, Level.rank_of(risk.level), deadline, risk.risk_id)
 
 
@@ -299,6 +322,14 @@ class Rollup:
     data_week: str | None = None  # departments: the latest week its figures come from
     headcount: int | None = None  # departments: 本周投入人数 summed over this week's rows
     planned_people: float | None = None  # departments: people the plan needs this week
+    spend: float | None = None  # departments: 本周支出(元) summed over this week's rows
+    spent: float | None = None  # departments: 本周支出 summed over every recorded week so far
+    budget: float | None = None  # departments: its 预算 resources in 元
+
+    @property
+    def remaining(self) -> float | None:
+        """剩余 (negative: 超支) of the department's budget."""
+        return None if self.budget is None else round(self.budget - (self.spent or 0.0), 2)
 
     @property
     def on_time_rate(self) -> float:
@@ -317,7 +348,9 @@ class Rollup:
                 "avg_slip": round(self.avg_slip, 2), "worst_slip": self.worst_slip,
                 "planned": iso(self.planned), "forecast": iso(self.forecast),
                 "returned": self.returned, "data_week": self.data_week,
-                "headcount": self.headcount, "planned_people": self.planned_people}
+                "headcount": self.headcount, "planned_people": self.planned_people,
+                "spend": self.spend, "spent": self.spent, "budget": self.budget,
+                "remaining": self.remaining}
 
 
 def rollup(name: str, tasks: Sequence[TaskStatus], **extra: Any) -> Rollup:

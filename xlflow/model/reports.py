@@ -53,6 +53,10 @@ class MergeReport:
     recorded: bool = False  # written to the ledger as a week later figures build on
     report_path: str = ""
     run_at: str = ""
+    # per task: its baseline date (as filed at PMO备案) and the deviation against it;
+    # empty before filing (phases/baseline.py)
+    baseline: dict[str, dt.date] = field(default_factory=dict)
+    baseline_deviation: dict[str, int] = field(default_factory=dict)
     actions: list[ActionItem] = field(default_factory=list)  # 督办事项 as this week leaves them
     minutes: list[Any] = field(default_factory=list)  # merge.actions.Minutes read this run
     planned_end: dt.date | None = None  # project.end
@@ -109,6 +113,9 @@ class MergeReport:
                         "open_high_risks": len(self.open_high_risks)},
             "files": [f.to_dict() for f in self.files],
             "tasks": [t.to_dict() for t in self.tasks],
+            "baseline": {k: {"date": v.isoformat(),
+                             "deviation_days": self.baseline_deviation.get(k)}
+                         for k, v in self.baseline.items()},
             "risks": [r.to_dict() for r in self.risks],
             "acceptance": [a.to_dict() for a in self.acceptance],
             "feedback": [f.to_dict() for f in self.feedback],

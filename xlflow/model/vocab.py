@@ -89,6 +89,7 @@ class RiskFlag(StrEnum):
     NO_PLAN = "no-plan"
     NOT_UPDATED = "not-updated"
     LATE_RECEIPT = "late-receipt"
+    NO_PMO_RESPONSE = "no-pmo-response"
 
     @property
     def label(self) -> str:
@@ -102,6 +103,7 @@ _FLAG_LABELS = {
     RiskFlag.NO_PLAN: "未定责任人或时限",
     RiskFlag.NOT_UPDATED: "本周未更新",
     RiskFlag.LATE_RECEIPT: "提出后超过{hours}小时PMO才收到",
+    RiskFlag.NO_PMO_RESPONSE: "PMO未按时给出应对方案",
 }
 
 
@@ -159,6 +161,8 @@ class EventKind(StrEnum):
     RETRO = "retro"
     ARCHIVE = "archive"
     DROP_MERGE = "drop-merge"
+    REJECT = "reject"  # the approver sent the plan back (approve --reject)
+    CHANGE = "change"  # a plan change requested, approved or rejected (xlflow change)
 
 
 class ChangeKind(StrEnum):
@@ -203,3 +207,11 @@ class ReminderKind(StrEnum):
     RISK_PLAN = "风险未定责任人或时限"
     RISK_OVERDUE = "高风险逾期"
     ACTION_OVERDUE = "督办事项逾期"
+
+
+class ResourceKind(StrEnum):
+    """What a resource of project.yaml is (the seed coordinates 人力、预算、设备)."""
+
+    PEOPLE = "人力"
+    BUDGET = "预算"
+    EQUIPMENT = "设备"

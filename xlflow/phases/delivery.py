@@ -19,6 +19,7 @@ from ..project import PROJECT_FILE
 from ..workspace import Workspace, now
 from ..writer.department import return_deadline
 from .common import resolve_week
+from .gate import require_filed
 from .mail import SmtpSettings, address_problem, compose, send_all, sender_address
 
 
@@ -74,7 +75,7 @@ def already_sent(ledger: Ledger, week: str, how: str) -> dict[str, SentMessage]:
 
 def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = None,
          sender: str = "", departments: list[str] | None = None,
-         resend: bool = False) -> SendResult:
+         resend: bool = False, draft: bool = False) -> SendResult:
     """One message per department with its workbook attached: .eml files in
     DIR/outbox/mail/<week>/ by default, or sent with `smtp`. The project lock is held
     from before the first message, so two runs never both send. A department whose
@@ -93,6 +94,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
     if unknown:
         raise ProjectError(f"--department {'、'.join(unknown)}: 不是本项目的部门 "
                            f"(departments in {PROJECT_FILE}: {'、'.join(sorted(known))})")
+    require_filed(ws, "send", draft=draft, project=project)
     how = "smtp" if smtp else "eml"
     result = SendResult(week, [])
     with ws.lock(), ws.ledger() as ledger:

@@ -63,6 +63,7 @@ class Status:
     last_merge: str | None = None
     late_tasks: list[TaskStatus] = field(default_factory=list)
     open_high_risks: list[RiskRecord] = field(default_factory=list)
+    pending_changes: list[Any] = field(default_factory=list)  # baseline.Change, pending
     acceptance: dict[str, Any] | None = None  # the 验收结论 the last `accept` read
     alerts: list[str] = field(default_factory=list)  # e.g. 整改期限 past due
 
@@ -79,6 +80,7 @@ class Status:
                 "last_merge": self.last_merge,
                 "late_tasks": [t.to_dict() for t in self.late_tasks],
                 "open_high_risks": [r.to_dict() for r in self.open_high_risks],
+                "pending_changes": [c.to_dict() for c in self.pending_changes],
                 "acceptance": self.acceptance, "alerts": list(self.alerts)}
 
 
@@ -89,13 +91,19 @@ _NEXT_STEP = {
 }
 
 
-def current_phase(project: Project, kinds: set[str], merged: bool) -> Phase:
-    """The phase follows from the recorded steps, in order; it is never stored."""
-    if missing_opinions(project):
+def current_phase(project: Project, events: Sequence[Event], merged: bool) -> Phase:
+    """The phase follows from the recorded steps, in order; it is never stored. A
+    disagreeing opinion keeps it at 需求发起, a send-back takes it back to 需求共识, and a
+    filing counts only after the approval that stands."""
+    from .approval import blocking_opinions, current_approval
+    from .gate import filing
+
+    kinds = {e.kind for e in events}
+    if missing_opinions(project) or blocking_opinions(project):
         return Phase.REQUEST
-    if EventKind.APPROVE not in kinds:
+    if current_approval(events) is None:
         return Phase.CONSENSUS
-    if EventKind.FILE not in kinds:
+    if filing(events) is None:
         return Phase.APPROVED
     if EventKind.ACCEPT not in kinds:
         return Phase.EXECUTING if merged else Phase.FILED
@@ -107,14 +115,21 @@ def current_phase(project: Project, kinds: set[str], merged: bool) -> Phase:
 def compute_status(project: Project, events: Sequence[Event], latest_tasks: Sequence[TaskStatus],
                    latest_risks: Sequence[RiskRecord], last_merge: str | None,
                    today: dt.date) -> Status:
+    from .approval import blocking_opinions, last_rejection
+
     kinds = {e.kind for e in events}
-    phase = current_phase(project, kinds, last_merge is not None)
+    phase = current_phase(project, events, last_merge is not None)
     missing: list[str] = []
     if phase is Phase.REQUEST:
         missing = [f"{d}负责人意见(opinions)" for d in missing_opinions(project)]
+        missing += [f"{o.department}负责人意见为「{o.opinion}」(不同意):需其同意后才能审批"
+                    for o in blocking_opinions(project)]
     elif phase is Phase.CONSENSUS:
         checks = [i.message for i in approval_checks(project) if i.is_error]
-        missing = checks + ["审批:xlflow approve DIR --by 分管领导"]
+        rejected = last_rejection(events)
+        if rejected is not None:
+            checks.append(f"方案已被退回({rejected.by}):{rejected.note}")
+        missing = checks + [f"审批:xlflow approve DIR --by {project.approver or '分管领导'}"]
     elif phase is Phase.ACCEPTED:
         missing = [m for k, m in ((EventKind.RETRO, "复盘报告:xlflow retro DIR"),
                                   (EventKind.ARCHIVE, "归档:xlflow archive DIR --to LIBRARY"))

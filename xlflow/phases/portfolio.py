@@ -113,7 +113,7 @@ def portfolio(directories: Sequence[Path | str], *, out: Path | str | None = Non
 def _summarise(ws: Workspace, day: dt.date) -> tuple[Project, ProjectSummary]:
     project = ws.project()
     summary = ProjectSummary(str(ws.root), project.id, project.name, project.priority,
-                             current_phase(project, set(), False), project.start, project.end)
+                             current_phase(project, [], False), project.start, project.end)
     with ws.existing_ledger() as ledger:
         if ledger is None:
             return project, summary
@@ -123,7 +123,7 @@ def _summarise(ws: Workspace, day: dt.date) -> tuple[Project, ProjectSummary]:
         risks = ledger.risks(latest.id, risk_types(project.specs()["risks"])) if latest else []
         returned = {s.department for s in ledger.sources(latest.id) if s.accepted} \
             if latest else set()
-    summary.phase = current_phase(project, {e.kind for e in events}, latest is not None)
+    summary.phase = current_phase(project, events, latest is not None)
     if latest is None:
         return project, summary
     figures = rollup(project.id, tasks)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import atomic_path, sha256_file
+from ..contract import MASTER_KIND
 from ..errors import ExitStatus, ProjectError, XlflowError
 from ..issues import Issue, count_errors, error, warning
 from ..ledger import Ledger, MergeInfo
@@ -279,6 +280,8 @@ def unmerged_returns(ws: Workspace, project: Project, ledger: Ledger, week: str,
             if ret.sha256 in seen:
                 continue
             checked = identify(ret, ctx)
+            if checked.kind == MASTER_KIND:
+                continue  # the PMO's own file: nobody to remind
             if checked.accepted:
                 pending.add(checked.department)
             elif checked.department:

@@ -1,19 +1,26 @@
-"""PMO resource coordination across projects (资源协调): where a department is committed
-to more people than it has in overlapping periods, or a person owns tasks in projects
-that run at the same time; and the order the seed asks for: higher priority first.
+"""PMO resource coordination across projects (资源协调): where a department or a
+company-wide pool is committed to more people, budget or equipment than it has in
+overlapping periods, or a person owns tasks in projects that run at the same time; and
+the order the seed asks for: higher priority first.
+
+People and equipment are compared day by day (units needed at the same time); budget
+month by month: a 预算 resource is spread evenly over the days of its period and each
+calendar month's share is compared with the pool's 元 per month.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..issues import Issue, warning
-from ..model.vocab import Level
-from ..project import Project
+from ..issues import Issue, error, warning
+from ..model.vocab import Level, ResourceKind
+from ..project import PROJECT_FILE, Pool, Project, Resource
+from ..units import money_text
 from ..weeks import week_label
 
 TASK_WINDOW_DAYS = 7  # a deliverable's working week, ending on its due date
@@ -26,40 +33,60 @@ class Demand:
     priority: str
     department: str
     item: str
-    people: float
+    quantity: float  # in `unit`: 名, 元 (万元 converted) or the equipment's unit
     start: dt.date
     end: dt.date
+    kind: str = ResourceKind.PEOPLE.value
+    unit: str = "名"
+    where: str = ""  # project.yaml:line, for messages
+
+    @property
+    def people(self) -> float:
+        return self.quantity
 
 
 @dataclass
 class Conflict:
-    kind: str  # department | person
-    subject: str  # department name or person
+    kind: str  # department | person | company
+    subject: str  # department name, person, or 公司 for a company-wide pool
     start: dt.date
     end: dt.date
     capacity: float | None
     demand: float
     projects: list[dict[str, Any]]  # in priority order, with need and proposed allocation
     proposal: str
+    resource: str = ResourceKind.PEOPLE.value  # 人力/预算/设备
+    item: str = ""  # 设备: which equipment
+    unit: str = "名"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "subject": self.subject, "start": self.start.isoformat(),
                 "end": self.end.isoformat(), "capacity": self.capacity, "demand": self.demand,
-                "projects": self.projects, "proposal": self.proposal}
+                "projects": self.projects, "proposal": self.proposal,
+                "resource": self.resource, "item": self.item, "unit": self.unit}
 
 
 @dataclass
 class ResourcePlan:
     projects: list[dict[str, Any]]
-    demands: list[Demand]
-    capacity: dict[str, float]
+    demands: list[Demand]  # people: the weekly timeline
+    capacity: dict[str, float]  # people per department
     conflicts: list[Conflict] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    budget_demands: list[Demand] = field(default_factory=list)
+    equipment_demands: list[Demand] = field(default_factory=list)
+    budgets: dict[str, float] = field(default_factory=dict)  # 元 per month per department
+    equipment: dict[str, dict[str, float]] = field(default_factory=dict)  # dept -> item -> units
+    pools: list[dict[str, Any]] = field(default_factory=list)  # company-wide
 
     def to_dict(self) -> dict[str, Any]:
+        def rows(demands: Sequence[Demand]) -> list[dict[str, Any]]:
+            return [{**d.__dict__, "start": d.start.isoformat(), "end": d.end.isoformat()}
+                    for d in demands]
         return {"projects": self.projects, "capacity": self.capacity,
-                "demands": [{**d.__dict__, "start": d.start.isoformat(),
-                             "end": d.end.isoformat()} for d in self.demands],
+                "budgets": self.budgets, "equipment": self.equipment, "pools": self.pools,
+                "demands": rows(self.demands), "budget_demands": rows(self.budget_demands),
+                "equipment_demands": rows(self.equipment_demands),
                 "conflicts": [c.to_dict() for c in self.conflicts],
                 "issues": [i.to_dict() for i in self.issues]}
 
@@ -68,31 +95,105 @@ def _rank(p: Project) -> tuple:
     return (Level.rank_of(p.priority), p.start, p.id)
 
 
+def _where(p: Project, line: int) -> str:
+    return f"{p.root / PROJECT_FILE}:{line}" if line else str(p.root / PROJECT_FILE)
+
+
+def _demand(p: Project, r: Resource) -> Demand:
+    return Demand(p.id, p.name, p.priority, r.department, r.item, r.amount,
+                  r.start or p.start, r.end or p.end, str(r.kind), r.base_unit,
+                  _where(p, r.line))
+
+
+def _smaller(store: dict, key: Any, value: float, what: str, where: str,
+             issues: list[Issue], code: str) -> None:
+    if key in store and store[key] != value:
+        issues.append(warning(code, f"{what}在各项目中不一致({store[key]:g} 与 {value:g},"
+                              f"{where});按较小值计算"))
+        store[key] = min(store[key], value)
+    else:
+        store[key] = value
+
+
 def plan_resources(projects: Sequence[Project]) -> ResourcePlan:
     issues: list[Issue] = []
     capacity: dict[str, float] = {}
+    budgets: dict[str, float] = {}
+    equipment: dict[tuple[str, str], float] = {}
+    pools: dict[tuple[str, str], tuple[Pool, str]] = {}
     for p in projects:
         for d in p.departments:
-            if d.capacity is None:
-                continue
-            if d.name in capacity and capacity[d.name] != d.capacity:
-                issues.append(warning("capacity-differs", f"{d.name}的可投入人数在各项目中不一致"
-                                      f"({capacity[d.name]:g} 与 {d.capacity:g},{p.id});按较小值计算"))
-                capacity[d.name] = min(capacity[d.name], d.capacity)
-            else:
-                capacity[d.name] = d.capacity
-    demands = [Demand(p.id, p.name, p.priority, r.department, r.item, r.quantity,
-                      r.start or p.start, r.end or p.end)
-               for p in projects for r in p.resources if r.is_people]
+            if d.capacity is not None:
+                if d.name in capacity and capacity[d.name] != d.capacity:
+                    issues.append(warning("capacity-differs", f"{d.name}的可投入人数在各项目中不一致"
+                                          f"({capacity[d.name]:g} 与 {d.capacity:g},{p.id});"
+                                          "按较小值计算"))
+                    capacity[d.name] = min(capacity[d.name], d.capacity)
+                else:
+                    capacity[d.name] = d.capacity
+            if d.budget is not None:
+                _smaller(budgets, d.name, d.budget, f"{d.name}的每月预算(元)", p.id, issues,
+                         "pool-differs")
+            for item, units in d.equipment:
+                _smaller(equipment, (d.name, item), units, f"{d.name}可用的{item}", p.id,
+                         issues, "pool-differs")
+        for pool in p.pools:
+            key = (str(pool.kind), pool.item)
+            if key in pools and pools[key][0].amount != pool.amount:
+                first = pools[key][0]
+                issues.append(warning("pool-differs", f"公司资源池 {pool.kind}{pool.item}在各项目中"
+                                      f"不一致({first.amount:g} 与 {pool.amount:g},"
+                                      f"{_where(p, pool.line)});按较小值计算"))
+                if pool.amount < first.amount:
+                    pools[key] = (pool, _where(p, pool.line))
+            elif key not in pools:
+                pools[key] = (pool, _where(p, pool.line))
+    demands = [_demand(p, r) for p in projects for r in p.resources if r.is_people]
+    budget_demands = [_demand(p, r) for p in projects for r in p.resources if r.is_budget]
+    equipment_demands = [_demand(p, r) for p in projects for r in p.resources
+                         if r.is_equipment]
+    equipment_demands = _same_units(equipment_demands, pools, issues)
     ranked = {p.id: _rank(p) for p in projects}
     conflicts = _department_conflicts(demands, capacity, ranked)
+    conflicts += _department_conflicts(equipment_demands, equipment, ranked,
+                                       key=lambda d: (d.department, d.item))
+    conflicts += _budget_conflicts(budget_demands, budgets, ranked, key=lambda d: d.department)
+    conflicts += _pool_conflicts(demands, budget_demands, equipment_demands, pools, ranked)
     conflicts += _person_conflicts(projects, ranked)
+    by_dept: dict[str, dict[str, float]] = defaultdict(dict)
+    for (dept, item), units in equipment.items():
+        by_dept[dept][item] = units
     return ResourcePlan(
         projects=[{"id": p.id, "name": p.name, "priority": p.priority,
                    "start": p.start.isoformat(), "end": p.end.isoformat(),
                    "departments": [d.name for d in p.departments]}
                   for p in sorted(projects, key=_rank)],
-        demands=demands, capacity=capacity, conflicts=conflicts, issues=issues)
+        demands=demands, capacity=capacity, conflicts=conflicts, issues=issues,
+        budget_demands=budget_demands, equipment_demands=equipment_demands,
+        budgets=budgets, equipment=dict(by_dept),
+        pools=[{"kind": pool.kind.value, "item": pool.item, "quantity": pool.amount,
+                "unit": pool.base_unit, "where": where} for pool, where in pools.values()])
+
+
+def _same_units(demands: list[Demand], pools: dict[tuple[str, str], tuple[Pool, str]],
+                issues: list[Issue]) -> list[Demand]:
+    """Equipment is counted in its own unit: 台 and 套 of one item cannot be added up.
+    The first unit written for an item (in a pool, else in the first project) counts;
+    a line in another unit is refused, named, and left out of the comparison."""
+    unit_of: dict[str, tuple[str, str]] = {
+        item: (pool.base_unit, where) for (kind, item), (pool, where) in pools.items()
+        if kind == ResourceKind.EQUIPMENT.value and pool.base_unit}
+    kept = []
+    for d in demands:
+        first = unit_of.setdefault(d.item, (d.unit, d.where))
+        if first[0] != d.unit:
+            issues.append(error("unit-mismatch", f"{d.where}: {d.project_id} 的{d.item}以"
+                                f"“{d.unit or '(无单位)'}”计,与 {first[1]} 的“{first[0]}”"
+                                "无法换算;这一项未参与比较", file=d.where.rsplit(":", 1)[0],
+                                value=d.unit, expected=first[0]))
+            continue
+        kept.append(d)
+    return kept
 
 
 def _segments(spans: Sequence[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
@@ -101,41 +202,138 @@ def _segments(spans: Sequence[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, d
     return [(a, b - dt.timedelta(days=1)) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
-def _department_conflicts(demands: Sequence[Demand], capacity: dict[str, float],
-                          ranked: dict[str, tuple]) -> list[Conflict]:
-    by_dept: dict[str, list[Demand]] = defaultdict(list)
+def _q(value: float, unit: str) -> str:
+    return money_text(value) if unit == "元" else f"{value:g} {unit}".rstrip()
+
+
+_ADVICE = {ResourceKind.PEOPLE.value: "缺口建议错峰安排、调整时间节点或申请增援。",
+           ResourceKind.BUDGET.value: "缺口建议追加预算、调整投放节奏或推迟低优先级项目的支出。",
+           ResourceKind.EQUIPMENT.value: "缺口建议错峰使用、调整时间节点、租借或采购。"}
+
+
+def _allocate(need: dict[str, float], names: dict[str, tuple[str, str]], cap: float,
+              ranked: dict[str, tuple], unit: str, kind: str) -> tuple[list[dict], str]:
+    """Serve the projects in priority order; name each one's share and shortfall."""
+    left, rows, parts = cap, [], []
+    for pid in sorted(need, key=lambda p: ranked[p]):
+        give = min(need[pid], left)
+        left -= give
+        name, prio = names[pid]
+        rows.append({"project_id": pid, "name": name, "priority": prio,
+                     "need": need[pid], "allocated": give, "short": need[pid] - give})
+        parts.append(f"{pid}({prio}){_q(give, unit)}" + (
+            f"(缺 {_q(need[pid] - give, unit)})" if need[pid] > give else ""))
+    return rows, f"优先保障高优先级项目:{';'.join(parts)}。{_ADVICE[kind]}"
+
+
+Key = Callable[[Demand], Any]
+
+
+def _subject(key: Any) -> tuple[str, str]:
+    return (key[0], key[1]) if isinstance(key, tuple) else (key, "")
+
+
+def _department_conflicts(demands: Sequence[Demand], capacity: dict[Any, float],
+                          ranked: dict[str, tuple], *, key: Key = lambda d: d.department,
+                          kind: str = "department") -> list[Conflict]:
+    """People or equipment: units needed at the same time against what the holder has."""
+    by_key: dict[Any, list[Demand]] = defaultdict(list)
     for d in demands:
-        by_dept[d.department].append(d)
+        by_key[key(d)].append(d)
     out: list[Conflict] = []
-    for dept, items in by_dept.items():
-        cap = capacity.get(dept)
+    for k, items in by_key.items():
+        cap = capacity.get(k)
         if cap is None:
             continue
+        subject, item = _subject(k)
         for start, end in _segments([(d.start, d.end) for d in items]):
             active = [d for d in items if d.start <= end and d.end >= start]
             need: dict[str, float] = defaultdict(float)
             for d in active:
-                need[d.project_id] += d.people
+                need[d.project_id] += d.quantity
             total = sum(need.values())
             if total <= cap or len(need) < 2:
                 continue
             names = {d.project_id: (d.project_name, d.priority) for d in active}
-            left, rows, parts = cap, [], []
-            for pid in sorted(need, key=lambda p: ranked[p]):
-                give = min(need[pid], left)
-                left -= give
-                name, prio = names[pid]
-                rows.append({"project_id": pid, "name": name, "priority": prio,
-                             "need": need[pid], "allocated": give, "short": need[pid] - give})
-                parts.append(f"{pid}({prio}){give:g} 名" + (
-                    f"(缺 {need[pid] - give:g} 名)" if need[pid] > give else ""))
-            proposal = (f"优先保障高优先级项目:{';'.join(parts)}。"
-                        "缺口建议错峰安排、调整时间节点或申请增援。")
-            if out and out[-1].kind == "department" and out[-1].subject == dept and \
+            rows, proposal = _allocate(need, names, cap, ranked, items[0].unit, items[0].kind)
+            if out and out[-1].subject == subject and out[-1].item == item and \
                     out[-1].projects == rows and out[-1].end + dt.timedelta(days=1) == start:
                 out[-1].end = end  # the same conflict continues
                 continue
-            out.append(Conflict("department", dept, start, end, cap, total, rows, proposal))
+            out.append(Conflict(kind, subject, start, end, cap, total, rows, proposal,
+                                resource=items[0].kind, item=item, unit=items[0].unit))
+    return out
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    out = []
+    day = start.replace(day=1)
+    while day <= end:
+        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        out.append((day, last))
+        day = last + dt.timedelta(days=1)
+    return out
+
+
+def month_share(d: Demand, first: dt.date, last: dt.date) -> float:
+    """The part of a budget spent in [first, last], spread evenly over its period's days."""
+    days = (min(d.end, last) - max(d.start, first)).days + 1
+    return round(d.quantity * max(days, 0) / ((d.end - d.start).days + 1), 2)
+
+
+def _budget_conflicts(demands: Sequence[Demand], budgets: dict[Any, float],
+                      ranked: dict[str, tuple], *, key: Key,
+                      kind: str = "department") -> list[Conflict]:
+    """Budget: each calendar month's share against the holder's 元 per month."""
+    by_key: dict[Any, list[Demand]] = defaultdict(list)
+    for d in demands:
+        by_key[key(d)].append(d)
+    out: list[Conflict] = []
+    for k, items in by_key.items():
+        cap = budgets.get(k)
+        if cap is None:
+            continue
+        subject, _ = _subject(k)
+        first = min(d.start for d in items)
+        for m_first, m_last in _months(first, max(d.end for d in items)):
+            need: dict[str, float] = defaultdict(float)
+            names = {}
+            for d in items:
+                share = month_share(d, m_first, m_last)
+                if share > 0:
+                    need[d.project_id] += share
+                    names[d.project_id] = (d.project_name, d.priority)
+            total = round(sum(need.values()), 2)
+            if total <= cap or len(need) < 2:
+                continue
+            rows, proposal = _allocate(need, names, cap, ranked, "元",
+                                       ResourceKind.BUDGET.value)
+            out.append(Conflict(kind, subject, m_first, m_last, cap, total, rows,
+                                f"{m_first.year}年{m_first.month}月:" + proposal,
+                                resource=ResourceKind.BUDGET.value, unit="元"))
+    return out
+
+
+def _constant(value: Any) -> Key:
+    return lambda _d: value
+
+
+def _pool_conflicts(people: Sequence[Demand], budget: Sequence[Demand],
+                    equipment: Sequence[Demand], pools: dict[tuple[str, str], tuple[Pool, str]],
+                    ranked: dict[str, tuple]) -> list[Conflict]:
+    """Company-wide pools: every project's demand of the kind (and item) together."""
+    out: list[Conflict] = []
+    for pool, _ in pools.values():
+        if pool.kind is ResourceKind.BUDGET:
+            chosen = [d for d in budget if not pool.item or d.item == pool.item]
+            out += _budget_conflicts(chosen, {"公司": pool.amount}, ranked,
+                                     key=lambda d: "公司", kind="company")
+            continue
+        source = people if pool.kind is ResourceKind.PEOPLE else equipment
+        chosen = [d for d in source if not pool.item or d.item == pool.item]
+        held = ("公司", pool.item)
+        out += _department_conflicts(chosen, {held: pool.amount}, ranked,
+                                     key=_constant(held), kind="company")
     return out
 
 

@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from ..merge.pipeline import people_needed
+from ..merge.spend import budgets
 from ..project import Project
 from ..weeks import week_label, weeks_between
 from .history import History
@@ -28,6 +29,8 @@ class MonthlyReview:
     open_risks: list[dict[str, Any]]
     missing_weeks: list[str] = field(default_factory=list)
     headcount: list[dict[str, Any]] = field(default_factory=list)  # week, department, people, planned
+    # week, department, spend (本周支出), spent (累计), budget, remaining (negative: 超支)
+    spend: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"month": self.month, "weeks": self.weeks, "missing_weeks": self.missing_weeks,
@@ -35,7 +38,7 @@ class MonthlyReview:
                 "on_time": self.on_time.round(4).to_dict(orient="index"),
                 "risks": self.risks.to_dict(orient="records"), "headcount": self.headcount,
                 "finished": self.finished, "open_tasks": self.open_tasks,
-                "open_risks": self.open_risks}
+                "open_risks": self.open_risks, "spend": self.spend}
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -56,6 +59,32 @@ def month_weeks(first: dt.date, last: dt.date, project: Project) -> list[str]:
             weeks.append(label)
         day += dt.timedelta(days=1)
     return weeks
+
+
+def month_spend(project: Project, history: History, month_ids: set[int]
+                ) -> list[dict[str, Any]]:
+    """本周支出 per week of the month and department, with the running total from the
+    project's first recorded week and the budget it is measured against."""
+    budget = budgets(project)
+    spent: dict[str, float] = {}
+    out = []
+    for m in history.merges:
+        week = {}
+        for d in (d.name for d in project.departments):
+            amounts = [t.spend for t in history.tasks[m.id]
+                       if t.department == d and t.reported and t.spend is not None]
+            if amounts:
+                week[d] = round(sum(amounts), 2)
+                spent[d] = round(spent.get(d, 0.0) + week[d], 2)
+        if m.id not in month_ids:
+            continue
+        for d in (d.name for d in project.departments):
+            if d in week or d in budget:
+                total = spent.get(d, 0.0)
+                out.append({"week": m.week, "department": d, "spend": week.get(d),
+                            "spent": total, "budget": budget.get(d),
+                            "remaining": None if d not in budget else round(budget[d] - total, 2)})
+    return out
 
 
 def build_review(project: Project, month: str, history: History) -> MonthlyReview:
@@ -110,6 +139,7 @@ def build_review(project: Project, month: str, history: History) -> MonthlyRevie
                 headcount.append({"week": m.week, "department": d,
                                   "people": sum(counts) if counts else None,
                                   "planned": needed.get(d)})
+    spend = month_spend(project, history, {m.id for m in in_month})
     final_tasks = history.tasks[in_month[-1].id] if in_month else []
     final_risks = history.risks[in_month[-1].id] if in_month else []
     deliverables = {t.id: t.deliverable for t in project.tasks}
@@ -127,4 +157,4 @@ def build_review(project: Project, month: str, history: History) -> MonthlyRevie
                    "status": r.status, "description": r.values.get("description", "")}
                   for r in final_risks if r.is_open]
     return MonthlyReview(month, [m.week for m in in_month], slip, on_time, risks, finished,
-                         open_tasks, open_risks, missing, headcount)
+                         open_tasks, open_risks, missing, headcount, spend)

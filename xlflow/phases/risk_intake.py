@@ -19,12 +19,13 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
 from .._files import atomic_path
-from ..contract import RISK_FORM_KIND
+from ..contract import MASTER_KIND, RISK_FORM_KIND
 from ..errors import ExitStatus, ProjectError
 from ..issues import Issue, count_errors, warning
 from ..merge.carry import risk_types, with_intake
 from ..merge.context import Context
 from ..merge.identify import identify
+from ..merge.pmo_response import NOT_FILLED, apply_responses
 from ..merge.read import Returned, read_returns
 from ..merge.risks import merge_risks, risk_flags
 from ..model.records import RiskRecord, risk_sort_key
@@ -91,8 +92,11 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
             latest = ledger.latest_merge() if ledger else None
             merged = ledger.risks(latest.id, types) if ledger and latest else []
         forms: list[tuple[dt.datetime, str, Returned]] = []
+        masters: list[Returned] = []
         for path in ws.list_inbox():
             for ret in read_returns(path, specs):
+                if ret.readable and ret.identity.get("kind") == MASTER_KIND:
+                    masters.append(ret)
                 if ret.readable and ret.identity.get("kind") == RISK_FORM_KIND:
                     rel = path.relative_to(ws.root).as_posix()
                     mailed = received_by_mail.get(rel)
@@ -108,6 +112,7 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
         for risk in result.risks:
             risk.flags = risk_flags(risk, now_ctx)
         register = with_intake(merged, result.risks, latest.run_at if latest else None)
+        result.issues += _responses(ws, project, as_of, masters, register)
         for risk in register:
             kept = [f for f in risk.flags if f == RiskFlag.NOT_UPDATED]
             risk.flags = kept + [f for f in risk_flags(risk, now_ctx) if f not in kept]
@@ -163,6 +168,20 @@ def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date
         if earlier is not None and earlier.received is not None:
             risk.received = earlier.received  # an update: the first receipt counts
         intake[risk.risk_id] = risk
+
+
+def _responses(ws: Workspace, project: Project, as_of: dt.date, masters: list[Returned],
+               register: list[RiskRecord]) -> list[Issue]:
+    """The PMO masters in the inbox: their 风险应对 rows shown in the register now (the
+    weekly merge records them); a master with nothing filled in is passed over."""
+    if not masters:
+        return []
+    ctx = Context.from_project(project, week_label(as_of), as_of, trust=ws.trust())
+    checked = [identify(ret, ctx, check_week=False) for ret in masters]
+    checked = [c for c in checked if c.accepted or c.reason != NOT_FILLED]
+    issues = [i for c in checked for i in c.issues]
+    return issues + apply_responses({r.risk_id: r for r in register},
+                                    [c for c in checked if c.accepted], ctx)
 
 
 def _week(label: str, received: dt.datetime) -> str:

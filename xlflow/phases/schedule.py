@@ -35,6 +35,7 @@ from ..weeks import week_days, week_label
 from ..workspace import Workspace
 from ..writer.department import return_deadline
 from . import delivery, notify, remind, setup
+from .gate import require_filed
 from .mail import SmtpSettings
 
 
@@ -91,6 +92,7 @@ def run(ws: Workspace, *, today: dt.date | dt.datetime | None = None,
             result.steps.append(Step("run", False, f"成果验收已于 {accepted[-1].at[:10]} 记录,"
                                      "周进度流程结束:不再发送、汇总或催办"))
             return result
+        require_filed(ws, "run", project=project)  # no --draft for a scheduled run
         _weekly_delivery(ws, project, week, smtp, sender, result)
         for name, func in (extras or {}).items():
             if name == "collect" and imap is None:
@@ -117,9 +119,6 @@ def _weekly_delivery(ws: Workspace, project: Project, week: str, smtp: SmtpSetti
     monday, sunday = week_days(week)
     if sunday < project.start or monday > project.end:
         return  # outside the project's period: no workbooks this week
-    if not any(e.kind == EventKind.FILE for e in ws.events()):
-        result.steps.append(Step("build", False, "方案尚未备案(xlflow file),不生成也不发送周进度文件"))
-        return
     if not any(ws.department_file(project, week, d.name).is_file() for d in project.departments):
         def build() -> Step:
             b = setup.build(ws, week=week)

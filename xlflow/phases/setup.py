@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from importlib import resources as package_files
 from pathlib import Path
 
+from .._draft import drafting
 from .._files import atomic_path, sha256_file
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
 from ..merge.actions import items_at, minutes_in
 from ..merge.carry import carried_before, plan_hints, prefill, prefill_blocks
 from ..merge.context import Context
+from ..model.records import risk_sort_key
 from ..project import PROJECT_FILE, Project
 from ..signing import BuiltFile, file_id
 from ..weeks import week_days
@@ -22,8 +24,10 @@ from ..workspace import Workspace, now
 from ..writer import write_department_workbook, write_master_workbook
 from ..writer.department import context_fields
 from ..writer.risk_form import write_risk_form
+from .baseline import baseline_dates
 from .common import resolve_week
 from .consensus import approvals
+from .gate import require_filed
 
 
 def _example_text(name: str) -> str:
@@ -83,12 +87,13 @@ class BuildResult:
 
 
 def build(ws: Workspace, *, week: str | None = None, departments: list[str] | None = None,
-          built_at: dt.datetime | None = None) -> BuildResult:
+          built_at: dt.datetime | None = None, draft: bool = False) -> BuildResult:
     """Write DIR/outbox/<week>/: one workbook per department and the PMO master, each
     department's pre-filled with its last accepted values and open risks and signed
     with the project's key (created now for a project from an older xlflow), and beside
     each workbook the department's standalone 风险应对申请表. Every file written is
-    recorded in the ledger's `built_files`."""
+    recorded in the ledger's `built_files`. Before PMO备案 only with `draft` (every sheet
+    then says 草稿); never while project.yaml differs from the filed plan (gate.py)."""
     project = ws.project()
     specs = project.specs()
     week = resolve_week(week)
@@ -99,6 +104,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             raise ProjectError(f"--department: {name!r} is not in {PROJECT_FILE} "
                                f"({'、'.join(names)})")
     chosen = departments or names
+    require_filed(ws, "build", draft=draft)
     written: dict[str, Path] = {}
     forms: dict[str, Path] = {}
     context = context_fields(project)
@@ -115,7 +121,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     built: list[BuiltFile] = []
     # every workbook is written under a temp name first and replaces its previous
     # version only once all are written: a full disk leaves the week's folder as it was
-    with ws.lock():
+    with ws.lock(), drafting(draft):
         key, key_created = ws.ensure_key()
         with contextlib.ExitStack() as outputs:
             for name in chosen:
@@ -144,7 +150,9 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             master_id = uuid.uuid4().hex
             tmp = outputs.enter_context(atomic_path(master))
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
-                                  file_id=master_id, approvals=approvals(ws))
+                                  file_id=master_id, approvals=approvals(ws),
+                                  risks=sorted(carried.risks, key=risk_sort_key), key=key,
+                                  baseline=baseline_dates(ws))
             built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp)))
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_built_files(built)

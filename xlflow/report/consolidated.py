@@ -4,7 +4,7 @@ constant_memory keeps memory flat however many rows; every sheet is written top 
 bottom. Department text is always written as a string: never a formula or a link.
 
 Printing: every sheet A4 landscape, one page wide, header row on every page, except the
-two wide tables (周进度跟踪表, 18 columns; 风险登记册, 15) which print on A3 landscape,
+two wide tables (周进度跟踪表, 24 columns; 风险登记册, 15) which print on A3 landscape,
 one page wide, so that a row reads across at a legible size (~85 %) rather than at half
 size on A4. Rows are as tall as their longest text.
 """
@@ -39,6 +39,8 @@ from ..styles import (
 from ._common import headers, put, put_row, serial, stamp, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
+from .risk_register import RESPONSE_HEADERS, response_cells
+from .spend import write_spend
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -51,14 +53,16 @@ RISK_STATUSES = tuple(RiskStatus)
 
 TASK_HEADERS = [("任务编号", 8), ("部门", 8), ("里程碑", 7), ("计划完成日期", 12),
                 ("完成百分比", 8), ("实际完成日期", 12), ("预计完成日期", 12),
-                ("预计/实际完成", 12), ("偏差天数", 7), ("状态", 8), ("关键路径", 6), ("数据来自", 12),
-                ("本周投入人数", 7),
+                ("预计/实际完成", 12), ("偏差天数", 7), ("基线日期", 12), ("偏差(基线)", 7),
+                ("状态", 8), ("关键路径", 6), ("数据来自", 12), ("本周投入人数", 7),
                 ("计划完成事项", 24), ("实际完成情况", 26), ("偏差原因", 20), ("解决措施", 20),
-                ("需协调事项", 18), ("下周计划", 20), ("其他", 14), ("来源", 22)]
+                ("需协调事项", 18), ("下周计划", 20), ("其他", 14), ("来源", 22), ("本周支出(元)", 12)]
 RISK_HEADERS = [("风险编号", 13), ("提出部门", 8), ("风险等级", 6), ("状态", 7), ("标记", 18),
                 ("关联任务", 7), ("发现时间", 16), ("提出时间", 16), ("风险描述", 30),
                 ("影响范围", 20), ("建议措施", 22), ("责任人", 8), ("解决时限", 12),
-                ("落实情况", 20), ("来源", 22)]
+                ("落实情况", 20), ("提出人", 8), ("风险类别", 7), ("发生概率", 6), ("影响程度", 6),
+                ("需协调部门", 12), ("所需支持", 20), ("关闭日期", 12), ("关闭确认人", 8),
+                *RESPONSE_HEADERS, ("来源", 22)]
 ACCEPTANCE_HEADERS = [("成果编号", 8), ("成果/指标", 18), ("责任部门", 9), ("目标值", 12),
                       ("实际值", 12), ("是否达标(计算)", 10), ("部门填写", 8), ("确认人", 9),
                       ("确认日期", 12), ("意见", 26), ("来源", 24)]
@@ -167,6 +171,9 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
     for label, value in figures:
         ws.write_string(row, 0, label, st.text)
         put(ws, row, 1, value, st, st.pct if label == "按期率" else st.int)
+        if label == "风险总数":  # beside it, not below: 总览 stays one page
+            awaiting = sum(RiskFlag.NO_PMO_RESPONSE in r.flags for r in report.risks)
+            ws.write_string(row, 2, f"其中 PMO 未按时应对 {awaiting} 项", st.note)
         row += 1
     # per department
     row += 1
@@ -200,6 +207,7 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
         for c, value in enumerate(cells):
             fmt = st.int if c in (3, 4) else st.date if c == 6 else st.text
             put(ws, row, c, value, st, fmt)
+    row = write_spend(ws, row, report, st)
     # per milestone
     row += 2
     ws.write_string(row, 0, "里程碑", st.section)
@@ -286,7 +294,8 @@ def _write_overview(wb: Any, ws: Any, report: MergeReport, st: Styles,
     for chart in charts:
         ws.insert_chart(3, 8, chart, {"y_offset": y})
         y += chart.height + CHART_GAP
-    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总")
+    page_setup(ws, title=f"{report.project_name} · {report.week} 周进度汇总",
+               fit_height=1)  # 总览 on one page, however many sections it has
 
 
 def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
@@ -299,20 +308,23 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
         values = [t.task_id, t.department, t.milestone, t.planned,
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
-                  t.expected, t.deviation_days, t.status, "✓" if t.critical else "",
-                  t.data_text(report.week), t.headcount,
-                  *(t.texts.get(k, "") for k in known), other, _source(t.source)]
-        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 12: st.int})
+                  t.expected, t.deviation_days, report.baseline.get(t.task_id),
+                  report.baseline_deviation.get(t.task_id), t.status,
+                  "✓" if t.critical else "", t.data_text(report.week), t.headcount,
+                  *(t.texts.get(k, "") for k in known), other, _source(t.source), t.spend]
+        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 10: st.int, 14: st.int,
+                                            23: st.money})
     if not report.tasks:
         put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)
-    status_col = 9
+    status_col = 11
     for status, colour in STATUS_COLOURS.items():
         ws.conditional_format(1, status_col, last, status_col,
                               {"type": "cell", "criteria": "==", "value": f'"{status}"',
                                "format": st.fill(colour)})
-    ws.conditional_format(1, 8, last, 8, {"type": "cell", "criteria": ">", "value": 0,
-                                          "format": st.fill(WARN_FILL)})
+    for col in (8, 10):  # 偏差天数 (against the current plan), 偏差(基线)
+        ws.conditional_format(1, col, last, col, {"type": "cell", "criteria": ">", "value": 0,
+                                                  "format": st.fill(WARN_FILL)})
     ws.autofilter(0, 0, last, len(TASK_HEADERS) - 1)
     page_setup(ws, title=f"周进度跟踪表 · {report.project_name} · {report.week}", paper=A3,
                repeat_rows=0)
@@ -320,10 +332,11 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
 
 def _write_risks(ws: Any, report: MergeReport, st: Styles) -> None:
     keys = ("task_id", "found_at", "raised_at", "description", "impact", "measures", "owner",
-            "deadline", "progress")
+            "deadline", "progress", "raised_by", "category", "probability", "severity",
+            "coordination", "support", "closed_on", "closed_by")
     rows = ([risk.risk_id, risk.department, risk.level, risk.status,
              "、".join(flag_label(f, report.raise_within_hours) for f in risk.flags),
-             *(risk.values.get(k) for k in keys), _source(risk.source)]
+             *(risk.values.get(k) for k in keys), *response_cells(risk), _source(risk.source)]
             for risk in report.risks)
     ws.freeze_panes(1, 1)
     table(ws, 0, RISK_HEADERS, rows, st)

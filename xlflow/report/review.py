@@ -68,6 +68,12 @@ def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
                                  for r in review.open_risks)],
           ("id", "department", "deliverable", "planned", "expected", "status"),
           f"{project_name} · {review.month} 月度复盘 · 未完成事项")
+    if review.spend:
+        _rows(wb.add_worksheet("支出与预算"), st, [("周次", 10), ("部门", 10),
+                                              ("本周支出(元)", 13), ("累计支出(元)", 13),
+                                              ("预算(元)", 13), ("剩余/超支(元)", 13)],
+              review.spend, ("week", "department", "spend", "spent", "budget", "remaining"),
+              f"{project_name} · {review.month} 月度复盘 · 支出与预算")
     wb.close()
 
 

@@ -15,11 +15,25 @@ from ..model.vocab import Level, flag_label
 from ..styles import A3, Styles, page_setup
 from ._common import OPTIONS, table
 
-COLUMNS = [("风险编号", 15), ("提出部门", 10), ("风险等级", 8), ("状态", 8), ("标记", 22),
+COLUMNS: list[tuple[str, float]] = [
+           ("风险编号", 15), ("提出部门", 10), ("风险等级", 8), ("状态", 8), ("标记", 22),
            ("风险描述", 34), ("影响范围", 22), ("建议措施", 24), ("责任人", 9), ("解决时限", 11),
            ("发现时间", 16), ("提出时间", 16), ("PMO 收到时间", 16), ("发现→提出(小时)", 10),
-           ("提出→收到(小时)", 10), ("来源", 30)]
+           ("提出→收到(小时)", 10), ("提出人", 8), ("风险类别", 7), ("发生概率", 6), ("影响程度", 6),
+           ("需协调部门", 12), ("所需支持", 20), ("关闭日期", 12), ("关闭确认人", 8)]
 GAP_COLUMNS = (13, 14)
+#: The PMO's response (风险应对 sheet of the PMO master), as both registers show it.
+RESPONSE_HEADERS = [("PMO应对方案", 26), ("PMO需协调部门", 12), ("PMO定责任人", 8),
+                    ("PMO定解决时限", 12), ("PMO意见", 20), ("分管领导意见", 20), ("应对来自", 16)]
+COLUMNS += [*RESPONSE_HEADERS, ("来源", 30)]
+
+
+def response_cells(risk: RiskRecord) -> list[Any]:
+    """The PMO's response in the order of RESPONSE_HEADERS; blank while there is none."""
+    r = risk.response
+    came = f"{r.get('file', '')}({r.get('week', '')})" if r else None
+    return [r.get("plan"), r.get("coordination"), r.get("owner"), r.get("deadline"),
+            r.get("pmo_opinion"), r.get("leader_opinion"), came]
 
 
 def hours_between(start: Any, end: Any) -> float | None:
@@ -39,7 +53,10 @@ def register_row(risk: RiskRecord, hours: int) -> list[Any]:
             "、".join(flag_label(f, hours) for f in risk.flags), v.get("description"),
             v.get("impact"), v.get("measures"), v.get("owner"), v.get("deadline"), found,
             raised, risk.received, hours_between(found, raised),
-            hours_between(raised, risk.received), source]
+            hours_between(raised, risk.received),
+            *(v.get(k) for k in ("raised_by", "category", "probability", "severity",
+                                 "coordination", "support", "closed_on", "closed_by")),
+            *response_cells(risk), source]
 
 
 def write_risk_register(path: Path, *, project_name: str, as_of: dt.date, hours: int,

@@ -153,4 +153,10 @@ def validation(column: Column, project: Project, department: str,
         "error_message": _clip(error, 255),
     })
     opts.setdefault("error_type", "stop")
+    if column.multiple:
+        # a dropdown offers one choice at a time: several, typed with commas, are let
+        # through after a note (merge checks each)
+        opts["error_type"] = "information"
+        opts["error_message"] = _clip("可填多个,用逗号分隔,每个都须是:" + "、".join(
+            list_values(column, project, department)), 255)
     return opts

@@ -1,0 +1,174 @@
+"""The PMO's side of a risk: the 风险应对 sheet of the PMO master.
+
+`build` writes the PMO master with one row per open risk of the register (locked) and
+the columns the PMO fills: 应对方案, 需协调部门, 责任人, 解决时限, PMO意见, 分管领导意见.
+The PMO drops the filled master into inbox/; the merge identifies it by its signed
+identity (kind `master`, a file id `build` recorded), checks every cell like a
+department's, and records each filled row as the risk's response: a later master's row
+overrides an earlier one, and the response is carried week to week with the risk.
+
+The levels then mean something: an open 高 risk without a response 24 hours (the
+project's raise window) after 提出时间, or a 中 risk a week after, is flagged
+`no-pmo-response`; a 高 risk is closed (已关闭) only once the response carries
+分管领导意见.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from ..contract import MASTER_KIND
+from ..issues import Issue, error, warning
+from ..model.records import RiskRecord
+from ..model.vocab import Level, RiskStatus
+from .check import Record, validate_table
+from .context import Context
+
+if TYPE_CHECKING:
+    from .identify import Checked
+
+PMO = "PMO"  # what a master counts as in the files of a merge
+TEMPLATE = "pmo_response"
+#: A 中 risk waits this long for the PMO's response before it is flagged.
+MEDIUM_WAIT = dt.timedelta(days=7)
+NOT_FILLED = "这是 PMO 总表,其中的「风险应对」表没有填写应对内容,不是部门交回的文件"
+
+
+def read_master(checked: Checked, ctx: Context) -> Checked:
+    """Check the 风险应对 sheet of a PMO master whose identity was verified; accepted
+    (as `PMO`) when at least one row carries a response."""
+    ret = checked.ret
+    where = {"file": ret.name}
+    spec = ctx.specs.templates.get(TEMPLATE)
+    table = ret.tables.get(TEMPLATE)
+    if spec is None or table is None:
+        checked.reason = NOT_FILLED
+        checked.issues.append(error("not-a-department-file", NOT_FILLED, **where))
+        return checked
+    records, issues = validate_table(table, spec, ctx, file=ret.name, sha256=ret.sha256,
+                                     department="")
+    if not any(r.has_input for r in records):
+        checked.reason = NOT_FILLED
+        checked.issues.append(error("not-a-department-file", NOT_FILLED, **where))
+        return checked
+    checked.department = PMO
+    checked.accepted = True
+    checked.records[TEMPLATE] = records
+    checked.issues.extend(issues)
+    return checked
+
+
+def apply_responses(risks: Mapping[str, RiskRecord], masters: Iterable[Checked],
+                    ctx: Context) -> list[Issue]:
+    """Each filled row of each accepted master becomes its risk's response, the masters
+    taken in the order they were made (week, then received): the later row counts."""
+    issues: list[Issue] = []
+    spec = ctx.specs.templates.get(TEMPLATE)
+    filled = [c.key for c in spec.columns if c.editable] if spec else []
+    ordered = sorted(masters, key=lambda c: (c.ret.identity.get("week", ""),
+                                             c.ret.received or dt.datetime.min, c.ret.name))
+    for master in ordered:
+        for rec in master.records.get(TEMPLATE, []):
+            if not rec.has_input or not rec.ok:
+                continue  # a row with a bad cell: its error is reported, the row not used
+            rid = rec.values.get("risk_id") or ""
+            risk = risks.get(rid)
+            where = {"file": rec.source.file, "sheet": rec.source.sheet,
+                     "cell": rec.cells.get("risk_id", "")}
+            if risk is None:
+                issues.append(error("unknown-risk", f"风险编号 {rid} 不在风险登记册中,其应对未采用",
+                                    value=rid, expected="PMO 总表中预填的风险编号", **where))
+                continue
+            risk.response = {**{k: rec.values.get(k) for k in filled},
+                             "week": master.ret.identity.get("week", ""),
+                             "received": master.ret.received, "file": rec.source.file,
+                             "row": rec.source.row}
+    return issues
+
+
+def close_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
+                  responses_known: bool) -> Issue | None:
+    """Why a department's row may not take its risk out of the open states, or None.
+
+    已关闭 needs 关闭日期 and 关闭确认人, a 关闭日期 not before 提出时间 and, for a 高
+    risk (now or before), the PMO's 分管领导意见 (`responses_known`: the register's
+    responses are at hand, as in a merge). 已解决 is the department's word that the
+    work is done; closing is the confirmation."""
+    if risk.is_open or (old is not None and not old.is_open):
+        return None
+    v = risk.values
+    where = {"file": rec.source.file, "sheet": rec.source.sheet}
+    if risk.status == RiskStatus.CLOSED:
+        for key, name in (("closed_on", "关闭日期"), ("closed_by", "关闭确认人")):
+            if not v.get(key):
+                return error("close-incomplete", f"风险 {risk.risk_id} 状态为已关闭,但没有填写"
+                             f"{name};关闭未采用,风险仍按未关闭登记", expected=f"填写{name}",
+                             cell=rec.cells.get(key) or rec.cells.get("status", ""), **where)
+        raised = v.get("raised_at")
+        if isinstance(raised, dt.datetime) and v["closed_on"] < raised.date():
+            return error("close-before-raised", f"风险 {risk.risk_id} 的关闭日期 {v['closed_on']} "
+                         f"早于提出时间 {raised:%Y-%m-%d %H:%M};关闭未采用",
+                         value=v["closed_on"].isoformat(),
+                         expected=f"{raised.date().isoformat()} 或之后",
+                         cell=rec.cells.get("closed_on", ""), **where)
+    high = risk.is_high or (old is not None and old.is_high)
+    approved = bool(risk.response.get("leader_opinion"))
+    if risk.status == RiskStatus.CLOSED and high and responses_known and not approved:
+        return error("close-unapproved", f"高风险 {risk.risk_id} 尚无分管领导意见,不能关闭;"
+                     "风险仍按未关闭登记", value=risk.status,
+                     expected="PMO 在总表「风险应对」中填写分管领导意见后再关闭",
+                     cell=rec.cells.get("status", ""), **where)
+    return None
+
+
+def reopen(risk: RiskRecord, old: RiskRecord | None) -> None:
+    """A refused close: the risk keeps the open state it had (待处理 when new)."""
+    status = old.status if old is not None and old.is_open else RiskStatus.PENDING.value
+    risk.status = status
+    risk.values["status"] = status
+
+
+def level_mismatch(rec: Record, risk: RiskRecord) -> Issue | None:
+    """A 风险等级 more than one step from 发生概率 × 影响程度 (高×高, 高×中 = 高;
+    中×中, 高×低 = 中; 中×低, 低×低 = 低)."""
+    p, s = rec.values.get("probability"), rec.values.get("severity")
+    try:
+        score = (3 - Level(str(p)).rank) * (3 - Level(str(s)).rank)
+        given = Level(risk.level)
+    except ValueError:
+        return None  # one missing, or words a project override added
+    expected = Level.HIGH if score >= 6 else Level.MEDIUM if score >= 3 else Level.LOW
+    if abs(given.rank - expected.rank) <= 1:
+        return None
+    return warning("level-mismatch", f"风险 {risk.risk_id} 的发生概率{p}、影响程度{s},按矩阵应为"
+                   f"{expected},所填风险等级为{given};请核对", value=str(given),
+                   expected=str(expected), file=rec.source.file, sheet=rec.source.sheet,
+                   cell=rec.cells.get("level", ""))
+
+
+def awaiting_response(risk: RiskRecord, moment: dt.datetime, hours: int) -> bool:
+    """An open 高 risk `hours` after 提出时间, or 中 a week after, with no response."""
+    raised = risk.values.get("raised_at")
+    if not risk.is_open or risk.response or not isinstance(raised, dt.datetime):
+        return False
+    if risk.level == Level.HIGH:
+        return moment - raised > dt.timedelta(hours=hours)
+    if risk.level == Level.MEDIUM:
+        return moment - raised > MEDIUM_WAIT
+    return False
+
+
+def as_of_moment(as_of: dt.date) -> dt.datetime:
+    """The moment a run looks at: now when the as-of date is today, else the end of
+    that day (a report for a past week is the same whenever it is made)."""
+    current = dt.datetime.now().replace(microsecond=0)
+    if as_of == current.date():
+        return current
+    return dt.datetime.combine(as_of, dt.time(23, 59, 59))
+
+
+def masters_of(checked: Sequence[Checked]) -> list[Checked]:
+    """The accepted PMO masters among a run's files."""
+    return [c for c in checked if c.accepted and c.kind == MASTER_KIND]
