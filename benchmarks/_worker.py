@@ -33,6 +33,8 @@ elif KIND == "plain":
     import pickle
 
     import xlsxwriter
+elif KIND == "project":  # bench_project.py: loading project.yaml alone
+    from xlflow.project import load_project
 else:
     sys.exit(f"unknown kind {KIND!r}")
 
@@ -92,6 +94,10 @@ def build() -> int:
     return len(result.departments) + len(result.risk_forms) + 1
 
 
+def project() -> int:
+    return len(load_project(Path(OPTS["root"])).tasks)
+
+
 def write_plain() -> int:
     out = Path(OPTS["out"])
     for n, sheets in enumerate(CELLS):
@@ -105,7 +111,7 @@ def write_plain() -> int:
 
 
 WORK = {"calamine": read_calamine, "pandas": read_pandas, "merge": merge, "build": build,
-        "plain": write_plain}[KIND]
+        "plain": write_plain, "project": project}[KIND]
 import_s = time.perf_counter() - STARTED
 
 # -- set-up, not timed ----------------------------------------------------------------------
@@ -127,6 +133,7 @@ if OPTS.get("profile"):  # bench_merge.py --profile N: the top N by cumulative t
 
     profiler = cProfile.Profile()
 
+imports_mb = peak_mb()  # the peak before the work: what the imports take
 start, cpu_start = time.perf_counter(), time.process_time()
 count = profiler.runcall(WORK) if OPTS.get("profile") else WORK()
 work_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
@@ -143,4 +150,5 @@ if KIND == "merge":  # after the time: how much of it loading project.yaml is (w
     project_s = time.process_time() - project_start
     workers = workers_for(Workspace(Path(OPTS["root"])).list_inbox())
 print(json.dumps({"work_s": work_s, "cpu_s": cpu_s, "import_s": import_s, "peak_mb": peak_mb(),
-                  "count": count, "project_s": project_s, "workers": workers}))
+                  "count": count, "project_s": project_s, "workers": workers,
+                  "imports_mb": imports_mb}))
