@@ -113,7 +113,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "change {n} recorded (pending approval) by {by} at {at}: {summary}"),
     "change.next": ("  审批:xlflow approve {directory} --change {n} --by 审批人",
                     "  to approve: xlflow approve {directory} --change {n} --by APPROVER"),
-    "change.decided": ("变更 {n}{state}:{by},{at} · {summary}",
+    "change.decided": ("变更 {n} {state}:{by},{at} · {summary}",
                        "change {n}: {state} by {by} at {at}: {summary}"),
     "status.pending-change": ("  待审批的变更 {n}:{summary}(提出:{by};原因:{reason})",
                               "  change {n} pending approval: {summary} (by {by}; why: {reason})"),
