@@ -218,3 +218,4 @@ def test_meeting_needs_the_weeks_merge(project: Path, runner: CliRunner) -> None
     result = runner.invoke(cli, ["meeting", str(project), "--week", W29, "--no-pdf"])
     assert result.exit_code == 2
     assert "2024-W29 还没有汇总" in result.output and "xlflow merge --week 2024-W29" in result.output
+    assert "或为最近汇总的周开会:xlflow meeting … --week 2024-W28" in result.output

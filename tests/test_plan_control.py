@@ -266,13 +266,14 @@ def test_change_approved_moves_the_plan_and_the_report_shows_both(
     assert code == 2 and "应由 分管副总 陈明 审批" in out
     code, out = _run(runner, "approve", root, "--change", "1", "--by", "分管副总 陈明")
     assert code == 0, out
-    assert "变更 1已批准:分管副总 陈明" in out
+    assert "变更 1 已批准:分管副总 陈明" in out
     text = (root / "project.yaml").read_text(encoding="utf-8")
     assert "due: 2024-07-25, owner: 陈杰, milestone: M2, after: T01}" in text
     assert "# 跨部门合作项目文件" in text  # comments kept
     assert api.status(root, today=AS_OF).to_dict()["pending_changes"] == []
     code, out = _run(runner, "approve", root, "--change", "1", "--by", "陈明")
     assert code == 2 and "变更 1 已已批准" not in out and "已批准" in out
+    assert re.search(r"变更 1 已批准\(分管副总 陈明,\d{4}-\d\d-\d\d \d\d:\d\d\),不能再次审批", out), out
     # the plan moved: the report shows baseline, current plan and expected dates
     report = api.merge(root, week=WEEK, as_of=AS_OF)
     wb = openpyxl.load_workbook(report.report_path)

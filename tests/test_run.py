@@ -95,6 +95,7 @@ def test_nothing_goes_out_before_the_plan_is_filed(unfiled_project: Path) -> Non
     with pytest.raises(GateError, match="方案尚未 PMO 备案,run 未执行") as caught:
         api.run(unfiled_project, today=MON)
     assert [i.code for i in caught.value.issues] == ["not-filed"] * 3
+    assert "--draft" not in str(caught.value)  # run has no --draft to offer
     assert not (unfiled_project / "outbox" / "2024-W28").exists()
 
 

@@ -110,6 +110,18 @@ def test_wrong_password_is_a_clear_error(runner: CliRunner, built: api.BuildResu
     assert inbox.messages == []
 
 
+def test_no_server_is_a_clear_chinese_error(runner: CliRunner, built: api.BuildResult,
+                                            monkeypatch) -> None:
+    """Nothing listens on the port: the PMO reads what to check, not only `Errno 111`."""
+    monkeypatch.setenv("XLFLOW_SMTP_PASSWORD", "x")
+    port = _free_port()
+    result = runner.invoke(cli, ["send", str(built.project.root), "--week", WEEK, "--smtp",
+                                 f"127.0.0.1:{port}", "--user", "pmo", "--timeout", "2"])
+    assert result.exit_code == 2
+    assert f"SMTP 127.0.0.1:{port}: 连接被拒绝" in result.output
+    assert "请检查 --smtp 的主机和端口" in result.output and "Traceback" not in result.output
+
+
 def test_send_needs_a_build_first(project_dir: Path) -> None:
     from xlflow.errors import ProjectError
 

@@ -182,7 +182,9 @@ def test_the_walk_in_english(tmp_path: Path, monkeypatch) -> None:
     assert lines["init ug2024"] == ["wrote ug2024/project.yaml",
                                     "wrote ug2024/.xlflow-key (the public example key: for demos "
                                     "only)",
-                                    "next: edit it, then run `xlflow build ug2024`"]
+                                    "next: edit it; after 需求共识 `xlflow opinion`, 方案审批 "
+                                    "`xlflow approve` and PMO备案 `xlflow file`, run "
+                                    "`xlflow build ug2024`"]
     assert masked(lines["opinion ug2024"]) == [
         "recorded by 运营总监 at <time> · 同意,需提前准备活动物料",
         "  wrote ug2024/outbox/2024-W27/UG-2024Q3-2024-W27-PMO总表.xlsx"]

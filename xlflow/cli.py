@@ -531,7 +531,7 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
 @click.option("--leader-opinion", default=None, metavar="TEXT",
               help="分管领导意见 of the approver named in project.yaml.")
 @click.option("--as-of", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Today, for the 整改期限 check (default: today).")
+              metavar="YYYY-MM-DD", help="Today, for the 整改期限 check (default: today).")
 @json_option
 @handle_errors
 def accept(directory: Path, by: str, verdict: str | None, date: str | None,

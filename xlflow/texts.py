@@ -66,8 +66,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "key.note": ("项目密钥,用于给部门文件签名:请妥善保管,切勿发送",
                  "the project's key, which signs the department files: keep it, never send it"),
     "key.example-note": ("公开的示例密钥:只用于演示", "the public example key: for demos only"),
-    "init.next": ("下一步:编辑该文件,然后运行 `xlflow build {directory}`",
-                  "next: edit it, then run `xlflow build {directory}`"),
+    "init.next": ("下一步:编辑该文件;需求共识 `xlflow opinion`、方案审批 `xlflow approve`、"
+                  "PMO备案 `xlflow file` 之后运行 `xlflow build {directory}`",
+                  "next: edit it; after 需求共识 `xlflow opinion`, 方案审批 `xlflow approve` and "
+                  "PMO备案 `xlflow file`, run `xlflow build {directory}`"),
     "build.summary": ("{project} · {week}:{n} 个部门工作簿,在 {outbox}",
                       "{project} · {week}: {n} department workbook(s) in {outbox}"),
     "build.master": ("  PMO总表: {name}", "  PMO: {name}"),
@@ -111,7 +113,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                         "change {n} recorded (pending approval) by {by} at {at}: {summary}"),
     "change.next": ("  审批:xlflow approve {directory} --change {n} --by 审批人",
                     "  to approve: xlflow approve {directory} --change {n} --by APPROVER"),
-    "change.decided": ("变更 {n}{state}:{by},{at} · {summary}",
+    "change.decided": ("变更 {n} {state}:{by},{at} · {summary}",
                        "change {n}: {state} by {by} at {at}: {summary}"),
     "status.pending-change": ("  待审批的变更 {n}:{summary}(提出:{by};原因:{reason})",
                               "  change {n} pending approval: {summary} (by {by}; why: {reason})"),

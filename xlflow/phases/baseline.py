@@ -68,6 +68,15 @@ CREATE TABLE IF NOT EXISTS plan_change_items (
 Key = tuple[str, str, str]  # (kind, item id, field)
 
 
+def _minute(at: str) -> str:
+    """A recorded ISO time as people read it: local time, to the minute."""
+    try:
+        when = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return str(at)
+    return (when.astimezone() if when.tzinfo else when).strftime("%Y-%m-%d %H:%M")
+
+
 def _ensure(ledger: Ledger) -> None:
     ledger.db.executescript(_SCHEMA)
 
@@ -402,7 +411,7 @@ def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: s
                                f"{'、'.join(str(n) for n in found) or '无'})")
         if change.state != PENDING:
             raise ProjectError(f"变更 {number} {change.state}({change.decided_by},"
-                               f"{change.decided_at}),不能再次审批")
+                               f"{_minute(change.decided_at)}),不能再次审批")
         state = APPROVED if approve else REJECTED
         path = ws.project_file
         with contextlib.ExitStack() as stack:

@@ -20,7 +20,7 @@ from ..workspace import Workspace, now
 from ..writer.department import return_deadline
 from .common import resolve_week
 from .gate import require_filed
-from .mail import SmtpSettings, address_problem, compose, send_all, sender_address
+from .mail import SmtpSettings, address_problem, compose, send_all, sender_address, smtp_failure
 
 
 @dataclass
@@ -148,7 +148,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
                 send_all([msg for _, msg, _ in outgoing], smtp, handed_over)
         except (OSError, smtplib.SMTPException) as exc:
             gone = sum(m.sent for m in result.messages)
-            raise XlflowError(f"SMTP {smtp.address if smtp else ''}: {exc}"
+            raise XlflowError(smtp_failure(smtp, exc)
                               + (f"(已发送 {gone} 封并已记录;再次运行只发送其余的)" if gone else "")
                               ) from None
         finally:

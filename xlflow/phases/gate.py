@@ -88,4 +88,5 @@ def require_filed(ws: Workspace, command: str, *, draft: bool = False,
     issues = [error("not-filed", s, file="project.yaml") for s in steps]
     raise GateError(f"方案尚未 PMO 备案,{command} 未执行(什么也没有写)。还差:\n"
                     + "\n".join(f"  {s}" for s in steps)
-                    + "\n或加 --draft 先生成草稿(每张表都标明「草稿」)", issues)
+                    + ("" if command == "run" else  # a scheduled run never makes drafts
+                       "\n或加 --draft 先生成草稿(每张表都标明「草稿」)"), issues)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -152,6 +153,34 @@ def send_all(messages: list[EmailMessage], settings: SmtpSettings,
             if on_result is not None:
                 on_result(len(results) - 1, results[-1])
     return results
+
+
+def smtp_failure(settings: SmtpSettings | None, exc: BaseException) -> str:
+    """What went wrong with the SMTP server, in Chinese: `SMTP host:port: <why>; <what to do>`
+    (the system's own words, often English, kept in brackets)."""
+    where = f"SMTP {settings.address}" if settings else "SMTP"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        why = (f"登录失败(用户 {settings.user if settings else ''}):{exc.smtp_code};"
+               "请检查 --user 和密码")
+    elif isinstance(exc, ssl.SSLCertVerificationError):
+        why = (f"服务器证书校验失败({exc.verify_message});公司自建 CA 的服务器请用 --cafile "
+               "指定 CA 证书")
+    elif isinstance(exc, ssl.SSLError):
+        why = f"TLS 握手失败({exc.reason or exc});该端口是否应使用 --starttls?"
+    elif isinstance(exc, smtplib.SMTPNotSupportedError):
+        why = f"服务器不支持该操作({exc});去掉 --starttls 或 --user 再试"
+    elif isinstance(exc, ConnectionRefusedError):
+        why = f"连接被拒绝({exc}):该主机的这个端口上没有邮件服务器,请检查 --smtp 的主机和端口"
+    elif isinstance(exc, socket.gaierror):
+        why = f"找不到服务器({exc}):请检查 --smtp 的主机名和网络"
+    elif isinstance(exc, TimeoutError | socket.timeout):
+        why = (f"服务器在 {settings.timeout if settings else ''} 秒内没有应答:请检查主机、端口"
+               "和网络,或用 --timeout 加长等待")
+    elif isinstance(exc, smtplib.SMTPServerDisconnected):
+        why = f"服务器断开了连接({exc})"
+    else:
+        why = f"连接失败({exc or type(exc).__name__})"
+    return f"{where}: {why}"
 
 
 # -- shared by `remind` and `notify` -------------------------------------------------------

@@ -62,9 +62,10 @@ class Agenda:
 def build_agenda(project: Project, ledger: Ledger, week: str) -> Agenda:
     merge = ledger.merge_of(week)
     if merge is None:
-        weeks = "、".join(m.week for m in ledger.merges()) or "无"
-        raise ProjectError(f"{week} 还没有汇总(已汇总的周:{weeks});请先运行 xlflow merge "
-                           f"--week {week},周例会议程以本周汇总为准")
+        merged = [m.week for m in ledger.merges()]
+        latest = f";或为最近汇总的周开会:xlflow meeting … --week {max(merged)}" if merged else ""
+        raise ProjectError(f"{week} 还没有汇总(已汇总的周:{'、'.join(merged) or '无'});请先运行 "
+                           f"xlflow merge --week {week},周例会议程以本周汇总为准{latest}")
     departments = [d.name for d in project.departments]
     agenda = Agenda(project.id, project.name, week, merge.as_of, project.initiating_department,
                     departments)

@@ -21,7 +21,16 @@ from ..project import PROJECT_FILE, Project
 from ..report.notice import WeeklyNotice, render_charts, render_html, render_text, weekly_notice
 from ..workspace import Workspace, now
 from .common import resolve_week
-from .mail import Address, SmtpSettings, attach_workbook, new_message, recipients, send_all, sender_address
+from .mail import (
+    Address,
+    SmtpSettings,
+    attach_workbook,
+    new_message,
+    recipients,
+    send_all,
+    sender_address,
+    smtp_failure,
+)
 
 MAIL_KIND = "notify"
 
@@ -116,7 +125,7 @@ def notify(ws: Workspace, *, week: str | None = None, to: list[str] | None = Non
             try:
                 (err,) = send_all([msg], smtp)
             except (OSError, smtplib.SMTPException) as exc:
-                raise XlflowError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from None
+                raise XlflowError(smtp_failure(smtp, exc)) from None
             result.sent, result.error = not err, err
             if err:
                 result.issues.append(error("not-sent", f"周报通报发送失败:{err}"))

@@ -43,7 +43,16 @@ from ..weeks import week_label
 from ..workspace import Workspace, now
 from ..writer.department import return_deadline
 from .common import resolve_week
-from .mail import Address, SmtpSettings, attach_workbook, new_message, recipients, send_all, sender_address
+from .mail import (
+    Address,
+    SmtpSettings,
+    attach_workbook,
+    new_message,
+    recipients,
+    send_all,
+    sender_address,
+    smtp_failure,
+)
 
 MAIL_KIND = "remind"
 
@@ -204,7 +213,7 @@ def remind(ws: Workspace, *, week: str | None = None, as_of: dt.date | dt.dateti
             try:
                 errors = send_all([m for _, m in outgoing], smtp)
             except (OSError, smtplib.SMTPException) as exc:
-                raise XlflowError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from None
+                raise XlflowError(smtp_failure(smtp, exc)) from None
             for (reminder, _), err in zip(outgoing, errors, strict=True):
                 reminder.sent, reminder.error = not err, err
                 if err:
