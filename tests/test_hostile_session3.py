@@ -123,3 +123,32 @@ def test_bad_spend_is_named_and_not_summed(built: api.BuildResult, tmp_path: Pat
     assert [(i.sheet, i.cell, i.code) for i in report.issues if i.is_error] == [
         ("周进度跟踪表", "J2", code)]
     assert all(t.spend is None for t in report.tasks)
+
+
+# -- plan control ------------------------------------------------------------------
+
+def test_a_change_made_stale_by_another_cannot_be_approved(project_dir: Path) -> None:
+    """The same change asked twice (once with ' T03 '): approving the second after the
+    first would apply it against a plan it no longer describes."""
+    from xlflow.errors import XlflowError
+    from xlflow.phases import baseline
+    from xlflow.workspace import Workspace
+
+    ws = Workspace(project_dir)
+    first = baseline.request_change(ws, by="PMO", reason="接口延期", task="T03",
+                                    values={"due": "2024-07-25"}).change
+    second = baseline.request_change(ws, by="PMO", reason="接口延期", task=" T03 ",
+                                     values={"due": "2024-07-30"}).change
+    baseline.decide_change(ws, first.id, by="分管副总 陈明", approve=True)
+    yaml_before = (project_dir / "project.yaml").read_bytes()
+    with pytest.raises(XlflowError) as exc:
+        baseline.decide_change(ws, second.id, by="分管副总 陈明", approve=True)
+    assert f"变更 {second.id}" in str(exc.value) and "2024-07-25" in str(exc.value)
+    assert (project_dir / "project.yaml").read_bytes() == yaml_before
+    assert "due: 2024-07-25" in yaml_before.decode()
+    rejected = baseline.decide_change(ws, second.id, by="分管副总 陈明", approve=False)
+    assert rejected.change.state == baseline.REJECTED
+    with pytest.raises(XlflowError, match="没有这个变更"):
+        baseline.decide_change(ws, 99, by="分管副总 陈明", approve=True)
+    with pytest.raises(XlflowError, match="不能再次审批"):
+        baseline.decide_change(ws, first.id, by="分管副总 陈明", approve=True)
