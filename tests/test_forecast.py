@@ -169,6 +169,18 @@ def test_pushes_count_working_days_with_workdays(project_dir: Path) -> None:
     assert (t04.expected, t04.deviation_days, t04.pushed_by) == (dt.date(2024, 7, 19), 5, "T03")
 
 
+def test_a_predecessor_done_by_the_start_leaves_an_early_forecast_alone(
+        project_dir: Path) -> None:
+    """T07 was done on 07-11, before T08's planned start (07-15): 运营部's forecast of
+    07-20 for T08 (eight days early) stands; T07's finish plus T08's 13 planned days
+    (07-24) is no floor for it."""
+    report = _merge(project_dir, {"运营部": {
+        "T08": {"完成百分比": "60%", "预计完成日期": "2024-07-20"}}})
+    t08 = next(t for t in report.tasks if t.task_id == "T08")
+    assert (t08.expected, t08.deviation_days, str(t08.status), t08.pushed_by) == (
+        dt.date(2024, 7, 20), -8, "正常", "")
+
+
 def test_done_successors_are_not_pushed(project_dir: Path) -> None:
     report = _merge(project_dir, {"技术部": {
         "T03": {"完成百分比": "60%", "预计完成日期": "2024-07-20", "偏差原因": "接口延期"},

@@ -41,7 +41,8 @@ DUE = {"T01": dt.date(2024, 7, 5), "T02": dt.date(2024, 8, 16), "T03": dt.date(2
        "T04": dt.date(2024, 7, 14), "T05": dt.date(2024, 7, 10), "T06": dt.date(2024, 7, 12),
        "T07": dt.date(2024, 7, 11), "T08": dt.date(2024, 8, 30)}
 # 开始日期 and 前置任务 of the example: a task cannot finish before each predecessor's
-# expected finish plus its own due − start (finish-to-start)
+# expected finish plus its own due − start when that predecessor finishes after its start
+# (finish-to-start; a predecessor done by the start holds nothing up)
 START = {"T01": dt.date(2024, 7, 1), "T02": dt.date(2024, 7, 28), "T03": dt.date(2024, 7, 5),
          "T04": dt.date(2024, 7, 13), "T05": dt.date(2024, 7, 5), "T06": dt.date(2024, 7, 10),
          "T07": dt.date(2024, 7, 10), "T08": dt.date(2024, 7, 15)}
@@ -126,14 +127,15 @@ class State:
 
 def expected_finish(state: State, tid: str, as_of: dt.date) -> dt.date:
     """When a task is expected to finish: a done task when it did; otherwise its own
-    figures, pushed behind each predecessor's expected finish plus its own duration."""
+    figures, pushed behind a predecessor that finishes after its planned start: that
+    finish plus its own duration."""
     t = state.tasks[tid]
     days, _ = t.figures(DUE[tid], as_of)
     own = DUE[tid] + dt.timedelta(days=days)
     if t.done:
         return own
-    return max([own] + [expected_finish(state, p, as_of) + (DUE[tid] - START[tid])
-                        for p in AFTER.get(tid, ())])
+    before = [expected_finish(state, p, as_of) for p in AFTER.get(tid, ())]
+    return max([own] + [e + (DUE[tid] - START[tid]) for e in before if e > START[tid]])
 
 
 def expected_tasks(state: State, as_of: dt.date) -> dict[str, tuple[Any, ...]]:

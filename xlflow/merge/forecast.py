@@ -1,7 +1,8 @@
 """Finish-to-start forecast over 前置任务, the project's forecast end and its critical path.
 
-A task cannot finish before each predecessor's expected finish plus its own planned
-duration; a late predecessor so pushes the expected finish (and with it the deviation
+A task cannot finish before a predecessor's expected finish plus its own planned
+duration when that predecessor finishes after the task's planned start; a late
+predecessor so pushes the expected finish (and with it the deviation
 and status) of what waits for it. One pass in topological order, one pass back from the
 end: time proportional to tasks + links (README: Schedule deviation).
 """
@@ -42,16 +43,19 @@ def topological_order(tasks: Mapping[str, TaskRef]) -> list[str]:
     return order
 
 
-def duration(ref: TaskRef, tasks: Mapping[str, TaskRef], ctx: Context) -> int:
-    """Planned duration, in the days deviation counts: due − start. Without a start, the
-    task starts when its latest predecessor is planned to finish (none: a point)."""
+def planned_begin(ref: TaskRef, tasks: Mapping[str, TaskRef]) -> dt.date:
+    """When the task is planned to start: 开始日期, else when its latest predecessor is
+    planned to finish (none: its due date, a point)."""
     if ref.start is not None:
-        begin = ref.start
-    elif ref.after:
-        begin = min(ref.due, max(tasks[p].due for p in ref.after))
-    else:
-        return 0
-    return max(ctx.days(begin, ref.due), 0)
+        return ref.start
+    if ref.after:
+        return min(ref.due, max(tasks[p].due for p in ref.after))
+    return ref.due
+
+
+def duration(ref: TaskRef, tasks: Mapping[str, TaskRef], ctx: Context) -> int:
+    """Planned duration, in the days deviation counts: due − start."""
+    return max(ctx.days(planned_begin(ref, tasks), ref.due), 0)
 
 
 def apply_forecast(statuses: Sequence[TaskStatus], ctx: Context) -> Forecast:
@@ -68,9 +72,12 @@ def apply_forecast(statuses: Sequence[TaskStatus], ctx: Context) -> Forecast:
         if task.done:
             continue
         latest, driver = None, ""
+        begin = planned_begin(ref, refs)
         for pid in ref.after:
             before = by_id.get(pid)
-            if before is None or before.expected is None:
+            # a predecessor finishing by the planned start holds nothing up: the
+            # department's own forecast stands (it may know it started early)
+            if before is None or before.expected is None or before.expected <= begin:
                 continue
             finish = ctx.shift(before.expected, need)
             if latest is None or finish > latest:
