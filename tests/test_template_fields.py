@@ -19,7 +19,7 @@ from xlflow.cli import cli
 from xlflow.model.vocab import Phase
 from xlflow.simulate import fill_workbook
 
-from .conftest import SAMPLES, department_file
+from .conftest import SAMPLES, department_file, identity_rows, resign
 from .office import soffice_convert
 
 WEEK, AS_OF = "2024-W28", dt.date(2024, 7, 12)
@@ -110,7 +110,9 @@ def test_a_blank_block_is_a_warning_and_an_old_return_reads_without_one(
     ws.unmerge_cells("B6:C6")
     ws.delete_rows(4, 3)
     ws.delete_cols(ws.max_column)
+    identity_rows(wb)["spec_digest"].value = "0" * 16  # an older template's digest
     wb.save(old)
+    resign(old, root)
     for f in (blank, old):
         shutil.copy(f, root / "inbox")
     report = api.merge(root, week=WEEK, as_of=AS_OF)

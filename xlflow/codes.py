@@ -232,6 +232,10 @@ CATALOGUE: tuple[Code, ...] = (
     Code("out-of-range", E, _S.CHECK, "超出允许范围", "out of range",
          "日期不在允许的时间范围内,或数字、百分比超出上下限,该行未采用",
          "部门:按消息中的「期望」范围改正后重新发送"),
+    Code("repeated-form-field", W, _S.CHECK, "表格下方的栏目填了两次", "form field repeated",
+         "表格下方的栏目(填报人、填报日期;部门确认人 …)的标签出现了不止一次:采用第一处,"
+         "其余各处未采用",
+         "部门:删去多余的一处,只保留一个填报人/填报日期"),
     Code("too-long", W, _S.CHECK, "文字过长", "too long",
          "文字超过该列的字数上限,已完整保留",
          "部门:以后精简文字;无需重发"),

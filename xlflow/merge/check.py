@@ -356,6 +356,15 @@ def validate_block(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
             continue
         rec.has_input = True
         rec.values[column.key] = value
+    zh = {c.key: c.zh for c in spec.fields}
+    for r, c, key, raw in table.repeated_fields:
+        kept = table.fields[key]
+        issues.append(warning(
+            "repeated-form-field",
+            f"表格下方的「{zh[key]}」填了不止一处:采用 {column_letter(kept[1])}{kept[0] + 1} 的值,"
+            f"本处未采用", value=_show(raw), expected=f"只在 {column_letter(kept[1])}"
+            f"{kept[0] + 1} 填写「{zh[key]}」", file=file, sheet=spec.sheet,
+            cell=f"{column_letter(c)}{r + 1}"))
     return rec, issues
 
 

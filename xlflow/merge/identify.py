@@ -146,6 +146,13 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
                                              department=department)
         if block is not None:
             checked.blocks[key] = block
+        elif (key == "weekly" and spec.fields and ident.get("spec_digest") == ctx.specs.digest):
+            # built with the block (same template digest) and returned without it: the
+            # block was deleted, not an old return
+            names = "、".join(f"「{f.zh}」" for f in spec.fields)
+            checked.issues.append(warning(
+                "missing-form-field", f"表格下方的{names}栏被删掉了,本周没有填报人/填报日期",
+                expected=f"在表格下方保留{names}并填写", file=ret.name, sheet=spec.sheet))
         checked.issues.extend(block_issues)
     return checked
 

@@ -70,6 +70,9 @@ class Table:
     rows: list[tuple[int, list[Any]]]  # (0-based row, cells), blank rows left out
     # the spec's `fields` below the table: key -> (0-based row, 0-based column, value)
     fields: dict[str, tuple[int, int, Any]] = field(default_factory=dict)
+    # a field's label typed again (0-based row, 0-based value column, key, value): the
+    # first one counts, the others are reported
+    repeated_fields: list[tuple[int, int, str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -486,9 +489,11 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
                                 expected=f"表头 {'、'.join(c.zh for c in spec.columns)}", **where))
         return None
     header_row, _, columns, extra = best
-    fields, end = _read_block(spec, rows, header_row + 1)
+    fields, label_rows, repeated = _read_block(spec, rows, header_row + 1)
     known = set(columns.values()) | set(extra)
-    for r in range(header_row + 1, end):
+    for r in range(header_row + 1, len(rows)):
+        if r in label_rows:
+            continue
         for c, cell in enumerate(rows[r]):
             if c not in known and not _blank(cell):
                 extra[c] = ""  # a value under no header: reported, never dropped
@@ -500,26 +505,31 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
     if header_row:
         ret.issues.append(warning("moved-header", f"表头在第 {header_row + 1} 行(应在第 1 行)",
                                   **where))
-    data = [(r, row) for r, row in enumerate(rows[header_row + 1:end], start=header_row + 1)
-            if any(not _blank(v) for v in row)]
-    return Table(sheet, header_row, columns, extra, data, fields)
+    # rows below (or between) the block still count: a block pasted among the task
+    # rows must not drop the tasks under it
+    data = [(r, row) for r, row in enumerate(rows[header_row + 1:], start=header_row + 1)
+            if r not in label_rows and any(not _blank(v) for v in row)]
+    return Table(sheet, header_row, columns, extra, data, fields, repeated)
 
 
 def _label_names(column: Column) -> set[str]:
     return {n.rstrip(":：").strip() for n in _column_names(column)}
 
 
-def _read_block(spec: TemplateSpec, rows: list[list[Any]],
-                first: int) -> tuple[dict[str, tuple[int, int, Any]], int]:
+def _read_block(spec: TemplateSpec, rows: list[list[Any]], first: int
+                ) -> tuple[dict[str, tuple[int, int, Any]], set[int],
+                           list[tuple[int, int, str, Any]]]:
     """The spec's `fields` below the table: a row whose first filled cell is a field's
     label (填报人 *, 填报日期:) holds its value in the next cell to the right. Returns
-    the fields found and the row where the table ends (the first label's row). A return
-    built before the fields existed has none: the whole sheet is the table."""
+    the fields found (the first of each label), the rows holding a label (not task
+    rows, wherever they stand) and the labels typed again. A return built before the
+    fields existed has none: the whole sheet is the table."""
     if not spec.fields:
-        return {}, len(rows)
+        return {}, set(), []
     by_label = {n: f.key for f in spec.fields for n in _label_names(f)}
     found: dict[str, tuple[int, int, Any]] = {}
-    end = len(rows)
+    label_rows: set[int] = set()
+    repeated: list[tuple[int, int, str, Any]] = []
     for r in range(first, len(rows)):
         row = rows[r]
         c = next((i for i, v in enumerate(row) if not _blank(v)), None)
@@ -527,10 +537,14 @@ def _read_block(spec: TemplateSpec, rows: list[list[Any]],
             continue
         names = [n.rstrip(":：").strip() for n in normalise_header(row[c])]
         key = next((by_label[n] for n in names if n in by_label), None)
-        if key is None or key in found:
+        if key is None:
             continue
-        found[key] = (r, c + 1, row[c + 1] if c + 1 < len(row) else None)
-        end = min(end, r)
-    return found, end
+        label_rows.add(r)
+        value = row[c + 1] if c + 1 < len(row) else None
+        if key in found:
+            repeated.append((r, c + 1, key, value))
+            continue
+        found[key] = (r, c + 1, value)
+    return found, label_rows, repeated
 
 

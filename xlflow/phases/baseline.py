@@ -412,6 +412,15 @@ def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: s
         if change.state != PENDING:
             raise ProjectError(f"变更 {number} {change.state}({change.decided_by},"
                                f"{_minute(change.decided_at)}),不能再次审批")
+        base = read_baseline(ledger)
+        stale = [i for i in change.items if base is not None
+                 and base.current.get((i.kind, i.item, i.field), "") != i.old]
+        if approve and stale:
+            now_is = "、".join(f"{field_label(i.kind, i.item, i.field)} 提出时为 {i.old or '无'},"
+                              f"现为 {base.current.get((i.kind, i.item, i.field)) or '无'}"
+                              for i in stale if base is not None)
+            raise ProjectError(f"变更 {number} 提出后计划已变({now_is}),不能按原值批准;"
+                               f"请驳回变更 {number},需要时用 xlflow change 重新提出")
         state = APPROVED if approve else REJECTED
         path = ws.project_file
         with contextlib.ExitStack() as stack:
