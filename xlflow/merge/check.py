@@ -283,11 +283,7 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
             except ValueError as exc:
                 rec.reject(where["cell"])
                 rec.values[column.key] = None
-                why = str(exc)
-                code = why if why in ("out-of-range", "not-in-list") else _CODES.get(
-                    column.type, "bad-value")
-                label = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}.get(
-                    why, "格式无法识别")
+                code, label = _parse_failure(column, exc)
                 shown = _show(raw, column.type)
                 if column.multiple and code == "not-in-list":
                     shown = _not_chosen(column, raw, ctx, department) or shown
@@ -345,11 +341,7 @@ def validate_block(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
             value = parse_cell(column, raw, ctx, department)
         except ValueError as exc:
             rec.reject(cell)
-            why = str(exc)
-            code = why if why in ("out-of-range", "not-in-list") else _CODES.get(
-                column.type, "bad-value")
-            label = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}.get(
-                why, "格式无法识别")
+            code, label = _parse_failure(column, exc)
             issues.append(error(code, f"表格下方的「{column.zh}」{label}",
                                 value=_show(raw, column.type),
                                 expected=_expected(column, ctx, department), **where))
@@ -366,6 +358,18 @@ def validate_block(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
             f"{kept[0] + 1} 填写「{zh[key]}」", file=file, sheet=spec.sheet,
             cell=f"{column_letter(c)}{r + 1}"))
     return rec, issues
+
+
+_PARSE_LABELS = {"out-of-range": "超出允许范围", "not-in-list": "不在下拉选项中"}
+
+
+def _parse_failure(column: Column, exc: ValueError) -> tuple[str, str]:
+    """The issue code and the words for a cell parse_cell refused (a table cell and a
+    field below the table are refused alike)."""
+    why = str(exc)
+    if why in _PARSE_LABELS:
+        return why, _PARSE_LABELS[why]
+    return _CODES.get(column.type, "bad-value"), "格式无法识别"
 
 
 def _is_input(column: Column, raw: Any) -> bool:

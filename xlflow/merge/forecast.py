@@ -53,9 +53,9 @@ def planned_begin(ref: TaskRef, tasks: Mapping[str, TaskRef]) -> dt.date:
     return ref.due
 
 
-def duration(ref: TaskRef, tasks: Mapping[str, TaskRef], ctx: Context) -> int:
-    """Planned duration, in the days deviation counts: due − start."""
-    return max(ctx.days(planned_begin(ref, tasks), ref.due), 0)
+def duration(ref: TaskRef, begin: dt.date, ctx: Context) -> int:
+    """Planned duration from `begin` (planned_begin), in the days deviation counts."""
+    return max(ctx.days(begin, ref.due), 0)
 
 
 def apply_forecast(statuses: Sequence[TaskStatus], ctx: Context) -> Forecast:
@@ -68,11 +68,11 @@ def apply_forecast(statuses: Sequence[TaskStatus], ctx: Context) -> Forecast:
         ref, task = refs[tid], by_id.get(tid)
         if task is None or not ref.after:
             continue
-        durations[tid] = need = duration(ref, refs, ctx)
+        begin = planned_begin(ref, refs)
+        durations[tid] = need = duration(ref, begin, ctx)
         if task.done:
             continue
         latest, driver = None, ""
-        begin = planned_begin(ref, refs)
         for pid in ref.after:
             before = by_id.get(pid)
             # a predecessor finishing by the planned start holds nothing up: the

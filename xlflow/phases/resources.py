@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,18 +233,25 @@ def _subject(key: Any) -> tuple[str, str]:
     return (key[0], key[1]) if isinstance(key, tuple) else (key, "")
 
 
+def _held(demands: Sequence[Demand], capacity: dict[Any, float],
+          key: Key) -> Iterator[tuple[Any, list[Demand], float]]:
+    """Demands grouped by holder (`key`), with the holder's capacity; holders without
+    a declared capacity are left out (nothing to compare against)."""
+    by_key: dict[Any, list[Demand]] = defaultdict(list)
+    for d in demands:
+        by_key[key(d)].append(d)
+    for k, items in by_key.items():
+        cap = capacity.get(k)
+        if cap is not None:
+            yield k, items, cap
+
+
 def _department_conflicts(demands: Sequence[Demand], capacity: dict[Any, float],
                           ranked: dict[str, tuple], *, key: Key = lambda d: d.department,
                           kind: str = "department") -> list[Conflict]:
     """People or equipment: units needed at the same time against what the holder has."""
-    by_key: dict[Any, list[Demand]] = defaultdict(list)
-    for d in demands:
-        by_key[key(d)].append(d)
     out: list[Conflict] = []
-    for k, items in by_key.items():
-        cap = capacity.get(k)
-        if cap is None:
-            continue
+    for k, items, cap in _held(demands, capacity, key):
         subject, item = _subject(k)
         for start, end in _segments([(d.start, d.end) for d in items]):
             active = [d for d in items if d.start <= end and d.end >= start]
@@ -285,14 +292,8 @@ def _budget_conflicts(demands: Sequence[Demand], budgets: dict[Any, float],
                       ranked: dict[str, tuple], *, key: Key,
                       kind: str = "department") -> list[Conflict]:
     """Budget: each calendar month's share against the holder's 元 per month."""
-    by_key: dict[Any, list[Demand]] = defaultdict(list)
-    for d in demands:
-        by_key[key(d)].append(d)
     out: list[Conflict] = []
-    for k, items in by_key.items():
-        cap = budgets.get(k)
-        if cap is None:
-            continue
+    for k, items, cap in _held(demands, budgets, key):
         subject, _ = _subject(k)
         first = min(d.start for d in items)
         for m_first, m_last in _months(first, max(d.end for d in items)):
