@@ -180,7 +180,10 @@ def row_height(cells: Any, *, min_lines: int = 1) -> float | None:
     when one line is enough (the sheet's default height). Non-text values count one line."""
     lines = min_lines
     for value, width in cells:
-        if isinstance(value, str) and value:
+        # a text at most half as long as the cell is wide fits one line, whatever its
+        # characters (a wide one counts two): most cells, without text_lines' cache
+        if isinstance(value, str) and value and (
+                len(value) * 2 > width - 1 or "\n" in value):
             lines = max(lines, text_lines(value, width))
     return lines_height(lines) if lines > 1 else None
 
