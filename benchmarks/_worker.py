@@ -29,7 +29,7 @@ elif KIND in ("merge", "build"):
     import datetime as dt
 
     from xlflow import api
-elif KIND == "plain":
+elif KIND in ("plain", "replay"):
     import pickle
 
     import xlsxwriter
@@ -110,8 +110,36 @@ def write_plain() -> int:
     return len(CELLS)
 
 
+def replay() -> int:
+    """bench_build.py's second baseline: XlsxWriter making the workbooks build made, by
+    the calls build made (recorded while the workbooks were first built)."""
+    out = Path(OPTS["out"])
+    for n, (options, calls) in enumerate(CALLS):
+        wb = xlsxwriter.Workbook(str(out / f"{n}.xlsx"), options)
+        sheets: list = []
+        formats: list = []
+        for target, name, args, kwargs, fmt_at in calls:
+            if fmt_at:  # where the call's formats go: an argument, or a key of one
+                args = list(args)
+                for at in fmt_at:
+                    if at.__class__ is int:
+                        args[at] = formats[args[at]]
+                    else:
+                        i, key = at
+                        args[i] = {**args[i], key: formats[args[i][key]]}
+            if target < 0:
+                result = getattr(wb, name)(*args, **kwargs)
+                if name == "add_worksheet":
+                    sheets.append(result)
+                elif name == "add_format":
+                    formats.append(result)
+            else:
+                getattr(sheets[target], name)(*args, **kwargs)
+    return len(CALLS)
+
+
 WORK = {"calamine": read_calamine, "pandas": read_pandas, "merge": merge, "build": build,
-        "plain": write_plain, "project": project}[KIND]
+        "plain": write_plain, "replay": replay, "project": project}[KIND]
 import_s = time.perf_counter() - STARTED
 
 # -- set-up, not timed ----------------------------------------------------------------------
@@ -127,6 +155,9 @@ if KIND == "merge" and OPTS["write"]:  # every run writes a first report and led
 if KIND == "plain":
     with open(OPTS["cells"], "rb") as fh:
         CELLS = pickle.load(fh)
+if KIND == "replay":
+    with open(OPTS["calls"], "rb") as fh:
+        CALLS = pickle.load(fh)
 if OPTS.get("profile"):  # bench_merge.py --profile N: the top N by cumulative time, on stderr
     import cProfile
     import pstats
