@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -147,7 +148,7 @@ class SpecSet:
         """'request=1;responsibilities=1;...' - recorded in every built workbook."""
         return ";".join(f"{t.key}={t.version}" for t in self)
 
-    @property
+    @functools.cached_property  # once per project, not once per built workbook
     def digest(self) -> str:
         """Fingerprint of what reading depends on (keys, headers, types, choices), so a
         changed override is noticed; widths and hints do not count."""

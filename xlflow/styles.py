@@ -154,7 +154,7 @@ def text_width(text: str) -> int:
     return len(text) if text.isascii() else len(text.translate(_WIDENED))
 
 
-@functools.lru_cache(maxsize=16384)  # a task's texts recur on several sheets and files
+@functools.lru_cache(maxsize=65536)  # a task's texts recur on several sheets and files
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes in a wrapped cell `width` characters wide.
 
