@@ -17,6 +17,7 @@ import click
 from . import __version__, _console, api, texts
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
+from .model.mailing import SentMail
 from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
 
@@ -188,6 +189,11 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print one JSON object (the library's report.to_dict()).")
 MAX_SHOWN = 30
+
+
+def _went(mail: SentMail[Any]) -> str:
+    """Where a message went: its .eml file, or whether the SMTP server took it."""
+    return mail.eml or (_t("send.sent") if mail.sent else _t("send.not-sent", error=mail.error))
 
 
 def _echo_issues(issues: list[Any], more: str = "issues.more-in-json") -> None:
@@ -504,9 +510,8 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for m in result.messages:
-            where = m.eml or (_t("send.sent") if m.sent else _t("send.not-sent", error=m.error))
             click.echo(_t("send.message", department=m.department, to=m.to,
-                          attachment=m.attachment, where=where))
+                          attachment=m.attachment, where=_went(m)))
         for s in result.skipped:
             click.secho(_t("send.skipped", department=s.department, to=s.to, sent_at=s.sent_at,
                            how=s.how), fg="yellow")
@@ -936,7 +941,7 @@ def remind(directory: Path, week: str | None, as_of: Any, smtp_address: str | No
         cc = _t("remind.cc", addresses=_t("list-sep").join(r.cc)) if r.cc else ""
         where = _t("remind.already")
         if r.new:
-            where = r.eml or (_t("send.sent") if r.sent else _t("send.not-sent", error=r.error))
+            where = _went(r)
         click.echo(_t("remind.reminder", department=r.department, to=r.to, cc=cc,
                       n=len(r.items), where=where))
         for item in r.items:
@@ -978,8 +983,7 @@ def notify(directory: Path, week: str | None, to: tuple[str, ...], smtp_address:
     click.echo(_t("notify.charts", charts="、".join(result.charts) or _t("notify.no-charts"),
                   attachment=result.attachment))
     _echo_issues(result.issues)
-    where = result.eml or (_t("send.sent") if result.sent else _t("send.not-sent", error=result.error))
-    click.echo(_t("notify.done", week=result.week, where=where))
+    click.echo(_t("notify.done", week=result.week, where=_went(result)))
     sys.exit(int(result.exit_status))
 
 
