@@ -259,11 +259,14 @@ def _day(day: dt.date | None) -> str:
 
 def minutes_in(paths: Iterable[Any], ctx: Context) -> tuple[list[Minutes], list[Issue]]:
     """The 周例会 minutes among the files in the inbox, for `build` (which runs before the
-    week's merge and must already give each department its open items)."""
+    week's merge and must already give each department its open items). Only the files
+    whose identity says `meeting` (or cannot say cheaply) are read in full."""
     from ..contract import MEETING_KIND
+    from .peek import identity_kinds
     from .read import read_returns
 
-    found = [Checked(ret, kind=MEETING_KIND) for path in paths
+    chosen = [p for p in paths if (kinds := identity_kinds(p)) is None or MEETING_KIND in kinds]
+    found = [Checked(ret, kind=MEETING_KIND) for path in chosen
              for ret in read_returns(path, ctx.specs)
              if ret.readable and ret.identity.get("kind") == MEETING_KIND]
     return take_in_minutes(found, ctx)
