@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from . import __version__, _console, api, texts
+from ._shell import shell_word
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
 from .model.mailing import SentMail
@@ -454,7 +455,8 @@ def change(directory: Path, task: str | None, result_id: str | None, due: str | 
     c = result.change
     click.echo(_t("change.recorded", n=c.id, by=c.requested_by, at=_when(c.requested_at),
                   summary=c.summary))
-    click.echo(_t("change.next", directory=directory, n=c.id))
+    approver = shell_word(result.approver) if result.approver else _t("change.approver")
+    click.echo(_t("change.next", directory=shell_word(str(directory)), n=c.id, approver=approver))
 
 
 @cli.command(name="file")
