@@ -11,6 +11,7 @@ between Chinese characters, not only at spaces as click's wrapper does.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
@@ -90,9 +91,25 @@ def _tokens(text: str) -> Iterator[str]:
         yield run
 
 
-def _units(text: str) -> list[tuple[str, str]]:
-    """(space before, unit): the pieces a line is filled with, never broken inside (a
-    「quoted」 word stays whole)."""
+def _breaks(before: str, after: str) -> bool:
+    """May a line break between these two runs (no space between them)? Between Chinese
+    characters, yes; not before closing or after opening punctuation, not inside a
+    「quoted」 word, not between a Chinese character and a letter or digit (PMO总表)."""
+    if not (_wide(after[0]) or _wide(before[-1])):
+        return False
+    if after[0] in _NO_START or before[-1] in _NO_END:
+        return False
+    if before.count("「") > before.count("」"):
+        return False
+    return not (before[-1].isascii() and before[-1].isalnum()
+                or after[0].isascii() and after[0].isalnum())
+
+
+def _units(text: str, command: bool = False) -> list[tuple[str, str]]:
+    """(space before, unit): the pieces a line is filled with, never broken inside. A
+    command line (an example) breaks only at spaces outside quotes."""
+    if command:
+        return re.findall(r"""(\s*)((?:"[^"]*"|'[^']*'|\S)+)""", text)
     units: list[tuple[str, str]] = []
     space, unit = "", ""
     for token in _tokens(text):
@@ -101,8 +118,7 @@ def _units(text: str) -> list[tuple[str, str]]:
                 units.append((space, unit))
                 unit = ""
             space = token
-        elif unit and (_wide(token[0]) or _wide(unit[-1])) and token[0] not in _NO_START \
-                and unit[-1] not in _NO_END and unit.count("「") <= unit.count("」"):
+        elif unit and _breaks(unit, token):
             units.append((space, unit))
             space, unit = "", token
         else:
@@ -112,13 +128,14 @@ def _units(text: str) -> list[tuple[str, str]]:
     return units
 
 
-def fill(text: str, columns: int, initial: str = "", subsequent: str = "") -> str:
+def fill(text: str, columns: int, initial: str = "", subsequent: str = "",
+         command: bool = False) -> str:
     """One paragraph filled into lines of at most `columns` display columns (a unit
     wider than that, such as a long path, stands alone on its line)."""
     lines: list[str] = []
     line, used = initial, width(initial)
     fresh = True
-    for space, unit in _units(text):
+    for space, unit in _units(text, command):
         if fresh or used + width(space) + width(unit) <= columns:
             line += ("" if fresh else space) + unit
             used += (0 if fresh else width(space)) + width(unit)
@@ -163,7 +180,7 @@ def wrap(text: str, columns: int, indent: str = "") -> str:
             out.append("\n".join(first + line for line in paragraph.splitlines()))
             continue
         hang = next((width(p) for p in _EXAMPLE if paragraph.startswith(p)), 0)
-        out.append(fill(paragraph, columns, first, first + " " * hang))
+        out.append(fill(paragraph, columns, first, first + " " * hang, command=hang > 0))
     return "\n\n".join(out)
 
 
@@ -178,7 +195,7 @@ class Formatter(click.HelpFormatter):
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         head = f"{'':>{self.current_indent}}{prefix or self._word('Usage:') + ' '}{prog} "
-        self.write(fill(args, self.width, head, " " * width(head)) + "\n")
+        self.write(fill(args, self.width, head, " " * width(head), command=True) + "\n")
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{self._word(heading)}:\n")
