@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from . import __version__, _console, api, texts
+from . import __version__, _console, _help, api, texts
 from ._shell import shell_word
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
@@ -29,10 +29,8 @@ def _debug() -> bool:
 
 
 def _lang() -> str:
-    """The --lang of this run (the environment's when there is no context)."""
-    ctx = click.get_current_context(silent=True)
-    lang = ctx.find_root().params.get("lang") if ctx else None
-    return lang or texts.default_lang()
+    """The --lang of this run (the environment's when there is no context); --help too."""
+    return _help.lang()
 
 
 def _t(key: str, **fields: Any) -> str:
@@ -102,7 +100,7 @@ PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "change", "buil
                  "cases")
 
 
-class _ProcessOrder(click.Group):
+class _ProcessOrder(_help.Group):
     """--help lists the commands in the order of the process, not alphabetically."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -118,17 +116,21 @@ class _ProcessOrder(click.Group):
 @click.version_option(__version__, prog_name="xlflow")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.option("--lang", type=click.Choice(texts.LANGS), default=texts.default_lang,
-              help="Language of the output: zh (default) or en. Default from XLFLOW_LANG, "
+              help="Language of the output and of --help: zh (default) or en. Default from "
+                   "XLFLOW_LANG, "
                    "else the locale (LC_ALL, LC_MESSAGES, LANG): zh unless it names another "
                    "language.")
 def cli(debug: bool, lang: str) -> None:
     """xlflow: run a cross-department collaboration (跨部门合作流程) on Excel workbooks.
 
     \b
-    Weekly loop:  xlflow build DIR  ->  xlflow send DIR  ->  returns saved in inbox/
+    Weekly loop:  xlflow build DIR  ->  xlflow send DIR  ->  returns in inbox/
                   ->  xlflow merge DIR  ->  reports/<week>-consolidated.xlsx
-    Phases:       init → opinion → approve → file → (weekly loop, review)
-                  → accept → retro → archive;  `xlflow status DIR` says where you are.
+    Phases:       init -> opinion -> approve -> file -> (weekly loop, review)
+                  -> accept -> retro -> archive
+    Where you are: xlflow status DIR; what a command does: xlflow COMMAND --help.
+
+    中文帮助: xlflow --lang zh --help (或设置 XLFLOW_LANG=zh).
     """
 
 

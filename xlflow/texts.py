@@ -1,4 +1,5 @@
-"""Every line the CLI prints, in Chinese and English, in one place.
+"""Every line the CLI prints, in Chinese and English, in one place (its --help:
+xlflow/helptexts.py, in the same language).
 
 The users are Chinese PMO staff and department members: Chinese is the default.
 `--lang en` (or `XLFLOW_LANG=en`) prints English around the same Chinese issue
