@@ -152,6 +152,10 @@ CATALOGUE: tuple[Code, ...] = (
          "读取时遇到意外错误,文件已跳过,其他文件照常汇总",
          "部门:用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发;PMO:仍出错请附文件报告问题"),
     # -- identify: whose file, which project and week --------------------------------------
+    Code("draft-file", E, _S.IDENTIFY, "草稿文件", "draft file",
+         "文件是 PMO 备案前用 --draft 生成的草稿(标有「草稿」),只在草稿汇总(merge --draft)中计入,"
+         "正式汇总不采用",
+         "部门:在备案后 PMO 发来的本周文件中重新填写;PMO:备案后 xlflow build 并发送正式文件"),
     Code("foreign-file-id", E, _S.IDENTIFY, "文件编号属于别的文件", "foreign file id",
          "文件编号是 PMO 为另一个部门或另一周生成的文件的编号,与标识的部门、周不符,未采用",
          "部门:用 PMO 发给本部门的本周文件重新填写;PMO:核实文件来源"),
@@ -305,6 +309,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code("raised-before-found", W, _S.RISKS, "提出早于发现", "raised before found",
          "风险的提出时间早于发现时间",
          "部门:核对发现时间和提出时间"),
+    Code("response-mismatch", E, _S.RISKS, "风险应对行与风险不符", "response row mismatch",
+         "PMO 总表「风险应对」中一行的风险编号与该行锁定的提出部门不符(编号被改动过),此行应对未采用",
+         "PMO:在 xlflow build 新生成的总表中按预填的风险编号填写应对,不要改动锁定的列"),
     Code("risk-id-reused", W, _S.RISKS, "预留编号用了两次", "risk id reused",
          "单独的风险应对申请表中,同一预留编号在两份文件里填了发现时间不同的两项风险;"
          "后收到的一项记为「编号-2」",
@@ -342,6 +349,10 @@ CATALOGUE: tuple[Code, ...] = (
     Code("foreign-action", E, _S.MERGE, "其他部门的督办事项", "foreign action item",
          "部门在督办事项表中更新了由其他部门负责的事项,此行未采用",
          "部门:只更新本部门负责的事项;PMO:需改责任部门时在周例会纪要中调整"),
+    Code("locked-changed", W, _S.MERGE, "锁定的单元格被改动", "locked cell changed",
+         "去掉工作表保护后改了锁定的单元格(如督办事项的事项、决定、完成期限,总表「风险应对」的风险等级、"
+         "状态);锁定的内容以原定为准,改动未采用",
+         "部门:只填写未锁定的列,需要调整时告诉 PMO;PMO:在源头(周例会纪要、部门的风险应对申请表)中修改"),
     Code("missing-weeks", W, _S.MERGE, "缺少周汇总", "missing weeks",
          "上次汇总与本周之间有几周没有汇总;本周变化与更早的一周比较",
          "PMO:知悉即可;以后每周汇总一次"),
