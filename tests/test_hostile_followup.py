@@ -258,3 +258,84 @@ def test_a_high_risk_closed_on_a_form_with_the_leaders_opinion_closes(root: Path
     result = api.risks(root, as_of=dt.date(2024, 7, 17))
     assert [i.code for i in result.issues] == []
     assert [(r.risk_id, r.status) for r in result.risks] == [(TEC_RISK, "已关闭")]
+
+
+# -- the 周例会's 会议纪要 and a department's 督办事项 ------------------------------------------
+
+DECISION = ["支付接口联调延误", "技术部增派 2 人", "技术部", "刘强", dt.datetime(2024, 7, 19), "未开始"]
+
+
+def minutes(root: Path, rows: dict[int, list[Any]], name: str = "纪要.xlsx") -> Path:
+    """The PMO's 会议纪要 of the W28 周例会 (meeting 2024-07-15), by row: A… as given
+    (None leaves a cell as built, e.g. the reserved 编号)."""
+    wb = openpyxl.load_workbook(root / "reports" / f"{WEEK}-周例会.xlsx")
+    ws = wb["会议纪要"]
+    ws["B2"] = dt.datetime(2024, 7, 15)
+    for row, values in rows.items():
+        for col, value in zip("ABCDEFG", values, strict=False):
+            if value is not None:
+                ws[f"{col}{row}"] = value
+    target = root / "inbox" / name
+    wb.save(target)
+    return target
+
+
+def test_an_edited_action_id_is_refused_even_when_it_looks_like_one(root: Path) -> None:
+    minutes(root, {7: [None, *DECISION], 8: ["DB-24W28-1", *DECISION],
+                   9: ["DB-24W28-X9", *DECISION], 10: [None, *DECISION]})
+    report = merge29(root)
+    assert coded(report, "bad-action-id") == [("纪要.xlsx", "会议纪要", "A8", "bad-action-id"),
+                                              ("纪要.xlsx", "会议纪要", "A9", "bad-action-id")]
+    assert [a.item_id for a in report.actions] == ["DB-24W28-01", "DB-24W28-04"]
+
+
+def test_rows_added_past_the_reserved_ones_keep_their_numbering(root: Path) -> None:
+    due = dt.datetime(2024, 7, 26)
+    minutes(root, {6 + n: [f"DB-24W28-{n:02d}", f"事项 {n}", "决定", "运营部", "", due, "未开始"]
+                   for n in range(1, 121)})
+    report = merge29(root)
+    assert report.errors == 0, [str(i) for i in report.issues if i.is_error]
+    assert len(report.actions) == 120 and "DB-24W28-120" in {a.item_id for a in report.actions}
+
+
+def test_a_due_date_before_the_meeting_is_named(root: Path) -> None:
+    past = [*DECISION[:4], dt.datetime(2024, 6, 15), "未开始"]
+    minutes(root, {7: [None, *past], 8: [None, *DECISION[:4], "6月20日", "已完成"],
+                   9: [None, *DECISION[:4], "下周五", "未开始"]})
+    report = merge29(root)
+    assert sorted(coded(report, "due-before-meeting", "bad-date")) == [
+        ("纪要.xlsx", "会议纪要", "F7", "due-before-meeting"),
+        ("纪要.xlsx", "会议纪要", "F9", "bad-date")]  # 6月20日 is read; done already: fine
+    (issue,) = [i for i in report.issues if i.code == "due-before-meeting"]
+    assert (issue.value, issue.expected) == ("2024-06-15", "2024-07-15 或之后")
+
+
+def test_a_department_editing_its_locked_action_cells(root: Path, tmp_path: Path) -> None:
+    """技术部 unprotects its 督办事项 sheet: moves its own deadline, rewrites the decision,
+    copies a row to mark the item twice and closes 市场部's item."""
+    minutes(root, {7: [None, *DECISION],
+                   8: [None, "活动页文案未定稿", "市场部定稿", "市场部", "李娜",
+                       dt.datetime(2024, 7, 17), "进行中"]})
+    built = api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7, hours=1))
+    wb = openpyxl.load_workbook(built.departments["技术部"])
+    ws = wb["督办事项"]
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == ["DB-24W28-01"]
+    ws.protection.sheet = False
+    ws["C2"] = "不用增派"
+    ws["D2"] = dt.datetime(2024, 8, 30)
+    ws["E2"] = "进行中"
+    for col, value in zip("AEF", ["DB-24W28-01", "已完成", "复制的行"], strict=True):
+        ws[f"{col}3"] = value
+    for col, value in zip("AEF", ["DB-24W28-02", "已完成", "替市场部关闭"], strict=True):
+        ws[f"{col}4"] = value
+    wb.save(root / "inbox" / "技术部.xlsx")
+    report = merge29(root)
+    assert coded(report, "locked-changed", "duplicate-action", "foreign-action") == [
+        ("技术部.xlsx", "督办事项", "C2", "locked-changed"),
+        ("技术部.xlsx", "督办事项", "D2", "locked-changed"),
+        ("技术部.xlsx", "督办事项", "A3", "duplicate-action"),
+        ("技术部.xlsx", "督办事项", "A4", "foreign-action")]
+    items = {a.item_id: a for a in report.actions}
+    assert (items["DB-24W28-01"].status, items["DB-24W28-01"].due,
+            items["DB-24W28-01"].decision) == ("进行中", dt.date(2024, 7, 19), "技术部增派 2 人")
+    assert items["DB-24W28-02"].status == "进行中"
