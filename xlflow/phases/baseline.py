@@ -420,6 +420,7 @@ class ChangeResult:
     change: Change
     recorded: bool = True
     project_file: str = ""  # written when an approved change entered the plan
+    approver: str = ""  # who approves it (project.approver), for the next step the CLI shows
 
     @property
     def exit_status(self) -> int:
@@ -487,7 +488,7 @@ def request_change(ws: Workspace, *, by: str, reason: str, task: str | None = No
             raise ProjectError(f"{item} 的当前计划已经是这些值,没有要变更的内容")
         change = record_change(ledger, items, by=by, reason=reason, number=base.number,
                                at=at or now())
-    return ChangeResult(change)
+    return ChangeResult(change, approver=project.approver)
 
 
 def record_change(ledger: Ledger, items: list[ChangeItem], *, by: str, reason: str,

@@ -90,7 +90,7 @@ def request_add(ws: Workspace, task: str, *, by: str, reason: str,
             items.append(ChangeItem(TASK, item, CANCELLED, day, ""))
         change = record_change(ledger, items, by=by, reason=reason, number=base.number,
                                at=at or now())
-    return ChangeResult(change)
+    return ChangeResult(change, approver=project.approver)
 
 
 def request_remove(ws: Workspace, task: str, *, by: str, reason: str,
@@ -123,7 +123,7 @@ def request_remove(ws: Workspace, task: str, *, by: str, reason: str,
         items.append(ChangeItem(TASK, item, CANCELLED, "", ""))  # the day: at approval
         change = record_change(ledger, items, by=by, reason=reason, number=base.number,
                                at=at or now())
-    return ChangeResult(change)
+    return ChangeResult(change, approver=project.approver)
 
 
 # -- in the weekly report ---------------------------------------------------------------------
