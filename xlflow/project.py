@@ -472,7 +472,7 @@ def load_project(directory: Path | str) -> Project:
             cached.specs()
             return cached
     try:
-        data = _yaml.load(_text_of(raw), path)
+        data = _yaml.load(_yaml.text_of(raw), path)
     except _yaml.YamlError as exc:
         raise ProjectError(str(exc)) from None
     except UnicodeDecodeError:
@@ -491,11 +491,6 @@ def load_project(directory: Path | str) -> Project:
     _project_cache.write(root, digest, project)
     return project
 
-
-def _text_of(raw: bytes) -> str:
-    """project.yaml's bytes as text, as a file opened in text mode reads them."""
-    text = raw.decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 class _Parser:
