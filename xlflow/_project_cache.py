@@ -579,6 +579,18 @@ def digest_of(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def is_current(root: Path) -> bool:
+    """Whether DIR holds a cache of its project.yaml as it is now, by the header alone
+    (signature and body not checked): what the benchmarks print as warm or cold."""
+    try:
+        with open(cache_file(root), "rb") as fh:
+            header = json.loads(fh.readline())
+        digest = digest_of((root / "project.yaml").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return type(header) is dict and header.get("sha256") == digest
+
+
 def read(kind: type, root: Path, digest: str, size: int) -> Any:
     """The project cached for project.yaml with SHA-256 `digest` (`size` bytes), or None
     when there is no usable cache. Never raises for the cache's sake."""
