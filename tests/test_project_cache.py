@@ -391,3 +391,16 @@ def test_spec_templates_are_parsed_once_per_process_and_again_when_edited(
     path.write_text(text.replace("\nblank_rows: 30\n", "\nblank_rows: 7\n"), encoding="utf-8")
     edited = load_template(path)
     assert edited is not first and edited.blank_rows == 7
+
+
+def test_a_cache_folder_linked_elsewhere_is_not_written_through(
+        project_dir: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(project_dir / _project_cache.CACHE_DIR)
+    try:
+        (project_dir / _project_cache.CACHE_DIR).symlink_to(elsewhere, target_is_directory=True)
+    except OSError:
+        pytest.skip("no symbolic links here")
+    assert load_project(project_dir).id == "UG-2024Q3"
+    assert list(elsewhere.iterdir()) == []

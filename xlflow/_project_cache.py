@@ -633,7 +633,7 @@ def write(root: Path, digest: str, project: Any) -> None:
         return
     record, tag = layout
     key = _cache_key(root)
-    if key is None:
+    if key is None or (root / CACHE_DIR).is_symlink():  # written only inside the project
         return
     try:
         out = _Out()
