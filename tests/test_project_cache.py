@@ -165,7 +165,8 @@ def _forged(root: Path, body: bytes, texts: bytes, sep: str = "\x00") -> bytes:
 
 def _damaged(root: Path, how: str) -> bytes:
     blob = cache_of(root).read_bytes()
-    head, body, texts = _project_cache._split(blob)
+    head, _, rest = blob.partition(b"\n")
+    body, _, texts = rest.partition(b"\n")
     header = json.loads(head)
     doc = json.loads(body)
     sep = header["sep"]
