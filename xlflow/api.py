@@ -34,7 +34,7 @@ from .phases.baseline import Change, ChangeResult
 from .phases.closing import ArchiveResult, ResourcesResult, RetroResult, ReviewResult
 from .phases.collect import CollectResult, ImapSettings, Security
 from .phases.delivery import SendResult, Sent
-from .phases.gate import GateError
+from .phases.gate import GateError, filing
 from .phases.history import HistoryResult
 from .phases.lifecycle import Status
 from .phases.mail import SmtpSettings
@@ -98,9 +98,11 @@ def validate(files: list[Path | str], *, project_dir: Dir | None = None,
     With `project_dir` the signature is verified with the project's key; without, it
     cannot be (the report says `unchecked`: the merge checks it)."""
     project = load_project(project_dir) if project_dir else None
-    trust = Workspace(project_dir).trust() if project_dir else None
+    ws = Workspace(project_dir) if project_dir else None
+    trust = ws.trust() if ws else None
     return validate_files([Path(f) for f in files], project=project,
-                          as_of=as_of or dt.date.today(), trust=trust)
+                          as_of=as_of or dt.date.today(), trust=trust,
+                          draft=ws is not None and filing(ws.events()) is None)
 
 
 def history(directory: Dir, *, drop: str | None = None, by: str = "") -> HistoryResult:

@@ -55,12 +55,14 @@ class Context:
     trust: Trust | None = None  # the project's key and built files; None: not checked
     return_weekday: int = 5  # the weekday returns are due (填报日期's window)
     late_window_days: int = 90
+    draft: bool = False  # a --draft run (or before PMO备案): files built as drafts count
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
 
     @classmethod
     def from_project(cls, project: Project, week: str, as_of: dt.date,
-                     workdays: bool | None = None, trust: Trust | None = None) -> Context:
+                     workdays: bool | None = None, trust: Trust | None = None,
+                     draft: bool = False) -> Context:
         s = project.settings
         use_workdays = s.workdays if workdays is None else workdays
         return cls(
@@ -76,6 +78,7 @@ class Context:
             milestones={m.id: (m.name, m.date) for m in project.milestones},
             codes={d.name: d.code for d in project.departments},
             trust=trust, return_weekday=s.return_weekday, late_window_days=s.late_window_days,
+            draft=draft,
         )
 
     @classmethod

@@ -320,6 +320,7 @@ class ChangeResult:
     change: Change
     recorded: bool = True
     project_file: str = ""  # written when an approved change entered the plan
+    approver: str = ""  # who approves it (project.approver), for the next step the CLI shows
 
     @property
     def exit_status(self) -> int:
@@ -395,7 +396,7 @@ def request_change(ws: Workspace, *, by: str, reason: str, task: str | None = No
             ledger.add_event(EventKind.CHANGE, by=by, note=f"变更 {number}(待审批):"
                              f"{change.summary};原因:{reason.strip()}",
                              data={"change": number, "action": "request"}, at=at or now())
-    return ChangeResult(change)
+    return ChangeResult(change, approver=project.approver)
 
 
 def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: str = "",
