@@ -405,3 +405,9 @@ def test_a_cache_folder_linked_elsewhere_is_not_written_through(
         pytest.skip("no symbolic links here")
     assert load_project(project_dir).id == "UG-2024Q3"
     assert list(elsewhere.iterdir()) == []
+
+
+def test_every_field_of_a_project_is_one_the_cache_stores() -> None:
+    """A new project.yaml field of a type the cache has no codec for would turn the cache
+    off for everyone, silently: add the type to `_project_cache._codec`."""
+    assert _project_cache._layout(Project) is not None
