@@ -55,6 +55,8 @@ def rich(project_dir: Path) -> Path:
                         "  - {department: 技术部, item: 测试服务器, quantity: 3, unit: 台}")
     text = text.replace("  workdays: false ", "  holidays: [2024-07-04]\n"
                         "  extra_workdays: [2024-07-06]\n  workdays: true ")
+    text = text.replace("owner: 吴昊, milestone: M2, after: T05}",
+                        "owner: 吴昊, milestone: M2, after: T05, cancelled: 2024-07-08}")
     path.write_text(text + EXTRA, encoding="utf-8")
     shutil.rmtree(project_dir / _project_cache.CACHE_DIR)  # the example's, from filing it
     return project_dir
@@ -122,6 +124,7 @@ def test_the_same_file_is_rebuilt_from_the_cache_equal_field_by_field(
     expected = cold(rich, monkeypatch)
     assert expected.pools and expected.consensus.attendees and expected.spec_overrides
     assert any(t.after for t in expected.tasks) and expected.settings.holidays
+    assert expected.cancelled_tasks
     assert not cache_of(rich).exists()
     first = load_project(rich)  # parses, then keeps it
     assert parses.count == 2 and cache_of(rich).is_file()
