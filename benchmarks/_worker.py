@@ -5,7 +5,9 @@
 Imports the measured side's modules first and leaves them out of the time (import_s is
 reported on its own), so neither side pays its imports in work_s; anything a library
 imports lazily while working is part of its work. Prints one JSON line:
-{"work_s", "cpu_s" (all threads), "import_s", "peak_mb", "count"}. Peak memory is this process's peak
+{"work_s", "cpu_s" (all threads), "import_s", "peak_mb", "count", "cache_warm"}
+(cache_warm: merge and project only, whether project.yaml's cache was there and current;
+`"cold": true` in the options removes it first). Peak memory is this process's peak
 resident size (Linux /proc, other POSIX getrusage; null on Windows).
 """
 
@@ -152,6 +154,12 @@ if KIND == "merge" and OPTS["write"]:  # every run writes a first report and led
     from _synthetic import _filed
 
     _filed(root)  # the plan filed again in the fresh ledger: merge writes only after PMO备案
+if KIND in ("project", "merge") and OPTS.get("cold"):  # no cache: project.yaml is parsed
+    shutil.rmtree(Path(OPTS["root"]) / ".xlflow-cache", ignore_errors=True)
+if KIND in ("project", "merge"):
+    from xlflow._project_cache import is_current
+
+    CACHE_WARM = is_current(Path(OPTS["root"]))
 if KIND == "plain":
     with open(OPTS["cells"], "rb") as fh:
         CELLS = pickle.load(fh)
@@ -170,8 +178,9 @@ count = profiler.runcall(WORK) if OPTS.get("profile") else WORK()
 work_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
 if OPTS.get("profile"):
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(OPTS["profile"])
-project_s, workers = None, None
-if KIND == "merge":  # after the time: how much of it loading project.yaml is (warm, CPU)
+project_s, project_cold_s, workers = None, None, None
+if KIND == "merge":  # after the time: how much of it loading project.yaml is (CPU), from
+    # the cache (warm) and parsed (cold: no cache, which the load then writes)
     from xlflow.merge.parallel import workers_for
     from xlflow.project import load_project
     from xlflow.workspace import Workspace
@@ -179,7 +188,12 @@ if KIND == "merge":  # after the time: how much of it loading project.yaml is (w
     project_start = time.process_time()
     load_project(Path(OPTS["root"]))
     project_s = time.process_time() - project_start
+    shutil.rmtree(Path(OPTS["root"]) / ".xlflow-cache", ignore_errors=True)
+    project_start = time.process_time()
+    load_project(Path(OPTS["root"]))
+    project_cold_s = time.process_time() - project_start
     workers = workers_for(Workspace(Path(OPTS["root"])).list_inbox())
 print(json.dumps({"work_s": work_s, "cpu_s": cpu_s, "import_s": import_s, "peak_mb": peak_mb(),
-                  "count": count, "project_s": project_s, "workers": workers,
-                  "imports_mb": imports_mb}))
+                  "count": count, "project_s": project_s, "project_cold_s": project_cold_s,
+                  "workers": workers, "imports_mb": imports_mb,
+                  "cache_warm": CACHE_WARM if KIND in ("project", "merge") else None}))
