@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import shutil
+import zipfile
 from email import policy
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from xlflow import api
+from xlflow._package import Package
 from xlflow.cli import cli
 from xlflow.contract import IDENTITY_SHEET
 from xlflow.ledger import Ledger
+from xlflow.merge import read as merge_read
 
 from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example
 from .office import soffice_convert
@@ -219,3 +222,36 @@ def test_meeting_needs_the_weeks_merge(project: Path, runner: CliRunner) -> None
     assert result.exit_code == 2
     assert "2024-W29 还没有汇总" in result.output and "xlflow merge --week 2024-W29" in result.output
     assert "或为最近汇总的周开会:xlflow meeting … --week 2024-W28" in result.output
+
+
+def test_build_reads_only_the_minutes_of_a_full_inbox(project: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build looks for the minutes by each file's `_xlflow` sheet alone: the week's
+    returns (loose, zipped, or broken past their identity) are not read in full."""
+    fill_minutes(minutes_of(project), project / "inbox" / "纪要-0715.xlsx")
+    copies = project / "inbox" / "2024-W29"
+    copies.mkdir()
+    returns = sorted((SAMPLES / "returns").glob("*.xlsx"))
+    for n in range(5):
+        for f in returns:
+            shutil.copy(f, copies / f"{n}-{f.name}")
+    with zipfile.ZipFile(copies / "打包.zip", "w") as zf:
+        for f in returns:
+            zf.write(f, f.name)
+    broken = copies / "坏表.xlsx"  # its identity intact, its 周进度跟踪表 not XML at all
+    with Package(returns[0]) as package:
+        weekly = package.members["周进度跟踪表"]
+    with zipfile.ZipFile(returns[0]) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, b"not xml" if info.filename == weekly else src.read(info))
+    assert not api.validate([broken], project_dir=project).files[0].accepted  # read, it fails
+
+    read: list[str] = []
+    real = merge_read.read_returns
+    monkeypatch.setattr(merge_read, "read_returns",
+                        lambda path, specs: read.append(path.name) or real(path, specs))
+    built = api.build(project, week=W29, built_at=BUILT_AT)
+    assert read == ["纪要-0715.xlsx"]
+    market = openpyxl.load_workbook(built.departments["市场部"])["督办事项"]
+    assert market["A2"].value == "DB-24W28-02"
+

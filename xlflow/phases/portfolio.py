@@ -18,11 +18,12 @@ from ..issues import Issue, error, warning
 from ..merge.carry import risk_types
 from ..model.portfolio import PortfolioResult, PortfolioRisk, ProjectSummary, SkippedFolder
 from ..model.records import RiskRecord, TaskStatus, rollup
+from ..model.resources import weekly_load
 from ..project import HEADER_LANGUAGES, Project
 from ..report.portfolio import write_portfolio
 from ..workspace import Workspace
 from .lifecycle import current_phase
-from .resources import plan_resources, weekly_load
+from .resources import plan_resources
 
 
 class _Reading(Workspace):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import xlsxwriter
 
+from ..model.resources import ResourcePlan, WeekLoad, in_week, plan_mondays, weekly_load
 from ..model.vocab import ResourceKind
-from ..phases.resources import ResourcePlan, WeekLoad, in_week, plan_mondays, weekly_load
 from ..styles import Styles, page_setup
 from ..weeks import week_label
 from ._common import OPTIONS, headers, put, put_row, table
