@@ -719,7 +719,7 @@ class _Parser:
             owner = files.get(_fold(part))
             if owner is not None:
                 raise self.fail(node, "name", f"{where}.name", f"{name!r} 在文件名中变为 "
-                                f"{part!r},与 {owner} 相同;请改掉其中一个名称")
+                                f"{part!r},与 {owner}相同;请改掉其中一个名称")
             longest = _temp_name(workbook_file_name(project_id, "2024-W01", name))
             size = _fs_length(longest)
             if size > NAME_MAX:

@@ -52,7 +52,7 @@ def sender_of(project: Project, given: str = "", *, option: str = "--from") -> s
     problem = address_problem(sender)
     if problem:
         raise ProjectError(f"{option} {sender!r}: {problem}" if given else
-                           f"project.contact ({PROJECT_FILE}) {sender!r}: {problem}")
+                           f"{PROJECT_FILE} 中的 project.contact {sender!r}: {problem}")
     return sender
 
 
