@@ -47,7 +47,7 @@ def _edit(root: Path, old: str, new: str) -> int:
 def test_bad_links_are_refused_with_the_line(project_dir: Path, old: str, new: str,
                                             message: str) -> None:
     line = _edit(project_dir, old, new)
-    if "cycle" in message:  # named from the link that closes it: T04 after T03
+    if "循环" in message:  # named from the link that closes it: T04 after T03
         line += 1
     with pytest.raises(ProjectError) as err:
         load_project(project_dir)
@@ -88,7 +88,7 @@ def test_a_long_chain_loads(tmp_path: Path) -> None:
     # close the chain into a ring: the cycle is named from the link that closes it
     path.write_text(head + "tasks:\n" + "\n".join(rows).replace(
         "owner: 陈杰}", "owner: 陈杰, after: T05000}", 1) + "\n", encoding="utf-8")
-    with pytest.raises(ProjectError, match=r"cycle: T00001 → T00002 → .* → T05000 → T00001"):
+    with pytest.raises(ProjectError, match=r"循环:T00001 → T00002 → .* → T05000 → T00001"):
         load_project(root)
 
 
