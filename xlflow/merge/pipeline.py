@@ -99,7 +99,8 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         today: dt.date | None = None, draft: bool = False) -> MergeReport:
     from .._draft import drafting
     from ..phases.baseline import load_baseline
-    from ..phases.gate import require_filed
+    from ..phases.gate import filing, require_filed
+    from ..phases.scope import scope_changes
 
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
@@ -109,7 +110,9 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         with ws.lock() if write else _nolock():  # the lock repairs what a killed run left
             if write:  # checking returns without writing (api.merge(write=False)) is free
                 require_filed(ws, "merge", draft=draft, project=project)
-            ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
+            # files built with --draft count in a draft run and before PMO备案 (checks only)
+            ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust(),
+                                       draft=draft or filing(ws.events()) is None)
             checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
             base = load_baseline(ws)
@@ -118,6 +121,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
                                                              t.expected)
                                          for t in report.tasks if t.task_id in report.baseline
                                          and t.expected is not None}
+            report.changes += scope_changes(ws, project, report)  # 新增/取消任务
             if write:
                 with drafting(draft):
                     _write(ws, project, report)
