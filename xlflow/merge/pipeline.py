@@ -58,7 +58,7 @@ from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
-from .spend import budgets, over_budget, spent_before
+from .spend import budgets, over_budget, spend_changes, spent_before
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
@@ -215,6 +215,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         planned_end=project.end, forecast_end=forecast.end,
     )
     report.issues += over_budget(report.departments)
+    report.changes += spend_changes(report.departments)
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)
