@@ -289,3 +289,7 @@ def test_the_bundled_minutes_and_w29_returns_close_the_loop(merged_w28: Path,
     assert changes == [("新增督办事项", "DB-24W28-01", "技术部"), ("督办事项关闭", "DB-24W28-01", "技术部"),
                        ("新增督办事项", "DB-24W28-02", "市场部"), ("督办事项关闭", "DB-24W28-02", "市场部"),
                        ("新增督办事项", "DB-24W28-03", "运营部"), ("督办事项逾期", "DB-24W28-03", "运营部")]
+    # A closed item's line starts from where the minutes left it (技术部's was 进行中).
+    closed = {r[1]: r[3] for r in wb["本周变化"].iter_rows(values_only=True) if r[0] == "督办事项关闭"}
+    assert closed["DB-24W28-01"].startswith("进行中 → 已完成"), closed
+    assert closed["DB-24W28-02"].startswith("未开始 → 已完成"), closed

@@ -216,7 +216,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     )
     report.issues += over_budget(report.departments)
     report.changes += spend_changes(report.departments)
-    report.changes += action_changes(actions, prev_actions, ctx.as_of,
+    report.changes += action_changes(actions, prev_actions, known, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)
     return report
