@@ -31,11 +31,13 @@ functions by cumulative time are printed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -56,14 +58,31 @@ def measures(root: Path, parallel: bool = True) -> list[Measure]:
 
 
 def prepare(tmp: str, departments: int, per_department: int) -> Path:
+    """The project and its returns under `tmp`; with --keep DIR, made once under DIR and
+    reused by later runs (L takes many minutes to generate; merge(write=False) leaves
+    the folder as it was)."""
     root = Path(tmp) / f"bench-{departments}x{per_department}"
+    if (root / "inbox").is_dir() and (root / ".complete").exists():
+        return root
     write_project(root, departments, per_department)
     make_returns(root)
+    (root / ".complete").touch()
     return root
 
 
+@contextlib.contextmanager
+def workdir(keep: str) -> Iterator[str]:
+    """--keep DIR, or a temporary folder removed afterwards."""
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        yield keep
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield tmp
+
+
 def one_size(args) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with workdir(args.keep) as tmp:
         root = prepare(tmp, args.departments, args.tasks_per_department)
         found = measures(root)
         interleave(found, args.repeat)
@@ -89,7 +108,7 @@ def scaling(args) -> None:
     per_task: list[float] = []
     ratio = 0.0
     for n in args.scale:
-        with tempfile.TemporaryDirectory() as tmp:
+        with workdir(args.keep) as tmp:
             cal, _, one = measures(prepare(tmp, n, per), parallel=False)
             interleave([cal, one], args.repeat)
         tasks = n * per
@@ -104,7 +123,7 @@ def scaling(args) -> None:
 
 def profile(args) -> None:
     """One xlflow merge (one thread) under cProfile: where the time goes."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with workdir(args.keep) as tmp:
         root = prepare(tmp, args.departments, args.tasks_per_department)
         merge = measures(root, parallel=False)[2]
         done = subprocess.run([sys.executable, str(WORKER), merge.kind,
@@ -115,7 +134,8 @@ def profile(args) -> None:
 
 
 def main() -> None:
-    args = size_args(__doc__, default_departments=50, default_tasks=200, profile=True)
+    args = size_args(__doc__, default_departments=50, default_tasks=200, profile=True,
+                     keep=True)
     if args.profile:
         profile(args)
     else:

@@ -8,6 +8,7 @@ All XML here is parsed with defusedxml, streaming, within explicit limits.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -57,7 +58,9 @@ class UnsafePackage(Exception):
 
 @dataclass(frozen=True)
 class Extent:
-    """How far a sheet's values reach: the grid calamine allocates when it loads it."""
+    """How far a sheet's values reach: the grid calamine allocates when it loads it (or,
+    for a sheet within the limits, the sheet's own dimension once proven to hold every
+    cell: an upper bound, within the limits too)."""
 
     rows: int = 0  # up to the last row with a value (1-based count)
     columns: int = 0
@@ -189,9 +192,16 @@ def _xlsx_extent(data: bytes) -> Extent:
     """The farthest cell with a value. The <dimension> element is only what the writer
     claimed (absent, stale or false in hand-edited files): the cells decide. Every writer
     gives each cell its reference; a cell without one is placed by counting, as calamine
-    does, in a full parse."""
+    does, in a full parse.
+
+    Usually the dimension is proven to hold every cell (`_within_dimension`), and when
+    that bound is within the limits, so is the sheet: the bound is the answer, without
+    a Python object per cell."""
     head = _DIMENSION.search(data, 0, DTD_PROLOG)
     dimension = head[1].decode("ascii", "replace") if head else ""
+    bound = _within_dimension(data, dimension)
+    if bound is not None and not bound.too_large(template=True):
+        return bound
     refs = _CELL_REF.findall(data)
     if len(refs) != sum(data.count(tag) for tag in _CELL_TAGS):
         rows, columns = _counted_extent(data)
@@ -202,6 +212,45 @@ def _xlsx_extent(data: bytes) -> Extent:
     rows = max(int(digits) for _, digits in filled)
     columns = max(_col_index(letters) for letters in {letters for letters, _ in filled}) + 1
     return Extent(rows, columns, dimension)
+
+
+def _within_dimension(data: bytes, dimension: str) -> Extent | None:
+    """The sheet's <dimension> as an upper bound of its extent, when the bytes prove it:
+    every cell element is `<c r="A1"` with a well-formed reference, and none lies right
+    of or below the dimension's far corner. None when that is not shown (then the cells
+    are counted one by one). Only byte counts and regex searches, in C."""
+    corner = _CELL.match(dimension.rsplit(":", 1)[-1])
+    if corner is None:
+        return None
+    if data.count(b'<c r="') != sum(data.count(tag) for tag in _CELL_TAGS):
+        return None
+    if _BAD_REF.search(data) or _beyond(corner[1], corner[2]).search(data):
+        return None
+    return Extent(int(corner[2]), _col_index(corner[1]) + 1, dimension)
+
+
+# a `<c r="` not followed by letters, a row number without leading zero, and the quote
+_BAD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[1-9][0-9]{0,6}")')
+
+
+@functools.lru_cache(maxsize=64)
+def _beyond(letters: str, digits: str) -> re.Pattern[bytes]:
+    """A cell reference right of column `letters` or below row `digits`."""
+    return re.compile(rf'<c r="(?:(?:{_above(letters, "A", "Z")})[0-9]|'
+                      rf'[A-Z]{{1,3}}(?:{_above(str(int(digits)), "0", "9")})")'.encode())
+
+
+def _above(text: str, low: str, high: str) -> str:
+    """A regex for the strings of characters low..high that come after `text` in a
+    column's or row's order: longer ones, then same length and larger at the first
+    difference (column letters and row numbers without leading zeros both sort so)."""
+    first = "[1-9]" if low == "0" else f"[{low}-{high}]"
+    alternatives = [f"{first}[{low}-{high}]{{{len(text)},}}"]
+    for i, ch in enumerate(text):
+        if ch != high:
+            alternatives.append(f"{text[:i]}[{chr(ord(ch) + 1)}-{high}][{low}-{high}]"
+                                f"{{{len(text) - i - 1}}}")
+    return "|".join(alternatives)
 
 
 def _counted_extent(data: bytes) -> tuple[int, int]:

@@ -16,6 +16,9 @@ from typing import Any
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPECIAL = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\r]")
+#: Whether `clean_text` does more to a str than strip() (a match) or not (None): for
+#: loops over many cells that inline the common case.
+needs_cleaning = _SPECIAL.search
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 _YMD = re.compile(
