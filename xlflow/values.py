@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,24 @@ def clean_text(value: Any) -> str:
     text = text.translate(_INVISIBLE).replace("\u00a0", " ").replace("\u3000", " ")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.strip()
+
+
+def clean_texts(cells: Sequence[Any]) -> list[str]:
+    """`clean_text` of each cell, the common case (a str with nothing to clean but
+    its ends) inlined: for sheets of many cells."""
+    return [v.strip() if type(v) is str and needs_cleaning(v) is None else clean_text(v)
+            for v in cells]
+
+
+def first_filled(cells: Sequence[Any]) -> int | None:
+    """The index of the first cell that is not blank (`is_blank`), None when all are."""
+    for i, value in enumerate(cells):
+        if type(value) is str and needs_cleaning(value) is None:
+            if value and not value.isspace():  # what strip() leaves: the same set
+                return i
+        elif not is_blank(value):
+            return i
+    return None
 
 
 def _fold(text: str) -> str:
