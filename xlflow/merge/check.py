@@ -280,25 +280,24 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
         i: column_letter(i) for i in table.extra_columns}
     cell_letters = {c.key: letters[i] for c, i in cols}  # shared by every row's RowCells
     keys = [c.key for c, _ in cols]
+    editable = [(c, i) for c, i in cols if c.editable]
+    # input: a value someone typed (a column's pre-filled default alone is not); a row
+    # without any is left out where blank rows are skipped, before its cells are parsed
+    kept = [(r, row, _has_input(row, editable)) for r, row in table.rows]
+    if skip_blank:
+        kept = [k for k in kept if k[2]]
     # column by column first: the typed value of every cell that passes (None for a blank
     # one where blank is fine), `_SLOW` where a cell needs a closer look (then, row by row,
     # the per-cell path names it)
-    grid = [row for _, row in table.rows]
+    grid = [row for _, row, _ in kept]
     width = min(map(len, grid), default=0)  # calamine's rows are all as wide as the sheet
     fast = [_parse_column(column_parser(c, ctx, department,
                                         blank=_SLOW if c.required else None), grid, i, width)
             for c, i in cols]
     by_row = list(zip(*fast, strict=True)) if fast else [()] * len(grid)
-    editable = [(k, c, i) for k, (c, i) in enumerate(cols) if c.editable]
     sheet, extra = spec.sheet, table.extra_columns
-    for (r, row), values in zip(table.rows, by_row, strict=True):
+    for (r, row, has_input), values in zip(kept, by_row, strict=True):
         width = len(row)
-        # a parsed value is input unless it is the column's pre-filled default
-        has_input = any(values[k] is not None and (
-            (values[k] is not _SLOW and c.default is None)
-            or _is_input(c, row[i] if i < width else None)) for k, c, i in editable)
-        if not has_input and skip_blank:
-            continue  # a reserved row nobody filled in (risks, acceptance, feedback)
         rec = Record(dict(zip(keys, values, strict=True)), Source(file, sha256, sheet, r + 1),
                      has_input, cells=RowCells(cell_letters, r + 1))
         if _SLOW in values:
@@ -311,6 +310,23 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
                                       cell=f"{letters[i]}{r + 1}"))
         records.append(rec)
     return records, issues
+
+
+def _has_input(row: list[Any], editable: list[tuple[Column, int]]) -> bool:
+    """Whether someone typed into any of the row's `editable` cells (`_is_input`); a
+    row of empty cells and untouched defaults (most reserved rows) is seen at once."""
+    width = len(row)
+    if all(i < width for _, i in editable) and all(
+            (raw := row[i]) is None or raw == "" or (raw == c.default and _clean_default(c))
+            for c, i in editable):
+        return False
+    return any(_is_input(c, row[i] if i < width else None) for c, i in editable)
+
+
+def _clean_default(column: Column) -> bool:
+    """A pre-filled default that `clean_text` leaves as it is (so a cell equal to it is
+    not input)."""
+    return column.default is not None and clean_text(column.default) == column.default
 
 
 def _parse_column(parse: Callable[[Any], Any], grid: list[list[Any]], i: int,

@@ -9,6 +9,7 @@ A file is taken for what its bytes say it is, whatever its name (`_sniff`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -108,6 +109,17 @@ class Returned:
 
 def normalise_header(text: Any) -> list[str]:
     """The names a header cell answers to: each line, without the required-marker."""
+    if type(text) is str:  # every return repeats its template's header texts
+        return list(_header_names(text))
+    return _normalise_header(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_names(text: str) -> tuple[str, ...]:
+    return tuple(_normalise_header(text))
+
+
+def _normalise_header(text: Any) -> list[str]:
     raw = clean_text(text)
     names = [re.sub(r"\s*\*\s*$", "", part).strip() for part in raw.split("\n")]
     names = [n for n in names if n]
