@@ -34,6 +34,7 @@ MAX_COLUMNS = 200  # columns of a template's sheet (the widest template has 15)
 MAX_CELLS = 2_000_000
 DTD_PROLOG = 64 * 1024  # bytes of each XML part searched for a DOCTYPE
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_BANG = re.compile(rb"<!")
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
@@ -46,9 +47,10 @@ _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=[\"']([^\"']*)
 # an error cell, a formula (prefixed or not), or a hidden row: only then is a sheet
 # parsed in full. Plain substring tests: far faster than one regex over the bytes.
 _MARKERS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="true"')
-# fewer, shorter ones that every marker contains: one pass each, most sheets need no more
-# (a compiled literal searches several times faster than `bytes in` here)
-_COARSE = tuple(re.compile(re.escape(m)) for m in (b't="e"', b"<f", b":f", b'hidden="'))
+# fewer that every marker matches (`<f` alone would find <formula1> and <firstHeader>):
+# one pass each, most sheets need no more (a regex with a literal prefix searches several
+# times faster than `bytes in` here)
+_COARSE = tuple(re.compile(m) for m in (rb't="e"', rb"<f[ >]", rb":f[ >]", rb'hidden="'))
 
 
 class UnsafePackage(Exception):
@@ -300,7 +302,7 @@ def refuse_dtd(name: str, prolog: bytes) -> None:
     """A DTD must come before the root element, so its prolog is where to look. This is
     for a clear message; safety does not rest on it: calamine's parser expands no
     entities and everything xlflow parses itself goes through defusedxml."""
-    if _DTD.search(prolog):
+    if _BANG.search(prolog) and _DTD.search(prolog):  # most parts have no "<!" at all
         raise UnsafePackage("unsafe-xml", f"{name} 含 DTD/实体声明(XML 实体攻击),已拒绝")
 
 
