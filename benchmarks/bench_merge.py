@@ -104,8 +104,9 @@ def scaling(args) -> None:
     per = args.tasks_per_department
     print(f"scaling, {per} tasks per department; best CPU time of {args.repeat}; {machine()}")
     print(f"{'returns':>7} {'tasks':>7}  {'cpu s':>8} {'ms/file':>8} {'µs/task':>8}  "
-          f"{'calamine cpu':>12} {'ratio':>6} {'peak MB':>7}")
+          f"{'calamine cpu':>12} {'ratio':>6} {'peak MB':>7}  {'yaml s':>7} {'µs/task w/o':>11}")
     per_task: list[float] = []
+    without: list[float] = []
     ratio = 0.0
     for n in args.scale:
         with workdir(args.keep) as tmp:
@@ -113,12 +114,14 @@ def scaling(args) -> None:
             interleave([cal, one], args.repeat)
         tasks = n * per
         per_task.append(one.cpu_best / tasks)
+        without.append((one.cpu_best - one.project_s) / tasks)
         ratio = one.cpu_best / cal.cpu_best
         print(f"{n:7d} {tasks:7d}  {one.cpu_best:8.3f} {one.cpu_best / n * 1e3:8.2f} "
               f"{one.cpu_best / tasks * 1e6:8.1f}  {cal.cpu_best:12.3f} {ratio:6.2f} "
-              f"{fmt_peak(one.peak_mb):>7}")
+              f"{fmt_peak(one.peak_mb):>7}  {one.project_s:7.3f} {without[-1] * 1e6:11.1f}")
     print(f"per_task_largest_vs_smallest={per_task[-1] / per_task[0]:.2f} "
-          f"merge_vs_calamine_at_largest={ratio:.2f} sizes={','.join(map(str, args.scale))}")
+          f"merge_vs_calamine_at_largest={ratio:.2f} sizes={','.join(map(str, args.scale))} "
+          f"without_project_yaml_per_task_largest_vs_smallest={without[-1] / without[0]:.2f}")
 
 
 def profile(args) -> None:
