@@ -113,6 +113,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
             checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
+            del checked  # its records are merged: ~100 MB at L, freed before the report
             report.baseline = baseline_dates(ws) or {}
             report.baseline_deviation = {t.task_id: ctx.days(report.baseline[t.task_id],
                                                              t.expected)
