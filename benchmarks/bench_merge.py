@@ -23,6 +23,10 @@ parallel_vs_calamine and whole_s use the best wall time. Last line:
   merge_vs_calamine=X merge_vs_pandas_openpyxl=Y parallel_vs_calamine=Z whole_s=S peak_mb=M
   without_project_yaml_vs_calamine=W
 (W: the one-process ratio less loading project.yaml, measured on its own afterwards.)
+project.yaml's cache (DIR/.xlflow-cache): one cold xlflow run (no cache) goes first and is
+printed on its own; the interleaved runs are warm (the cache it left), as every command is
+after the first on an unchanged project.yaml. Loading project.yaml alone is printed cold
+(parsed, cache written) and warm (from the cache).
 With --scale, xlflow (one thread) and calamine are measured at each department count;
 last line: per_task_largest_vs_smallest=R merge_vs_calamine_at_largest=X sizes=...
 With --profile N, one xlflow merge (one thread) runs under cProfile instead, and the top N
@@ -34,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,14 +90,24 @@ def one_size(args) -> None:
     with workdir(args.keep) as tmp:
         root = prepare(tmp, args.departments, args.tasks_per_department)
         found = measures(root)
+        first = Measure("xlflow 1 process, cold", "merge", {**found[2].opts, "cold": True},
+                        found[2].env)
+        first.once()  # no project.yaml cache: parsed, then kept for the runs below
         interleave(found, args.repeat)
     cal, pdx, one, par, whole = found
     tasks = args.departments * args.tasks_per_department
     print(f"{args.departments} returns × {args.tasks_per_department} tasks = {tasks} tasks; "
           f"best and median of {args.repeat}; {machine()}")
     print(table(found))
-    print(f"project.yaml alone: {one.project_s:.3f} CPU s of xlflow's time (neither baseline "
-          f"knows the project); workers: {par.runs[-1].get('workers', '?')}")
+    warm = [m for m in (one, par, whole) if all(r["cache_warm"] for r in m.runs)]
+    print(f"project.yaml's cache in the xlflow runs above: "
+          f"{'warm in every run' if len(warm) == 3 else 'NOT warm in every run'} (the same "
+          f"project.yaml as the run before); a first run with the cache cold: xlflow 1 process "
+          f"{first.cpu_best:.3f} CPU s, peak {fmt_peak(first.peak_mb)} MB")
+    print(f"project.yaml alone: cold {statistics.median(r['project_cold_s'] for r in one.runs):.3f}"
+          f" CPU s (parsed and checked, cache written), warm {one.project_s:.3f} CPU s (from "
+          f"the cache) of xlflow's time (neither baseline knows the project); workers: "
+          f"{par.runs[-1].get('workers', '?')}")
     print(f"merge_vs_calamine={one.cpu_best / cal.cpu_best:.2f} "
           f"merge_vs_pandas_openpyxl={one.cpu_best / pdx.cpu_best:.2f} "
           f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "

@@ -16,7 +16,7 @@ LAST_LINES = {
                       rf"parallel_vs_calamine={RATIO} whole_s={RATIO} peak_mb=(\d+|n/a) "
                       rf"without_project_yaml_vs_calamine=-?{RATIO}",
     "bench_build.py": rf"build_vs_plain_xlsxwriter={RATIO} workbooks=7 build_s={RATIO} "
-                      rf"peak_mb=(\d+|n/a)",
+                      rf"peak_mb=(\d+|n/a) build_vs_own_calls={RATIO}",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import shutil
+import zipfile
 from email import policy
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import pytest
 from click.testing import CliRunner
 
 from xlflow import api
+from xlflow._package import Package
 from xlflow.cli import cli
 from xlflow.contract import IDENTITY_SHEET
 from xlflow.ledger import Ledger
+from xlflow.merge import read as merge_read
 
 from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example
 from .office import soffice_convert
@@ -219,3 +222,70 @@ def test_meeting_needs_the_weeks_merge(project: Path, runner: CliRunner) -> None
     assert result.exit_code == 2
     assert "2024-W29 还没有汇总" in result.output and "xlflow merge --week 2024-W29" in result.output
     assert "或为最近汇总的周开会:xlflow meeting … --week 2024-W28" in result.output
+
+
+def test_build_reads_only_the_minutes_of_a_full_inbox(project: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build looks for the minutes by each file's `_xlflow` sheet alone: the week's
+    returns (loose, zipped, or broken past their identity) are not read in full."""
+    fill_minutes(minutes_of(project), project / "inbox" / "纪要-0715.xlsx")
+    copies = project / "inbox" / "2024-W29"
+    copies.mkdir()
+    returns = sorted((SAMPLES / "returns").glob("*.xlsx"))
+    for n in range(5):
+        for f in returns:
+            shutil.copy(f, copies / f"{n}-{f.name}")
+    with zipfile.ZipFile(copies / "打包.zip", "w") as zf:
+        for f in returns:
+            zf.write(f, f.name)
+    broken = copies / "坏表.xlsx"  # its identity intact, its 周进度跟踪表 not XML at all
+    with Package(returns[0]) as package:
+        weekly = package.members["周进度跟踪表"]
+    with zipfile.ZipFile(returns[0]) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, b"not xml" if info.filename == weekly else src.read(info))
+    assert not api.validate([broken], project_dir=project).files[0].accepted  # read, it fails
+
+    read: list[str] = []
+    real = merge_read.read_returns
+    monkeypatch.setattr(merge_read, "read_returns",
+                        lambda path, specs: read.append(path.name) or real(path, specs))
+    built = api.build(project, week=W29, built_at=BUILT_AT)
+    assert read == ["纪要-0715.xlsx"]
+    market = openpyxl.load_workbook(built.departments["市场部"])["督办事项"]
+    assert market["A2"].value == "DB-24W28-02"
+
+
+
+def test_the_bundled_minutes_and_w29_returns_close_the_loop(merged_w28: Path,
+                                                           tmp_path: Path) -> None:
+    """The README's weekly walk on the samples: the filled minutes of the W28 meeting into
+    inbox/, W29 built (each owner department gets its items), the W29 returns merged:
+    two items closed, one overdue, on 督办事项, 总览 and 本周变化."""
+    root = tmp_path / "ug"
+    shutil.copytree(merged_w28, root)
+    (minutes,) = (SAMPLES / "minutes").glob("*.xlsx")
+    shutil.copy(minutes, root / "inbox" / minutes.name)
+    built = api.build(root, week=W29, built_at=BUILT_AT)
+    owned = {d: [r[0] for r in openpyxl.load_workbook(p)["督办事项"].iter_rows(
+        min_row=2, values_only=True)] for d, p in built.departments.items()
+        if "督办事项" in openpyxl.load_workbook(p, read_only=True).sheetnames}
+    assert owned == {"技术部": ["DB-24W28-01"], "市场部": ["DB-24W28-02"],
+                     "运营部": ["DB-24W28-03"]}
+    for f in (SAMPLES / "returns-2024-W29").glob("*.xlsx"):
+        shutil.copy(f, root / "inbox" / f.name)
+    report = api.merge(root, week=W29, as_of=W29_AS_OF)
+    assert report.exit_status == 0 and [i for i in report.issues if i.is_error] == []
+    wb = openpyxl.load_workbook(report.report_path)
+    assert [r[:3] + r[7:9] for r in wb["督办事项"].iter_rows(min_row=2, values_only=True)] == [
+        ("DB-24W28-03", WEEK, "运营部", "进行中", "已逾期"),
+        ("DB-24W28-01", WEEK, "技术部", "已完成", None),
+        ("DB-24W28-02", WEEK, "市场部", "已完成", None)]
+    overview = [r[:4] for r in wb["总览"].iter_rows(values_only=True)]
+    block = overview.index(("责任部门", "未完成", "已逾期", "已关闭"))
+    assert overview[block + 1: block + 5] == [("产品部", 0, 0, 0), ("市场部", 0, 0, 1),
+                                              ("技术部", 0, 0, 1), ("运营部", 1, 1, 0)]
+    changes = [r[:3] for r in wb["本周变化"].iter_rows(values_only=True) if "督办" in str(r[0])]
+    assert changes == [("新增督办事项", "DB-24W28-01", "技术部"), ("督办事项关闭", "DB-24W28-01", "技术部"),
+                       ("新增督办事项", "DB-24W28-02", "市场部"), ("督办事项关闭", "DB-24W28-02", "市场部"),
+                       ("新增督办事项", "DB-24W28-03", "运营部"), ("督办事项逾期", "DB-24W28-03", "运营部")]

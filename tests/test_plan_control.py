@@ -6,8 +6,11 @@ xlflow's back, and a change approved into the plan and the report."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -16,12 +19,14 @@ import pytest
 from click.testing import CliRunner
 
 from xlflow import api
+from xlflow._shell import shell_word
 from xlflow.cli import cli
 from xlflow.phases.approval import disagrees
 from xlflow.phases.baseline import baseline_dates
+from xlflow.simulate import fill_workbook
 from xlflow.workspace import Workspace
 
-from .conftest import AS_OF, SAMPLES, WEEK
+from .conftest import AS_OF, WEEK
 
 
 def _run(runner: CliRunner, *args: str) -> tuple[int, str]:
@@ -181,11 +186,14 @@ def test_draft_marks_every_sheet(unfiled_project: Path, runner: CliRunner) -> No
     assert len(written) == 9  # 4 workbooks, 4 risk forms, the PMO master
     for path in written:
         assert _drafted(path) == [], path
-    for f in (SAMPLES / "returns").glob("*.xlsx"):
-        shutil.copy(f, root / "inbox" / f.name)
+    # the drafts filled in (the sample returns answer the filed build: not these files)
+    tec = next(p for p in written if p.name.endswith("-技术部.xlsx"))
+    fill_workbook(tec, out=root / "inbox" / "技术部.xlsx", weekly={
+        "T03": {"实际完成情况": "联调中", "完成百分比": "60%"},
+        "T04": {"实际完成情况": "未开始", "完成百分比": "0%"}})
     code, out = _run(runner, "merge", root, "--week", WEEK, "--as-of", AS_OF.isoformat(),
                      "--draft")
-    assert code == 0, out
+    assert code == 0 and "采用 1 个" in out, out
     assert _drafted(root / "reports" / f"{WEEK}-consolidated.xlsx") == []
 
 
@@ -314,3 +322,34 @@ def test_change_of_a_target_and_a_rejected_change(project_dir: Path, runner: Cli
     code, out = _run(runner, "change", root, "--task", "T09", "--due", "2024-07-20",
                      "--reason", "x", "--by", "PMO")
     assert code == 2 and "没有这个任务" in out
+
+
+def test_the_suggested_approval_runs_as_printed(with_samples: Path, runner: CliRunner,
+                                                tmp_path: Path) -> None:
+    """`change` names the project's approver, quoted, and the folder: the line it prints,
+    pasted into a shell, approves the change (a name and a folder with spaces)."""
+    root = tmp_path / "项目 ug2024"
+    shutil.move(with_samples, root)
+    code, out = _run(runner, "change", root, "--task", "T03", "--due", "2024-07-25",
+                     "--reason", "第三方支付接口联调延期", "--by", "PMO 王芳")
+    assert code == 0, out
+    line = next(x for x in out.splitlines() if "xlflow approve" in x)
+    command = line[line.index("xlflow approve"):]
+    assert command == f'xlflow approve "{root}" --change 1 --by "分管副总 陈明"'
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                               + os.environ.get("PATH", "")}, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "变更 1 已批准:分管副总 陈明" in done.stdout
+
+
+@pytest.mark.parametrize(("text", "posix", "cmd"), [
+    ("陈明", "陈明", "陈明"),
+    ("分管副总 陈明", '"分管副总 陈明"', '"分管副总 陈明"'),
+    ("/srv/项目 A", '"/srv/项目 A"', '"/srv/项目 A"'),
+    (r"C:\PMO\ug2024", r"'C:\PMO\ug2024'", r"C:\PMO\ug2024"),
+    ('王"芳"', "'王\"芳\"'", r'王\"芳\"'),
+    ("$HOME 王", "'$HOME 王'", '"$HOME 王"'),
+])
+def test_shell_words(text: str, posix: str, cmd: str) -> None:
+    assert (shell_word(text, windows=False), shell_word(text, windows=True)) == (posix, cmd)

@@ -14,9 +14,11 @@ from typing import Any
 
 import click
 
-from . import __version__, _console, api, texts
+from . import __version__, _console, _help, api, texts
+from ._shell import shell_word
 from .codes import CODES
 from .errors import ExitStatus, StorageError, XlflowError
+from .model.mailing import SentMail
 from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
 
@@ -27,10 +29,8 @@ def _debug() -> bool:
 
 
 def _lang() -> str:
-    """The --lang of this run (the environment's when there is no context)."""
-    ctx = click.get_current_context(silent=True)
-    lang = ctx.find_root().params.get("lang") if ctx else None
-    return lang or texts.default_lang()
+    """The --lang of this run (the environment's when there is no context); --help too."""
+    return _help.lang()
 
 
 def _t(key: str, **fields: Any) -> str:
@@ -100,7 +100,7 @@ PROCESS_ORDER = ("init", "status", "opinion", "approve", "file", "change", "buil
                  "cases")
 
 
-class _ProcessOrder(click.Group):
+class _ProcessOrder(_help.Group):
     """--help lists the commands in the order of the process, not alphabetically."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -116,17 +116,21 @@ class _ProcessOrder(click.Group):
 @click.version_option(__version__, prog_name="xlflow")
 @click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 @click.option("--lang", type=click.Choice(texts.LANGS), default=texts.default_lang,
-              help="Language of the output: zh (default) or en. Default from XLFLOW_LANG, "
+              help="Language of the output and of --help: zh (default) or en. Default from "
+                   "XLFLOW_LANG, "
                    "else the locale (LC_ALL, LC_MESSAGES, LANG): zh unless it names another "
                    "language.")
 def cli(debug: bool, lang: str) -> None:
     """xlflow: run a cross-department collaboration (跨部门合作流程) on Excel workbooks.
 
     \b
-    Weekly loop:  xlflow build DIR  ->  xlflow send DIR  ->  returns saved in inbox/
+    Weekly loop:  xlflow build DIR  ->  xlflow send DIR  ->  returns in inbox/
                   ->  xlflow merge DIR  ->  reports/<week>-consolidated.xlsx
-    Phases:       init → opinion → approve → file → (weekly loop, review)
-                  → accept → retro → archive;  `xlflow status DIR` says where you are.
+    Phases:       init -> opinion -> approve -> file -> (weekly loop, review)
+                  -> accept -> retro -> archive
+    Where you are: xlflow status DIR; what a command does: xlflow COMMAND --help.
+
+    中文帮助: xlflow --lang zh --help (或设置 XLFLOW_LANG=zh).
     """
 
 
@@ -188,6 +192,11 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print one JSON object (the library's report.to_dict()).")
 MAX_SHOWN = 30
+
+
+def _went(mail: SentMail[Any]) -> str:
+    """Where a message went: its .eml file, or whether the SMTP server took it."""
+    return mail.eml or (_t("send.sent") if mail.sent else _t("send.not-sent", error=mail.error))
 
 
 def _echo_issues(issues: list[Any], more: str = "issues.more-in-json") -> None:
@@ -427,28 +436,36 @@ def approve(directory: Path, by: str, note: str, reject: bool, change_number: in
 @click.option("--owner", metavar="NAME", help="New 负责人 of the task.")
 @click.option("--deliverable", metavar="TEXT", help="New 交付成果 of the task.")
 @click.option("--target", metavar="TARGET", help="New target of the result, e.g. '>= 120000'.")
+@click.option("--add-task", metavar="ID",
+              help="Add this task to the plan, as written in project.yaml (新增任务).")
+@click.option("--remove-task", metavar="ID",
+              help="Cancel this task (取消任务): on approval it is marked cancelled in "
+                   "project.yaml, its past weeks kept.")
 @click.option("--reason", required=True, help="Why the plan changes.")
 @click.option("--by", required=True, metavar="NAME", help="Who asks for the change.")
 @json_option
 @handle_errors
 def change(directory: Path, task: str | None, result_id: str | None, due: str | None,
            start: str | None, owner: str | None, deliverable: str | None, target: str | None,
-           reason: str, by: str, as_json: bool) -> None:
+           add_task: str | None, remove_task: str | None, reason: str, by: str,
+           as_json: bool) -> None:
     """Record a change to the filed plan (a task's dates, owner or deliverable, a result's
-    target) as change N, pending: it enters the plan and project.yaml once the approver
-    runs `xlflow approve DIR --change N`.
+    target; a task added or cancelled) as change N, pending: it enters the plan and
+    project.yaml once the approver runs `xlflow approve DIR --change N`.
 
     Example: xlflow change ug2024 --task T03 --due 2024-07-25 --reason "第三方支付接口延期" --by "PMO 王芳"
     """
     result = api.change(directory, by=by, reason=reason, task=task, result=result_id, due=due,
-                        start=start, owner=owner, deliverable=deliverable, target=target)
+                        start=start, owner=owner, deliverable=deliverable, target=target,
+                        add_task=add_task, remove_task=remove_task)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     c = result.change
     click.echo(_t("change.recorded", n=c.id, by=c.requested_by, at=_when(c.requested_at),
                   summary=c.summary))
-    click.echo(_t("change.next", directory=directory, n=c.id))
+    approver = shell_word(result.approver) if result.approver else _t("change.approver")
+    click.echo(_t("change.next", directory=shell_word(str(directory)), n=c.id, approver=approver))
 
 
 @cli.command(name="file")
@@ -504,9 +521,8 @@ def send(directory: Path, week: str | None, smtp_address: str | None, starttls: 
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         for m in result.messages:
-            where = m.eml or (_t("send.sent") if m.sent else _t("send.not-sent", error=m.error))
             click.echo(_t("send.message", department=m.department, to=m.to,
-                          attachment=m.attachment, where=where))
+                          attachment=m.attachment, where=_went(m)))
         for s in result.skipped:
             click.secho(_t("send.skipped", department=s.department, to=s.to, sent_at=s.sent_at,
                            how=s.how), fg="yellow")
@@ -936,7 +952,7 @@ def remind(directory: Path, week: str | None, as_of: Any, smtp_address: str | No
         cc = _t("remind.cc", addresses=_t("list-sep").join(r.cc)) if r.cc else ""
         where = _t("remind.already")
         if r.new:
-            where = r.eml or (_t("send.sent") if r.sent else _t("send.not-sent", error=r.error))
+            where = _went(r)
         click.echo(_t("remind.reminder", department=r.department, to=r.to, cc=cc,
                       n=len(r.items), where=where))
         for item in r.items:
@@ -978,8 +994,7 @@ def notify(directory: Path, week: str | None, to: tuple[str, ...], smtp_address:
     click.echo(_t("notify.charts", charts="、".join(result.charts) or _t("notify.no-charts"),
                   attachment=result.attachment))
     _echo_issues(result.issues)
-    where = result.eml or (_t("send.sent") if result.sent else _t("send.not-sent", error=result.error))
-    click.echo(_t("notify.done", week=result.week, where=where))
+    click.echo(_t("notify.done", week=result.week, where=_went(result)))
     sys.exit(int(result.exit_status))
 
 

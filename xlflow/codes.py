@@ -152,6 +152,10 @@ CATALOGUE: tuple[Code, ...] = (
          "读取时遇到意外错误,文件已跳过,其他文件照常汇总",
          "部门:用 Excel/WPS/LibreOffice 打开并另存为 .xlsx 后重发;PMO:仍出错请附文件报告问题"),
     # -- identify: whose file, which project and week --------------------------------------
+    Code("draft-file", E, _S.IDENTIFY, "草稿文件", "draft file",
+         "文件是 PMO 备案前用 --draft 生成的草稿(标有「草稿」),只在草稿汇总(merge --draft)中计入,"
+         "正式汇总不采用",
+         "部门:在备案后 PMO 发来的本周文件中重新填写;PMO:备案后 xlflow build 并发送正式文件"),
     Code("foreign-file-id", E, _S.IDENTIFY, "文件编号属于别的文件", "foreign file id",
          "文件编号是 PMO 为另一个部门或另一周生成的文件的编号,与标识的部门、周不符,未采用",
          "部门:用 PMO 发给本部门的本周文件重新填写;PMO:核实文件来源"),
@@ -243,6 +247,9 @@ CATALOGUE: tuple[Code, ...] = (
          "模板以外的列(或没有表头的列)中有内容,不计入汇总",
          "部门:把内容移到模板中对应的列"),
     # -- tasks: the weekly progress rows ----------------------------------------------------
+    Code("cancelled-task", W, _S.TASKS, "任务已取消", "task cancelled",
+         "交回的文件还填了一个已经变更审批取消的任务;这一行未汇总,此前各周的数据保留",
+         "无需处理;部门下一周的文件不再列出该任务(PMO 可告知部门不必再填)"),
     Code("changed-plan", W, _S.TASKS, "计划日期被改", "planned date changed",
          "部门改了计划完成日期;以职责分工表为准",
          "部门:延期请填预计完成日期和偏差原因;计划确需调整时由 PMO 修改 project.yaml"),
@@ -278,7 +285,8 @@ CATALOGUE: tuple[Code, ...] = (
          "部门:改正该行中报错的单元格后重新发送"),
     Code("unknown-task", E, _S.TASKS, "未知任务", "unknown task",
          "任务编号不在职责分工表中",
-         "部门:使用职责分工表中的编号;新增任务请 PMO 加入 project.yaml 后重新生成文件"),
+         "部门:使用职责分工表中的编号;新增任务由 PMO 写入 project.yaml、经 xlflow change "
+         "--add-task 审批后重新生成文件"),
     # -- risks: the risk register ----------------------------------------------------------
     Code("close-before-raised", E, _S.RISKS, "关闭早于提出", "closed before raised",
          "风险的关闭日期早于提出时间;关闭未采用,风险仍按未关闭登记",
@@ -305,6 +313,9 @@ CATALOGUE: tuple[Code, ...] = (
     Code("raised-before-found", W, _S.RISKS, "提出早于发现", "raised before found",
          "风险的提出时间早于发现时间",
          "部门:核对发现时间和提出时间"),
+    Code("response-mismatch", E, _S.RISKS, "风险应对行与风险不符", "response row mismatch",
+         "PMO 总表「风险应对」中一行的风险编号与该行锁定的提出部门不符(编号被改动过),此行应对未采用",
+         "PMO:在 xlflow build 新生成的总表中按预填的风险编号填写应对,不要改动锁定的列"),
     Code("risk-id-reused", W, _S.RISKS, "预留编号用了两次", "risk id reused",
          "单独的风险应对申请表中,同一预留编号在两份文件里填了发现时间不同的两项风险;"
          "后收到的一项记为「编号-2」",
@@ -339,9 +350,19 @@ CATALOGUE: tuple[Code, ...] = (
     Code("calendar-gap", W, _S.MERGE, "节假日日历不全", "calendar gap",
          "节假日日历不含项目周期中的某些年份,这些年份按周一至周五计算工作日",
          "PMO:在 project.yaml 的 settings.holidays / extra_workdays 中补充"),
+    Code("due-before-meeting", W, _S.MERGE, "完成期限早于会议日期", "due before the meeting",
+         "周例会纪要中一项未完成的督办事项,完成期限早于会议日期,登记时就已逾期(多半写错了日期)",
+         "PMO:核对完成期限,改正后把纪要重新放入收件箱"),
+    Code("duplicate-action", E, _S.MERGE, "督办事项填了两行", "duplicate action item",
+         "部门的督办事项表中同一编号出现两次,采用第一行",
+         "部门:删去多余的一行后重新发送"),
     Code("foreign-action", E, _S.MERGE, "其他部门的督办事项", "foreign action item",
          "部门在督办事项表中更新了由其他部门负责的事项,此行未采用",
          "部门:只更新本部门负责的事项;PMO:需改责任部门时在周例会纪要中调整"),
+    Code("locked-changed", W, _S.MERGE, "锁定的单元格被改动", "locked cell changed",
+         "去掉工作表保护后改了锁定的单元格(如督办事项的事项、决定、完成期限,总表「风险应对」的风险等级、"
+         "状态);锁定的内容以原定为准,改动未采用",
+         "部门:只填写未锁定的列,需要调整时告诉 PMO;PMO:在源头(周例会纪要、部门的风险应对申请表)中修改"),
     Code("missing-weeks", W, _S.MERGE, "缺少周汇总", "missing weeks",
          "上次汇总与本周之间有几周没有汇总;本周变化与更早的一周比较",
          "PMO:知悉即可;以后每周汇总一次"),
@@ -395,8 +416,10 @@ CATALOGUE: tuple[Code, ...] = (
          "PMO:与该部门协商;该负责人给出同意的意见(xlflow opinion)后再审批"),
     Code("plan-edited", E, _S.APPROVAL, "备案后计划被直接修改", "plan edited after filing",
          "PMO 备案后 project.yaml 中任务的日期、负责人、交付成果或预期成果的目标值与备案的计划"
-         "(基线 + 已批准的变更)不符;build / send / merge / run 不执行",
-         "PMO:把 project.yaml 改回,用 xlflow change 记录变更,由审批人 xlflow approve --change N 批准"),
+         "(基线 + 已批准的变更)不符,或任务被新增、取消、删除而未经变更审批;"
+         "build / send / merge / run 不执行",
+         "PMO:把 project.yaml 改回,用 xlflow change 记录变更(新增任务 --add-task,取消任务 "
+         "--remove-task),由审批人 xlflow approve --change N 批准"),
     # -- send: xlflow send, remind, notify -----------------------------------------------
     Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
          "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",
@@ -442,7 +465,8 @@ CATALOGUE: tuple[Code, ...] = (
          "两个文件夹是同一个项目(项目编号相同);只计入第一个",
          "PMO:检查命令中的文件夹;是两个不同的合作就在 project.yaml 中给它们不同的 id"),
     Code("no-merge-yet", W, _S.PORTFOLIO, "尚无周汇总", "no merge yet",
-         "该项目的台账中还没有记录任何周汇总;只列出阶段、优先级和计划,没有进度数字",
+         "该项目的台账中还没有记录任何周汇总(或 --as-of 当周及以前没有);只列出阶段、优先级和计划,"
+         "没有进度数字",
          "PMO:项目执行后每周运行 xlflow merge;尚未开始执行则无需处理"),
     Code("not-a-project", E, _S.PORTFOLIO, "不是项目文件夹", "not a project",
          "给出的文件夹不存在,或其中没有 project.yaml;未计入项目组合",

@@ -129,6 +129,12 @@ CREATE TABLE IF NOT EXISTS built_files (
 CREATE INDEX IF NOT EXISTS built_files_id ON built_files (file_id);
 """
 
+# The workbooks built with --draft before PMO备案 (a subset of built_files): a filled draft
+# is refused by a real merge.
+_SCHEMA_DRAFTS = """
+CREATE TABLE IF NOT EXISTS draft_files (file_id TEXT PRIMARY KEY);
+"""
+
 # The fields a return fills once below a table (填报人/填报日期, 部门确认), per merge and
 # department; the 验收结论 each `xlflow accept` read (the latest one counts).
 _SCHEMA_FORMS = """
@@ -260,7 +266,8 @@ class Ledger:
         if found == 2:
             with self.transaction():
                 _migrate_2_to_3(self.db)
-        self.db.executescript(_SCHEMA + _SCHEMA_3 + _SCHEMA_ACTIONS + _SCHEMA_FORMS)
+        self.db.executescript(_SCHEMA + _SCHEMA_3 + _SCHEMA_ACTIONS + _SCHEMA_FORMS
+                              + _SCHEMA_DRAFTS)
         if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -336,6 +343,8 @@ class Ledger:
     def add_built_files(self, files: list[BuiltFile]) -> None:
         self.db.executemany("INSERT INTO built_files VALUES (?, ?, ?, ?, ?, ?)", [
             (f.file_id, f.week, f.department, f.kind, f.built_at, f.sha256) for f in files])
+        self.db.executemany("INSERT OR IGNORE INTO draft_files VALUES (?)",
+                            [(f.file_id,) for f in files if f.draft])
 
     def replace_action_items(self, meeting: str, items: Sequence[ActionItem]) -> None:
         """The items one 周例会's minutes decided, as read now (inside `transaction`)."""
@@ -457,9 +466,9 @@ class Ledger:
 
     def built_files(self) -> list[BuiltFile]:
         """Every workbook built, oldest first."""
-        return [BuiltFile(*r) for r in self.db.execute(
-            "SELECT file_id, week, department, kind, built_at, sha256 FROM built_files "
-            "ORDER BY rowid")]
+        return [BuiltFile(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in self.db.execute(
+            "SELECT file_id, week, department, kind, built_at, sha256, "
+            "file_id IN (SELECT file_id FROM draft_files) FROM built_files ORDER BY rowid")]
 
     def events(self) -> list[Event]:
         return [Event(r[0], r[1], r[2], r[3] or "", r[4] or "", json.loads(r[5] or "{}"))

@@ -72,11 +72,14 @@ def verify(key: bytes, fields: Mapping[str, str], tasks: Sequence[Sequence[str]]
                                found.encode("utf-8"))
 
 
-def file_id(key: bytes, project_id: str, week: str, department: str, kind: str) -> str:
+def file_id(key: bytes, project_id: str, week: str, department: str, kind: str, *,
+            draft: bool = False) -> str:
     """A department workbook's file id: derived from the key, so the same week and
     department get the same id whenever they are built (the bundled sample returns match
-    the example project's build), and no other project's key makes it."""
-    payload = json.dumps(["xlflow-file-id-1", project_id, week, department, kind],
+    the example project's build), and no other project's key makes it. A draft (`build
+    --draft`) gets an id of its own, so a filled draft is told apart from the real file."""
+    payload = json.dumps(["xlflow-file-id-1", project_id, week, department,
+                          f"{kind}/draft" if draft else kind],
                          ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return hmac.new(key, payload, hashlib.sha256).hexdigest()[:32]
 
@@ -100,6 +103,7 @@ class BuiltFile:
     kind: str  # department, master
     built_at: str
     sha256: str
+    draft: bool = False  # built with --draft before PMO备案: never counts as a real return
 
     def to_dict(self) -> dict[str, str]:
         return {"file_id": self.file_id, "week": self.week, "department": self.department,

@@ -1,4 +1,5 @@
-"""Every line the CLI prints, in Chinese and English, in one place.
+"""Every line the CLI prints, in Chinese and English, in one place (its --help:
+xlflow/helptexts.py, in the same language).
 
 The users are Chinese PMO staff and department members: Chinese is the default.
 `--lang en` (or `XLFLOW_LANG=en`) prints English around the same Chinese issue
@@ -111,8 +112,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "done.reject": ("已退回方案", "plan sent back"),
     "change.recorded": ("已记录变更 {n}(待审批):{by},{at} · {summary}",
                         "change {n} recorded (pending approval) by {by} at {at}: {summary}"),
-    "change.next": ("  审批:xlflow approve {directory} --change {n} --by 审批人",
-                    "  to approve: xlflow approve {directory} --change {n} --by APPROVER"),
+    "change.next": ("  审批:xlflow approve {directory} --change {n} --by {approver}",
+                    "  to approve: xlflow approve {directory} --change {n} --by {approver}"),
+    "change.approver": ("审批人", "APPROVER"),  # when project.yaml names no approver
     "change.decided": ("变更 {n} {state}:{by},{at} · {summary}",
                        "change {n}: {state} by {by} at {at}: {summary}"),
     "status.pending-change": ("  待审批的变更 {n}:{summary}(提出:{by};原因:{reason})",

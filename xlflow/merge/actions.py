@@ -11,6 +11,7 @@ recorded as built, every cell typed against `workbook_specs/followup/minutes.yam
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -84,24 +85,31 @@ def read_minutes(c: Checked, ctx: Context) -> tuple[Minutes | None, list[Issue]]
     minutes = Minutes(meeting, c, details=_details(ret.above.get("minutes", []), ret.name,
                                                    spec.sheet, ctx, issues))
     prefix = action_id(meeting, 0)[:-2]
+    reserved = re.compile(re.escape(prefix) + r"\d{2,}")  # DB-24W28-01 …, rows added go on
     seen: set[str] = set()
+    held = minutes.details.get("date")
     for rec in records:
         if not rec.ok:
             continue
         v = rec.values
         item_id = str(v["item_id"])
         cell = {"file": ret.name, "sheet": spec.sheet, "cell": rec.cells.get("item_id", "")}
-        if not item_id.startswith(prefix) or item_id in seen:
+        if not reserved.fullmatch(item_id) or item_id in seen:
             why = "重复" if item_id in seen else "不是本次会议预留的编号"
             issues.append(error("bad-action-id", f"编号 {item_id} {why};请用 xlflow meeting 生成的"
                                 "文件中预留的编号,不要改动", value=item_id,
                                 expected=f"{prefix}01 等预留编号", **cell))
             continue
         seen.add(item_id)
+        due, status = v.get("due"), ActionState(v["status"])
+        if held and due and due < dt.date.fromisoformat(held) and status.is_open:
+            issues.append(warning("due-before-meeting", f"督办事项 {item_id} 的完成期限 {due} 早于"
+                                  f"会议日期 {held},一登记就已逾期;请核对(是否写错了月份或日期)",
+                                  value=due.isoformat(), expected=f"{held} 或之后", file=ret.name,
+                                  sheet=spec.sheet, cell=rec.cells.get("due", "")))
         minutes.items.append(ActionItem(
             item_id, meeting, clean_text(v.get("matter")), clean_text(v.get("decision")),
-            str(v["department"]), clean_text(v.get("owner")), v.get("due"),
-            ActionState(v["status"]), source=rec.source))
+            str(v["department"]), clean_text(v.get("owner")), due, status, source=rec.source))
     c.reason = f"{meeting} 周例会纪要:{len(minutes.items)} 项督办事项"
     return minutes, issues
 
@@ -181,6 +189,7 @@ def department_updates(accepted: Iterable[Checked], ctx: Context,
         records, found = validate_table(table, spec, ctx, file=c.ret.name, sha256=c.ret.sha256,
                                         department=c.department)
         issues += found
+        rows: dict[str, int] = {}
         for rec in records:
             if not rec.ok:
                 continue
@@ -188,6 +197,12 @@ def department_updates(accepted: Iterable[Checked], ctx: Context,
             item = known.get(item_id)
             where = {"file": c.ret.name, "sheet": spec.sheet,
                      "cell": rec.cells.get("item_id", "")}
+            if item_id in rows:
+                issues.append(error("duplicate-action", f"督办事项 {item_id} 填了两行;采用第 "
+                                    f"{rows[item_id]} 行,此行未采用", value=item_id,
+                                    expected="每项一行(不要复制行)", **where))
+                continue
+            rows[item_id] = rec.source.row
             if item is None:
                 issues.append(error("unknown-action", f"督办事项 {item_id} 不在周例会纪要中,此行未采用",
                                     value=item_id, **where))
@@ -196,9 +211,33 @@ def department_updates(accepted: Iterable[Checked], ctx: Context,
                                     f"{c.department}不能更新,此行未采用", value=item_id,
                                     expected=item.department, **where))
             else:
+                issues += _locked_changes(rec, item)
                 updates[item_id] = (ActionState(rec.values["status"]),
                                     clean_text(rec.values.get("progress")), rec.source)
     return updates, issues
+
+
+#: The 督办事项 columns the minutes decide: locked in the department's sheet.
+_DECIDED = (("matter", "事项"), ("decision", "决定"), ("due", "完成期限"))
+
+
+def _locked_changes(rec: Any, item: ActionItem) -> list[Issue]:
+    """A department that unprotected its 督办事项 sheet and changed what was decided: the
+    minutes stand, the change is named (the row's 状态 and 进展说明 still count)."""
+    out = []
+    for key, name in _DECIDED:
+        given, decided = rec.values.get(key), getattr(item, key)
+        if key != "due":
+            given, decided = clean_text(given), clean_text(decided)
+        if given in (None, "") or given == decided:
+            continue
+        shown = given.isoformat() if isinstance(given, dt.date) else str(given)
+        was = decided.isoformat() if isinstance(decided, dt.date) else str(decided or "")
+        out.append(warning("locked-changed", f"督办事项 {item.item_id} 的「{name}」被改为「{shown[:40]}」"
+                           f"(周例会纪要定为「{was[:40]}」);以纪要为准,改动未采用,需调整请联系 PMO",
+                           value=shown, expected=was, file=rec.source.file,
+                           sheet=rec.source.sheet, cell=rec.cells.get(key, "")))
+    return out
 
 
 def track(known: Mapping[str, ActionItem], previous: Mapping[str, ActionItem],
@@ -259,11 +298,14 @@ def _day(day: dt.date | None) -> str:
 
 def minutes_in(paths: Iterable[Any], ctx: Context) -> tuple[list[Minutes], list[Issue]]:
     """The 周例会 minutes among the files in the inbox, for `build` (which runs before the
-    week's merge and must already give each department its open items)."""
+    week's merge and must already give each department its open items). Only the files
+    whose identity says `meeting` (or cannot say cheaply) are read in full."""
     from ..contract import MEETING_KIND
+    from .peek import identity_kinds
     from .read import read_returns
 
-    found = [Checked(ret, kind=MEETING_KIND) for path in paths
+    chosen = [p for p in paths if (kinds := identity_kinds(p)) is None or MEETING_KIND in kinds]
+    found = [Checked(ret, kind=MEETING_KIND) for path in chosen
              for ret in read_returns(path, ctx.specs)
              if ret.readable and ret.identity.get("kind") == MEETING_KIND]
     return take_in_minutes(found, ctx)

@@ -101,6 +101,10 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
         if problem is not None:
             code, message, extra = problem
             return refuse(code, message, **extra)
+        draft = _draft_refusal(ident, ctx)
+        if draft is not None:
+            checked.department = ident.get("department", "")
+            return refuse("draft-file", draft)
         if checked.signature is Signature.UNSIGNED:
             checked.issues.append(warning(
                 "unsigned", "文件没有签名(由旧版 xlflow 生成),无法核实是哪个部门的文件;"
@@ -192,6 +196,17 @@ def check_signature(ident: dict[str, str], tasks: list[TaskRow],
                                    "文件未采用", {"value": f"{week} {department}",
                                                   "expected": f"{built.week} {built.department}"})
     return Signature.VALID, None
+
+
+def _draft_refusal(ident: dict[str, str], ctx: Context) -> str | None:
+    """Why a file built with `--draft` (before PMO备案) may not count here, or None: it
+    counts only in a draft run (`merge --draft`, or checks made before 备案)."""
+    built = ctx.trust.built.get(ident.get("file_id", "")) if ctx.trust is not None else None
+    if built is None or not built.draft or ctx.draft:
+        return None
+    what = "PMO 总表" if built.kind == MASTER_KIND else "文件"
+    return (f"这是 PMO 备案前用 --draft 生成的草稿{what}({built.week},表头标有「草稿」),"
+            "不能计入正式汇总,未采用;请用备案后 xlflow build 生成的本周文件重新填写")
 
 
 def _table_departments(ret: Returned) -> set[str]:

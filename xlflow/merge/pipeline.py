@@ -59,7 +59,7 @@ from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES
 from .risks import merge_risks
 from .rollup import rollup_departments, rollup_milestones
-from .spend import budgets, over_budget, spent_before
+from .spend import budgets, over_budget, spend_changes, spent_before
 from .tasks import merge_tasks
 
 ProgressFn = Callable[[int, int], None]
@@ -100,7 +100,8 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         today: dt.date | None = None, draft: bool = False) -> MergeReport:
     from .._draft import drafting
     from ..phases.baseline import baseline_dates
-    from ..phases.gate import require_filed
+    from ..phases.gate import filing, require_filed
+    from ..phases.scope import scope_changes
 
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
@@ -110,7 +111,9 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
         with _gc_paused(), ws.lock() if write else _nolock():  # the lock repairs what a killed run left
             if write:  # checking returns without writing (api.merge(write=False)) is free
                 require_filed(ws, "merge", draft=draft, project=project)
-            ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust())
+            # files built with --draft count in a draft run and before PMO备案 (checks only)
+            ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust(),
+                                       draft=draft or filing(ws.events()) is None)
             checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
             del checked  # its records are merged: ~100 MB at L, freed before the report
@@ -119,6 +122,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
                                                              t.expected)
                                          for t in report.tasks if t.task_id in report.baseline
                                          and t.expected is not None}
+            report.changes += scope_changes(ws, project, report)  # 新增/取消任务
             if write:
                 with drafting(draft):
                     _write(ws, project, report)
@@ -227,6 +231,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         planned_end=project.end, forecast_end=forecast.end,
     )
     report.issues += over_budget(report.departments)
+    report.changes += spend_changes(report.departments)
     report.changes += action_changes(actions, prev_actions, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..contract import MASTER_KIND
 from ..issues import Issue, error, warning
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 PMO = "PMO"  # what a master counts as in the files of a merge
 TEMPLATE = "pmo_response"
+#: The columns the PMO fills: what a response is.
+RESPONSE_KEYS = ("plan", "coordination", "owner", "deadline", "pmo_opinion", "leader_opinion")
 #: A 中 risk waits this long for the PMO's response before it is flagged.
 MEDIUM_WAIT = dt.timedelta(days=7)
 NOT_FILLED = "这是 PMO 总表,其中的「风险应对」表没有填写应对内容,不是部门交回的文件"
@@ -61,35 +63,105 @@ def read_master(checked: Checked, ctx: Context) -> Checked:
 
 
 def apply_responses(risks: Mapping[str, RiskRecord], masters: Iterable[Checked],
-                    ctx: Context) -> list[Issue]:
+                    ctx: Context, before: Mapping[str, RiskRecord] | None = None) -> list[Issue]:
     """Each filled row of each accepted master becomes its risk's response, the masters
-    taken in the order they were made (week, then received): the later row counts."""
+    taken in the order they were made (week, then received): the later row counts.
+
+    A row is its risk's only while its locked cells still say so: a 风险编号 typed twice
+    in one master, or over another department's row (提出部门 no longer matches), is
+    refused rather than moving a response (or a 分管领导意见) onto another risk.
+    `before`: the register as this week's master was built from it, to name a locked
+    风险等级 or 状态 the PMO changed (the department's to change: not taken)."""
     issues: list[Issue] = []
     spec = ctx.specs.templates.get(TEMPLATE)
-    filled = [c.key for c in spec.columns if c.editable] if spec else []
-    ordered = sorted(masters, key=lambda c: (c.ret.identity.get("week", ""),
-                                             c.ret.received or dt.datetime.min, c.ret.name))
-    for master in ordered:
-        for rec in master.records.get(TEMPLATE, []):
-            if not rec.has_input or not rec.ok:
-                continue  # a row with a bad cell: its error is reported, the row not used
-            rid = rec.values.get("risk_id") or ""
-            risk = risks.get(rid)
-            where = {"file": rec.source.file, "sheet": rec.source.sheet,
-                     "cell": rec.cells.get("risk_id", "")}
-            if risk is None:
-                issues.append(error("unknown-risk", f"风险编号 {rid} 不在风险登记册中,其应对未采用",
-                                    value=rid, expected="PMO 总表中预填的风险编号", **where))
-                continue
-            risk.response = {**{k: rec.values.get(k) for k in filled},
-                             "week": master.ret.identity.get("week", ""),
-                             "received": master.ret.received, "file": rec.source.file,
-                             "row": rec.source.row}
+    keys = tuple(c.key for c in spec.columns if c.editable) if spec else RESPONSE_KEYS
+    for rid, rec, master in _rows(masters, issues):
+        where = {"file": rec.source.file, "sheet": rec.source.sheet,
+                 "cell": rec.cells.get("risk_id", "")}
+        risk = risks.get(rid)
+        if risk is None:
+            issues.append(error("unknown-risk", f"风险编号 {rid} 不在风险登记册中,其应对未采用",
+                                value=rid, expected="PMO 总表中预填的风险编号", **where))
+            continue
+        shown = rec.values.get("department")
+        if shown and shown != risk.department:
+            issues.append(error("response-mismatch", f"PMO 总表「风险应对」中风险编号 {rid} 所在行的"
+                                f"提出部门是{shown},而风险 {rid} 由{risk.department}提出:编号可能"
+                                "被改动过,此行应对未采用", value=rid,
+                                expected=f"{risk.department}提出的风险 {rid} 的原行", **where))
+            continue
+        if not rec.ok:
+            continue  # a row with a bad cell: its error is reported, the row not used
+        if before is not None and master.ret.identity.get("week", "") == ctx.week:
+            issues += _locked_changes(rec, before.get(rid))
+        risk.response = response_of(rec, master, keys)
     return issues
 
 
+def _rows(masters: Iterable[Checked], issues: list[Issue]
+          ) -> Iterable[tuple[str, Record, Checked]]:
+    """(risk id, row, master) of every filled row, masters oldest first; the second row
+    of one risk id in one master is refused (`duplicate-risk`)."""
+    ordered = sorted(masters, key=lambda c: (c.ret.identity.get("week", ""),
+                                             c.ret.received or dt.datetime.min, c.ret.name))
+    for master in ordered:
+        seen: dict[str, Record] = {}
+        for rec in master.records.get(TEMPLATE, []):
+            if not rec.has_input:
+                continue
+            rid = rec.values.get("risk_id") or ""
+            if rid in seen:
+                issues.append(error(
+                    "duplicate-risk", f"PMO 总表「风险应对」中风险编号 {rid} 出现两次;采用第 "
+                    f"{seen[rid].source.row} 行,此行应对未采用", value=rid,
+                    expected="每个风险一行(编号已预填,不要改动)", file=rec.source.file,
+                    sheet=rec.source.sheet, cell=rec.cells.get("risk_id", "")))
+                continue
+            seen[rid] = rec
+            yield rid, rec, master
+
+
+def response_of(rec: Record, master: Checked,
+                keys: Sequence[str] = RESPONSE_KEYS) -> dict[str, Any]:
+    """What one filled row of the 风险应对 sheet records as its risk's response."""
+    return {**{k: rec.values.get(k) for k in keys},
+            "week": master.ret.identity.get("week", ""), "received": master.ret.received,
+            "file": rec.source.file, "row": rec.source.row}
+
+
+def latest_responses(masters: Iterable[Checked]) -> dict[str, dict[str, Any]]:
+    """Each risk's response from the masters (the later row counts), without judging the
+    rows against a register: for `xlflow risks`, before the forms are merged."""
+    out: dict[str, dict[str, Any]] = {}
+    for rid, rec, master in _rows(masters, []):
+        if rec.ok:
+            out[rid] = response_of(rec, master)
+    return out
+
+
+#: The locked columns of the 风险应对 sheet whose change means something the PMO cannot
+#: decide there (the department's risk form carries them).
+_LOCKED = (("level", "风险等级"), ("status", "状态"))
+
+
+def _locked_changes(rec: Record, risk: RiskRecord | None) -> list[Issue]:
+    if risk is None:
+        return []
+    out = []
+    for key, name in _LOCKED:
+        given = str(rec.values.get(key) or "").strip()
+        was = str(getattr(risk, key) or "").strip()
+        if given and given != was:
+            out.append(warning("locked-changed", f"PMO 总表「风险应对」中风险 {risk.risk_id} 的"
+                               f"「{name}」被改为「{given}」(原为「{was}」);{name}由{risk.department}"
+                               "在风险应对申请表中填写,总表中的改动未采用", value=given,
+                               expected=was, file=rec.source.file, sheet=rec.source.sheet,
+                               cell=rec.cells.get(key, "")))
+    return out
+
+
 def close_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
-                  responses_known: bool) -> Issue | None:
+                  responses_known: bool, approved: bool | None = None) -> Issue | None:
     """Why a department's row may not take its risk out of the open states, or None.
 
     已关闭 needs 关闭日期 and 关闭确认人, a 关闭日期 not before 提出时间 and, for a 高
@@ -114,7 +186,8 @@ def close_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
                          expected=f"{raised.date().isoformat()} 或之后",
                          cell=rec.cells.get("closed_on", ""), **where)
     high = risk.is_high or (old is not None and old.is_high)
-    approved = bool(risk.response.get("leader_opinion"))
+    if approved is None:
+        approved = bool(risk.response.get("leader_opinion"))
     if risk.status == RiskStatus.CLOSED and high and responses_known and not approved:
         return error("close-unapproved", f"高风险 {risk.risk_id} 尚无分管领导意见,不能关闭;"
                      "风险仍按未关闭登记", value=risk.status,

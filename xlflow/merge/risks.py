@@ -93,7 +93,7 @@ def merge_risks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
         risks[old.risk_id].response = dict(old.response)  # the PMO's, until it responds again
         if old.received is not None:
             risks[old.risk_id].received = old.received  # the first receipt counts
-    issues += apply_responses(risks, masters or (), ctx)
+    issues += apply_responses(risks, masters or (), ctx, before=old_by_id)
     for row_risk, rec in rows:
         before = old_by_id.get(row_risk.risk_id)
         refusal = close_refusal(row_risk, rec, before, responses_known=masters is not None)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ExitStatus
 from ..issues import Issue, count_errors
 from .records import iso
+from .resources import WeekLoad
 from .vocab import Level, Phase
-
-if TYPE_CHECKING:  # the load is computed by the resources phase; only its type is named here
-    from ..phases.resources import WeekLoad
 
 
 @dataclass(frozen=True)

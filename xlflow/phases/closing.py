@@ -12,6 +12,9 @@ from typing import Any
 from .._files import atomic_path
 from ..errors import ProjectError
 from ..issues import Issue, warning
+from ..model.resources import ResourcePlan
+from ..model.retro import Retrospective
+from ..model.review import MonthlyReview
 from ..model.vocab import EventKind
 from ..project import load_project
 from ..report.resources import write_resource_plan
@@ -20,9 +23,9 @@ from ..report.review import write_review
 from ..workspace import Workspace, now
 from .archive import CaseLibrary, Skipped, case_id, collect, find_cases, write_archive
 from .history import History, load_history
-from .resources import ResourcePlan, plan_resources
-from .retro import Retrospective, build_retrospective
-from .review import MonthlyReview, build_review, month_bounds
+from .resources import plan_resources
+from .retro import build_retrospective
+from .review import build_review, month_bounds
 
 
 @dataclass

@@ -10,51 +10,39 @@ import smtplib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .._files import atomic_path, sha256_file
-from ..errors import ExitStatus, ProjectError, XlflowError
-from ..issues import Issue, count_errors, error
+from .._files import sha256_file
+from ..errors import ProjectError, XlflowError
+from ..issues import error
 from ..ledger import Ledger, SentMessage
+from ..model.mailing import MailResult, SentMail
 from ..model.vocab import EventKind
 from ..project import PROJECT_FILE
 from ..workspace import Workspace, now
 from ..writer.department import return_deadline
 from .common import resolve_week
 from .gate import require_filed
-from .mail import SmtpSettings, address_problem, compose, send_all, sender_address, smtp_failure
+from .mail import SmtpSettings, compose, send_all, sender_of, smtp_failure, write_eml
 
 
-@dataclass
-class Sent:
+@dataclass(kw_only=True)
+class Sent(SentMail[str]):
+    """A department's weekly message: its workbook, and its risk form beside it."""
+
     department: str
-    to: str
-    subject: str
-    attachment: str
     risk_form: str = ""  # the standalone 风险应对申请表 attached beside the workbook
-    eml: str = ""
-    sent: bool = False
-    error: str = ""
     message_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {"department": self.department, **super().to_dict(),
+                "risk_form": self.risk_form, "message_id": self.message_id}
 
 
-@dataclass
-class SendResult:
-    week: str
-    messages: list[Sent]
-    issues: list[Issue] = field(default_factory=list)
+@dataclass(kw_only=True)
+class SendResult(MailResult):
+    messages: list[Sent] = field(default_factory=list)
     #: Departments left out because their message for the week went out before
     #: (written as .eml, or accepted by the SMTP server); `resend=True` sends them again.
     skipped: list[SentMessage] = field(default_factory=list)
-
-    @property
-    def errors(self) -> int:
-        return count_errors(self.issues)
-
-    @property
-    def exit_status(self) -> ExitStatus:
-        return ExitStatus.INPUT_PROBLEMS if self.errors else ExitStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
         return {"week": self.week, "messages": [m.to_dict() for m in self.messages],
@@ -82,13 +70,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
     message for the week went out already is skipped unless `resend`."""
     project = ws.project(with_events=False)
     week = resolve_week(week)
-    sender = sender or sender_address(project)
-    if not sender:
-        raise ProjectError("no sender address: give --from, or put an e-mail address in "
-                           f"project.contact ({PROJECT_FILE})")
-    problem = address_problem(sender)
-    if problem:
-        raise ProjectError(f"--from {sender!r}: {problem}")
+    sender = sender_of(project, sender)
     known = {d.name for d in project.departments}
     unknown = [d for d in departments or [] if d not in known]
     if unknown:
@@ -96,7 +78,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
                            f"(departments in {PROJECT_FILE}: {'、'.join(sorted(known))})")
     require_filed(ws, "send", draft=draft, project=project)
     how = "smtp" if smtp else "eml"
-    result = SendResult(week, [])
+    result = SendResult(week=week)
     with ws.lock(), ws.ledger() as ledger:
         ledger.check_writable()  # what goes out is recorded: a busy ledger stops us first
         done = {} if resend else already_sent(ledger, week, how)
@@ -120,24 +102,22 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
             form_file = form if form.is_file() else None  # built before risk forms existed
             msg = compose(project, dept, week, workbook, return_deadline(project, week), sender,
                           form_file)
-            sent = Sent(dept.name, dept.email, str(msg["Subject"]), workbook.name,
-                        message_id=str(msg["Message-ID"]),
+            sent = Sent(department=dept.name, to=dept.email, subject=str(msg["Subject"]),
+                        attachment=workbook.name, message_id=str(msg["Message-ID"]),
                         risk_form=form_file.name if form_file else "")
             record = SentMessage(week, dept.name, sent.message_id, dept.email, "", how,
                                  subject=sent.subject, attachment=workbook.name,
                                  attachment_sha256=sha256_file(workbook))
             if smtp is None:
                 target = ws.mail_file(week, dept.name)
-                with atomic_path(target) as tmp:
-                    tmp.write_bytes(msg.as_bytes())
-                sent.eml = str(target)
+                sent.eml = write_eml(msg, target)
                 ledger.add_sent(_stamped(record, str(target)))
             result.messages.append(sent)
             outgoing.append((sent, msg, record))
 
         def handed_over(i: int, err: str) -> None:
             sent, _, record = outgoing[i]
-            sent.sent, sent.error = not err, err
+            sent.handed_over(err)
             if err:
                 result.issues.append(error("not-sent", f"发给{sent.department}({sent.to})失败:{err}"))
             else:
@@ -152,7 +132,7 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
                               + (f"(已发送 {gone} 封并已记录;再次运行只发送其余的)" if gone else "")
                               ) from None
         finally:
-            delivered = [m.department for m in result.messages if m.eml or m.sent]
+            delivered = [m.department for m in result.messages if m.went_out]
             if delivered:
                 where = f"smtp {smtp.address}" if smtp else "eml"
                 ledger.add_event(EventKind.SEND, by=sender,

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 
+from .._files import atomic_path
 from ..errors import ProjectError
 from ..project import PROJECT_FILE, Department, Project
 from ..weeks import week_days
@@ -39,6 +40,27 @@ def address_problem(address: str) -> str | None:
     if not _ADDRESS.fullmatch(address):
         return "不是一个邮箱地址(expected one address such as pmo@example.com)"
     return None
+
+
+def sender_of(project: Project, given: str = "", *, option: str = "--from") -> str:
+    """Who a message is from: `given` (the `option`), else the address in 联系方式.
+    Refused when there is none, or when it is not one address on one line."""
+    sender = given or sender_address(project)
+    if not sender:
+        raise ProjectError(f"no sender address: give {option}, or put an e-mail address in "
+                           f"project.contact ({PROJECT_FILE})")
+    problem = address_problem(sender)
+    if problem:
+        raise ProjectError(f"{option} {sender!r}: {problem}" if given else
+                           f"project.contact ({PROJECT_FILE}) {sender!r}: {problem}")
+    return sender
+
+
+def write_eml(msg: EmailMessage, target: Path) -> str:
+    """The message as an .eml file (complete, or not there at all); its path."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(msg.as_bytes())
+    return str(target)
 
 
 def ascii_address(address: str) -> str:
@@ -122,7 +144,7 @@ class SmtpSettings:
     def parse(cls, address: str, **kwargs) -> SmtpSettings:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"{address!r}: expected HOST:PORT, e.g. smtp.example.com:587")
+            raise ValueError(f"「{address}」应为 主机:端口,例如 smtp.example.com:587")
         return cls(host=host, port=int(port), **kwargs)
 
     @property

@@ -7,17 +7,17 @@ attached. Built from the ledger's merge of the week; recorded in the ledger's ma
 from __future__ import annotations
 
 import smtplib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
-from .._files import atomic_path
-from ..errors import ExitStatus, ProjectError, XlflowError
-from ..issues import Issue, count_errors, error
+from ..errors import ProjectError, XlflowError
+from ..issues import error
 from ..ledger import MergeInfo
 from ..merge.carry import risk_types
-from ..project import PROJECT_FILE, Project
+from ..model.mailing import MailResult, SentMail
+from ..project import Project
 from ..report.notice import WeeklyNotice, render_charts, render_html, render_text, weekly_notice
 from ..workspace import Workspace, now
 from .common import resolve_week
@@ -28,40 +28,25 @@ from .mail import (
     new_message,
     recipients,
     send_all,
-    sender_address,
+    sender_of,
     smtp_failure,
+    write_eml,
 )
 
 MAIL_KIND = "notify"
 
 
-@dataclass
-class NotifyResult:
-    week: str
+@dataclass(kw_only=True)
+class NotifyResult(SentMail[list[str]], MailResult):
+    """The week's notice, one message to the leaders: what it says and how it went."""
+
     merge_run_at: str  # the recorded merge the notice is built from
-    to: list[str]
-    subject: str
     notice: WeeklyNotice
     charts: list[str]
-    attachment: str
-    eml: str = ""
-    sent: bool = False
-    error: str = ""
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> int:
-        return count_errors(self.issues)
-
-    @property
-    def exit_status(self) -> ExitStatus:
-        return ExitStatus.INPUT_PROBLEMS if self.errors else ExitStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
-        return {"week": self.week, "merge_run_at": self.merge_run_at, "to": list(self.to),
-                "subject": self.subject, "notice": self.notice.to_dict(),
-                "charts": list(self.charts), "attachment": self.attachment, "eml": self.eml,
-                "sent": self.sent, "error": self.error,
+        return {"week": self.week, "merge_run_at": self.merge_run_at, **super().to_dict(),
+                "notice": self.notice.to_dict(), "charts": list(self.charts),
                 "issues": [i.to_dict() for i in self.issues]}
 
 
@@ -87,10 +72,7 @@ def notify(ws: Workspace, *, week: str | None = None, to: list[str] | None = Non
     with `smtp`. `to` replaces the leaders from project.yaml. `font` is for tests: a
     Chinese font's name, or None to draw the charts without one."""
     project = ws.project(with_events=False)
-    sender = sender or sender_address(project)
-    if not sender:
-        raise ProjectError("no sender address: give --from, or put an e-mail address in "
-                           f"project.contact ({PROJECT_FILE})")
+    sender = sender_of(project, sender)
     addresses = [parseaddr(a) for a in to] if to else leaders(project)
     if not addresses:
         raise ProjectError("没有收件人:用 --to 指定,或在 project.yaml 中填写 project.approver_email "
@@ -113,23 +95,22 @@ def notify(ws: Workspace, *, week: str | None = None, to: list[str] | None = Non
             html_part.add_related(chart.png, "image", "png", cid=cids[chart.title],
                                   filename=chart.filename, disposition="inline")
         attach_workbook(msg, report)
-        result = NotifyResult(merge.week, merge.run_at, [_shown(a) for a in addresses],
-                              notice.subject, notice, [c.title for c in charts.charts],
-                              report.name, issues=list(charts.issues))
+        result = NotifyResult(week=merge.week, merge_run_at=merge.run_at,
+                              to=[_shown(a) for a in addresses], subject=notice.subject,
+                              notice=notice, charts=[c.title for c in charts.charts],
+                              attachment=report.name, issues=list(charts.issues))
         if smtp is None:
             target = ws.notice_file(merge.week)
-            with atomic_path(target) as tmp:
-                tmp.write_bytes(msg.as_bytes())
-            result.eml = str(target)
+            result.eml = write_eml(msg, target)
         else:
             try:
                 (err,) = send_all([msg], smtp)
             except (OSError, smtplib.SMTPException) as exc:
                 raise XlflowError(smtp_failure(smtp, exc)) from None
-            result.sent, result.error = not err, err
+            result.handed_over(err)
             if err:
                 result.issues.append(error("not-sent", f"周报通报发送失败:{err}"))
-        if result.eml or result.sent:
+        if result.went_out:
             stamp = now()
             with ws.ledger() as ledger:
                 ledger.record_mail(MAIL_KIND, day=stamp.date(), week=merge.week,

@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._files import atomic_path, sha256_file
+from .._files import sha256_file
 from ..contract import MASTER_KIND
-from ..errors import ExitStatus, ProjectError, XlflowError
-from ..issues import Issue, count_errors, error, warning
+from ..errors import ProjectError, XlflowError
+from ..issues import error, warning
 from ..ledger import Ledger, MergeInfo
 from ..merge.actions import items_at
 from ..merge.carry import risk_types
 from ..merge.context import Context
 from ..merge.identify import identify
 from ..merge.read import read_returns
+from ..model.mailing import MailResult, SentMail
 from ..model.records import RiskRecord, TaskStatus
 from ..model.vocab import ReminderKind
 from ..project import PROJECT_FILE, Department, Project
@@ -50,8 +51,9 @@ from .mail import (
     new_message,
     recipients,
     send_all,
-    sender_address,
+    sender_of,
     smtp_failure,
+    write_eml,
 )
 
 MAIL_KIND = "remind"
@@ -100,49 +102,34 @@ class Item:
                 "since": self.since.isoformat()}
 
 
-@dataclass
-class Reminder:
+@dataclass(kw_only=True)
+class Reminder(SentMail[str]):
+    """A department's reminder: what it owes, copied to whom, how late."""
+
     department: str
-    to: str
     cc: list[str]
-    subject: str
     items: list[Item]
     hours_late: int
-    attachment: str = ""
     new: bool = True  # False: all of it was reminded today already; nothing sent again
-    eml: str = ""
-    sent: bool = False
-    error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"department": self.department, "to": self.to, "cc": list(self.cc),
-                "subject": self.subject, "items": [i.to_dict() for i in self.items],
-                "hours_late": self.hours_late, "attachment": self.attachment,
-                "new": self.new, "eml": self.eml, "sent": self.sent, "error": self.error}
+        return {"department": self.department, **super().to_dict(), "cc": list(self.cc),
+                "items": [i.to_dict() for i in self.items], "hours_late": self.hours_late,
+                "new": self.new}
 
 
-@dataclass
-class RemindResult:
-    week: str
+@dataclass(kw_only=True)
+class RemindResult(MailResult):
     as_of: dt.datetime
     deadline: dt.date
     due: bool  # the week's return deadline has passed
     merge_week: str | None  # the merge the task and risk items come from
     pending: list[str] = field(default_factory=list)  # returned, not merged yet
     reminders: list[Reminder] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
 
     @property
     def new(self) -> list[Reminder]:
         return [r for r in self.reminders if r.new]
-
-    @property
-    def errors(self) -> int:
-        return count_errors(self.issues)
-
-    @property
-    def exit_status(self) -> ExitStatus:
-        return ExitStatus.INPUT_PROBLEMS if self.errors else ExitStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
         return {"week": self.week, "as_of": self.as_of.isoformat(),
@@ -168,10 +155,7 @@ def remind(ws: Workspace, *, week: str | None = None, as_of: dt.date | dt.dateti
     DIR/outbox/mail/<week>/ by default, or sent with `smtp`; recorded in the ledger."""
     project = ws.project(with_events=False)
     moment = moment_of(as_of)
-    sender = sender or sender_address(project)
-    if not sender:
-        raise ProjectError("no sender address: give --from, or put an e-mail address in "
-                           f"project.contact ({PROJECT_FILE})")
+    sender = sender_of(project, sender)
     with ws.lock():
         if week:
             week = resolve_week(week)
@@ -188,7 +172,8 @@ def remind(ws: Workspace, *, week: str | None = None, as_of: dt.date | dt.dateti
         due = return_due(project, week) <= moment
         with ws.ledger() as ledger:
             latest = ledger.latest_merge()
-            result = RemindResult(week, moment, deadline, due, latest.week if latest else None)
+            result = RemindResult(week=week, as_of=moment, deadline=deadline, due=due,
+                                  merge_week=latest.week if latest else None)
             owed = _owed(ws, project, ledger, week, moment, due, built, latest, result)
             already = {(r.department, r.item) for r in ledger.mailed(MAIL_KIND, day=moment.date())}
         outgoing = []
@@ -205,9 +190,7 @@ def remind(ws: Workspace, *, week: str | None = None, as_of: dt.date | dt.dateti
                 continue
             if smtp is None:
                 target = ws.reminder_file(week, moment.date(), dept.name)
-                with atomic_path(target) as tmp:
-                    tmp.write_bytes(msg.as_bytes())
-                reminder.eml = str(target)
+                reminder.eml = write_eml(msg, target)
             outgoing.append((reminder, msg))
         if smtp is not None and outgoing:
             try:
@@ -215,11 +198,11 @@ def remind(ws: Workspace, *, week: str | None = None, as_of: dt.date | dt.dateti
             except (OSError, smtplib.SMTPException) as exc:
                 raise XlflowError(smtp_failure(smtp, exc)) from None
             for (reminder, _), err in zip(outgoing, errors, strict=True):
-                reminder.sent, reminder.error = not err, err
+                reminder.handed_over(err)
                 if err:
                     result.issues.append(error("not-sent", f"催办{reminder.department}"
                                                            f"({reminder.to})失败:{err}"))
-        done = [(r, m) for r, m in outgoing if r.eml or r.sent]
+        done = [(r, m) for r, m in outgoing if r.went_out]
         if done:
             channel = f"smtp {smtp.host}:{smtp.port}" if smtp else "eml"
             with ws.ledger() as ledger, ledger.transaction():
@@ -410,8 +393,9 @@ def _reminder(ws: Workspace, project: Project, dept: Department, week: str,
     msg.set_content("\n".join(lines))
     if workbook:
         attach_workbook(msg, workbook[0])
-    reminder = Reminder(dept.name, dept.email, [a for _, a in cc], subject, items, hours,
-                        workbook[0].name if workbook else "")
+    reminder = Reminder(department=dept.name, to=dept.email, cc=[a for _, a in cc],
+                        subject=subject, items=items, hours_late=hours,
+                        attachment=workbook[0].name if workbook else "")
     return reminder, msg
 
 

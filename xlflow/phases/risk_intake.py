@@ -24,16 +24,24 @@ from ..errors import ExitStatus, ProjectError
 from ..issues import Issue, count_errors, warning
 from ..merge.carry import risk_types, with_intake
 from ..merge.context import Context
-from ..merge.identify import identify
-from ..merge.pmo_response import NOT_FILLED, apply_responses
+from ..merge.identify import Checked, identify
+from ..merge.pmo_response import (
+    NOT_FILLED,
+    apply_responses,
+    close_refusal,
+    latest_responses,
+    reopen,
+)
 from ..merge.read import Returned, read_returns
 from ..merge.risks import merge_risks, risk_flags
 from ..model.records import RiskRecord, risk_sort_key
 from ..model.vocab import Level, RiskFlag, flag_label
 from ..project import PROJECT_FILE, Project
 from ..report.risk_register import hours_between, write_risk_register
+from ..signing import Trust
 from ..weeks import normalise_week, week_label
 from ..workspace import Workspace
+from .gate import filing
 from .mail import sender_address
 
 
@@ -104,15 +112,28 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
                                 else ret.received or dt.datetime.min)
                     forms.append((received, ret.location, ret))
         forms.sort(key=lambda f: (f[0], f[1]))
+        trust = ws.trust()  # a form's signature is checked as the merge checks a return's
+        draft = filing(ws.events()) is None
+        checked_masters = _masters(project, as_of, masters, trust, draft)
+        # a 高 risk closes on a form only with the PMO's 分管领导意见 (the latest merge's
+        # response, or a master in the inbox), as in the weekly merge
+        approved = {r.risk_id for r in merged if r.response.get("leader_opinion")}
+        for rid, response in latest_responses(m for m in checked_masters if m.accepted).items():
+            if response.get("leader_opinion"):
+                approved.add(rid)
+            else:
+                approved.discard(rid)
+        previous = {r.risk_id: r for r in merged}
         intake: dict[str, RiskRecord] = {}
         for received, _, ret in forms:
-            _take(project, ret, received, as_of, intake, result)
+            _take(project, ret, received, as_of, intake, result,
+                  _Known(trust, draft, previous, approved))
         now_ctx = Context.from_project(project, week_label(as_of), as_of)
         result.risks = sorted(intake.values(), key=risk_sort_key)
         for risk in result.risks:
             risk.flags = risk_flags(risk, now_ctx)
         register = with_intake(merged, result.risks, latest.run_at if latest else None)
-        result.issues += _responses(ws, project, as_of, masters, register)
+        result.issues += _responses(project, as_of, checked_masters, register)
         for risk in register:
             kept = [f for f in risk.flags if f == RiskFlag.NOT_UPDATED]
             risk.flags = kept + [f for f in risk_flags(risk, now_ctx) if f not in kept]
@@ -131,13 +152,24 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
     return result
 
 
+@dataclass
+class _Known:
+    """What a form is checked against: the key and built files, whether the project is
+    still a draft, the latest merge's risks and the 高 risks the 分管领导 agreed to close."""
+
+    trust: Trust
+    draft: bool
+    previous: dict[str, RiskRecord]
+    approved: set[str]
+
+
 def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date,
-          intake: dict[str, RiskRecord], result: RisksResult) -> None:
+          intake: dict[str, RiskRecord], result: RisksResult, known: _Known) -> None:
     """One form's risks into `intake`, in the order the forms arrived: a later form's row
     under an id already taken updates that risk when it was found at the same time, and
     is another risk (`<id>-2`) when it was not (a blank form used twice)."""
     week = _week(ret.identity.get("week", ""), received)
-    ctx = Context.from_project(project, week, as_of)
+    ctx = Context.from_project(project, week, as_of, trust=known.trust, draft=known.draft)
     checked = identify(ret, ctx, check_week=False, risk_forms=True)
     entry = IntakeFile(ret.location, checked.department, received.isoformat(sep=" "),
                        checked.accepted, checked.reason)
@@ -145,8 +177,18 @@ def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date
     result.issues += checked.issues
     if not checked.accepted:
         return
-    found, issues = merge_risks({checked.department: checked.records.get("risks", [])}, ctx)
+    records = checked.records.get("risks", [])
+    found, issues = merge_risks({checked.department: records}, ctx)
     result.issues += issues
+    by_row = {rec.source.row: rec for rec in records}
+    for risk in found:
+        rec = by_row.get(risk.source.row) if risk.source else None
+        old = intake.get(risk.risk_id) or known.previous.get(risk.risk_id)
+        refusal = rec and close_refusal(risk, rec, old, responses_known=True,
+                                        approved=risk.risk_id in known.approved)
+        if refusal:
+            result.issues.append(refusal)
+            reopen(risk, old)
     entry.risks = len(found)
     for risk in found:
         risk.received, risk.data_week = received, week_label(received.date())
@@ -170,15 +212,20 @@ def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date
         intake[risk.risk_id] = risk
 
 
-def _responses(ws: Workspace, project: Project, as_of: dt.date, masters: list[Returned],
-               register: list[RiskRecord]) -> list[Issue]:
-    """The PMO masters in the inbox: their 风险应对 rows shown in the register now (the
-    weekly merge records them); a master with nothing filled in is passed over."""
-    if not masters:
-        return []
-    ctx = Context.from_project(project, week_label(as_of), as_of, trust=ws.trust())
+def _masters(project: Project, as_of: dt.date, masters: list[Returned], trust: Trust,
+             draft: bool) -> list[Checked]:
+    """The PMO masters in the inbox, identified; one with nothing filled in is passed over."""
+    ctx = Context.from_project(project, week_label(as_of), as_of, trust=trust, draft=draft)
     checked = [identify(ret, ctx, check_week=False) for ret in masters]
-    checked = [c for c in checked if c.accepted or c.reason != NOT_FILLED]
+    return [c for c in checked if c.accepted or c.reason != NOT_FILLED]
+
+
+def _responses(project: Project, as_of: dt.date, checked: list[Checked],
+               register: list[RiskRecord]) -> list[Issue]:
+    """The masters' 风险应对 rows shown in the register now (the weekly merge records them)."""
+    if not checked:
+        return []
+    ctx = Context.from_project(project, week_label(as_of), as_of)
     issues = [i for c in checked for i in c.issues]
     return issues + apply_responses({r.risk_id: r for r in register},
                                     [c for c in checked if c.accepted], ctx)

@@ -104,7 +104,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             raise ProjectError(f"--department: {name!r} is not in {PROJECT_FILE} "
                                f"({'、'.join(names)})")
     chosen = departments or names
-    require_filed(ws, "build", draft=draft)
+    require_filed(ws, "build", draft=draft, project=project)  # loaded once per build
     written: dict[str, Path] = {}
     forms: dict[str, Path] = {}
     context = context_fields(project)
@@ -126,7 +126,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
         with contextlib.ExitStack() as outputs:
             for name in chosen:
                 target = ws.department_file(project, week, name)
-                fid = file_id(key, project.id, week, name, "department")
+                fid = file_id(key, project.id, week, name, "department", draft=draft)
                 tmp = outputs.enter_context(atomic_path(target))
                 write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
                                           file_id=fid, context=context,
@@ -137,15 +137,16 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                           actions=[a for a in actions
                                                    if a.department == name and a.is_open])
                 written[name] = target
-                built.append(BuiltFile(fid, week, name, "department", stamp, sha256_file(tmp)))
+                built.append(BuiltFile(fid, week, name, "department", stamp, sha256_file(tmp),
+                                       draft))
                 form = ws.risk_form_file(project, week, name)
-                form_id = file_id(key, project.id, week, name, RISK_FORM_KIND)
+                form_id = file_id(key, project.id, week, name, RISK_FORM_KIND, draft=draft)
                 tmp = outputs.enter_context(atomic_path(form))
                 write_risk_form(tmp, project, specs, name, week, built_at=built_at,
                                 file_id=form_id, context=context, key=key)
                 forms[name] = form
                 built.append(BuiltFile(form_id, week, name, RISK_FORM_KIND, stamp,
-                                       sha256_file(tmp)))
+                                       sha256_file(tmp), draft))
             master = ws.master_file(project, week)
             master_id = uuid.uuid4().hex
             tmp = outputs.enter_context(atomic_path(master))
@@ -153,7 +154,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                   file_id=master_id, approvals=approvals(ws),
                                   risks=sorted(carried.risks, key=risk_sort_key), key=key,
                                   baseline=baseline_dates(ws))
-            built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp)))
+            built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp), draft))
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_built_files(built)
             for m in minutes:

@@ -18,7 +18,7 @@ import xlsxwriter
 from .. import __version__
 from ..contract import MEETING_KIND
 from ..followup import AGENDA_SHEET, action_id, minutes_spec
-from ..phases.meeting import Agenda
+from ..model.meeting import Agenda
 from ..project import Project
 from ..styles import Styles, page_setup, set_row_height
 from ..writer._identity import write_identity, write_lists

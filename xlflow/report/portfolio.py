@@ -13,7 +13,7 @@ from typing import Any
 import xlsxwriter
 
 from ..model.portfolio import PortfolioResult, ProjectSummary
-from ..phases.resources import WeekLoad
+from ..model.resources import WeekLoad
 from ..styles import Styles, count_axis, page_setup
 from ._common import OPTIONS, headers, put_row
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from ..phases.retro import Retrospective
+from ..model.retro import Retrospective
 from ..styles import Styles, page_setup
 from ._common import OPTIONS, put, put_row, table
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import xlsxwriter
 
-from ..phases.review import MonthlyReview
+from ..model.review import MonthlyReview
 from ..styles import Styles, count_axis, page_setup
 from ._common import OPTIONS, put, table
 
