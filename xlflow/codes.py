@@ -294,6 +294,11 @@ CATALOGUE: tuple[Code, ...] = (
          "without approval",
          "高风险改为已关闭,但 PMO 的风险应对中没有分管领导意见;风险仍按未关闭登记",
          "PMO:在总表「风险应对」中填写分管领导意见并放入收件箱;部门:之后再关闭"),
+    Code("downgrade-unapproved", E, _S.RISKS, "高风险未经分管领导同意降级", "high risk lowered "
+         "without approval",
+         "高风险的风险等级改为中或低,但 PMO 的风险应对中没有分管领导意见;降级未采用,风险仍按高登记"
+         "(降级后再关闭同样需要分管领导意见)",
+         "PMO:在总表「风险应对」中填写分管领导意见并放入收件箱;部门:之后再降级"),
     Code("duplicate-risk", E, _S.RISKS, "风险编号重复", "duplicate risk",
          "同一风险编号出现两次,采用第一次",
          "部门:删去重复的行,新风险用预留的空行"),

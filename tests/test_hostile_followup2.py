@@ -1,0 +1,156 @@
+"""What the hostile follow-up left open: a 高 risk lowered one week and closed the next
+without 分管领导意见, names typed on the 成果验收确认单 that the next `accept` dropped,
+督办事项 ids sorted as text, a risk form's identity message naming the wrong sheet and a
+department deleting its own 督办事项 rows. Real workbooks filled with openpyxl, dropped
+into inbox/ and merged, as in test_hostile_followup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from xlflow import api
+from xlflow.simulate import fill_workbook, header_columns
+
+from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example
+
+W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
+W30, AS_OF30 = "2024-W30", dt.date(2024, 7, 26)
+TEC_RISK = "TEC-24W28-01"
+
+
+@pytest.fixture(scope="module")
+def week29(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example with the W28 samples merged (TEC-24W28-01 高), its 周例会 written and
+    W29 built, the inbox emptied."""
+    root = tmp_path_factory.mktemp("followup2") / "ug"
+    api.init_project(root, example=True)
+    file_example(root)
+    api.build(root, week=WEEK, built_at=BUILT_AT)
+    for f in (SAMPLES / "returns").glob("*.xlsx"):
+        shutil.copy(f, root / "inbox" / f.name)
+    api.merge(root, week=WEEK, as_of=AS_OF)
+    api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False)
+    api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
+    for f in (root / "inbox").iterdir():
+        f.unlink()
+    return root
+
+
+@pytest.fixture
+def root(week29: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(week29, tmp_path / "ug"))
+
+
+def built(root: Path, week: str, name: str) -> Path:
+    return root / "outbox" / week / f"UG-2024Q3-{week}-{name}.xlsx"
+
+
+def merged(root: Path, week: str, as_of: dt.date) -> api.MergeReport:
+    before = {p: p.read_bytes() for p in (root / "inbox").rglob("*") if p.is_file()}
+    report = api.merge(root, week=week, as_of=as_of)
+    assert {p: p.read_bytes() for p in before} == before  # inputs are never modified
+    return report
+
+
+def coded(report: Any, *codes: str) -> list[tuple[str, str, str, str]]:
+    return [(i.file, i.sheet, i.cell, i.code) for i in report.issues if i.code in codes]
+
+
+def risk(risks: Any, rid: str) -> Any:
+    return next(r for r in risks if r.risk_id == rid)
+
+
+def respond(root: Path, week: str, rows: dict[int, dict[str, Any]]) -> Path:
+    """The PMO fills the master's 风险应对 sheet by row and header, into inbox/."""
+    wb = openpyxl.load_workbook(built(root, week, "PMO总表"))
+    ws = wb["风险应对"]
+    cols = header_columns(ws)
+    for row, values in rows.items():
+        for header, value in values.items():
+            ws.cell(row, cols[header]).value = value
+    target = root / "inbox" / "PMO总表.xlsx"
+    wb.save(target)
+    return target
+
+
+def master_rows(path: Path) -> dict[str, dict[str, Any]]:
+    ws = openpyxl.load_workbook(path)["风险应对"]
+    cols = header_columns(ws)
+    return {str(ws.cell(r, 1).value): {h: ws.cell(r, c).value for h, c in cols.items()}
+            for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value}
+
+
+# -- 1. a 高 risk lowered, then closed ---------------------------------------------------
+
+CLOSE = {"状态": "已关闭", "关闭日期": "2024-07-24", "关闭确认人": "刘强"}
+
+
+def test_a_high_risk_lowered_one_week_and_closed_the_next_stays_open_and_high(
+        root: Path) -> None:
+    """技术部 lowers TEC-24W28-01 to 中 in W29 (no 分管领导意见): refused, still 高; in W30
+    it closes it, again as 中: both refused, the risk open and 高."""
+    fill_workbook(built(root, W29, "技术部"), risks=[{"风险等级": "中"}],
+                  out=root / "inbox" / "技术部.xlsx")
+    w29 = merged(root, W29, AS_OF29)
+    assert coded(w29, "downgrade-unapproved") == [
+        ("技术部.xlsx", "风险应对申请表", "G2", "downgrade-unapproved")]
+    (issue,) = [i for i in w29.issues if i.code == "downgrade-unapproved"]
+    assert (issue.value, TEC_RISK in issue.message, "分管领导意见" in issue.message) == (
+        "中", True, True)
+    assert (risk(w29.risks, TEC_RISK).level, risk(w29.risks, TEC_RISK).is_open) == ("高", True)
+    # the next week's workbook and master show it as 高
+    for f in (root / "inbox").iterdir():
+        f.unlink()
+    api.build(root, week=W30, built_at=BUILT_AT + dt.timedelta(days=14))
+    ws = openpyxl.load_workbook(built(root, W30, "技术部"))["风险应对申请表"]
+    assert (ws["A2"].value, ws["G2"].value) == (TEC_RISK, "高")
+    assert master_rows(built(root, W30, "PMO总表"))[TEC_RISK]["风险等级"] == "高"
+    fill_workbook(built(root, W30, "技术部"), risks=[{"风险等级": "中", **CLOSE}],
+                  out=root / "inbox" / "技术部.xlsx")
+    w30 = merged(root, W30, AS_OF30)
+    assert coded(w30, "downgrade-unapproved", "close-unapproved") == [
+        ("技术部.xlsx", "风险应对申请表", "L2", "close-unapproved"),
+        ("技术部.xlsx", "风险应对申请表", "G2", "downgrade-unapproved")]
+    tec = risk(w30.risks, TEC_RISK)
+    assert (tec.level, tec.status, tec.is_open) == ("高", "处理中", True)
+
+
+def test_a_high_risk_lowered_with_the_leaders_opinion_is_lowered(root: Path) -> None:
+    respond(root, W29, {2: {"应对方案": "扩容", "分管领导意见": "同意降为中风险。陈明"}})
+    fill_workbook(built(root, W29, "技术部"), risks=[{"风险等级": "中"}],
+                  out=root / "inbox" / "技术部.xlsx")
+    report = merged(root, W29, AS_OF29)
+    assert coded(report, "downgrade-unapproved", "close-unapproved") == []
+    assert risk(report.risks, TEC_RISK).level == "中"
+
+
+def test_a_high_risk_lowered_on_a_risk_form_stays_high(root: Path) -> None:
+    import os
+
+    src = built(root, W29, "技术部-风险应对申请表")
+    wb = openpyxl.load_workbook(src)
+    ws = wb["风险应对申请表"]
+    cols = header_columns(ws)
+    row = {"风险编号": TEC_RISK, "发现时间": dt.datetime(2024, 7, 8, 9, 30),
+           "提出时间": dt.datetime(2024, 7, 9, 15), "风险描述": "第三方支付接口联调延期",
+           "风险等级": "低", "影响范围": "活动上线", "建议措施": "降级方案", "状态": "处理中"}
+    for header, value in row.items():
+        ws.cell(2, cols[header]).value = value
+    target = root / "inbox" / "风险.xlsx"
+    wb.save(target)
+    moment = dt.datetime(2024, 7, 17, 9).timestamp()
+    os.utime(target, (moment, moment))
+    result = api.risks(root, as_of=dt.date(2024, 7, 17))
+    assert [(i.file, i.sheet, i.cell, i.code) for i in result.issues] == [
+        ("风险.xlsx", "风险应对申请表", "G2", "downgrade-unapproved")]
+    assert risk(result.risks, TEC_RISK).level == "高"
+    assert risk(result.register, TEC_RISK).level == "高"
+    # the weekly merge carries the form's risk as 高, and so does the next master
+    report = merged(root, W29, AS_OF29)
+    assert risk(report.risks, TEC_RISK).level == "高"
