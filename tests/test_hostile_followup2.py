@@ -154,3 +154,69 @@ def test_a_high_risk_lowered_on_a_risk_form_stays_high(root: Path) -> None:
     # the weekly merge carries the form's risk as 高, and so does the next master
     report = merged(root, W29, AS_OF29)
     assert risk(report.risks, TEC_RISK).level == "高"
+
+
+# -- 2. what people type on the 成果验收确认单 ---------------------------------------------
+
+def _form(path: Path) -> dict[str, tuple[Any, ...]]:
+    ws = openpyxl.load_workbook(path, data_only=True)["成果验收确认单"]
+    return {str(r[0].value): tuple(c.value for c in r) for r in ws.iter_rows()
+            if r[0].value is not None}
+
+
+def _type(path: Path, cells: dict[str, Any]) -> None:
+    wb = openpyxl.load_workbook(path)
+    for name, value in cells.items():
+        wb["成果验收确认单"][name] = value
+    wb.save(path)
+
+
+def test_names_typed_on_the_acceptance_form_are_kept(with_samples: Path) -> None:
+    from .test_template_fields import _final
+
+    root = with_samples
+    _final(root, skip="市场部")
+    opts = {"verdict": "通过", "date": "2024-07-31", "leader_opinion": "同意验收"}
+    first = api.accept(root, **opts)
+    assert not first.recorded and _form(first.path)["市场部"][1] == "未确认"
+    # at the acceptance meeting: 市场部 signs on the form, R2's confirmer is corrected,
+    # and the deputy who chaired it writes his name as 分管领导
+    ws = openpyxl.load_workbook(first.path)["成果验收确认单"]
+    rows = {ws.cell(r, 1).value: r for r in range(1, ws.max_row + 1)}
+    assert (rows["市场部"], rows["R2"], rows["分管领导"]) == (13, 5, 22)
+    _type(first.path, {"B13": "李娜", "C13": dt.datetime(2024, 7, 31), "D13": "同意",
+                       "G5": "赵敏", "B22": "分管副总 张伟(代)"})
+    second = api.accept(root, **opts)
+    assert second.recorded and second.missing == []
+    assert [(i.cell, i.code, i.value, i.expected) for i in second.issues] == [
+        ("G5", "hand-entry-differs", "赵敏", "李娜"),
+        ("B22", "hand-entry-differs", "分管副总 张伟(代)", "分管副总 陈明")]
+    form = _form(second.path)
+    assert form["市场部"][1:4] == ("李娜", dt.datetime(2024, 7, 31), "同意")
+    assert (form["R2"][6], form["分管领导"][1]) == ("赵敏", "分管副总 张伟(代)")
+    assert second.conclusion["leader"] == "分管副总 张伟(代)"
+    # the next run keeps them although nobody typed again; a cleared cell gives the
+    # department's value back
+    _type(second.path, {"G5": None})
+    third = api.accept(root, **opts)
+    form = _form(third.path)
+    assert (form["市场部"][1], form["R2"][6], form["分管领导"][1]) == (
+        "李娜", "李娜", "分管副总 张伟(代)")
+    assert third.recorded and [i.cell for i in third.issues] == ["B22"]
+
+
+def test_a_conclusion_typed_on_the_form_and_replaced_by_an_option_is_named(
+        with_samples: Path) -> None:
+    from .test_template_fields import _final
+
+    root = with_samples
+    _final(root)
+    first = api.accept(root, verdict="通过", date="2024-07-31", leader_opinion="同意验收")
+    _type(first.path, {"B19": "有条件通过", "B20": "看板未接入"})
+    # an option equal to what the last run wrote (验收日期) is no conflict
+    second = api.accept(root, verdict="通过", date="2024-07-31")
+    assert [(i.file, i.sheet, i.cell, i.code, i.value, i.expected) for i in second.issues] == [
+        ("UG-2024Q3-成果验收确认单.xlsx", "成果验收确认单", "B19", "form-overridden", "有条件通过",
+         "通过")]
+    assert "--conclusion" in second.issues[0].message
+    assert (second.conclusion["verdict"], second.conclusion["open_items"]) == ("通过", "看板未接入")

@@ -335,6 +335,13 @@ CATALOGUE: tuple[Code, ...] = (
     Code("foreign-result", E, _S.ACCEPTANCE, "其他部门的成果", "foreign result",
          "这项成果由其他部门确认,本部门不能填写,未采用",
          "部门:只填写本部门负责确认的成果"),
+    Code("form-overridden", W, _S.ACCEPTANCE, "确认单内容被命令行替换", "form value overridden",
+         "成果验收确认单中填写的验收结论内容与命令行选项不同;按命令行记录,确认单中的内容被替换",
+         "PMO:核对哪一个是验收会的结论;以确认单为准时不带该选项重新运行 xlflow accept"),
+    Code("hand-entry-differs", W, _S.ACCEPTANCE, "确认单所填与交回的不同", "typed entry differs",
+         "成果验收确认单中手填的确认人、确认日期、意见或分管领导与部门交回的(或 project.yaml 中的)"
+         "不同;按确认单所填记录",
+         "PMO:核对所填是否正确;有误时在该单元格改正或清空后重新运行 xlflow accept"),
     Code("met-mismatch", W, _S.ACCEPTANCE, "是否达标与实际值不符", "met mismatch",
          "填写的「是否达标」与实际值对目标的计算结果不一致",
          "部门:核对实际值和是否达标"),
