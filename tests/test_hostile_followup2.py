@@ -220,3 +220,27 @@ def test_a_conclusion_typed_on_the_form_and_replaced_by_an_option_is_named(
          "通过")]
     assert "--conclusion" in second.issues[0].message
     assert (second.conclusion["verdict"], second.conclusion["open_items"]) == ("通过", "看板未接入")
+
+
+# -- 3. 督办事项 ids in number order ---------------------------------------------------------
+
+def test_action_items_are_listed_by_number_not_as_text(root: Path) -> None:
+    from .test_hostile_followup import minutes
+
+    due = dt.datetime(2024, 7, 26)
+    minutes(root, {6 + n: [f"DB-24W28-{n:02d}", f"事项 {n}", "决定", "技术部", "", due, "未开始"]
+                   for n in range(1, 121)})
+    fill_workbook(built(root, W29, "技术部"), weekly={"T03": {"完成百分比": "80%"}},
+                  out=root / "inbox" / "技术部.xlsx")  # a return: the merge is recorded
+    expected = [f"DB-24W28-{n:02d}" for n in range(1, 121)]  # …-99 before …-100
+    report = merged(root, W29, AS_OF29)
+    assert [a.item_id for a in report.actions] == expected
+    assert report.report_path, [str(i) for i in report.issues]
+    ws = openpyxl.load_workbook(report.report_path)["督办事项"]
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == expected
+    # from the ledger: the next week's workbook lists them in the same order
+    for f in (root / "inbox").iterdir():
+        f.unlink()
+    api.build(root, week=W30, built_at=BUILT_AT + dt.timedelta(days=14))
+    ws = openpyxl.load_workbook(built(root, W30, "技术部"))["督办事项"]
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == expected

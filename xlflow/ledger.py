@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LedgerError
-from .model.actions import ActionItem
+from .model.actions import ActionItem, action_sort_key
 from .model.records import (
     AcceptanceRecord,
     Feedback,
@@ -356,8 +356,8 @@ class Ledger:
 
     def action_items(self) -> list[ActionItem]:
         """Every item any 周例会 decided, as its minutes say (oldest meeting first)."""
-        return [ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
-            "SELECT data FROM action_items ORDER BY meeting, item_id")]
+        return sorted((ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
+            "SELECT data FROM action_items")), key=lambda a: (a.meeting, action_sort_key(a.item_id)))
 
     def add_action_states(self, merge_id: int, items: Sequence[ActionItem]) -> None:
         self.db.executemany("INSERT INTO action_states VALUES (?, ?, ?, ?, ?)", [
@@ -366,8 +366,9 @@ class Ledger:
 
     def action_states(self, merge_id: int) -> list[ActionItem]:
         """The items as the merge `merge_id` left them."""
-        return [ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
-            "SELECT data FROM action_states WHERE merge_id = ? ORDER BY item_id", (merge_id,))]
+        return sorted((ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
+            "SELECT data FROM action_states WHERE merge_id = ?", (merge_id,))),
+            key=lambda a: action_sort_key(a.item_id))
 
     def drop_merge(self, week: str) -> bool:
         return self.db.execute("DELETE FROM merges WHERE week = ?", (week,)).rowcount > 0

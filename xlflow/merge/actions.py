@@ -19,7 +19,7 @@ from typing import Any
 from ..contract import MEETING_KIND, SIGNATURE_KEY
 from ..followup import action_id, actions_spec, minutes_spec
 from ..issues import Issue, cell_name, error, warning
-from ..model.actions import ActionItem, ActionState
+from ..model.actions import ActionItem, ActionState, action_sort_key
 from ..model.records import Change, Source
 from ..model.vocab import ChangeKind
 from ..values import clean_text, parse_datetime
@@ -169,7 +169,7 @@ def register(stored: Iterable[ActionItem], minutes: Iterable[Minutes],
     for meeting, items in fresh.items():
         if meeting <= week:
             out.update((a.item_id, a) for a in items)
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items(), key=lambda kv: action_sort_key(kv[0])))
 
 
 Update = tuple[ActionState, str, Source]
@@ -281,7 +281,8 @@ def action_changes(items: Sequence[ActionItem], previous: Mapping[str, ActionIte
 def open_items(items: Iterable[ActionItem], as_of: dt.date) -> list[ActionItem]:
     """Open items, overdue first, then by due date."""
     return sorted((a for a in items if a.is_open),
-                  key=lambda a: (not a.overdue(as_of), a.due or dt.date.max, a.item_id))
+                  key=lambda a: (not a.overdue(as_of), a.due or dt.date.max,
+                                 action_sort_key(a.item_id)))
 
 
 def counts(items: Iterable[ActionItem], departments: Sequence[str],
