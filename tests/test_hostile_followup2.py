@@ -244,3 +244,27 @@ def test_action_items_are_listed_by_number_not_as_text(root: Path) -> None:
     api.build(root, week=W30, built_at=BUILT_AT + dt.timedelta(days=14))
     ws = openpyxl.load_workbook(built(root, W30, "技术部"))["督办事项"]
     assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == expected
+
+
+# -- 4. a risk form's identity message names the risk form's sheet --------------------------
+
+def test_a_risk_form_with_another_departments_row_names_its_own_sheet(root: Path) -> None:
+    import os
+
+    wb = openpyxl.load_workbook(built(root, W29, "技术部-风险应对申请表"))
+    ws = wb["风险应对申请表"]
+    cols = header_columns(ws)
+    row = {"提出部门": "市场部", "发现时间": dt.datetime(2024, 7, 16, 9),
+           "提出时间": dt.datetime(2024, 7, 16, 10), "风险描述": "渠道预算超支", "风险等级": "中",
+           "影响范围": "推广", "建议措施": "压缩投放", "状态": "处理中"}
+    for header, value in row.items():
+        ws.cell(3, cols[header]).value = value
+    target = root / "inbox" / "风险.xlsx"
+    wb.save(target)
+    moment = dt.datetime(2024, 7, 16, 11).timestamp()
+    os.utime(target, (moment, moment))
+    result = api.risks(root, as_of=dt.date(2024, 7, 16))
+    (issue,) = result.issues
+    assert (issue.code, issue.file, issue.sheet, issue.cell, issue.value, issue.expected) == (
+        "identity-mismatch", "风险.xlsx", "风险应对申请表", "B3", "市场部、技术部", "技术部")
+    assert "「风险应对申请表」" in issue.message and "周进度跟踪表" not in issue.message
