@@ -268,3 +268,38 @@ def test_a_risk_form_with_another_departments_row_names_its_own_sheet(root: Path
     assert (issue.code, issue.file, issue.sheet, issue.cell, issue.value, issue.expected) == (
         "identity-mismatch", "风险.xlsx", "风险应对申请表", "B3", "市场部、技术部", "技术部")
     assert "「风险应对申请表」" in issue.message and "周进度跟踪表" not in issue.message
+
+
+# -- 5. a department deleting its own 督办事项 rows ------------------------------------------
+
+def test_an_action_row_deleted_by_its_department_is_named_and_stays_open(root: Path) -> None:
+    from .test_hostile_followup import DECISION, minutes
+
+    minutes(root, {7: [None, *DECISION], 8: [None, "活动页文案未定稿", "市场部定稿", "市场部", "李娜",
+                                             dt.datetime(2024, 7, 19), "进行中"],
+                   9: [None, "压测报告", "技术部出报告", "技术部", "陈杰", dt.datetime(2024, 7, 19),
+                       "未开始"]})
+    result = api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7, hours=1))
+    # 技术部 deletes DB-24W28-03's row and updates DB-24W28-01
+    wb = openpyxl.load_workbook(result.departments["技术部"])
+    ws = wb["督办事项"]
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == ["DB-24W28-01", "DB-24W28-03"]
+    ws.protection.sheet = False
+    ws["E2"] = "进行中"
+    ws.delete_rows(3)
+    wb.save(root / "inbox" / "技术部.xlsx")
+    # 市场部 deletes the whole sheet; 运营部 carried nothing and returns its file as it is
+    wb = openpyxl.load_workbook(result.departments["市场部"])
+    del wb["督办事项"]
+    wb.save(root / "inbox" / "市场部.xlsx")
+    shutil.copy(result.departments["运营部"], root / "inbox" / "运营部.xlsx")
+    report = merged(root, W29, AS_OF29)
+    assert [(i.file, i.sheet, i.value, i.code) for i in report.issues
+            if i.code == "missing-action"] == [
+        ("市场部.xlsx", "督办事项", "DB-24W28-02", "missing-action"),
+        ("技术部.xlsx", "督办事项", "DB-24W28-03", "missing-action")]
+    assert "压测报告" in next(i.message for i in report.issues if i.value == "DB-24W28-03")
+    items = {a.item_id: a for a in report.actions}
+    assert [(i, items[i].status, items[i].is_open) for i in sorted(items)] == [
+        ("DB-24W28-01", "进行中", True), ("DB-24W28-02", "进行中", True),
+        ("DB-24W28-03", "未开始", True)]
