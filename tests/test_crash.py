@@ -163,7 +163,8 @@ def test_a_merge_killed_at_each_step(merged: Path, step: str) -> None:
 @posix_only
 @pytest.mark.parametrize("command", [
     ["status"], ["history"], ["build", "--week", WEEK], ["review", "--month", "2024-07"],
-    ["send", "--week", WEEK], ["opinion", "--department", "运营部", "--by", "运营总监", "--text", "同意"],
+    ["send", "--week", WEEK],
+    ["change", "--task", "T03", "--due", "2024-07-25", "--reason", "延期", "--by", "PMO"],
     ["merge", "--week", WEEK, "--as-of", "2024-07-14"],
 ], ids=lambda command: command[0])
 def test_every_command_repairs_first(merged: Path, command: list[str]) -> None:

@@ -495,8 +495,8 @@ def test_a_ledger_held_by_another_program_is_named(merged: Path, runner: CliRunn
     try:
         busy = f"台账 {ledger}: 正被另一个程序使用"
         for args in (_merge_args(merged),
-                     ["opinion", str(merged), "--department", "运营部", "--by", "运营总监",
-                      "--text", "同意"],
+                     ["change", str(merged), "--task", "T03", "--due", "2024-07-25",
+                      "--reason", "延期", "--by", "PMO"],
                      ["send", str(merged), "--week", WEEK],
                      ["history", str(merged), "--drop", WEEK]):
             out = _fails_clearly(runner.invoke(cli, args), busy)

@@ -34,8 +34,7 @@ def _json_of(runner: CliRunner, args: list[str]) -> Any:
 def walked(with_samples: Path, tmp_path: Path) -> Path:
     """The example after approval, a W28 merge and the W31 returns merged."""
     root = with_samples
-    api.opinion(root, department="运营部", by="运营总监", text="同意")
-    api.approve(root, by="分管副总 陈明")
+    api.approve(root, by="分管副总 陈明")  # (filed already: an opinion now is refused)
     api.file_project(root, by="PMO 王芳")
     api.merge(root, week=WEEK, as_of=AS_OF)
     api.build(root, week="2024-W31")
@@ -84,6 +83,11 @@ def test_json_is_the_library_result(name: str, walked: Path, runner: CliRunner,
         recorded = api.changes(walked)[-1]
         assert got == _canonical(api.ChangeResult(recorded).to_dict())
         assert got["change"]["state"] == "待审批" and got["change"]["items"][0]["new"] == "2024-07-25"
+        # a task cancelled (新增/取消任务): the same result, with its scope
+        got = _json_of(runner, ["change", root, "--remove-task", "T02", "--reason", "并入日报",
+                                "--by", "PMO 王芳", "--json"])
+        assert got == _canonical(api.ChangeResult(api.changes(walked)[-1]).to_dict())
+        assert got["change"]["scope"] == {"task": "T02", "action": "remove"}
         return
     if name == "validate":
         path = str(next((walked / "inbox").glob("技术部*.xlsx")))

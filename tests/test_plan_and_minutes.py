@@ -58,13 +58,13 @@ def test_minutes_without_a_meeting_show_what_is_missing(built: api.BuildResult) 
     assert got["参会人员"].startswith("产品部 产品总监 王晓、市场部 市场部经理 李娜")
 
 
-def test_opinion_records_attendees_and_date(runner: CliRunner, built: api.BuildResult) -> None:
-    root = built.project.root
+def test_opinion_records_attendees_and_date(runner: CliRunner, unfiled_project: Path) -> None:
+    root = unfiled_project  # opinions are recorded before PMO备案 (after it: refused)
     result = runner.invoke(cli, ["opinion", str(root), "--department", "运营部", "--by",
                                  "运营总监", "--text", "同意,需提前准备活动物料",
                                  "--attendees", "王晓、李娜,刘强", "--date", "2024-06-27"])
     assert result.exit_code == 0, result.output
-    master = next((root / "outbox" / WEEK).glob("*PMO总表.xlsx"))
+    master = next((root / "outbox").rglob("*PMO总表.xlsx"))
     got = _fields(openpyxl.load_workbook(master)["需求共识纪要"])
     assert (got["会议日期"], got["参会人员"]) == ("2024-06-27", "王晓、李娜、刘强")
     assert got["运营部意见"] == "运营总监:同意,需提前准备活动物料"

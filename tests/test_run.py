@@ -25,7 +25,6 @@ MON, FRI, TUE = dt.date(2024, 7, 8), dt.date(2024, 7, 12), dt.date(2024, 7, 16)
 
 @pytest.fixture
 def filed(project_dir: Path) -> Path:
-    api.opinion(project_dir, department="运营部", by="运营总监", text="同意")
     api.approve(project_dir, by="分管副总 陈明")
     api.file_project(project_dir, by="PMO 王芳")
     return project_dir

@@ -145,7 +145,6 @@ def test_next_weeks_workbook_shows_last_weeks_plan(with_samples: Path) -> None:
 def _final(root: Path, *, skip: str = "") -> None:
     """The sample's W28 and W31 merged; `skip`: a department whose W31 confirmation of
     the acceptance is left empty."""
-    api.opinion(root, department="运营部", by="运营总监", text="同意")
     assert api.approve(root, by="分管副总 陈明").recorded
     assert api.file_project(root, by="PMO 王芳").recorded
     api.merge(root, week=WEEK, as_of=AS_OF)

@@ -232,9 +232,27 @@ __all__ += ["Change", "ChangeResult", "GateError", "approve_change", "baseline_d
 def change(directory: Dir, *, by: str, reason: str, task: str | None = None,
            result: str | None = None, due: str | None = None, start: str | None = None,
            owner: str | None = None, deliverable: str | None = None,
-           target: str | None = None, at: dt.datetime | None = None) -> ChangeResult:
+           target: str | None = None, add_task: str | None = None,
+           remove_task: str | None = None, at: dt.datetime | None = None) -> ChangeResult:
     """Record a change to the filed plan (one task's dates, owner, deliverable, or one
-    result's target) as change N, pending the approver's `approve_change`."""
+    result's target; or a task added as project.yaml defines it, `add_task`, or
+    cancelled, `remove_task`) as change N, pending the approver's `approve_change`."""
+    if add_task or remove_task:
+        from .errors import ProjectError
+        from .phases import scope as _scope
+
+        given = [n for n, v in (("--add-task", add_task), ("--remove-task", remove_task),
+                                ("--task", task), ("--result", result), ("--due", due),
+                                ("--start", start), ("--owner", owner),
+                                ("--deliverable", deliverable), ("--target", target)) if v]
+        if len(given) > 1:
+            raise ProjectError(f"{' 与 '.join(given)} 不能同时给出:一次变更新增或取消一个任务"
+                               "(新增任务的内容写在 project.yaml 中)")
+        if add_task:
+            return _scope.request_add(Workspace(directory), add_task, by=by, reason=reason,
+                                      at=at)
+        return _scope.request_remove(Workspace(directory), remove_task or "", by=by,
+                                     reason=reason, at=at)
     values = {k: v for k, v in (("due", due), ("start", start), ("owner", owner),
                                 ("deliverable", deliverable), ("target", target))
               if v is not None}

@@ -436,21 +436,28 @@ def approve(directory: Path, by: str, note: str, reject: bool, change_number: in
 @click.option("--owner", metavar="NAME", help="New 负责人 of the task.")
 @click.option("--deliverable", metavar="TEXT", help="New 交付成果 of the task.")
 @click.option("--target", metavar="TARGET", help="New target of the result, e.g. '>= 120000'.")
+@click.option("--add-task", metavar="ID",
+              help="Add this task to the plan, as written in project.yaml (新增任务).")
+@click.option("--remove-task", metavar="ID",
+              help="Cancel this task (取消任务): on approval it is marked cancelled in "
+                   "project.yaml, its past weeks kept.")
 @click.option("--reason", required=True, help="Why the plan changes.")
 @click.option("--by", required=True, metavar="NAME", help="Who asks for the change.")
 @json_option
 @handle_errors
 def change(directory: Path, task: str | None, result_id: str | None, due: str | None,
            start: str | None, owner: str | None, deliverable: str | None, target: str | None,
-           reason: str, by: str, as_json: bool) -> None:
+           add_task: str | None, remove_task: str | None, reason: str, by: str,
+           as_json: bool) -> None:
     """Record a change to the filed plan (a task's dates, owner or deliverable, a result's
-    target) as change N, pending: it enters the plan and project.yaml once the approver
-    runs `xlflow approve DIR --change N`.
+    target; a task added or cancelled) as change N, pending: it enters the plan and
+    project.yaml once the approver runs `xlflow approve DIR --change N`.
 
     Example: xlflow change ug2024 --task T03 --due 2024-07-25 --reason "第三方支付接口延期" --by "PMO 王芳"
     """
     result = api.change(directory, by=by, reason=reason, task=task, result=result_id, due=due,
-                        start=start, owner=owner, deliverable=deliverable, target=target)
+                        start=start, owner=owner, deliverable=deliverable, target=target,
+                        add_task=add_task, remove_task=remove_task)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return

@@ -247,6 +247,9 @@ CATALOGUE: tuple[Code, ...] = (
          "模板以外的列(或没有表头的列)中有内容,不计入汇总",
          "部门:把内容移到模板中对应的列"),
     # -- tasks: the weekly progress rows ----------------------------------------------------
+    Code("cancelled-task", W, _S.TASKS, "任务已取消", "task cancelled",
+         "交回的文件还填了一个已经变更审批取消的任务;这一行未汇总,此前各周的数据保留",
+         "无需处理;部门下一周的文件不再列出该任务(PMO 可告知部门不必再填)"),
     Code("changed-plan", W, _S.TASKS, "计划日期被改", "planned date changed",
          "部门改了计划完成日期;以职责分工表为准",
          "部门:延期请填预计完成日期和偏差原因;计划确需调整时由 PMO 修改 project.yaml"),
@@ -282,7 +285,8 @@ CATALOGUE: tuple[Code, ...] = (
          "部门:改正该行中报错的单元格后重新发送"),
     Code("unknown-task", E, _S.TASKS, "未知任务", "unknown task",
          "任务编号不在职责分工表中",
-         "部门:使用职责分工表中的编号;新增任务请 PMO 加入 project.yaml 后重新生成文件"),
+         "部门:使用职责分工表中的编号;新增任务由 PMO 写入 project.yaml、经 xlflow change "
+         "--add-task 审批后重新生成文件"),
     # -- risks: the risk register ----------------------------------------------------------
     Code("close-before-raised", E, _S.RISKS, "关闭早于提出", "closed before raised",
          "风险的关闭日期早于提出时间;关闭未采用,风险仍按未关闭登记",
@@ -428,8 +432,10 @@ CATALOGUE: tuple[Code, ...] = (
          "PMO:与该部门协商;该负责人给出同意的意见(xlflow opinion)后再审批"),
     Code("plan-edited", E, _S.APPROVAL, "备案后计划被直接修改", "plan edited after filing",
          "PMO 备案后 project.yaml 中任务的日期、负责人、交付成果或预期成果的目标值与备案的计划"
-         "(基线 + 已批准的变更)不符;build / send / merge / run 不执行",
-         "PMO:把 project.yaml 改回,用 xlflow change 记录变更,由审批人 xlflow approve --change N 批准"),
+         "(基线 + 已批准的变更)不符,或任务被新增、取消、删除而未经变更审批;"
+         "build / send / merge / run 不执行",
+         "PMO:把 project.yaml 改回,用 xlflow change 记录变更(新增任务 --add-task,取消任务 "
+         "--remove-task),由审批人 xlflow approve --change N 批准"),
     # -- send: xlflow send, remind, notify -----------------------------------------------
     Code("no-cc-address", W, _S.SEND, "缺抄送邮箱", "no cc address",
          "催办已逾期到应抄送部门负责人或分管副总的时候,但 project.yaml 中没有其邮箱;催办照常发给部门",

@@ -49,7 +49,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "示例:xlflow file ug2024 --by \"PMO 王芳\""),
     "change": (
         "提出对已备案计划的变更(待审批)",
-        "把对已备案计划的一项变更(任务的日期、负责人或交付成果,预期成果的目标值)记录为变更 N,"
+        "把对已备案计划的一项变更(任务的日期、负责人或交付成果,预期成果的目标值;新增或取消一个任务)"
+        "记录为变更 N,"
         "状态为待审批:审批人运行 `xlflow approve DIR --change N` 之后,变更才写入计划和 "
         "project.yaml。\n\n"
         "示例:xlflow change ug2024 --task T03 --due 2024-07-25 --reason \"第三方支付接口延期\" "
@@ -236,6 +237,10 @@ OPTIONS: dict[str, str] = {
     "New 负责人 of the task.": "任务新的负责人。",
     "New 交付成果 of the task.": "任务新的交付成果。",
     "New target of the result, e.g. '>= 120000'.": "预期成果新的目标值,如 '>= 120000'。",
+    "Add this task to the plan, as written in project.yaml (新增任务).":
+        "把这个任务(按 project.yaml 中写好的内容)加入计划(新增任务)。",
+    "Cancel this task (取消任务): on approval it is marked cancelled in project.yaml, its past "
+    "weeks kept.": "取消这个任务(取消任务):批准后在 project.yaml 中标为已取消,此前各周的数据保留。",
     "Why the plan changes.": "变更原因。",
     "Who asks for the change.": "提出变更的人。",
     # remind

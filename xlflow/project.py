@@ -210,6 +210,7 @@ class Task:
     milestone_name: str = ""
     start: dt.date | None = None  # 开始日期 (optional)
     after: tuple[str, ...] = ()  # 前置任务: finish-to-start predecessors (task ids)
+    cancelled: dt.date | None = None  # 已取消 from this day (xlflow change --remove-task)
 
     @property
     def after_text(self) -> str:
@@ -258,12 +259,14 @@ class Project:
     resources: tuple[Resource, ...] = ()
     results: tuple[ExpectedResult, ...] = ()
     opinions: tuple[Opinion, ...] = ()
-    tasks: tuple[Task, ...] = ()
+    tasks: tuple[Task, ...] = ()  # the plan's tasks; cancelled ones are in cancelled_tasks
     settings: Settings = field(default_factory=Settings)
     pools: tuple[Pool, ...] = ()  # company-wide resource pools, for `xlflow resources`
     consensus: Consensus = field(default_factory=Consensus)
     spec_overrides: Mapping[str, Any] = field(default_factory=dict)
     root: Path = Path(".")
+    # tasks marked `cancelled: DATE` (kept for history, out of the plan from that day)
+    cancelled_tasks: tuple[Task, ...] = ()
 
     # -- look-ups (indexes built once, so a caller looping over departments stays linear)
     def department(self, name: str) -> Department:
@@ -438,7 +441,7 @@ _KINDS = tuple(k.value for k in ResourceKind)
 _RESULT_FIELDS = ("id", "name", "target", "unit", "department")
 _OPINION_FIELDS = ("department", "by", "opinion")
 _TASK_FIELDS = ("id", "department", "role", "duty", "deliverable", "due", "owner", "milestone",
-                "start", "after")
+                "start", "after", "cancelled")
 _SETTING_FIELDS = tuple(Settings.__dataclass_fields__)
 _SETTING_RANGES = {"delay_threshold_days": (0, 3650), "late_window_days": (0, 3650),
                    "return_weekday": (1, 7), "raise_within_hours": (0, 8760),
@@ -653,6 +656,8 @@ class _Parser:
         initiating = self.department_ref(head, "initiating_department", "project")
         milestones = self.milestones(data)
         tasks = self.tasks(data, {m.id: m for m in milestones})
+        cancelled = [t for t in tasks if t.cancelled is not None]
+        tasks = [t for t in tasks if t.cancelled is None]
         results = self.results(data)
         resources = self.resources(data)
         opinions = []
@@ -680,6 +685,7 @@ class _Parser:
             tasks=tuple(tasks), settings=self.settings(data),
             spec_overrides=overrides, root=root,
             pools=tuple(self.pools(data)), consensus=self.consensus(data),
+            cancelled_tasks=tuple(cancelled),
         )
 
     def departments(self, data: Any, project_id: str) -> list[Department]:
@@ -792,7 +798,8 @@ class _Parser:
                                 f"the task's due date {due.isoformat()} (expected a start on or "
                                 "before due)")
             after = self.predecessors(node, where, tid)
-            if after:
+            cancelled = self.date(node, "cancelled", where, required=False)
+            if after and cancelled is None:
                 links.append((node, where, tid, after))
             out.append(Task(
                 tid, dept, self.text(node, "role", where),
@@ -800,8 +807,16 @@ class _Parser:
                 self.text(node, "deliverable", where, kind=LONG), due,
                 self.text(node, "owner", where, kind=NAME), ms,
                 milestones[ms].name if ms else "", start=start, after=after,
+                cancelled=cancelled,
             ))
-        self.check_links(links, seen)
+        gone = {t.id: t.cancelled for t in out if t.cancelled is not None}
+        for node, where, tid, after in links:  # a cancelled task is no one's predecessor
+            for pid in after:
+                if pid in gone:
+                    raise self.fail(node, "after", f"{where}.after", f"{pid} was cancelled "
+                                    f"(cancelled: {gone[pid]}): remove it from task {tid}'s "
+                                    "after (前置任务)")
+        self.check_links(links, {t: n for t, n in seen.items() if t not in gone})
         return out
 
     def predecessors(self, node: Any, where: str, tid: str) -> tuple[str, ...]:

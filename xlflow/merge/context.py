@@ -33,6 +33,16 @@ class ResultRef:
     target_text: str
 
 
+def _tasks_as_of(project: Project, as_of: dt.date) -> dict[str, TaskRef]:
+    """The plan's tasks on `as_of`: a task cancelled later (a past week merged again)
+    still counts there, so that week's rows stay what they were."""
+    tasks = [*project.tasks, *(t for t in project.cancelled_tasks
+                               if t.cancelled is not None and t.cancelled > as_of)]
+    ids = {t.id for t in tasks}
+    return {t.id: TaskRef(t.id, t.department, t.due, t.milestone, t.start,
+                          tuple(a for a in t.after if a in ids)) for t in tasks}
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything validation and merging need to know about the project and the run."""
@@ -55,6 +65,8 @@ class Context:
     trust: Trust | None = None  # the project's key and built files; None: not checked
     return_weekday: int = 5  # the weekday returns are due (填报日期's window)
     late_window_days: int = 90
+    # tasks cancelled by an approved change: id -> (department, the day it left the plan)
+    cancelled: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
     draft: bool = False  # a --draft run (or before PMO备案): files built as drafts count
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
@@ -68,8 +80,7 @@ class Context:
         return cls(
             project_id=project.id, start=project.start, end=project.end,
             late_end=project.late_end, departments=tuple(d.name for d in project.departments),
-            tasks={t.id: TaskRef(t.id, t.department, t.due, t.milestone, t.start, t.after)
-                   for t in project.tasks},
+            tasks=_tasks_as_of(project, as_of),
             week=week, as_of=as_of, specs=project.specs(),
             threshold=s.delay_threshold_days, raise_within_hours=s.raise_within_hours,
             calendar=WorkCalendar(s.holidays, s.extra_workdays) if use_workdays else None,
@@ -78,6 +89,8 @@ class Context:
             milestones={m.id: (m.name, m.date) for m in project.milestones},
             codes={d.name: d.code for d in project.departments},
             trust=trust, return_weekday=s.return_weekday, late_window_days=s.late_window_days,
+            cancelled={t.id: (t.department, t.cancelled) for t in project.cancelled_tasks
+                       if t.cancelled is not None and t.cancelled <= as_of},
             draft=draft,
         )
 

@@ -100,6 +100,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     from .._draft import drafting
     from ..phases.baseline import load_baseline
     from ..phases.gate import filing, require_filed
+    from ..phases.scope import scope_changes
 
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
@@ -120,6 +121,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
                                                              t.expected)
                                          for t in report.tasks if t.task_id in report.baseline
                                          and t.expected is not None}
+            report.changes += scope_changes(ws, project, report)  # 新增/取消任务
             if write:
                 with drafting(draft):
                     _write(ws, project, report)

@@ -60,6 +60,13 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                     issues.append(error("missing-task-id", "这一行没有任务编号,无法对应到任务", **where))
                 continue
             ref = ctx.tasks.get(tid)
+            if ref is None and tid in ctx.cancelled:
+                if rec.has_input:
+                    day = ctx.cancelled[tid][1]
+                    issues.append(warning("cancelled-task", f"任务 {tid} 已于 {day} 取消(变更审批),"
+                                          "本行未汇总;此前各周的数据保留,以后的工作簿不再列出它",
+                                          value=tid, **where))
+                continue
             if ref is None:
                 issues.append(error("unknown-task", f"任务编号 {tid} 不在职责分工表中", value=tid,
                                     expected="职责分工表中的任务编号", **where))

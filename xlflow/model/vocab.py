@@ -176,6 +176,8 @@ class ChangeKind(StrEnum):
     NEW_ACTION = "new-action"
     CLOSED_ACTION = "closed-action"
     OVERDUE_ACTION = "overdue-action"
+    TASK_ADDED = "task-added"  # 新增任务 by an approved change (xlflow change --add-task)
+    TASK_CANCELLED = "task-cancelled"  # 取消任务 (xlflow change --remove-task)
 
     @property
     def label(self) -> str:
@@ -189,6 +191,7 @@ _CHANGE_LABELS = {
     ChangeKind.MISSING_WEEKS: "缺少周汇总",
     ChangeKind.NEW_ACTION: "新增督办事项", ChangeKind.CLOSED_ACTION: "督办事项关闭",
     ChangeKind.OVERDUE_ACTION: "督办事项逾期",
+    ChangeKind.TASK_ADDED: "新增任务", ChangeKind.TASK_CANCELLED: "取消任务",
 }
 
 

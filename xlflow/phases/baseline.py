@@ -23,7 +23,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import _yaml
@@ -40,7 +40,10 @@ TASK, RESULT = "task", "result"
 TASK_FIELDS = {"start": "开始日期", "due": "时间节点", "owner": "负责人",
                "deliverable": "交付成果"}
 RESULT_FIELDS = {"target": "目标值"}
-DATE_FIELDS = ("start", "due")
+#: A cancelled task's one planned value: the day it left the plan (`cancelled:` in
+#: project.yaml). A task is in the plan while it has a `due`; see `phases/scope.py`.
+CANCELLED = "cancelled"
+DATE_FIELDS = ("start", "due", CANCELLED)
 PENDING, APPROVED, REJECTED = "待审批", "已批准", "已驳回"
 
 _SCHEMA = """
@@ -115,6 +118,9 @@ def plan_values(project: Project) -> dict[Key, str]:
                 continue
             out[(TASK, t.id, name)] = value.isoformat() if isinstance(value, dt.date) \
                 else str(value)
+    for t in project.cancelled_tasks:
+        if t.cancelled is not None:
+            out[(TASK, t.id, CANCELLED)] = t.cancelled.isoformat()
     for r in project.results:
         out[(RESULT, r.id, "target")] = target_text(r.target)
     return out
@@ -122,8 +128,19 @@ def plan_values(project: Project) -> dict[Key, str]:
 
 def field_label(kind: str, item: str, name: str) -> str:
     what = "任务" if kind == TASK else "预期成果"
-    return f"{what} {item} {(TASK_FIELDS if kind == TASK else RESULT_FIELDS).get(name, name)}" \
-           f"({name})"
+    labels = {**TASK_FIELDS, CANCELLED: "取消日期"} if kind == TASK else RESULT_FIELDS
+    return f"{what} {item} {labels.get(name, name)}({name})"
+
+
+def planned_tasks(values: dict[Key, str]) -> set[str]:
+    """The tasks in a plan (baseline or current): those with a due date."""
+    return {item for (kind, item, name) in values if kind == TASK and name == "due"}
+
+
+def cancelled_tasks(values: dict[Key, str]) -> dict[str, str]:
+    """The tasks a plan holds as cancelled, with the day they left it."""
+    return {item: v for (kind, item, name), v in values.items()
+            if kind == TASK and name == CANCELLED}
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -203,18 +220,49 @@ def record_baseline(ledger: Ledger, project: Project, *, number: str, at: str) -
 class Difference:
     kind: str
     item: str
-    field: str
+    field: str  # a field under change control, or SCOPE: the task itself (in the plan?)
     baseline: str  # "" when the baseline has no such value
     planned: str  # the current plan (baseline + approved changes)
     file: str  # "" when the file has none (the task was removed)
     pending: int | None = None  # a pending change that would make the plan the file's
 
     def text(self) -> str:
+        pending = f"(变更 {self.pending} 待审批)" if self.pending else ""
+        if self.field == SCOPE:
+            return f"任务 {self.item}:{self._scope_text()}{pending}"
         base = self.baseline or "无"
         plan = "" if self.planned == self.baseline else f",当前计划 {self.planned or '无'}"
-        pending = f"(变更 {self.pending} 待审批)" if self.pending else ""
         return (f"{field_label(self.kind, self.item, self.field)}:基线 {base}{plan},"
                 f"project.yaml 中 {self.file or '无(已删除)'}{pending}")
+
+    def _scope_text(self) -> str:
+        planned, file = self.planned, self.file
+        if planned == IN_PLAN:
+            return ("计划中有它,project.yaml 中却没有了(被删除);取消任务要经变更审批"
+                    if not file else f"project.yaml 中标为{file},但取消未经变更审批,计划中仍有它")
+        if planned:  # cancelled in the plan
+            day = planned.removeprefix(f"{CANCELLED_WORD} ")
+            return (f"已于 {day} 取消(经变更审批),project.yaml 中却又列为计划内(少了 "
+                    f"cancelled: {day})" if file == IN_PLAN else
+                    f"已于 {day} 取消,project.yaml 中却没有它了:已取消的任务留在 project.yaml "
+                    f"中(标 cancelled: {day}),历史周的数据才对得上")
+        return ("不在备案的计划中:project.yaml 中新增了它,新增任务要经变更审批"
+                + ("" if file == IN_PLAN else f"(已标为{file})"))
+
+    def command(self, root: object) -> str:
+        """The `xlflow change` line that records this difference ("" when the file must
+        simply be put back)."""
+        if self.field == SCOPE:
+            if self.planned == IN_PLAN:
+                return f"xlflow change {root} --remove-task {self.item} --reason … --by …"
+            if self.file == IN_PLAN:
+                return f"xlflow change {root} --add-task {self.item} --reason … --by …"
+            return ""
+        if self.field == CANCELLED:
+            return ""
+        flag = "task" if self.kind == TASK else "result"
+        return (f"xlflow change {root} --{flag} {self.item} --{self.field} "
+                f"{self.file or '…'} --reason … --by …")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "item": self.item, "field": self.field,
@@ -222,9 +270,22 @@ class Difference:
                 "pending": self.pending}
 
 
+SCOPE = "task"  # a Difference about the task itself: added, cancelled or deleted
+IN_PLAN, CANCELLED_WORD = "计划内", "已取消"
+
+
+def _scope_state(values: dict[Key, str], item: str) -> str:
+    """'计划内', '已取消 2024-07-16' or '' (not there): a task's place in a plan."""
+    if (TASK, item, "due") in values:
+        return IN_PLAN
+    day = values.get((TASK, item, CANCELLED))
+    return f"{CANCELLED_WORD} {day}" if day else ""
+
+
 def plan_differences(ws: Workspace, project: Project | None = None) -> list[Difference]:
     """Where project.yaml differs from the current plan (baseline + approved changes);
-    nothing before filing. A task or result added after filing is not a difference."""
+    nothing before filing. A task added or cancelled (or deleted) without an approved
+    change is a difference of the task itself (field SCOPE)."""
     with ws.existing_ledger() as ledger:
         base = read_baseline(ledger)
         pending = pending_changes(ledger) if base else []
@@ -233,16 +294,28 @@ def plan_differences(ws: Workspace, project: Project | None = None) -> list[Diff
     project = project or ws.project(with_events=False)
     have = plan_values(project)
     wanted: dict[tuple[str, str, str, str], int] = {}
+    scoped: dict[tuple[str, str], int] = {}  # (task, "add"/"remove") -> pending change
     for change in pending:
         for ci in change.items:
             wanted[(ci.kind, ci.item, ci.field, ci.new)] = change.id
+        if change.scope is not None:
+            scoped[change.scope] = change.id
     out = []
-    for key, planned in sorted(base.current.items(), key=lambda kv: (kv[0][0] != TASK, kv[0])):
+    for item in sorted({item for kind, item, _ in (*base.current, *have) if kind == TASK}):
+        planned, file = _scope_state(base.current, item), _scope_state(have, item)
+        if planned != file and not (planned.startswith(CANCELLED_WORD)
+                                    and file.startswith(CANCELLED_WORD)):
+            op = "add" if file == IN_PLAN else "remove"
+            out.append(Difference(TASK, item, SCOPE, _scope_state(base.values, item), planned,
+                                  file, scoped.get((item, op))))
+    skip = {d.item for d in out}
+    for key, planned_value in sorted(base.current.items(),
+                                     key=lambda kv: (kv[0][0] != TASK, kv[0])):
+        kind, item, name = key
         value = have.get(key, "")
-        if value != planned:
-            kind, item, name = key
-            out.append(Difference(kind, item, name, base.values.get(key, ""), planned, value,
-                                  wanted.get((kind, item, name, value))))
+        if value != planned_value and not (kind == TASK and item in skip):
+            out.append(Difference(kind, item, name, base.values.get(key, ""), planned_value,
+                                  value, wanted.get((kind, item, name, value))))
     return out
 
 
@@ -262,7 +335,10 @@ class ChangeItem:
     new: str
 
     def text(self) -> str:
-        return f"{field_label(self.kind, self.item, self.field)} {self.old or '无'} → {self.new}"
+        if self.field == CANCELLED and not self.old:
+            return f"任务 {self.item} 取消" + (f"(自 {self.new} 起)" if self.new else "")
+        return f"{field_label(self.kind, self.item, self.field)} {self.old or '无'} → " \
+               f"{self.new or '无'}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "item": self.item, "field": self.field, "old": self.old,
@@ -282,14 +358,38 @@ class Change:
     items: list[ChangeItem] = field(default_factory=list)
 
     @property
+    def scope(self) -> tuple[str, str] | None:
+        """(task, "add") for a task added to the plan (or a cancelled one brought back),
+        (task, "remove") for a task cancelled; None for a change of values."""
+        for i in self.items:
+            if i.kind == TASK and i.field == CANCELLED and not i.old:
+                return i.item, "remove"
+            if i.kind == TASK and i.field == "due" and not i.old:
+                return i.item, "add"
+        return None
+
+    @property
     def summary(self) -> str:
-        return ";".join(i.text() for i in self.items)
+        if self.scope is None:
+            return ";".join(i.text() for i in self.items)
+        item, op = self.scope
+        fields = [i for i in self.items if i.field in TASK_FIELDS]
+        if op == "add":
+            values = "、".join(f"{TASK_FIELDS[i.field]} {i.new}" for i in fields if i.new)
+            back = any(i.field == CANCELLED and i.old for i in self.items)
+            return f"{'恢复已取消的' if back else '新增'}任务 {item}:{values}"
+        day = next((i.new for i in self.items if i.field == CANCELLED and i.new), "")
+        values = "、".join(f"{TASK_FIELDS[i.field]} {i.old}" for i in fields if i.old)
+        return f"取消任务 {item}{f'(自 {day} 起)' if day else ''}:原计划 {values}"
 
     def to_dict(self) -> dict[str, Any]:
+        scope = self.scope
         return {"id": self.id, "requested_at": self.requested_at,
                 "requested_by": self.requested_by, "reason": self.reason, "state": self.state,
                 "decided_at": self.decided_at, "decided_by": self.decided_by,
-                "note": self.note, "items": [i.to_dict() for i in self.items]}
+                "note": self.note, "items": [i.to_dict() for i in self.items],
+                "scope": {"task": scope[0], "action": scope[1]} if scope else None,
+                "summary": self.summary}
 
 
 def changes(ledger: Ledger | None) -> list[Change]:
@@ -373,30 +473,40 @@ def request_change(ws: Workspace, *, by: str, reason: str, task: str | None = No
     if not clean:
         raise ProjectError("没有要变更的内容:给出 --due、--start、--owner、--deliverable "
                            "或 --target")
-    stamp = (at or now()).isoformat()
     with ws.lock(), ws.ledger() as ledger:
         base = read_baseline(ledger)
         if base is None:
             raise ProjectError("方案尚未 PMO 备案:备案前直接修改 project.yaml 即可,"
                                "备案后的修改才需要 xlflow change")
+        if kind == TASK and item not in planned_tasks(base.current):
+            raise ProjectError(f"--task {item}: 任务 {item} 不在当前计划中(新增任务用 xlflow change "
+                               f"{ws.root} --add-task {item},经审批后才能修改它)")
         items = [ChangeItem(kind, item, name, base.current.get((kind, item, name), ""), new)
                  for name, new in clean.items()]
         items = [i for i in items if i.old != i.new]
         if not items:
             raise ProjectError(f"{item} 的当前计划已经是这些值,没有要变更的内容")
-        with ledger.transaction():
-            cur = ledger.db.execute(
-                "INSERT INTO plan_changes (requested_at, requested_by, reason, state, filing) "
-                "VALUES (?, ?, ?, ?, ?)", (stamp, by, reason.strip(), PENDING, base.number))
-            number = int(cur.lastrowid or 0)
-            ledger.db.executemany("INSERT INTO plan_change_items VALUES (?, ?, ?, ?, ?, ?)",
-                                  [(number, i.kind, i.item, i.field, i.old, i.new)
-                                   for i in items])
-            change = Change(number, stamp, by, reason.strip(), PENDING, items=items)
-            ledger.add_event(EventKind.CHANGE, by=by, note=f"变更 {number}(待审批):"
-                             f"{change.summary};原因:{reason.strip()}",
-                             data={"change": number, "action": "request"}, at=at or now())
+        change = record_change(ledger, items, by=by, reason=reason, number=base.number,
+                               at=at or now())
     return ChangeResult(change, approver=project.approver)
+
+
+def record_change(ledger: Ledger, items: list[ChangeItem], *, by: str, reason: str,
+                  number: str, at: dt.datetime) -> Change:
+    """Change N, pending, with its items and an event (under the caller's lock)."""
+    stamp = at.isoformat()
+    with ledger.transaction():
+        cur = ledger.db.execute(
+            "INSERT INTO plan_changes (requested_at, requested_by, reason, state, filing) "
+            "VALUES (?, ?, ?, ?, ?)", (stamp, by, reason.strip(), PENDING, number))
+        n = int(cur.lastrowid or 0)
+        ledger.db.executemany("INSERT INTO plan_change_items VALUES (?, ?, ?, ?, ?, ?)",
+                              [(n, i.kind, i.item, i.field, i.old, i.new) for i in items])
+        change = Change(n, stamp, by, reason.strip(), PENDING, items=items)
+        ledger.add_event(EventKind.CHANGE, by=by, note=f"变更 {n}(待审批):"
+                         f"{change.summary};原因:{reason.strip()}",
+                         data={"change": n, "action": "request"}, at=at)
+    return change
 
 
 def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: str = "",
@@ -424,22 +534,48 @@ def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: s
                                f"请驳回变更 {number},需要时用 xlflow change 重新提出")
         state = APPROVED if approve else REJECTED
         path = ws.project_file
+        if approve and change.scope is not None:
+            change.items = _scope_on_approval(ws, change, (at or now()).date())
+        written = False
         with contextlib.ExitStack() as stack:
             stack.enter_context(ledger.transaction())
             ledger.db.execute("UPDATE plan_changes SET state = ?, decided_at = ?, decided_by = ?, "
                               "note = ? WHERE id = ?", (state, stamp, by, note, number))
             if approve:
-                ledger.db.executemany(
-                    "INSERT OR REPLACE INTO plan_current VALUES (?, ?, ?, ?)",
-                    [(i.kind, i.item, i.field, i.new) for i in change.items])
-                stack.enter_context(_rewritten(ws, change.items))
+                for i in change.items:  # an emptied value leaves the plan (a task cancelled)
+                    key = (i.kind, i.item, i.field)
+                    if i.new:
+                        ledger.db.execute("INSERT OR REPLACE INTO plan_current VALUES "
+                                          "(?, ?, ?, ?)", (*key, i.new))
+                    else:
+                        ledger.db.execute("DELETE FROM plan_current WHERE kind = ? AND "
+                                          "item_id = ? AND field = ?", key)
+                    ledger.db.execute("UPDATE plan_change_items SET new = ? WHERE change_id = ? "
+                                      "AND kind = ? AND item_id = ? AND field = ?",
+                                      (i.new, number, *key))
+                written = stack.enter_context(_rewritten(ws, change.items))
             ledger.add_event(EventKind.CHANGE, by=by,
                              note=f"变更 {number}{state}:{change.summary}"
                              + (f";{note}" if note else ""),
                              data={"change": number, "action": "approve" if approve
                                    else "reject"}, at=at or now())
     change.state, change.decided_at, change.decided_by, change.note = state, stamp, by, note
-    return ChangeResult(change, project_file=str(path) if approve else "")
+    return ChangeResult(change, project_file=str(path) if written else "")
+
+
+def _scope_on_approval(ws: Workspace, change: Change, day: dt.date) -> list[ChangeItem]:
+    """A task added or cancelled, checked against project.yaml as it is now: a cancelled
+    task leaves the plan on the day of approval, and no task may still wait for it."""
+    item, op = change.scope or ("", "")
+    if op != "remove":
+        return change.items
+    project = ws.project(with_events=False)
+    waiting = [t.id for t in project.tasks if item in t.after]
+    if waiting:
+        raise ProjectError(f"任务 {'、'.join(waiting)} 的前置任务(after)仍有 {item},不能批准取消 "
+                           f"{item}:先在 project.yaml 中把 {item} 从它们的 after 中去掉")
+    return [replace(i, new=day.isoformat()) if i.field == CANCELLED else i
+            for i in change.items]
 
 
 # -- editing project.yaml in place ----------------------------------------------------------
@@ -511,10 +647,19 @@ def edit_yaml(text: str, nodes: dict[tuple[str, str], Any], items: list[ChangeIt
 
 
 @contextlib.contextmanager
-def _rewritten(ws: Workspace, items: list[ChangeItem]) -> Iterator[None]:
+def _rewritten(ws: Workspace, items: list[ChangeItem]) -> Iterator[bool]:
     """project.yaml with the changed fields edited in place, checked by loading it back;
-    put back as it was if what follows (the ledger's commit) fails."""
+    put back as it was if what follows (the ledger's commit) fails. A value the file
+    already holds is left as written (a task added: the PMO wrote it there first), and
+    an emptied value is not removed (a cancelled task keeps its fields, marked
+    `cancelled:`). Yields whether the file was written."""
     path = ws.project_file
+    have = plan_values(ws.project(with_events=False))
+    edits = [i for i in items if i.new and have.get((i.kind, i.item, i.field)) != i.new]
+    if not edits:
+        _agrees(have, items, path)
+        yield False
+        return
     before = path.read_bytes()
     data = _yaml.load_file(path)
     nodes: dict[tuple[str, str], Any] = {}
@@ -522,23 +667,33 @@ def _rewritten(ws: Workspace, items: list[ChangeItem]) -> Iterator[None]:
         for node in data.get(section) or []:
             if isinstance(node, dict) and node.get("id") is not None:
                 nodes[(kind, canonical_id(str(node["id"])))] = node
-    text = edit_yaml(before.decode("utf-8"), nodes, items)
+    gone = [i for i in edits if (i.kind, i.item) not in nodes]
+    if gone:
+        raise ProjectError(f"{path} 中没有{'任务' if gone[0].kind == TASK else '预期成果'} "
+                           f"{gone[0].item}(变更提出时有);请驳回这个变更,需要时重新提出")
+    text = edit_yaml(before.decode("utf-8"), nodes, edits)
     with atomic_path(path) as tmp:
         tmp.write_bytes(text.encode("utf-8"))
         try:
             check = plan_values(_load_from(tmp, ws))
         except XlflowError as exc:
             raise ProjectError(f"无法把变更写入 {path}({exc});请手工修改该文件后重试") from None
-        wrong = [i for i in items if check.get((i.kind, i.item, i.field)) != i.new]
-        if wrong:
-            raise ProjectError(f"无法把变更写入 {path}({wrong[0].text()});请手工修改后,"
-                               "再运行 xlflow approve --change")
+        _agrees(check, items, path)
     try:
-        yield
+        yield True
     except BaseException:
         with atomic_path(path) as tmp:
             tmp.write_bytes(before)
         raise
+
+
+def _agrees(values: dict[Key, str], items: list[ChangeItem], path: Any) -> None:
+    wrong = [i for i in items if values.get((i.kind, i.item, i.field), "") != i.new]
+    if wrong:
+        i = wrong[0]
+        raise ProjectError(f"无法把变更写入 {path}({field_label(i.kind, i.item, i.field)} 应为 "
+                           f"{i.new or '无'},文件中为 {values.get((i.kind, i.item, i.field)) or '无'});"
+                           "请手工修改后,再运行 xlflow approve --change;或驳回这个变更后重新提出")
 
 
 def _load_from(tmp: Any, ws: Workspace) -> Project:

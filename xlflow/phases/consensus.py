@@ -56,6 +56,14 @@ def opinion(ws: Workspace, *, department: str, by: str, text: str,
         raise ProjectError(f"--department: {department!r} is not in {PROJECT_FILE} "
                            f"({'、'.join(names)})")
     _approval.check_head(project.department(department), by)
+    filed = _filing(ws.events())
+    if filed is not None:  # the filed plan's consensus is closed: a plan change instead
+        number = filed.data.get("number", "")
+        raise ProjectError(
+            f"方案已于 {filed.at[:10]} PMO 备案{f'(备案编号 {number})' if number else ''},需求共识"
+            f"已结束,{department}的意见未记录。要调整计划,由 PMO 用 xlflow change {ws.root} "
+            f"--task … --reason \"{department}意见:…\" --by … 提出变更,经审批人批准;要重新"
+            f"审批整个方案,由审批人 xlflow approve {ws.root} --reject --note … 退回,之后可再记录意见")
     with ws.lock():  # the master is rewritten under the lock, as every output is
         stamp = ws.record(EventKind.OPINION, by, text, at,
                           {"department": department, **meeting_data(attendees, date)},

@@ -72,9 +72,8 @@ def require_filed(ws: Workspace, command: str, *, draft: bool = False,
     if diffs:
         issues = difference_issues(diffs, ws.root)
         lines = "\n".join(f"  {d.text()}" for d in diffs)
-        first = diffs[0]
-        example = (f"xlflow change {ws.root} --{'task' if first.kind == 'task' else 'result'} "
-                   f"{first.item} --{first.field} {first.file or '…'} --reason … --by …")
+        example = next((d.command(ws.root) for d in diffs if d.command(ws.root)),
+                       f"xlflow change {ws.root} …")
         raise GateError(f"project.yaml 在 PMO 备案后被直接修改,与备案的计划(基线 + 已批准的变更)"
                         f"不符,{command} 未执行:\n{lines}\n请把 project.yaml 改回,用 "
                         f"{example} 记录变更,经审批人 xlflow approve {ws.root} --change N "

@@ -99,7 +99,8 @@ def current_phase(project: Project, events: Sequence[Event], merged: bool) -> Ph
     from .gate import filing
 
     kinds = {e.kind for e in events}
-    if missing_opinions(project) or blocking_opinions(project):
+    filed = filing(events) is not None  # a filed plan's consensus is not reopened
+    if not filed and (missing_opinions(project) or blocking_opinions(project)):
         return Phase.REQUEST
     if current_approval(events) is None:
         return Phase.CONSENSUS
@@ -147,4 +148,7 @@ def compute_status(project: Project, events: Sequence[Event], latest_tasks: Sequ
         next_deadline=upcoming[0] if upcoming else None, last_merge=last_merge,
         late_tasks=[t for t in latest_tasks if t.status.behind],
         open_high_risks=[r for r in latest_risks if r.is_open and r.is_high],
+        alerts=[f"备案后 {o.department}负责人的意见为「{o.opinion}」(不同意):已备案的方案不受"
+                "影响;需要调整计划时用 xlflow change 提出变更" for o in blocking_opinions(project)]
+        if phase.order >= Phase.FILED.order else [],
     )

@@ -308,7 +308,8 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
         other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
         values = [t.task_id, t.department, t.milestone, t.planned,
                   None if t.percent is None else t.percent / 100, t.actual, t.forecast,
-                  t.expected, t.deviation_days, report.baseline.get(t.task_id),
+                  t.expected, t.deviation_days,
+                  report.baseline.get(t.task_id, "新增" if report.baseline else None),
                   report.baseline_deviation.get(t.task_id), t.status,
                   "✓" if t.critical else "", t.data_text(report.week), t.headcount,
                   *(t.texts.get(k, "") for k in known), other, _source(t.source), t.spend]
