@@ -121,6 +121,19 @@ def test_a_high_risk_lowered_one_week_and_closed_the_next_stays_open_and_high(
     assert (tec.level, tec.status, tec.is_open) == ("高", "处理中", True)
 
 
+def test_a_high_risk_resolved_then_closed_still_needs_the_leaders_opinion(root: Path) -> None:
+    """已解决 is the department's word: allowed for a 高 risk; the close that follows
+    is judged like any close of a 高 risk, and a refused one keeps 已解决."""
+    tec_form(root, "风险-1.xlsx", {"状态": "已解决"}, dt.datetime(2024, 7, 16, 9))
+    tec_form(root, "风险-2.xlsx", {"状态": "已关闭", **CLOSE, "关闭日期": "2024-07-17"},
+             dt.datetime(2024, 7, 17, 9))
+    result = api.risks(root, as_of=dt.date(2024, 7, 17))
+    assert [(i.file, i.sheet, i.cell, i.code) for i in result.issues] == [
+        ("风险-2.xlsx", "风险应对申请表", "L2", "close-unapproved")]
+    tec = risk(result.risks, TEC_RISK)
+    assert (tec.level, tec.status) == ("高", "已解决")
+
+
 def test_a_high_risk_lowered_with_the_leaders_opinion_is_lowered(root: Path) -> None:
     respond(root, W29, {2: {"应对方案": "扩容", "分管领导意见": "同意降为中风险。陈明"}})
     fill_workbook(built(root, W29, "技术部"), risks=[{"风险等级": "中"}],
@@ -130,22 +143,28 @@ def test_a_high_risk_lowered_with_the_leaders_opinion_is_lowered(root: Path) -> 
     assert risk(report.risks, TEC_RISK).level == "中"
 
 
-def test_a_high_risk_lowered_on_a_risk_form_stays_high(root: Path) -> None:
+TEC_ROW = {"风险编号": TEC_RISK, "发现时间": dt.datetime(2024, 7, 8, 9, 30),
+           "提出时间": dt.datetime(2024, 7, 9, 15), "风险描述": "第三方支付接口联调延期",
+           "风险等级": "高", "影响范围": "活动上线", "建议措施": "降级方案", "状态": "处理中"}
+
+
+def tec_form(root: Path, name: str, row: dict[str, Any], received: dt.datetime) -> Path:
+    """技术部's standalone W29 risk form with TEC-24W28-01 in its first row."""
     import os
 
-    src = built(root, W29, "技术部-风险应对申请表")
-    wb = openpyxl.load_workbook(src)
+    wb = openpyxl.load_workbook(built(root, W29, "技术部-风险应对申请表"))
     ws = wb["风险应对申请表"]
     cols = header_columns(ws)
-    row = {"风险编号": TEC_RISK, "发现时间": dt.datetime(2024, 7, 8, 9, 30),
-           "提出时间": dt.datetime(2024, 7, 9, 15), "风险描述": "第三方支付接口联调延期",
-           "风险等级": "低", "影响范围": "活动上线", "建议措施": "降级方案", "状态": "处理中"}
-    for header, value in row.items():
+    for header, value in {**TEC_ROW, **row}.items():
         ws.cell(2, cols[header]).value = value
-    target = root / "inbox" / "风险.xlsx"
+    target = root / "inbox" / name
     wb.save(target)
-    moment = dt.datetime(2024, 7, 17, 9).timestamp()
-    os.utime(target, (moment, moment))
+    os.utime(target, (received.timestamp(), received.timestamp()))
+    return target
+
+
+def test_a_high_risk_lowered_on_a_risk_form_stays_high(root: Path) -> None:
+    tec_form(root, "风险.xlsx", {"风险等级": "低"}, dt.datetime(2024, 7, 17, 9))
     result = api.risks(root, as_of=dt.date(2024, 7, 17))
     assert [(i.file, i.sheet, i.cell, i.code) for i in result.issues] == [
         ("风险.xlsx", "风险应对申请表", "G2", "downgrade-unapproved")]

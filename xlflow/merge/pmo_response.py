@@ -167,8 +167,9 @@ def close_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
     已关闭 needs 关闭日期 and 关闭确认人, a 关闭日期 not before 提出时间 and, for a 高
     risk (now or before), the PMO's 分管领导意见 (`responses_known`: the register's
     responses are at hand, as in a merge). 已解决 is the department's word that the
-    work is done; closing is the confirmation."""
-    if risk.is_open or (old is not None and not old.is_open):
+    work is done; closing is the confirmation, judged from whatever state the risk was
+    in (a 高 risk 已解决 one week is not closed the next without 分管领导意见)."""
+    if risk.status != RiskStatus.CLOSED or (old is not None and old.status == RiskStatus.CLOSED):
         return None
     v = risk.values
     where = {"file": rec.source.file, "sheet": rec.source.sheet}
@@ -233,8 +234,10 @@ def unapproved(risk: RiskRecord, rec: Record, old: RiskRecord | None, *,
 
 
 def reopen(risk: RiskRecord, old: RiskRecord | None) -> None:
-    """A refused close: the risk keeps the open state it had (待处理 when new)."""
-    status = old.status if old is not None and old.is_open else RiskStatus.PENDING.value
+    """A refused close: the risk keeps the state it had (待处理 when new, or when it
+    was closed before and is typed again)."""
+    status = (old.status if old is not None and old.status != RiskStatus.CLOSED
+              else RiskStatus.PENDING.value)
     risk.status = status
     risk.values["status"] = status
 
