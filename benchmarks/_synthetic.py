@@ -95,7 +95,7 @@ def make_returns(root: Path) -> list[Path]:
 
 
 def size_args(doc: str, default_departments: int, default_tasks: int,
-              profile: bool = False) -> argparse.Namespace:
+              profile: bool = False, keep: bool = False) -> argparse.Namespace:
     """--departments, --tasks-per-department, --repeat and --scale, shared by the benchmarks."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -109,6 +109,10 @@ def size_args(doc: str, default_departments: int, default_tasks: int,
     parser.add_argument("--scale", default="",
                         help="comma-separated department counts, e.g. 10,50,200: time per file "
                              "and per task at each size, with --tasks-per-department tasks each")
+    if keep:
+        parser.add_argument("--keep", default="", metavar="DIR",
+                            help="make the projects and returns under DIR and reuse them on "
+                                 "later runs (default: a temporary folder, removed)")
     if profile:
         parser.add_argument("--profile", type=int, default=0, metavar="N",
                             help="run one xlflow merge under cProfile; print the top N functions")

@@ -2,8 +2,14 @@
 2024-W28 (samples/user-growth/returns/), typed the way people type (text dates, '８０％',
 stray spaces), and for the final week 2024-W31 (returns-2024-W31/: everything done,
 acceptance values confirmed, retrospective feedback), built after W28 was merged.
+Beside the W31 line, the 周例会: the W28 meeting's 会议纪要 as the PMO fills it
+(minutes/), and the four W29 returns (returns-2024-W29/) built with the minutes in the
+inbox, each department updating its 督办事项.
 
     python samples/make_returns.py            # needs LibreOffice for the 运营部 file
+
+Each file's zip members and docProps/core.xml carry fixed times (BUILT_AT), so a re-run
+writes the same bytes.
 
 The files are committed; run this only when the specs change (tests/test_samples.py
 says when).
@@ -16,15 +22,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from xlflow import api
-from xlflow.simulate import fill_workbook
+from xlflow.simulate import fill_minutes, fill_workbook
 
 HERE = Path(__file__).parent / "user-growth"
 WEEK = "2024-W28"
 AS_OF = dt.date(2024, 7, 12)
 FINAL_WEEK = "2024-W31"
+NEXT_WEEK = "2024-W29"
 BUILT_AT = dt.datetime(2024, 7, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 # department -> (file name people sent, weekly rows by task id, risks, acceptance)
@@ -145,6 +153,79 @@ FINAL: dict[str, dict] = {
 }
 
 
+# The W28 周例会 (after the W28 merge): what the PMO writes into 会议纪要, one decision a
+# row in the reserved 编号 order (DB-24W28-01 …).
+MINUTES_FILE = "2024-W28-周例会纪要.xlsx"
+MINUTES: dict[str, object] = {
+    "details": {"会议日期": "2024-07-12",
+                "参会人": "产品部 张伟、技术部 刘强、市场部 李娜、运营部 孙磊、PMO 王芳"},
+    "rows": [
+        {"事项": "支付接口联调延期(T03 延误 4 天)",
+         "决定": "技术部增派 2 人与支付方联调,7 月 17 日前联调通过并提交测试",
+         "责任部门": "技术部", "责任人": "刘强", "完成期限": "2024-07-17", "状态": "进行中"},
+        {"事项": "活动页文案终稿未确认(技术部需协调事项)",
+         "决定": "市场部 7 月 16 日前确认文案终稿并发给技术部",
+         "责任部门": "市场部", "责任人": "李娜", "完成期限": "2024-07-16", "状态": "未开始"},
+        {"事项": "支付失败时的活动降级预案",
+         "决定": "运营部拟定降级预案,7 月 18 日前报 PMO",
+         "责任部门": "运营部", "责任人": "孙磊", "完成期限": "2024-07-18", "状态": "未开始"},
+    ],
+}
+
+# The week after: each department updates its own 督办事项 beside its weekly rows.
+NEXT: dict[str, dict] = {
+    "产品部": {
+        "file": "产品部-W29.xlsx",
+        "fields": {"周进度跟踪表": {"填报日期": "2024-07-19"}},
+        "weekly": {"T02": {"实际完成情况": "监测看板已上线,数据报告撰写中", "完成百分比": "60%"}},
+    },
+    "技术部": {
+        "file": "技术部-W29.xlsx",
+        "fields": {"周进度跟踪表": {"填报日期": "2024-07-19"}},
+        "weekly": {"T03": {"实际完成情况": "支付接口联调通过,活动页已上线", "完成百分比": "100%",
+                           "实际完成日期": "2024-07-17"},
+                   "T04": {"实际完成情况": "回归测试与压测通过", "完成百分比": "100%",
+                           "实际完成日期": "2024-07-19"}},
+        "actions": {"DB-24W28-01": {"状态": "已完成", "进展说明": "增派 2 人,7 月 17 日联调通过"}},
+    },
+    "市场部": {
+        "file": "市场部-W29.xlsx",
+        "fields": {"周进度跟踪表": {"填报日期": "2024/7/19"}},
+        "weekly": {"T06": {"实际完成情况": "10 份推广素材全部完成", "完成百分比": "100%",
+                           "实际完成日期": "2024.7.13"}},
+        "actions": {"DB-24W28-02": {"状态": "已完成", "进展说明": "7 月 16 日文案终稿已发技术部"}},
+    },
+    "运营部": {
+        "file": "运营部-W29.xlsx",
+        "fields": {"周进度跟踪表": {"填报日期": "2024-07-19"}},
+        "weekly": {"T08": {"实际完成情况": "活动物料已到位,执行人员培训完成", "完成百分比": "50%"}},
+        "actions": {"DB-24W28-03": {"状态": "进行中", "进展说明": "预案初稿已完成,待技术部评审"}},
+    },
+}
+
+
+def _pin_times(path: Path, when: dt.datetime) -> None:
+    """The same bytes on every run: each zip member stamped `when`, and the created and
+    modified times in docProps/core.xml (openpyxl and LibreOffice write the clock's)."""
+    stamp = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path) as src:
+        members = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                for tag in ("created", "modified"):
+                    head, sep, rest = text.partition(f"<dcterms:{tag} ")
+                    if sep:
+                        attrs, _, tail = rest.partition(">")
+                        text = f"{head}{sep}{attrs}>{stamp}{tail[tail.index('</'):]}"
+                data = text.encode("utf-8")
+            pinned = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            pinned.compress_type = zipfile.ZIP_DEFLATED
+            pinned.external_attr = info.external_attr
+            dst.writestr(pinned, data)
+
+
 def _resave_with_libreoffice(work: Path, tmp: str) -> Path:
     soffice = shutil.which("soffice")
     if not soffice:
@@ -167,9 +248,10 @@ def _write(built: api.BuildResult, filled: dict[str, dict], out: Path, tmp: str)
         shutil.copy(built.departments[dept], work)
         fill_workbook(work, weekly=spec.get("weekly"), risks=spec.get("risks", []),
                       acceptance=spec.get("acceptance"), retro=spec.get("retro", []),
-                      fields=spec.get("fields"))
+                      fields=spec.get("fields"), actions=spec.get("actions"))
         if spec.get("resave_with_libreoffice"):
             work = _resave_with_libreoffice(work, tmp)
+        _pin_times(work, BUILT_AT)
         shutil.copy(work, out / spec["file"])
         written.append(out / spec["file"])
         print(f"wrote {out / spec['file']}")
@@ -186,9 +268,29 @@ def main() -> None:
         week28 = _write(api.build(root, week=WEEK, built_at=BUILT_AT), FILLED,
                         HERE / "returns", tmp)
         api.merge(root, week28, week=WEEK, as_of=AS_OF)
+        _meeting_and_next_week(root, Path(tmp))
         final_built = api.build(root, week=FINAL_WEEK,
                                 built_at=BUILT_AT + dt.timedelta(days=21))
         _write(final_built, FINAL, HERE / f"returns-{FINAL_WEEK}", tmp)
+
+
+
+def _meeting_and_next_week(merged: Path, tmp: Path) -> None:
+    """On a copy of the project merged for W28: the 周例会, its filled minutes, and the
+    W29 returns built with the minutes in the inbox (the W31 line stays without them)."""
+    root = tmp / "ug-meeting"
+    shutil.copytree(merged, root)
+    held = api.meeting(root, week=WEEK, built_at=BUILT_AT + dt.timedelta(days=4), pdf=False)
+    out = HERE / "minutes"
+    out.mkdir(exist_ok=True)
+    for old in out.glob("*.xlsx"):
+        old.unlink()
+    filled = fill_minutes(held.workbook, out=out / MINUTES_FILE, **MINUTES)  # type: ignore[arg-type]
+    _pin_times(filled, BUILT_AT)
+    print(f"wrote {filled}")
+    shutil.copy(filled, root / "inbox" / MINUTES_FILE)
+    built = api.build(root, week=NEXT_WEEK, built_at=BUILT_AT + dt.timedelta(days=7))
+    _write(built, NEXT, HERE / f"returns-{NEXT_WEEK}", str(tmp))
 
 
 if __name__ == "__main__":

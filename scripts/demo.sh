@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The bundled sample: init -> opinion -> approve -> file (PMO备案) -> build ->
-# (departments fill in: the sample returns) -> merge. Usage: scripts/demo.sh [DIR]
+# (departments fill in: the sample returns) -> merge -> 周例会 (meeting, the sample's
+# filled minutes) -> next week's build and merge with the 督办事项. Usage: scripts/demo.sh [DIR]
 # (default: demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,14 @@ ls -1 "$DIR/inbox"
 echo
 "$XLFLOW" merge "$DIR" --week "$WEEK" --as-of "$AS_OF"
 echo
+"$XLFLOW" meeting "$DIR" --week "$WEEK" --no-pdf
+echo
+echo "# 会后 PMO 填写的会议纪要(样例),以及下周各部门交回(更新督办事项):"
+cp samples/user-growth/minutes/*.xlsx "$DIR/inbox/"
+"$XLFLOW" build "$DIR" --week 2024-W29
+cp samples/user-growth/returns-2024-W29/*.xlsx "$DIR/inbox/"
+"$XLFLOW" merge "$DIR" --week 2024-W29 --as-of 2024-07-19
+echo
 echo "部门工作簿:$DIR/outbox/$WEEK/"
 echo "汇总报表:$DIR/reports/$WEEK-consolidated.xlsx"
+echo "周例会:$DIR/reports/$WEEK-周例会.xlsx;督办事项:$DIR/reports/2024-W29-consolidated.xlsx"

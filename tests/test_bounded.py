@@ -151,6 +151,11 @@ EXTENTS = {
                                          Extent(6, 14, "A1:XFD1048576")),
     "cells without references": (lambda x: x.replace("</sheetData>", _far(
         "<c><v>1</v></c>" * 30, 7)), Extent(7, 30, "A1:N6")),
+    # what the dimension's proof (every cell `<c r="A1"`, none beyond) must not let by
+    "a cell tag broken over a line": (lambda x: x.replace("</sheetData>", _far(
+        '<c\nr="XFD1048576"><v>1</v></c>', 1048576)), Extent(1048576, 16384, "A1:N6")),
+    "the reference not the first attribute": (lambda x: x.replace("</sheetData>", _far(
+        '<c s="1" r="Z9"><v>1</v></c>', 9)), Extent(9, 26, "A1:N6")),
 }
 
 

@@ -189,5 +189,5 @@ def test_build_unknown_department_and_bad_week(project_dir: Path) -> None:
 
     with pytest.raises(ProjectError, match="'法务部' is not in project.yaml"):
         api.build(project_dir, departments=["法务部"])
-    with pytest.raises(ProjectError, match="not an ISO week"):
+    with pytest.raises(ProjectError, match="不是 ISO 周"):
         api.build(project_dir, week="July")

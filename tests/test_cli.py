@@ -46,7 +46,7 @@ def test_init_and_build(runner: CliRunner, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["build", "{d}"], "no project file here"),
-    (["build", "{d}/p", "--week", "2024-W99"], "2024 has no week 99"),
+    (["build", "{d}/p", "--week", "2024-W99"], "2024 年没有第 99 周"),
     (["init", "{d}/p", "--example"], "already exists"),
 ])
 def test_usage_errors_exit_2_with_one_clear_line(runner: CliRunner, tmp_path: Path,

@@ -150,6 +150,20 @@ def test_sample_returns_match_the_current_specs() -> None:
     from xlflow.spec import load_specs
 
     specs = load_specs()
-    for path in sorted((ROOT / "samples" / "user-growth" / "returns").glob("*.xlsx")):
+    for path in sorted((ROOT / "samples" / "user-growth").glob("returns*/*.xlsx")):
         ident = read_returned(path, specs).identity
         assert (ident["spec_version"], ident["spec_digest"]) == (specs.version, specs.digest), path
+
+
+def test_the_samples_are_made_with_fixed_times() -> None:
+    """samples/make_returns.py writes the same bytes each run: no clock in the files."""
+    import zipfile
+
+    files = sorted((ROOT / "samples" / "user-growth").glob("*/*.xlsx"))
+    assert len(files) == 13
+    for path in files:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml").decode("utf-8")
+            assert {i.date_time for i in z.infolist()} == {(2024, 7, 8, 9, 0, 0)}, path
+        assert re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]*)<", core) == [
+            "2024-07-08T01:00:00Z"] * 2, path

@@ -255,3 +255,41 @@ def test_build_reads_only_the_minutes_of_a_full_inbox(project: Path, tmp_path: P
     market = openpyxl.load_workbook(built.departments["市场部"])["督办事项"]
     assert market["A2"].value == "DB-24W28-02"
 
+
+
+def test_the_bundled_minutes_and_w29_returns_close_the_loop(merged_w28: Path,
+                                                           tmp_path: Path) -> None:
+    """The README's weekly walk on the samples: the filled minutes of the W28 meeting into
+    inbox/, W29 built (each owner department gets its items), the W29 returns merged:
+    two items closed, one overdue, on 督办事项, 总览 and 本周变化."""
+    root = tmp_path / "ug"
+    shutil.copytree(merged_w28, root)
+    (minutes,) = (SAMPLES / "minutes").glob("*.xlsx")
+    shutil.copy(minutes, root / "inbox" / minutes.name)
+    built = api.build(root, week=W29, built_at=BUILT_AT)
+    owned = {d: [r[0] for r in openpyxl.load_workbook(p)["督办事项"].iter_rows(
+        min_row=2, values_only=True)] for d, p in built.departments.items()
+        if "督办事项" in openpyxl.load_workbook(p, read_only=True).sheetnames}
+    assert owned == {"技术部": ["DB-24W28-01"], "市场部": ["DB-24W28-02"],
+                     "运营部": ["DB-24W28-03"]}
+    for f in (SAMPLES / "returns-2024-W29").glob("*.xlsx"):
+        shutil.copy(f, root / "inbox" / f.name)
+    report = api.merge(root, week=W29, as_of=W29_AS_OF)
+    assert report.exit_status == 0 and [i for i in report.issues if i.is_error] == []
+    wb = openpyxl.load_workbook(report.report_path)
+    assert [r[:3] + r[7:9] for r in wb["督办事项"].iter_rows(min_row=2, values_only=True)] == [
+        ("DB-24W28-03", WEEK, "运营部", "进行中", "已逾期"),
+        ("DB-24W28-01", WEEK, "技术部", "已完成", None),
+        ("DB-24W28-02", WEEK, "市场部", "已完成", None)]
+    overview = [r[:4] for r in wb["总览"].iter_rows(values_only=True)]
+    block = overview.index(("责任部门", "未完成", "已逾期", "已关闭"))
+    assert overview[block + 1: block + 5] == [("产品部", 0, 0, 0), ("市场部", 0, 0, 1),
+                                              ("技术部", 0, 0, 1), ("运营部", 1, 1, 0)]
+    changes = [r[:3] for r in wb["本周变化"].iter_rows(values_only=True) if "督办" in str(r[0])]
+    assert changes == [("新增督办事项", "DB-24W28-01", "技术部"), ("督办事项关闭", "DB-24W28-01", "技术部"),
+                       ("新增督办事项", "DB-24W28-02", "市场部"), ("督办事项关闭", "DB-24W28-02", "市场部"),
+                       ("新增督办事项", "DB-24W28-03", "运营部"), ("督办事项逾期", "DB-24W28-03", "运营部")]
+    # A closed item's line starts from where the minutes left it (技术部's was 进行中).
+    closed = {r[1]: r[3] for r in wb["本周变化"].iter_rows(values_only=True) if r[0] == "督办事项关闭"}
+    assert closed["DB-24W28-01"].startswith("进行中 → 已完成"), closed
+    assert closed["DB-24W28-02"].startswith("未开始 → 已完成"), closed

@@ -247,3 +247,44 @@ def test_a_damaged_ledger_and_a_repeated_project_are_listed(folders: dict[str, P
         (str(damaged), "project-unreadable"), (str(folders["ug"]), "duplicate-project")]
     assert "台账" in result.skipped[0].reason
     assert result.exit_status is ExitStatus.INPUT_PROBLEMS
+
+
+def test_as_of_takes_the_latest_merge_not_after_the_date(tmp_path: Path) -> None:
+    """Two merged weeks (W28, then W29 with the 周例会's minutes and the W29 returns):
+    --as-of in W28 shows W28's figures, in W29 W29's, before W28 no figures at all; the
+    open 高 risk's deadline (07-15) is judged at each date."""
+    ug = _example(tmp_path / "ug", {})
+    api.opinion(ug, department="运营部", by="运营总监", text="同意")
+    api.approve(ug, by="分管副总 陈明")
+    api.file_project(ug, by="PMO 王芳")
+    api.build(ug, week=WEEK, built_at=BUILT_AT)
+    for f in (SAMPLES / "returns").glob("*.xlsx"):
+        shutil.copy(f, ug / "inbox" / f.name)
+    api.merge(ug, week=WEEK, as_of=AS_OF)
+    api.meeting(ug, week=WEEK, built_at=BUILT_AT, pdf=False)
+    for f in [*(SAMPLES / "minutes").glob("*.xlsx"), *(SAMPLES / "returns").glob("*.xlsx")]:
+        shutil.copy(f, ug / "inbox" / f.name)
+    api.build(ug, week="2024-W29", built_at=BUILT_AT)
+    for f in (SAMPLES / "returns-2024-W29").glob("*.xlsx"):
+        shutil.copy(f, ug / "inbox" / f.name)
+    assert api.merge(ug, week="2024-W29", as_of=dt.date(2024, 7, 19)).recorded
+
+    def seen(day: dt.date) -> tuple:
+        result = api.portfolio([ug], as_of=day, write=False)
+        (s,) = result.projects
+        return (s.last_week, s.last_as_of, s.late_tasks,
+                [(r.risk_id, r.overdue) for r in s.open_high_risks],
+                [i.message for i in result.issues if i.code == "no-merge-yet"])
+
+    assert seen(dt.date(2024, 7, 12)) == ("2024-W28", AS_OF, ["T03", "T04", "T06"],
+                                          [("TEC-24W28-01", False)], [])
+    assert seen(dt.date(2024, 7, 14)) == seen(dt.date(2024, 7, 12))  # Sunday: still W28
+    assert seen(dt.date(2024, 7, 17)) == ("2024-W29", dt.date(2024, 7, 19), [],
+                                          [("TEC-24W28-01", True)], [])
+    assert seen(dt.date(2024, 7, 5)) == (None, None, [], [], [
+        "UG-2024Q3 2024年Q3用户增长活动:2024-07-05 之前还没有周汇总(最早汇总的是 2024-W28,"
+        "在 2024-07-05 之后)"])
+    out = tmp_path / "p.xlsx"
+    api.portfolio([ug], as_of=dt.date(2024, 7, 12), out=out)
+    assert "2024-W28" in [c for r in openpyxl.load_workbook(out).worksheets[0].iter_rows(
+        values_only=True) for c in r]

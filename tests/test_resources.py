@@ -173,3 +173,46 @@ def test_cli_budget_lines(runner: CliRunner, two_projects: list[Path], tmp_path:
     assert result.exit_code == 0, result.output
     assert "市场部 预算 2024-07-01~2024-07-31: 需 80,000 元 > 可投入 60,000 元" in result.output
     assert "技术部 设备:测试服务器 2024-07-10~2024-07-15: 需 5 台 > 可投入 4 台" in result.output
+
+
+def test_the_timeline_shows_budget_and_equipment_against_their_pools(
+        two_projects: list[Path], tmp_path: Path) -> None:
+    """时间线: below the people, 测试服务器 per week against 技术部's 4 台 and the company's
+    5 台, and 推广预算 per month against 市场部's 60,000 元 and the company's 70,000 元 a
+    month; totals over a pool are red."""
+    _with_budget_and_equipment(two_projects)
+    path = two_projects[1] / "project.yaml"
+    text = path.read_text(encoding="utf-8")
+    text += ("pools:\n  - {kind: 预算, quantity: 7, unit: 万元}\n"
+             "  - {kind: 设备, item: 测试服务器, quantity: 5, unit: 台}\n")
+    path.write_text(text, encoding="utf-8")
+    result = api.resources(two_projects, out=tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(result.path)["时间线"]
+    rows = list(ws.iter_rows(values_only=True))
+    weeks = list(rows[0])
+    w28, w30 = weeks.index("2024-W28"), weeks.index("2024-W30")
+
+    servers = rows.index(next(r for r in rows if r[0] == "设备:测试服务器(台,按周)"))
+    block = {(r[0], r[1]): r for r in rows[servers + 1: servers + 5]}
+    assert block[("技术部", "UG-2024Q3(高)")][w28] == 3 and block[("技术部", "UG-2024Q3(高)")][w30] is None
+    assert block[("技术部", "CRM-2024(中)")][w28] == 2
+    assert block[("技术部", "合计")][2] == 4 and block[("技术部", "合计")][w28] == 5
+    assert block[("公司", "合计(公司资源池:测试服务器)")][2] == 5
+    assert block[("公司", "合计(公司资源池:测试服务器)")][w30] == 2
+
+    budget = rows.index(next(r for r in rows if str(r[0]).startswith("预算(元/月")))
+    head = rows[budget + 1]
+    assert head[:4] == ("部门", "项目", "每月预算", "2024-07") and head[4] is None
+    money = {(r[0], r[1]): r[2:4] for r in rows[budget + 2:] if r[0]}
+    assert money == {("市场部", "UG-2024Q3(高)"): (None, 50000), ("市场部", "CRM-2024(中)"): (None, 30000),
+                     ("市场部", "合计"): (60000, 80000), ("公司", "合计(公司资源池)"): (70000, 80000)}
+
+    red = {(str(cf.sqref).split(":")[0], float(rule.formula[0]))
+           for cf in ws.conditional_formatting for rule in cf.rules if rule.operator == "greaterThan"}
+    excel_row: dict[tuple, int] = {}
+    for n, r in enumerate(rows, start=1):
+        excel_row.setdefault((r[0], r[1]), n)  # the first: 技术部's people before its servers
+    assert (f"D{excel_row[('技术部', '合计')]}", 5.0) in red  # people: capacity 5
+    assert (f"D{servers + 4}", 4.0) in red and (f"D{servers + 5}", 5.0) in red
+    assert (f"D{excel_row[('市场部', '合计')]}", 60000.0) in red
+    assert (f"D{excel_row[('公司', '合计(公司资源池)')]}", 70000.0) in red

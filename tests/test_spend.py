@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -128,3 +129,39 @@ def test_the_workbook_validates_spend_as_a_number(built: api.BuildResult,
     rules = [dv for dv in ws.data_validations.dataValidation if f"{col}2" in str(dv.sqref)]
     assert [(dv.type, dv.operator or "between", float(dv.formula1)) for dv in rules] == [
         ("decimal", "between", 0)]
+
+
+def _changes(report_path: str) -> list[tuple]:
+    return [r[:4] for r in openpyxl.load_workbook(report_path)["本周变化"].iter_rows(
+        min_row=2, values_only=True) if r[0] in ("本周支出", "超出预算")]
+
+
+def test_this_weeks_spend_and_a_budget_newly_passed_are_changes(built: api.BuildResult,
+                                                               tmp_path: Path) -> None:
+    """本周变化 over merged weeks: W29's 本周支出 per department, and 市场部's budget passed
+    in W29 (within it after W28); W30 spends again but the budget was passed already."""
+    root = built.project.root
+    w28 = _fill(department_file(built, "市场部", tmp_path),
+                {"T05": _row(0.5, 20000), "T06": _row(0.6, 12500.5)})
+    first = api.merge(root, [w28], week=WEEK, as_of=AS_OF)
+    assert [(str(c.kind), c.department) for c in first.changes
+            if c.kind in ("week-spend", "over-budget")] == [("week-spend", "市场部")]
+
+    built29 = api.build(root, week="2024-W29", built_at=BUILT_AT)
+    mkt = _fill(department_file(built29, "市场部", tmp_path, "m29.xlsx"),
+                {"T05": _row(0.9, 18000), "T06": _row(1, None)})
+    tec = _fill(department_file(built29, "技术部", tmp_path, "t29.xlsx"),
+                {"T03": _row(0.9, 3000)})
+    second = api.merge(root, [mkt, tec], week="2024-W29", as_of=dt.date(2024, 7, 19))
+    assert _changes(second.report_path) == [
+        ("本周支出", "18,000 元", "市场部", "本周支出 18,000 元,累计 50,500.50 元 / 预算 50,000 元"),
+        ("超出预算", "预算 50,000 元", "市场部",
+         "累计支出 32,500.50 元 → 50,500.50 元,超支 500.50 元"),
+        ("本周支出", "3,000 元", "技术部", "本周支出 3,000 元,累计 3,000 元")]
+    as_json = [c.to_dict() for c in second.changes if c.kind == "over-budget"]
+    assert [(c["label"], c["department"]) for c in as_json] == [("超出预算", "市场部")]
+
+    built30 = api.build(root, week="2024-W30", built_at=BUILT_AT)
+    w30 = _fill(department_file(built30, "市场部", tmp_path, "m30.xlsx"), {"T05": _row(1, 2000)})
+    third = api.merge(root, [w30], week="2024-W30", as_of=dt.date(2024, 7, 26))
+    assert [r[:3] for r in _changes(third.report_path)] == [("本周支出", "2,000 元", "市场部")]

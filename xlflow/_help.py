@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import click
 
-from . import helptexts, texts
+from . import _clicktexts, helptexts, texts
 
 _META = "xlflow.lang"  # the root's --lang, read before --help is acted on
 
@@ -252,6 +253,14 @@ class _Localized(click.Command):
     def help_key(self) -> str:
         return self.name or ""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if exc.ctx is None:  # click's parser leaves it out ("requires an argument")
+                exc.ctx = ctx  # so that the usage line and the --help hint are shown too
+            raise
+
     def get_short_help_str(self, limit: int = 45) -> str:
         chosen = command_help(self.help_key(), lang())
         if chosen:
@@ -309,11 +318,34 @@ class Group(_Localized, click.Group):
     def help_key(self) -> str:
         return "xlflow"
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click's usage errors in the run's language too (xlflow/_clicktexts.py)."""
+        _clicktexts.install()
+        token = _clicktexts.LANGUAGE.set(texts.default_lang())
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            _clicktexts.LANGUAGE.reset(token)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             opts, _, _ = self.make_parser(ctx).parse_args(args=list(args))
         except click.UsageError:  # said again, properly, by click's own parse below
-            opts = {}
+            opts = {"lang": _written_lang(args)}
         ctx.meta[_META] = opts.get("lang")
+        _clicktexts.LANGUAGE.set(lang(ctx))
         return super().parse_args(ctx, args)
+
+
+def _written_lang(args: list[str]) -> str | None:
+    """The value of --lang in a command line click cannot parse (so that its error is
+    in that language)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
 

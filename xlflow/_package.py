@@ -8,6 +8,7 @@ All XML here is parsed with defusedxml, streaming, within explicit limits.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
@@ -33,6 +34,7 @@ MAX_COLUMNS = 200  # columns of a template's sheet (the widest template has 15)
 MAX_CELLS = 2_000_000
 DTD_PROLOG = 64 * 1024  # bytes of each XML part searched for a DOCTYPE
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_BANG = re.compile(rb"<!")
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
@@ -45,6 +47,10 @@ _DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref=[\"']([^\"']*)
 # an error cell, a formula (prefixed or not), or a hidden row: only then is a sheet
 # parsed in full. Plain substring tests: far faster than one regex over the bytes.
 _MARKERS = (b't="e"', b"<f>", b"<f ", b":f>", b":f ", b'hidden="1"', b'hidden="true"')
+# fewer that every marker matches (`<f` alone would find <formula1> and <firstHeader>):
+# one pass each, most sheets need no more (a regex with a literal prefix searches several
+# times faster than `bytes in` here)
+_COARSE = tuple(re.compile(m) for m in (rb't="e"', rb"<f[ >]", rb":f[ >]", rb'hidden="'))
 
 
 class UnsafePackage(Exception):
@@ -57,7 +63,9 @@ class UnsafePackage(Exception):
 
 @dataclass(frozen=True)
 class Extent:
-    """How far a sheet's values reach: the grid calamine allocates when it loads it."""
+    """How far a sheet's values reach: the grid calamine allocates when it loads it (or,
+    for a sheet within the limits, the sheet's own dimension once proven to hold every
+    cell: an upper bound, within the limits too)."""
 
     rows: int = 0  # up to the last row with a value (1-based count)
     columns: int = 0
@@ -152,7 +160,8 @@ class Package:
             return SheetFacts()
         data = self._sheet_xml(sheet)
         self._cached = ("", b"")
-        if not any(marker in data for marker in _MARKERS):
+        if not any(coarse.search(data) for coarse in _COARSE) or \
+                not any(marker in data for marker in _MARKERS):
             return SheetFacts()
         return _scan_sheet(io.BytesIO(data), member)
 
@@ -189,9 +198,16 @@ def _xlsx_extent(data: bytes) -> Extent:
     """The farthest cell with a value. The <dimension> element is only what the writer
     claimed (absent, stale or false in hand-edited files): the cells decide. Every writer
     gives each cell its reference; a cell without one is placed by counting, as calamine
-    does, in a full parse."""
+    does, in a full parse.
+
+    Usually the dimension is proven to hold every cell (`_within_dimension`), and when
+    that bound is within the limits, so is the sheet: the bound is the answer, without
+    a Python object per cell."""
     head = _DIMENSION.search(data, 0, DTD_PROLOG)
     dimension = head[1].decode("ascii", "replace") if head else ""
+    bound = _within_dimension(data, dimension)
+    if bound is not None and not bound.too_large(template=True):
+        return bound
     refs = _CELL_REF.findall(data)
     if len(refs) != sum(data.count(tag) for tag in _CELL_TAGS):
         rows, columns = _counted_extent(data)
@@ -202,6 +218,47 @@ def _xlsx_extent(data: bytes) -> Extent:
     rows = max(int(digits) for _, digits in filled)
     columns = max(_col_index(letters) for letters in {letters for letters, _ in filled}) + 1
     return Extent(rows, columns, dimension)
+
+
+def _within_dimension(data: bytes, dimension: str) -> Extent | None:
+    """The sheet's <dimension> as an upper bound of its extent, when the bytes prove it:
+    every cell element is `<c r="A1"` with a well-formed reference, and none lies right
+    of or below the dimension's far corner. None when that is not shown (then the cells
+    are counted one by one). Only three regex searches, in C."""
+    corner = _CELL.match(dimension.rsplit(":", 1)[-1])
+    if corner is None:
+        return None
+    if _ODD_CELL.search(data) or _PREFIXED_CELL.search(data) or \
+            _beyond(corner[1], corner[2]).search(data):
+        return None
+    return Extent(int(corner[2]), _col_index(corner[1]) + 1, dimension)
+
+
+# a cell element that is not `<c r="` + letters, a row number without leading zero and
+# the quote (`<c>`, `<c/>`, `<c s="1" r=...`, `<c\nr=...`, a lower-case reference), and
+# a cell element with a namespace prefix
+_ODD_CELL = re.compile(rb'<c(?=[\s>/])(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}")')
+_PREFIXED_CELL = re.compile(rb':c[\s>/]')
+
+
+@functools.lru_cache(maxsize=64)
+def _beyond(letters: str, digits: str) -> re.Pattern[bytes]:
+    """A cell reference right of column `letters` or below row `digits`."""
+    return re.compile(rf'<c r="(?:(?:{_above(letters, "A", "Z")})[0-9]|'
+                      rf'[A-Z]{{1,3}}(?:{_above(str(int(digits)), "0", "9")})")'.encode())
+
+
+def _above(text: str, low: str, high: str) -> str:
+    """A regex for the strings of characters low..high that come after `text` in a
+    column's or row's order: longer ones, then same length and larger at the first
+    difference (column letters and row numbers without leading zeros both sort so)."""
+    first = "[1-9]" if low == "0" else f"[{low}-{high}]"
+    alternatives = [f"{first}[{low}-{high}]{{{len(text)},}}"]
+    for i, ch in enumerate(text):
+        if ch != high:
+            alternatives.append(f"{text[:i]}[{chr(ord(ch) + 1)}-{high}][{low}-{high}]"
+                                f"{{{len(text) - i - 1}}}")
+    return "|".join(alternatives)
 
 
 def _counted_extent(data: bytes) -> tuple[int, int]:
@@ -245,27 +302,42 @@ def refuse_dtd(name: str, prolog: bytes) -> None:
     """A DTD must come before the root element, so its prolog is where to look. This is
     for a clear message; safety does not rest on it: calamine's parser expands no
     entities and everything xlflow parses itself goes through defusedxml."""
-    if _DTD.search(prolog):
+    if _BANG.search(prolog) and _DTD.search(prolog):  # most parts have no "<!" at all
         raise UnsafePackage("unsafe-xml", f"{name} 含 DTD/实体声明(XML 实体攻击),已拒绝")
 
 
 def _sheet_members(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
         return {}
-    rels = {}
-    for el in SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels")):
+    workbook, rels = zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels")
+    targets = (_cached_targets if len(workbook) + len(rels) <= _CACHED_PARTS
+               else _sheet_targets)(workbook, rels)
+    by_lower = {n.lower(): n for n in names}  # part names are case-insensitive (OPC)
+    out = {}
+    for name, target in targets:
+        member = by_lower.get(target.lower())
+        if member is not None:
+            out[name] = member
+    return out
+
+
+def _sheet_targets(workbook: bytes, rels: bytes) -> tuple[tuple[str, str], ...]:
+    """(sheet name, part it points to) in the workbook's order."""
+    paths = {}
+    for el in SafeET.fromstring(rels):
         target = el.get("Target", "").replace("\\", "/")
         target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
             posixpath.join("xl", target))
-        rels[el.get("Id")] = target
-    by_lower = {n.lower(): n for n in names}  # part names are case-insensitive (OPC)
-    out = {}
-    sheets = SafeET.fromstring(zf.read("xl/workbook.xml")).find(f"{_NS}sheets")
-    for el in sheets if sheets is not None else ():
-        member = by_lower.get(str(rels.get(el.get(f"{_REL_NS}id"))).lower())
-        if member is not None:
-            out[el.get("name", "")] = member
-    return out
+        paths[el.get("Id")] = target
+    sheets = SafeET.fromstring(workbook).find(f"{_NS}sheets")
+    return tuple((el.get("name", ""), str(paths.get(el.get(f"{_REL_NS}id"))))
+                 for el in (sheets if sheets is not None else ()))
+
+
+# every return of a project has the same workbook.xml and its rels (one template):
+# parsed once, the bytes themselves the key (small ones only)
+_CACHED_PARTS = 64 * 1024
+_cached_targets = functools.lru_cache(maxsize=32)(_sheet_targets)
 
 
 def _scan_sheet(fh: io.BytesIO, member: str) -> SheetFacts:

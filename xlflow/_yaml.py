@@ -348,5 +348,12 @@ def load(text: str, path: Path | str) -> Any:
         raise YamlError(path, 0, str(exc)) from None
 
 
+def text_of(raw: bytes) -> str:
+    """A YAML file's bytes as text, as a file opened in text mode reads them (UTF-8, line
+    ends as \\n). Raises UnicodeDecodeError."""
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def load_file(path: Path) -> Any:
-    return load(path.read_text(encoding="utf-8"), path)
+    return load(text_of(path.read_bytes()), path)

@@ -481,7 +481,8 @@ CATALOGUE: tuple[Code, ...] = (
          "两个文件夹是同一个项目(项目编号相同);只计入第一个",
          "PMO:检查命令中的文件夹;是两个不同的合作就在 project.yaml 中给它们不同的 id"),
     Code("no-merge-yet", W, _S.PORTFOLIO, "尚无周汇总", "no merge yet",
-         "该项目的台账中还没有记录任何周汇总;只列出阶段、优先级和计划,没有进度数字",
+         "该项目的台账中还没有记录任何周汇总(或 --as-of 当周及以前没有);只列出阶段、优先级和计划,"
+         "没有进度数字",
          "PMO:项目执行后每周运行 xlflow merge;尚未开始执行则无需处理"),
     Code("not-a-project", E, _S.PORTFOLIO, "不是项目文件夹", "not a project",
          "给出的文件夹不存在,或其中没有 project.yaml;未计入项目组合",

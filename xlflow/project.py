@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from . import _yaml
+from . import _project_cache, _yaml
 from ._files import safe_name
 from .errors import ProjectError, SpecError
 from .model.vocab import ResourceKind
@@ -467,8 +467,15 @@ def load_project(directory: Path | str) -> Project:
     path = root / PROJECT_FILE
     if not path.is_file():
         raise ProjectError(f"{path}: no project file here (create one with `xlflow init {root}`)")
+    raw = path.read_bytes()
+    digest = _project_cache.digest_of(raw)
+    cached = _project_cache.read(Project, root, digest, len(raw))
+    if cached is not None:
+        with contextlib.suppress(SpecError):  # a message comes from the parse below
+            cached.specs()
+            return cached
     try:
-        data = _yaml.load_file(path)
+        data = _yaml.load(_yaml.text_of(raw), path)
     except _yaml.YamlError as exc:
         raise ProjectError(str(exc)) from None
     except UnicodeDecodeError:
@@ -483,7 +490,10 @@ def load_project(directory: Path | str) -> Project:
         if str(exc).startswith(str(path)):  # a spec_overrides problem, not a built-in spec's
             raise ProjectError(str(exc)) from None
         raise
+    del data
+    _project_cache.write(root, digest, project)
     return project
+
 
 
 class _Parser:

@@ -41,6 +41,7 @@ def fill_workbook(
     retro: Sequence[Mapping[str, Any]] = (),
     out: Path | None = None,
     fields: Mapping[str, Mapping[str, Any]] | None = None,
+    actions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Type values into a department workbook, by Chinese header.
 
@@ -48,11 +49,15 @@ def fill_workbook(
     acceptance: {result id: {header: value}}; retro: 复盘反馈 rows, in order.
     fields: {sheet: {label: value}} for the fields below a table (填报人, 填报日期,
     部门确认人 …): the value goes in the cell right of the label.
+    actions: {item id: {header: value}} on the 督办事项 sheet (状态, 进展说明).
     Text is converted as Excel converts what is typed (`as_typed`).
     Saves to `out` (default: in place).
     """
     wb = openpyxl.load_workbook(path)
-    for sheet, by_id in (("周进度跟踪表", weekly or {}), ("成果验收确认单", acceptance or {})):
+    for sheet, by_id in (("周进度跟踪表", weekly or {}), ("成果验收确认单", acceptance or {}),
+                         ("督办事项", actions or {})):
+        if not by_id and sheet not in wb.sheetnames:
+            continue
         ws = wb[sheet]
         cols = header_columns(ws)
         for r in range(2, ws.max_row + 1):
@@ -70,6 +75,28 @@ def fill_workbook(
                   if ws.cell(r, 1).value}
         for label, value in by_label.items():
             _type(ws.cell(labels[label], 2), value)
+    target = out or path
+    wb.save(target)
+    return target
+
+
+def fill_minutes(path: Path, *, details: Mapping[str, Any],
+                 rows: Sequence[Mapping[str, Any]], out: Path | None = None) -> Path:
+    """Type the PMO's 会议纪要 into the workbook `xlflow meeting` wrote: the details
+    above the table by label (会议日期, 参会人 …), then one decision per reserved 编号,
+    by Chinese header, in order. The signed `_xlflow` sheet is left as it is."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["会议纪要"]
+    head = next(r for r in range(1, ws.max_row + 1)
+                if str(ws.cell(r, 1).value or "").split("\n")[0] == "编号")
+    labels = {str(ws.cell(r, 1).value).split("\n")[0].rstrip(" *"): r for r in range(1, head)
+              if ws.cell(r, 1).value}
+    for label, value in details.items():
+        _type(ws.cell(labels[label], 2), value)
+    cols = {str(c.value).split("\n")[0].rstrip(" *"): c.column for c in ws[head] if c.value}
+    for n, row in enumerate(rows, start=head + 1):
+        for header, value in row.items():
+            _type(ws.cell(n, cols[header]), value)
     target = out or path
     wb.save(target)
     return target

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -147,7 +148,7 @@ class SpecSet:
         """'request=1;responsibilities=1;...' - recorded in every built workbook."""
         return ";".join(f"{t.key}={t.version}" for t in self)
 
-    @property
+    @functools.cached_property  # once per project, not once per built workbook
     def digest(self) -> str:
         """Fingerprint of what reading depends on (keys, headers, types, choices), so a
         changed override is noticed; widths and hints do not count."""
@@ -240,14 +241,28 @@ def load_specs(
     return SpecSet(ordered)
 
 
+#: Templates read in this process, by path and content: every Project (each `replace`d
+#: copy too) loads the specs, and parsing them each time was a fifth of loading a
+#: cached project. A TemplateSpec is frozen, so one can be shared.
+_TEMPLATES: dict[tuple[str, bytes], TemplateSpec] = {}
+
+
 def load_template(path: Path) -> TemplateSpec:
+    raw = path.read_bytes()
+    found = _TEMPLATES.get((str(path), raw))
+    if found is not None:
+        return found
     try:
-        data = _yaml.load_file(path)
+        data = _yaml.load(_yaml.text_of(raw), path)
     except _yaml.YamlError as exc:
         raise SpecError(str(exc)) from None
     if not isinstance(data, _yaml.LineDict):
         raise SpecError(f"{path}:1: a template spec is a mapping with 'key' and 'columns'")
-    return _template_from(data, str(path))
+    spec = _template_from(data, str(path))
+    if len(_TEMPLATES) >= 256:  # a test suite's many spec folders: start again
+        _TEMPLATES.clear()
+    _TEMPLATES[(str(path), raw)] = spec
+    return spec
 
 
 def _fail(source: str, node: Any, key: str | None, message: str) -> SpecError:

@@ -42,40 +42,60 @@ WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
                     "strings_to_numbers": False}
 
 
+_BASE = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
+_CELL = {**_BASE, "border": 1, "border_color": BORDER}
+_HEADER = {**_CELL, "bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL,
+           "text_wrap": True, "valign": "vcenter", "align": "center", "locked": True}
+
+
+class _Named:
+    """A named format of Styles, added to the workbook the first time it is used: a
+    workbook made XlsxWriter build every format it might use (twenty, most unused in a
+    risk form) and XlsxWriter numbers formats by first use, so the file is the same."""
+
+    def __init__(self, props: dict[str, Any]) -> None:
+        self.props = props
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, styles: Any, owner: type | None = None) -> Any:
+        if styles is None:
+            return self
+        made = styles.__dict__[self.name] = styles.wb.add_format(self.props)
+        return made
+
+
 class Styles:
     """The named formats of one workbook (XlsxWriter formats belong to a workbook).
 
-    Formats a workbook never uses are not written to its file."""
+    Formats a workbook never uses are not written to its file (nor made: see _Named)."""
+
+    title = _Named({**_BASE, "bold": True, "font_size": 14})
+    note = _Named({**_BASE, "font_color": NOTE_FONT})
+    section = _Named({**_BASE, "bold": True, "font_size": 11, "font_color": HEADER_FILL})
+    bold = _Named({**_BASE, "bold": True})
+    prose = _Named({**_BASE, "text_wrap": True})  # running text, no grid
+    header = _Named(_HEADER)
+    header_required = _Named({**_HEADER, "bg_color": REQUIRED_FILL})
+    label = _Named({**_CELL, "bold": True, "bg_color": LABEL_FILL, "text_wrap": True,
+                    "valign": "vcenter"})
+    # table cells of the report workbooks
+    text = _Named({**_CELL, "text_wrap": True})
+    plain = _Named(_CELL)
+    date = _Named({**_CELL, "num_format": "yyyy-mm-dd", "align": "left"})
+    datetime = _Named({**_CELL, "num_format": "yyyy-mm-dd hh:mm", "align": "left"})
+    pct = _Named({**_CELL, "num_format": "0%"})
+    int = _Named({**_CELL, "num_format": "0"})
+    dec = _Named({**_CELL, "num_format": "0.0"})
+    money = _Named({**_CELL, "num_format": "#,##0.00"})
+    # conditional formats
+    good = _Named({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
+    bad = _Named({"bg_color": BAD_FILL, "font_color": BAD_FONT})
 
     def __init__(self, wb: Any) -> None:
         self.wb = wb
-        base = {"font_name": FONT, "font_size": FONT_SIZE, "valign": "top"}
-        cell = {**base, "border": 1, "border_color": BORDER}
-        self._base, self._cell = base, cell
-        add = wb.add_format
-        self.title = add({**base, "bold": True, "font_size": 14})
-        self.note = add({**base, "font_color": NOTE_FONT})
-        self.section = add({**base, "bold": True, "font_size": 11, "font_color": HEADER_FILL})
-        self.bold = add({**base, "bold": True})
-        self.prose = add({**base, "text_wrap": True})  # running text, no grid
-        header = {**cell, "bold": True, "font_color": "#FFFFFF", "bg_color": HEADER_FILL,
-                  "text_wrap": True, "valign": "vcenter", "align": "center", "locked": True}
-        self.header = add(header)
-        self.header_required = add({**header, "bg_color": REQUIRED_FILL})
-        self.label = add({**cell, "bold": True, "bg_color": LABEL_FILL, "text_wrap": True,
-                          "valign": "vcenter"})
-        # table cells of the report workbooks
-        self.text = add({**cell, "text_wrap": True})
-        self.plain = add(cell)
-        self.date = add({**cell, "num_format": "yyyy-mm-dd", "align": "left"})
-        self.datetime = add({**cell, "num_format": "yyyy-mm-dd hh:mm", "align": "left"})
-        self.pct = add({**cell, "num_format": "0%"})
-        self.int = add({**cell, "num_format": "0"})
-        self.dec = add({**cell, "num_format": "0.0"})
-        self.money = add({**cell, "num_format": "#,##0.00"})
-        # conditional formats
-        self.good = add({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
-        self.bad = add({"bg_color": BAD_FILL, "font_color": BAD_FONT})
+        self._cell = _CELL
         self._fills: dict[str, Any] = {}
         self._cells: dict[tuple[ColumnType, bool], Any] = {}
 
@@ -134,7 +154,7 @@ def text_width(text: str) -> int:
     return len(text) if text.isascii() else len(text.translate(_WIDENED))
 
 
-@functools.lru_cache(maxsize=16384)  # a task's texts recur on several sheets and files
+@functools.lru_cache(maxsize=65536)  # a task's texts recur on several sheets and files
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes in a wrapped cell `width` characters wide.
 
@@ -180,7 +200,10 @@ def row_height(cells: Any, *, min_lines: int = 1) -> float | None:
     when one line is enough (the sheet's default height). Non-text values count one line."""
     lines = min_lines
     for value, width in cells:
-        if isinstance(value, str) and value:
+        # a text at most half as long as the cell is wide fits one line, whatever its
+        # characters (a wide one counts two): most cells, without text_lines' cache
+        if isinstance(value, str) and value and (
+                len(value) * 2 > width - 1 or "\n" in value):
             lines = max(lines, text_lines(value, width))
     return lines_height(lines) if lines > 1 else None
 

@@ -11,11 +11,15 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPECIAL = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00a0\u3000\r]")
+#: Whether `clean_text` does more to a str than strip() (a match) or not (None): for
+#: loops over many cells that inline the common case.
+needs_cleaning = _SPECIAL.search
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EXCEL_1904_EPOCH = dt.datetime(1904, 1, 1)
 _YMD = re.compile(
@@ -66,6 +70,24 @@ def clean_text(value: Any) -> str:
     text = text.translate(_INVISIBLE).replace("\u00a0", " ").replace("\u3000", " ")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.strip()
+
+
+def clean_texts(cells: Sequence[Any]) -> list[str]:
+    """`clean_text` of each cell, the common case (a str with nothing to clean but
+    its ends) inlined: for sheets of many cells."""
+    return [v.strip() if type(v) is str and needs_cleaning(v) is None else clean_text(v)
+            for v in cells]
+
+
+def first_filled(cells: Sequence[Any]) -> int | None:
+    """The index of the first cell that is not blank (`is_blank`), None when all are."""
+    for i, value in enumerate(cells):
+        if type(value) is str and needs_cleaning(value) is None:
+            if value and not value.isspace():  # what strip() leaves: the same set
+                return i
+        elif not is_blank(value):
+            return i
+    return None
 
 
 def _fold(text: str) -> str:

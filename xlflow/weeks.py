@@ -14,12 +14,12 @@ def parse_week(text: str) -> tuple[int, int]:
     """'2024-W28' -> (2024, 28); raises ValueError with the expected form."""
     m = _WEEK.match(text.strip())
     if not m:
-        raise ValueError(f"{text!r} is not an ISO week (expected YYYY-Www, e.g. 2024-W28)")
+        raise ValueError(f"「{text}」不是 ISO 周(应为 YYYY-Www,例如 2024-W28)")
     year, week = int(m[1]), int(m[2])
     try:
         dt.date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValueError(f"{text!r}: {year} has no week {week}") from None
+        raise ValueError(f"「{text}」:{year} 年没有第 {week} 周") from None
     return year, week
 
 

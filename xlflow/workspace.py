@@ -20,6 +20,7 @@ from ._files import (
     safe_name,
     sha256_file,
 )
+from ._project_cache import CACHE_DIR
 from .consensus_meeting import with_meeting
 from .errors import MissingFileError, ProjectError, XlflowError
 from .ledger import LEDGER_FILE, Event, Ledger
@@ -295,6 +296,7 @@ class Workspace:
         repaired: list[Path] = []
         for folder in self._output_folders():
             remove_stale_temps(folder)
+        remove_stale_temps(self.root / CACHE_DIR)  # a cache write killed half-way
         if not self.reports.is_dir():
             return repaired
         for journal in sorted(self.reports.glob(".*.journal")):

@@ -292,17 +292,20 @@ def track(known: Mapping[str, ActionItem], previous: Mapping[str, ActionItem],
 
 
 def action_changes(items: Sequence[ActionItem], previous: Mapping[str, ActionItem],
-                   as_of: dt.date, previous_as_of: dt.date | None) -> list[Change]:
-    """本周变化: items decided since, closed since, and newly overdue."""
+                   decided: Mapping[str, ActionItem], as_of: dt.date,
+                   previous_as_of: dt.date | None) -> list[Change]:
+    """本周变化: items decided since, closed since (from where last week, or else the
+    minutes, left them), and newly overdue."""
     out: list[Change] = []
     for a in items:
         prev = previous.get(a.item_id)
+        before = prev or decided.get(a.item_id)
         if prev is None:
             out.append(Change(ChangeKind.NEW_ACTION, a.item_id, a.department,
                               f"{a.meeting} 周例会:{a.matter[:40]};期限 {_day(a.due)}"))
         if (prev is None or prev.is_open) and not a.is_open:
             out.append(Change(ChangeKind.CLOSED_ACTION, a.item_id, a.department,
-                              f"{prev.status if prev else '未开始'} → {a.status}"
+                              f"{before.status if before else '未开始'} → {a.status}"
                               + (f":{a.progress[:40]}" if a.progress else "")))
         was = prev is not None and previous_as_of is not None and prev.overdue(previous_as_of)
         if a.overdue(as_of) and not was:

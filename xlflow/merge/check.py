@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import math
+import operator
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from ..values import (
     CellProblem,
     clean_text,
     excel_serial_to_datetime,
+    needs_cleaning,
     parse_datetime,
     parse_integer,
     parse_number,
@@ -31,21 +32,51 @@ from .context import Context
 from .read import Table
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One validated row: typed values by column key, where it came from, and whether
-    it may count (a row with an error is kept out of the figures)."""
+    it may count (a row with an error is kept out of the figures). A merge holds one per
+    task row of every return until the tasks are merged: slots, and each cell's name
+    computed when asked (`RowCells`)."""
 
     values: dict[str, Any]
     source: Source
     has_input: bool
     ok: bool = True
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: Mapping[str, str] = field(default_factory=dict)
     bad: list[str] = field(default_factory=list)  # cells with an error, e.g. ['F5']
 
     def reject(self, cell: str) -> None:
         self.ok = False
         self.bad.append(cell)
+
+
+class RowCells(Mapping[str, str]):
+    """The cell of each column in one table row ('F5'), from the column letters the
+    whole table shares: one small object per row rather than a dict and a string per
+    cell."""
+
+    __slots__ = ("letters", "row")
+
+    def __init__(self, letters: dict[str, str], row: int) -> None:
+        self.letters = letters
+        self.row = row
+
+    def __getitem__(self, key: str) -> str:
+        return f"{self.letters[key]}{self.row}"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        letter = self.letters.get(key)
+        return default if letter is None else f"{letter}{self.row}"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.letters)
+
+    def __len__(self) -> int:
+        return len(self.letters)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 def _expected(column: Column, ctx: Context, department: str) -> str:
@@ -97,7 +128,7 @@ def parse_cell(column: Column, raw: Any, ctx: Context, department: str) -> Any:
     if t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID):
         return canonical_id(text).replace(" ", "")
     if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
-        index = _choice_index(ctx.choices(column, department))
+        index = ctx.indexed(column, department, _choice_index)
         if index and column.multiple:
             parts = split_choices(text)
             if any(_fold_choice(p) not in index for p in parts):
@@ -124,7 +155,7 @@ def split_choices(text: str) -> list[str]:
 
 def _not_chosen(column: Column, raw: Any, ctx: Context, department: str) -> str:
     """The parts of a `multiple` cell that are not choices (for the issue's value)."""
-    index = _choice_index(ctx.choices(column, department))
+    index = ctx.indexed(column, department, _choice_index)
     return MULTI_JOIN.join(p for p in split_choices(clean_text(raw))
                            if _fold_choice(p) not in index)
 
@@ -133,13 +164,11 @@ def _fold_choice(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-@functools.lru_cache(maxsize=256)
 def _choice_index(choices: tuple[str, ...]) -> dict[str, str]:
-    """Folded choice -> choice, built once per list (task lists run to hundreds)."""
+    """Folded choice -> choice, built once per list (`Context.indexed`)."""
     return {_fold_choice(c): c for c in reversed(choices)}
 
 
-@functools.lru_cache(maxsize=256)
 def _exact_index(choices: tuple[str, ...]) -> dict[str, str]:
     """Each choice as typed -> what `parse_cell` makes of it (the first choice that
     folds the same)."""
@@ -150,14 +179,21 @@ def _exact_index(choices: tuple[str, ...]) -> dict[str, str]:
 _SLOW = object()  # a cell the column's fast path leaves to `parse_cell` and its issues
 
 
-def column_parser(column: Column, ctx: Context, department: str) -> Callable[[Any], Any]:
+def column_parser(column: Column, ctx: Context, department: str, *,
+                  blank: Any = _SLOW) -> Callable[[Any], Any]:
     """The typed value of a cell holding what a spreadsheet stores for this column (a
-    date, a number, plain text, a listed choice) and within bounds, else `_SLOW`: blank,
-    text to interpret, out of range or not in the list. Built once per column and
+    date, a number, plain text, a listed choice) and within bounds, else `_SLOW`: text
+    to interpret, out of range or not in the list, and a blank cell unless `blank` says
+    what it is (None for a column that may be left empty). Built once per column and
     table, so the checks that pass (nearly all) cost no per-cell dispatch; a `_SLOW`
     cell takes the per-cell path, which names the cell in its issue. It never accepts
     a value `parse_cell` would refuse, nor gives a different one."""
     t = column.type
+
+    def other(raw: Any) -> Any:
+        """Not the column's own kind of value: blank, or for the per-cell path."""
+        return _SLOW if blank is _SLOW or not _blank(raw) else blank
+
     if t in (ColumnType.DATE, ColumnType.DATETIME):
         first, last = ctx.window(column)
         keep_time = t is ColumnType.DATETIME
@@ -171,7 +207,7 @@ def column_parser(column: Column, ctx: Context, department: str) -> Callable[[An
             if kind is date:
                 return (datetime(raw.year, raw.month, raw.day) if keep_time else raw) \
                     if first <= raw <= last else _SLOW
-            return _SLOW
+            return other(raw)
         return when
     if t is ColumnType.PERCENT:
         lo = column.min if column.min is not None else 0
@@ -182,7 +218,7 @@ def column_parser(column: Column, ctx: Context, department: str) -> Callable[[An
             if kind is float or kind is int:
                 pct = raw * 100
                 return round(pct, 6) if lo <= pct <= hi else _SLOW
-            return _SLOW
+            return other(raw)
         return percent
     if t in (ColumnType.INTEGER, ColumnType.NUMBER):
         whole = t is ColumnType.INTEGER
@@ -191,7 +227,7 @@ def column_parser(column: Column, ctx: Context, department: str) -> Callable[[An
         def number(raw: Any) -> Any:
             kind = type(raw)
             if kind is not float and kind is not int:
-                return _SLOW
+                return other(raw)
             value = float(raw)
             if not math.isfinite(value) or (whole and not value.is_integer()):
                 return _SLOW
@@ -203,21 +239,25 @@ def column_parser(column: Column, ctx: Context, department: str) -> Callable[[An
     limit = column.max_length
     index: dict[str, str] | None = None
     if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
-        index = _exact_index(ctx.choices(column, department)) or None
+        index = ctx.indexed(column, department, _exact_index) or None
     is_id = t in (ColumnType.TASK_ID, ColumnType.RISK_ID, ColumnType.RESULT_ID)
+    special = needs_cleaning
+    shared: dict[str, str] = {}  # short texts typed on many rows (资源不足) kept once
 
     def text(raw: Any) -> Any:
         if type(raw) is not str:
-            return _SLOW
-        value = clean_text(raw)
-        if not value or (limit and len(value) > limit):
+            return blank if raw is None else _SLOW
+        value = raw.strip() if special(raw) is None else clean_text(raw)  # clean_text, inlined
+        if not value:
+            return blank
+        if limit and len(value) > limit:
             return _SLOW
         if is_id:
             return canonical_id(value).replace(" ", "")
         if index is not None:
             found = index.get(value)
             return found if found is not None else _SLOW
-        return value
+        return shared.setdefault(value, value) if len(value) <= 16 else value
     return text
 
 
@@ -238,72 +278,107 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
     cols = [(c, table.columns[c.key]) for c in spec.columns if c.key in table.columns]
     letters = {i: column_letter(i) for _, i in cols} | {
         i: column_letter(i) for i in table.extra_columns}
-    # column by column first: the typed value of every cell that passes, `_SLOW` where a
-    # cell needs a closer look (then, row by row, the per-cell path names it)
-    fast = [[parse(row[i]) if i < len(row) else _SLOW for _, row in table.rows]
-            for parse, (_, i) in zip([column_parser(c, ctx, department) for c, _ in cols],
-                                     cols, strict=True)]
-    editable = [(k, c) for k, (c, _) in enumerate(cols) if c.editable]
-    for n, (r, row) in enumerate(table.rows):
-        source = Source(file, sha256, spec.sheet, r + 1)
-        raw_of = {c.key: (row[i] if i < len(row) else None) for c, i in cols}
-        # a parsed value is input unless it is the column's pre-filled default
-        has_input = any((fast[k][n] is not _SLOW and c.default is None)
-                        or _is_input(c, raw_of[c.key]) for k, c in editable)
-        if not has_input and skip_blank:
-            continue  # a reserved row nobody filled in (risks, acceptance, feedback)
-        rec = Record({}, source, has_input)
-        row_number = str(r + 1)
-        for k, (column, i) in enumerate(cols):
-            value = fast[k][n]
-            if value is not _SLOW:
-                rec.cells[column.key] = letters[i] + row_number
-                rec.values[column.key] = value
-                continue
-            raw = raw_of[column.key]
-            where = {"file": file, "sheet": spec.sheet, "cell": letters[i] + row_number}
-            rec.cells[column.key] = where["cell"]
-            if _blank(raw):
-                rec.values[column.key] = None
-                if column.required and (has_input or not column.editable):
-                    rec.reject(where["cell"])
-                    issues.append(error("missing-value", f"「{column.zh}」必须填写",
-                                        expected=_expected(column, ctx, department), **where))
-                continue
-            if isinstance(raw, CellProblem):
-                rec.reject(where["cell"])
-                rec.values[column.key] = None
-                what = "是错误值" if raw.code == "cell-error" else "是没有计算结果的公式"
-                issues.append(error(raw.code, f"「{column.zh}」{what};请改为实际的值后重发",
-                                    value=raw.text, expected=_expected(column, ctx, department),
-                                    **where))
-                continue
-            try:
-                value = parse_cell(column, raw, ctx, department)
-            except ValueError as exc:
-                rec.reject(where["cell"])
-                rec.values[column.key] = None
-                code, label = _parse_failure(column, exc)
-                shown = _show(raw, column.type)
-                if column.multiple and code == "not-in-list":
-                    shown = _not_chosen(column, raw, ctx, department) or shown
-                    label = f"中的「{shown}」{label}(可填多个,用逗号分隔)"
-                issues.append(error(code, f"「{column.zh}」{label}", value=shown,
-                                    expected=_expected(column, ctx, department), **where))
-                continue
-            limit = column.max_length
-            if limit and isinstance(value, str) and len(value) > limit:
-                issues.append(warning("too-long", f"「{column.zh}」超过 {limit} 字,已完整保留",
-                                      value=value[:40] + "…", **where))
-            rec.values[column.key] = value
-        for i, header in table.extra_columns.items():
-            if i < len(row) and not _blank(row[i]):
+    cell_letters = {c.key: letters[i] for c, i in cols}  # shared by every row's RowCells
+    keys = [c.key for c, _ in cols]
+    editable = [(c, i) for c, i in cols if c.editable]
+    # input: a value someone typed (a column's pre-filled default alone is not); a row
+    # without any is left out where blank rows are skipped, before its cells are parsed
+    kept = [(r, row, _has_input(row, editable)) for r, row in table.rows]
+    if skip_blank:
+        kept = [k for k in kept if k[2]]
+    # column by column first: the typed value of every cell that passes (None for a blank
+    # one where blank is fine), `_SLOW` where a cell needs a closer look (then, row by row,
+    # the per-cell path names it)
+    grid = [row for _, row, _ in kept]
+    width = min(map(len, grid), default=0)  # calamine's rows are all as wide as the sheet
+    fast = [_parse_column(column_parser(c, ctx, department,
+                                        blank=_SLOW if c.required else None), grid, i, width)
+            for c, i in cols]
+    by_row = list(zip(*fast, strict=True)) if fast else [()] * len(grid)
+    sheet, extra = spec.sheet, table.extra_columns
+    for (r, row, has_input), values in zip(kept, by_row, strict=True):
+        width = len(row)
+        rec = Record(dict(zip(keys, values, strict=True)), Source(file, sha256, sheet, r + 1),
+                     has_input, cells=RowCells(cell_letters, r + 1))
+        if _SLOW in values:
+            _check_cells(rec, cols, values, row, ctx, department, issues)
+        for i, header in extra.items():
+            if i < width and not _blank(row[i]):
                 label = f"列「{header}」不在模板中" if header else f"{letters[i]} 列没有表头"
                 issues.append(warning("unknown-column", f"{label},其内容未计入",
-                                      value=_show(row[i]), file=file, sheet=spec.sheet,
+                                      value=_show(row[i]), file=file, sheet=sheet,
                                       cell=f"{letters[i]}{r + 1}"))
         records.append(rec)
     return records, issues
+
+
+def _has_input(row: list[Any], editable: list[tuple[Column, int]]) -> bool:
+    """Whether someone typed into any of the row's `editable` cells (`_is_input`); a
+    row of empty cells and untouched defaults (most reserved rows) is seen at once."""
+    width = len(row)
+    if all(i < width for _, i in editable) and all(
+            (raw := row[i]) is None or raw == "" or (raw == c.default and _clean_default(c))
+            for c, i in editable):
+        return False
+    return any(_is_input(c, row[i] if i < width else None) for c, i in editable)
+
+
+def _clean_default(column: Column) -> bool:
+    """A pre-filled default that `clean_text` leaves as it is (so a cell equal to it is
+    not input)."""
+    return column.default is not None and clean_text(column.default) == column.default
+
+
+def _parse_column(parse: Callable[[Any], Any], grid: list[list[Any]], i: int,
+                  width: int) -> list[Any]:
+    """`parse` of column i of every row (`_SLOW` where a row is too short to have it;
+    `width`: the shortest row's length)."""
+    if i < width:
+        return list(map(parse, map(operator.itemgetter(i), grid)))
+    return [parse(row[i]) if i < len(row) else _SLOW for row in grid]
+
+
+def _check_cells(rec: Record, cols: list[tuple[Column, int]], values: tuple[Any, ...],
+                 row: list[Any], ctx: Context, department: str, issues: list[Issue]) -> None:
+    """The per-cell path for the cells of one row the column pass left (`_SLOW`): a
+    value or None, and an issue naming the cell."""
+    file, sheet, row_number = rec.source.file, rec.source.sheet, rec.source.row
+    for value, (column, i) in zip(values, cols, strict=True):
+        if value is not _SLOW:
+            continue
+        raw = row[i] if i < len(row) else None
+        where = {"file": file, "sheet": sheet, "cell": f"{column_letter(i)}{row_number}"}
+        rec.values[column.key] = None
+        if _blank(raw):
+            if column.required and (rec.has_input or not column.editable):
+                rec.reject(where["cell"])
+                issues.append(error("missing-value", f"「{column.zh}」必须填写",
+                                    expected=_expected(column, ctx, department), **where))
+            continue
+        if isinstance(raw, CellProblem):
+            rec.reject(where["cell"])
+            what = "是错误值" if raw.code == "cell-error" else "是没有计算结果的公式"
+            issues.append(error(raw.code, f"「{column.zh}」{what};请改为实际的值后重发",
+                                value=raw.text, expected=_expected(column, ctx, department),
+                                **where))
+            continue
+        try:
+            value = parse_cell(column, raw, ctx, department)
+        except ValueError as exc:
+            rec.reject(where["cell"])
+            code, label = _parse_failure(column, exc)
+            shown = _show(raw, column.type)
+            if column.multiple and code == "not-in-list":
+                shown = _not_chosen(column, raw, ctx, department) or shown
+                label = f"中的「{shown}」{label}(可填多个,用逗号分隔)"
+            issues.append(error(code, f"「{column.zh}」{label}", value=shown,
+                                expected=_expected(column, ctx, department), **where))
+            continue
+        limit = column.max_length
+        if limit and isinstance(value, str) and len(value) > limit:
+            issues.append(warning("too-long", f"「{column.zh}」超过 {limit} 字,已完整保留",
+                                  value=value[:40] + "…", **where))
+        rec.values[column.key] = value
 
 
 def validate_block(table: Table, spec: TemplateSpec, ctx: Context, *, file: str, sha256: str,
@@ -318,12 +393,14 @@ def validate_block(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
     issues: list[Issue] = []
     started = spec.key == "weekly" or any(not _blank(raw) for _, _, raw in table.fields.values())
     first_row = min(r for r, _, _ in table.fields.values())
-    rec = Record({}, Source(file, sha256, spec.sheet, first_row + 1), has_input=False)
+    cells: dict[str, str] = {}
+    rec = Record({}, Source(file, sha256, spec.sheet, first_row + 1), has_input=False,
+                 cells=cells)
     for column in spec.fields:
         found = table.fields.get(column.key)
         cell = f"{column_letter(found[1])}{found[0] + 1}" if found else ""
         where = {"file": file, "sheet": spec.sheet, "cell": cell}
-        rec.cells[column.key] = cell
+        cells[column.key] = cell
         raw = found[2] if found else None
         rec.values[column.key] = None
         if _blank(raw):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from ..contract import TaskRow, department_list
 from ..project import Project, Target
 from ..signing import Trust
 from ..spec import Column, SpecSet, column_choices, date_window
 from ..weeks import WorkCalendar, parse_week, return_window
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Context:
     draft: bool = False  # a --draft run (or before PMO备案): files built as drafts count
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
+    _indexes: dict[tuple, Any] = field(default_factory=dict, init=False, compare=False,
+                                       repr=False)
 
     @classmethod
     def from_project(cls, project: Project, week: str, as_of: dt.date,
@@ -160,11 +165,25 @@ class Context:
             out.setdefault(pair[1], []).append(pair)
         return {d: tuple(pairs) for d, pairs in out.items()}
 
+    def _choice_key(self, column: Column, department: str) -> tuple:
+        own = column.source == "own_tasks" and not column.values
+        return (column.key, column.values, column.source, column.type, department if own else "")
+
+    def indexed(self, column: Column, department: str,
+                build: Callable[[tuple[str, ...]], _T]) -> _T:
+        """`build(choices)`, once per list of choices: a lookup table of a project-wide
+        list (100,000 task ids) is built once per run, and never hashed again to find it."""
+        key = (self._choice_key(column, department), build)
+        found = self._indexes.get(key)
+        if found is None:
+            found = self._indexes[key] = build(self.choices(column, department))
+        return found
+
     def choices(self, column: Column, department: str) -> tuple[str, ...]:
         """Memoised per column (and per department only where the list depends on it):
         validation asks once per cell, and a project-wide list is built once."""
         own = column.source == "own_tasks" and not column.values
-        key = (column.key, column.values, column.source, column.type, department if own else "")
+        key = self._choice_key(column, department)
         found = self._choices.get(key)
         if found is None:
             pairs = self._tasks_by_department.get(department, ()) if own else self.task_pairs

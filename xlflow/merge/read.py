@@ -9,6 +9,7 @@ A file is taken for what its bytes say it is, whatever its name (`_sniff`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -33,7 +34,7 @@ from ..contract import ADDED_SHEETS, IDENTITY_SHEET, MASTER_KIND, TaskRow, parse
 from ..followup import AGENDA_SHEET, actions_spec, minutes_spec
 from ..issues import Issue, Severity, cell_name, error, warning
 from ..spec import Column, SpecSet, TemplateSpec
-from ..values import CellProblem, clean_text
+from ..values import CellProblem, clean_text, clean_texts, first_filled, needs_cleaning
 from ..values import is_blank as _blank
 
 DEPARTMENT_TEMPLATES = ("weekly", "risks", "acceptance", "retro")
@@ -108,6 +109,17 @@ class Returned:
 
 def normalise_header(text: Any) -> list[str]:
     """The names a header cell answers to: each line, without the required-marker."""
+    if type(text) is str:  # every return repeats its template's header texts
+        return list(_header_names(text))
+    return _normalise_header(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_names(text: str) -> tuple[str, ...]:
+    return tuple(_normalise_header(text))
+
+
+def _normalise_header(text: Any) -> list[str]:
     raw = clean_text(text)
     names = [re.sub(r"\s*\*\s*$", "", part).strip() for part in raw.split("\n")]
     names = [n for n in names if n]
@@ -459,7 +471,7 @@ def _note_hidden_and_merged(table: Table, facts: SheetFacts,
 
 def _read_identity(book: CalamineWorkbook) -> tuple[dict[str, str], list[TaskRow]]:
     rows = book.get_sheet_by_name(IDENTITY_SHEET).to_python(skip_empty_area=False)
-    return parse_identity([[clean_text(c) for c in row[:4]] for row in rows])
+    return parse_identity([clean_texts(row[:4]) for row in rows])
 
 
 def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
@@ -491,13 +503,13 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
     header_row, _, columns, extra = best
     fields, label_rows, repeated = _read_block(spec, rows, header_row + 1)
     known = set(columns.values()) | set(extra)
-    for r in range(header_row + 1, len(rows)):
-        if r in label_rows:
-            continue
-        for c, cell in enumerate(rows[r]):
-            if c not in known and not _blank(cell):
-                extra[c] = ""  # a value under no header: reported, never dropped
-                known.add(c)
+    below = [row for r, row in enumerate(rows[header_row + 1:], start=header_row + 1)
+             if r not in label_rows]
+    # a value under no header: reported, never dropped (columns in the order a row by
+    # row scan meets them)
+    for _, c in sorted(_first_values(below, [c for c in range(max(map(len, below), default=0))
+                                             if c not in known])):
+        extra[c] = ""
     for column in spec.columns:
         if column.key not in columns and (column.required or not column.editable):
             ret.issues.append(error("missing-column", f"缺少必需的列「{column.zh}」",
@@ -508,8 +520,18 @@ def _read_table(spec: TemplateSpec, rows: list[list[Any]], ret: Returned,
     # rows below (or between) the block still count: a block pasted among the task
     # rows must not drop the tasks under it
     data = [(r, row) for r, row in enumerate(rows[header_row + 1:], start=header_row + 1)
-            if r not in label_rows and any(not _blank(v) for v in row)]
+            if r not in label_rows and first_filled(row) is not None]
     return Table(sheet, header_row, columns, extra, data, fields, repeated)
+
+
+def _first_values(rows: list[list[Any]], columns: list[int]) -> list[tuple[int, int]]:
+    """(row, column) of the first value in each of `columns` that has one."""
+    out = []
+    for c in columns:
+        r = next((r for r, row in enumerate(rows) if c < len(row) and not _blank(row[c])), None)
+        if r is not None:
+            out.append((r, c))
+    return out
 
 
 def _label_names(column: Column) -> set[str]:
@@ -527,15 +549,23 @@ def _read_block(spec: TemplateSpec, rows: list[list[Any]], first: int
     if not spec.fields:
         return {}, set(), []
     by_label = {n: f.key for f in spec.fields for n in _label_names(f)}
+    # a label's first word is in the cleaned, casefolded text of any cell naming it (a
+    # word never spans a line): most rows (a task id) are passed over on that alone
+    words = {n.split()[0] for n in by_label if n.split()} if all(map(str.split, by_label)) \
+        else {""}
     found: dict[str, tuple[int, int, Any]] = {}
     label_rows: set[int] = set()
     repeated: list[tuple[int, int, str, Any]] = []
     for r in range(first, len(rows)):
         row = rows[r]
-        c = next((i for i, v in enumerate(row) if not _blank(v)), None)
+        c = first_filled(row)
         if c is None or not isinstance(row[c], str):
             continue
-        names = [n.rstrip(":：").strip() for n in normalise_header(row[c])]
+        text = row[c]
+        folded = (text if needs_cleaning(text) is None else clean_text(text)).casefold()
+        if not any(w in folded for w in words):
+            continue
+        names = [n.rstrip(":：").strip() for n in normalise_header(text)]
         key = next((by_label[n] for n in names if n in by_label), None)
         if key is None:
             continue

@@ -9,6 +9,7 @@ department's return says otherwise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,8 +38,8 @@ def deviation(planned: dt.date, as_of: dt.date, *, percent: float | None,
 
 
 def _texts(values: Mapping[str, Any]) -> dict[str, str]:
-    return {k: str(iso(v)) for k, v in values.items()
-            if k not in FIGURE_KEYS and v not in (None, "")}
+    return {k: v if type(v) is str else str(iso(v)) for k, v in values.items()
+            if v is not None and k not in FIGURE_KEYS and v != ""}
 
 
 def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Context,
@@ -50,36 +51,36 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
     issues: list[Issue] = []
     applied: dict[str, Record] = {}
     rejected: dict[str, Record] = {}
+    known = ctx.tasks
     for department, records in records_by_department.items():
         for rec in records:
             tid = rec.values.get("task_id")
-            where = {"file": rec.source.file, "sheet": rec.source.sheet,
-                     "cell": rec.cells.get("task_id", f"A{rec.source.row}")}
             if not tid:
                 if rec.has_input:
-                    issues.append(error("missing-task-id", "这一行没有任务编号,无法对应到任务", **where))
+                    issues.append(error("missing-task-id", "这一行没有任务编号,无法对应到任务",
+                                        **_where(rec)))
                 continue
-            ref = ctx.tasks.get(tid)
+            ref = known.get(tid)
             if ref is None and tid in ctx.cancelled:
                 if rec.has_input:
                     day = ctx.cancelled[tid][1]
                     issues.append(warning("cancelled-task", f"任务 {tid} 已于 {day} 取消(变更审批),"
                                           "本行未汇总;此前各周的数据保留,以后的工作簿不再列出它",
-                                          value=tid, **where))
+                                          value=tid, **_where(rec)))
                 continue
             if ref is None:
                 issues.append(error("unknown-task", f"任务编号 {tid} 不在职责分工表中", value=tid,
-                                    expected="职责分工表中的任务编号", **where))
+                                    expected="职责分工表中的任务编号", **_where(rec)))
                 continue
             if ref.department != department:
                 issues.append(error("foreign-task", f"任务 {tid} 属于{ref.department},"
                                     f"{department}不能更新它;未采用", value=tid,
-                                    expected=f"{department}的任务", **where))
+                                    expected=f"{department}的任务", **_where(rec)))
                 continue
             if tid in applied or tid in rejected:
                 first = (applied.get(tid) or rejected[tid]).source.row
                 issues.append(error("duplicate-task", f"任务 {tid} 填了两行;采用第 {first} 行",
-                                    value=tid, **where))
+                                    value=tid, **_where(rec)))
                 continue
             planned_cell = rec.values.get("planned_date")
             if planned_cell and planned_cell != ref.due:
@@ -115,6 +116,17 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
     return tasks, issues
 
 
+# TaskState.of, remembered: a few dozen (done, days, threshold) cover a project, and an
+# enum member is slow to look up (a task's status is asked for 100,000 times)
+_state_of = functools.lru_cache(maxsize=1024)(TaskState.of)
+
+
+def _where(rec: Record) -> dict[str, str]:
+    """A row's task id cell, for an issue about the row."""
+    return {"file": rec.source.file, "sheet": rec.source.sheet,
+            "cell": rec.cells.get("task_id", f"A{rec.source.row}")}
+
+
 def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
             ctx: Context) -> TaskStatus:
     source: Source | None
@@ -136,15 +148,19 @@ def _status(ref: TaskRef, rec: Record | None, prev: TaskStatus | None,
     return TaskStatus(
         task_id=ref.id, department=ref.department, milestone=ref.milestone, planned=ref.due,
         percent=percent, actual=actual, forecast=forecast, expected=expected,
-        deviation_days=days, status=TaskState.of(done, days, ctx.threshold),
+        deviation_days=days, status=_state_of(done, days, ctx.threshold),
         reported=rec is not None, data_week=data_week, headcount=headcount, texts=texts,
         source=source, spend=rec.values.get("spend") if rec is not None else None)
 
 
 def _row_warnings(rec: Record, ref: TaskRef, ctx: Context, issues: list[Issue]) -> None:
     v = rec.values
-    where = {"file": rec.source.file, "sheet": rec.source.sheet}
     pct, actual = v.get("percent"), v.get("actual_date")
+    done = actual is not None or (pct is not None and pct >= 100)
+    late = (actual or max(v.get("forecast_date") or ref.due, ctx.as_of)) > ref.due
+    if not (done or late):
+        return  # on track, nothing to say (the common case)
+    where = {"file": rec.source.file, "sheet": rec.source.sheet}
     if pct is not None and pct >= 100 and actual is None:
         issues.append(warning("missing-actual-date", f"任务 {ref.id} 已 100% 但没有实际完成日期;"
                               f"按统计日 {ctx.as_of} 计算", cell=rec.cells.get("actual_date", ""),
@@ -155,8 +171,6 @@ def _row_warnings(rec: Record, ref: TaskRef, ctx: Context, issues: list[Issue]) 
     if actual is not None and actual > ctx.as_of:
         issues.append(warning("future-date", f"任务 {ref.id} 的实际完成日期 {actual} 晚于统计日 "
                               f"{ctx.as_of}", cell=rec.cells.get("actual_date", ""), **where))
-    done = actual is not None or (pct is not None and pct >= 100)
-    late = (actual or max(v.get("forecast_date") or ref.due, ctx.as_of)) > ref.due
     if late and not v.get("deviation_reason"):
         issues.append(warning("missing-reason", f"任务 {ref.id} 进度落后,但没有填写偏差原因",
                               cell=rec.cells.get("deviation_reason", ""), **where))

@@ -3,6 +3,7 @@ equipment, the holders' capacity, the conflicts found, and the load per ISO week
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -142,3 +143,20 @@ def weekly_load(plan: ResourcePlan) -> list[WeekLoad]:
                     need[d.project_id] = need.get(d.project_id, 0.0) + d.people
             out.append(WeekLoad(dept, monday, plan.capacity.get(dept), need))
     return out
+
+
+def months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The calendar months from start's to end's: (first day, last day) each."""
+    out = []
+    day = start.replace(day=1)
+    while day <= end:
+        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        out.append((day, last))
+        day = last + dt.timedelta(days=1)
+    return out
+
+
+def month_share(d: Demand, first: dt.date, last: dt.date) -> float:
+    """The part of a budget spent in [first, last], spread evenly over its period's days."""
+    days = (min(d.end, last) - max(d.start, first)).days + 1
+    return round(d.quantity * max(days, 0) / ((d.end - d.start).days + 1), 2)

@@ -173,6 +173,8 @@ class ChangeKind(StrEnum):
     COMPLETED = "completed"
     REOPENED = "reopened"
     MISSING_WEEKS = "missing-weeks"
+    WEEK_SPEND = "week-spend"  # a department's 本周支出
+    OVER_BUDGET = "over-budget"  # its spending so far passed its 预算 this week
     NEW_ACTION = "new-action"
     CLOSED_ACTION = "closed-action"
     OVERDUE_ACTION = "overdue-action"
@@ -189,6 +191,7 @@ _CHANGE_LABELS = {
     ChangeKind.NEWLY_LATE: "新增延误/预警", ChangeKind.SLIP_GROWN: "偏差扩大",
     ChangeKind.COMPLETED: "任务完成", ChangeKind.REOPENED: "任务重新打开",
     ChangeKind.MISSING_WEEKS: "缺少周汇总",
+    ChangeKind.WEEK_SPEND: "本周支出", ChangeKind.OVER_BUDGET: "超出预算",
     ChangeKind.NEW_ACTION: "新增督办事项", ChangeKind.CLOSED_ACTION: "督办事项关闭",
     ChangeKind.OVERDUE_ACTION: "督办事项逾期",
     ChangeKind.TASK_ADDED: "新增任务", ChangeKind.TASK_CANCELLED: "取消任务",

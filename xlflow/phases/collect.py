@@ -98,7 +98,7 @@ class ImapSettings:
         elif host.count(":") == 1:
             host, _, port = host.partition(":")
         if not host or (port and not port.isdigit()):
-            raise ValueError(f"{address!r}: expected HOST or HOST:PORT, e.g. imap.example.com:993")
+            raise ValueError(f"「{address}」应为 主机 或 主机:端口,例如 imap.example.com:993")
         return cls(host=host, port=int(port) if port else DEFAULT_PORTS[security],
                    security=security, **kwargs)
 

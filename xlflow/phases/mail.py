@@ -144,7 +144,7 @@ class SmtpSettings:
     def parse(cls, address: str, **kwargs) -> SmtpSettings:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"{address!r}: expected HOST:PORT, e.g. smtp.example.com:587")
+            raise ValueError(f"「{address}」应为 主机:端口,例如 smtp.example.com:587")
         return cls(host=host, port=int(port), **kwargs)
 
     @property

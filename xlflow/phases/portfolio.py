@@ -1,5 +1,6 @@
 """One view over many collaborations (项目组合), for a PMO running several at once: per
-project its phase, the latest merge's schedule figures, the forecast end against the
+project its phase, the schedule figures of its latest merge as of the date (the latest
+merged week not after it), the forecast end against the
 planned end, open 高 risks and missing returns; the departments' load per ISO week
 across projects (the resources phase computes it). Read-only: no project lock is taken,
 no project folder is written to.
@@ -15,12 +16,14 @@ from pathlib import Path
 from .._files import atomic_path
 from ..errors import LedgerError, ProjectError
 from ..issues import Issue, error, warning
+from ..ledger import MergeInfo
 from ..merge.carry import risk_types
 from ..model.portfolio import PortfolioResult, PortfolioRisk, ProjectSummary, SkippedFolder
 from ..model.records import RiskRecord, TaskStatus, rollup
 from ..model.resources import weekly_load
 from ..project import HEADER_LANGUAGES, Project
 from ..report.portfolio import write_portfolio
+from ..weeks import week_label
 from ..workspace import Workspace
 from .lifecycle import current_phase
 from .resources import plan_resources
@@ -82,7 +85,7 @@ def portfolio(directories: Sequence[Path | str], *, out: Path | str | None = Non
             skip(folder, "not-a-project", f"{what},不是 xlflow 项目文件夹")
             continue
         try:
-            project, summary = _summarise(ws, day)
+            project, summary, later = _summarise(ws, day)
         except (ProjectError, LedgerError) as exc:
             skip(folder, "project-unreadable", str(exc))
             continue
@@ -94,7 +97,11 @@ def portfolio(directories: Sequence[Path | str], *, out: Path | str | None = Non
                  f"({project.id});只计入 {seen[project.id]}")
             continue
         seen[project.id] = folder
-        if not summary.merged:
+        if not summary.merged and later:
+            issues.append(warning("no-merge-yet", f"{project.id} {project.name}:{day} 之前还没有"
+                                  f"周汇总(最早汇总的是 {later[0]},在 {day} 之后)",
+                                  file=folder))
+        elif not summary.merged:
             issues.append(warning("no-merge-yet", f"{project.id} {project.name}:还没有记入台账的"
                                   f"周汇总(阶段:{summary.phase})", file=folder))
         projects.append(project)
@@ -111,22 +118,32 @@ def portfolio(directories: Sequence[Path | str], *, out: Path | str | None = Non
     return result
 
 
-def _summarise(ws: Workspace, day: dt.date) -> tuple[Project, ProjectSummary]:
+def merge_as_of(merges: Sequence[MergeInfo], day: dt.date) -> MergeInfo | None:
+    """The latest recorded merge whose week is not after `day` (the week of `day` or an
+    earlier one): what the project's figures were as of that date."""
+    upto = week_label(day)
+    return next((m for m in reversed(merges) if m.week <= upto), None)
+
+
+def _summarise(ws: Workspace, day: dt.date) -> tuple[Project, ProjectSummary, list[str]]:
+    """The project's summary as of `day`, and the merged weeks after it (left out)."""
     project = ws.project()
     summary = ProjectSummary(str(ws.root), project.id, project.name, project.priority,
                              current_phase(project, [], False), project.start, project.end)
     with ws.existing_ledger() as ledger:
         if ledger is None:
-            return project, summary
+            return project, summary, []
         events = ledger.events()
-        latest = ledger.latest_merge()
+        merges = ledger.merges()
+        latest = merge_as_of(merges, day)
+        later = [m.week for m in merges if m.week > week_label(day)]
         tasks = ledger.tasks(latest.id) if latest else []
         risks = ledger.risks(latest.id, risk_types(project.specs()["risks"])) if latest else []
         returned = {s.department for s in ledger.sources(latest.id) if s.accepted} \
             if latest else set()
     summary.phase = current_phase(project, events, latest is not None)
     if latest is None:
-        return project, summary
+        return project, summary, later
     figures = rollup(project.id, tasks)
     summary.last_week, summary.last_as_of = latest.week, latest.as_of
     summary.tasks = figures.tasks
@@ -136,7 +153,7 @@ def _summarise(ws: Workspace, day: dt.date) -> tuple[Project, ProjectSummary]:
     summary.late_tasks = [t.task_id for t in tasks if t.status.behind]
     summary.open_high_risks = [_risk(project, r, day) for r in risks if r.is_open and r.is_high]
     summary.missing_returns = [d.name for d in project.departments if d.name not in returned]
-    return project, summary
+    return project, summary, later
 
 
 def _risk(project: Project, risk: RiskRecord, day: dt.date) -> PortfolioRisk:

@@ -10,14 +10,13 @@ calendar month's share is compared with the pool's 元 per month.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ..issues import Issue, error, warning
-from ..model.resources import Conflict, Demand, ResourcePlan
+from ..model.resources import Conflict, Demand, ResourcePlan, month_share, months
 from ..model.vocab import Level, ResourceKind
 from ..project import PROJECT_FILE, Pool, Project, Resource
 from ..units import money_text
@@ -206,22 +205,6 @@ def _department_conflicts(demands: Sequence[Demand], capacity: dict[Any, float],
     return out
 
 
-def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    out = []
-    day = start.replace(day=1)
-    while day <= end:
-        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-        out.append((day, last))
-        day = last + dt.timedelta(days=1)
-    return out
-
-
-def month_share(d: Demand, first: dt.date, last: dt.date) -> float:
-    """The part of a budget spent in [first, last], spread evenly over its period's days."""
-    days = (min(d.end, last) - max(d.start, first)).days + 1
-    return round(d.quantity * max(days, 0) / ((d.end - d.start).days + 1), 2)
-
-
 def _budget_conflicts(demands: Sequence[Demand], budgets: dict[Any, float],
                       ranked: dict[str, tuple], *, key: Key,
                       kind: str = "department") -> list[Conflict]:
@@ -230,7 +213,7 @@ def _budget_conflicts(demands: Sequence[Demand], budgets: dict[Any, float],
     for k, items, cap in _held(demands, budgets, key):
         subject, _ = _subject(k)
         first = min(d.start for d in items)
-        for m_first, m_last in _months(first, max(d.end for d in items)):
+        for m_first, m_last in months(first, max(d.end for d in items)):
             need: dict[str, float] = defaultdict(float)
             names = {}
             for d in items:

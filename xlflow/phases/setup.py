@@ -104,7 +104,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             raise ProjectError(f"--department: {name!r} is not in {PROJECT_FILE} "
                                f"({'、'.join(names)})")
     chosen = departments or names
-    require_filed(ws, "build", draft=draft)
+    require_filed(ws, "build", draft=draft, project=project)  # loaded once per build
     written: dict[str, Path] = {}
     forms: dict[str, Path] = {}
     context = context_fields(project)

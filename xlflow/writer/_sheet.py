@@ -9,7 +9,7 @@ from typing import Any
 
 from ..project import Project
 from ..spec import Column, ColumnType, TemplateSpec
-from ..styles import Styles, header_height, page_setup, set_row_height
+from ..styles import Styles, header_height, lines_height, page_setup, set_row_height, text_lines
 from ._validation import ListSheet, validation
 
 PROTECT_OPTIONS = {
@@ -83,23 +83,7 @@ def write_table(
         ws.set_column(c, c, column.width)
         heads.append((text, column.width))
     ws.set_row(0, header_height(heads))
-    # per column once, not per cell: (index, column, editable, format)
-    plan = [(c, column, column.editable and not read_only,
-             fmt.cell(column, locked=not (column.editable and not read_only)))
-            for c, column in enumerate(spec.columns)]
-    for r, sources in enumerate(rows, start=1):
-        cells = []
-        given = sources.get("values") or {}
-        is_new = sources.get("is_new")
-        for c, column, editable, cell_fmt in plan:
-            value = given.get(column.key) if editable else None
-            if value is None and column.from_:
-                value = prefill_value(column, sources)
-            if value is None and editable and column.default and is_new:
-                value = column.default
-            write_cell(ws, r, c, value, cell_fmt)
-            cells.append((value, column.width))
-        set_row_height(ws, r, cells)
+    _write_rows(ws, fmt, spec, rows, read_only=read_only)
     last = max(len(rows), 1)
     if not read_only:
         for c, column in enumerate(spec.columns):
@@ -120,6 +104,51 @@ def write_table(
     page_setup(ws, title=title or spec.title_zh, repeat_rows=0)
     ws.protect(project.settings.protect_password, PROTECT_OPTIONS)
     return ws
+
+
+def _write_rows(ws: Any, fmt: Styles, spec: TemplateSpec,
+                rows: Sequence[Mapping[str, Any]], *, read_only: bool) -> None:
+    """The table's cells and row heights. What each column needs (its format, where its
+    value comes from, how wide a text fits one line) is worked out once per column; per
+    cell only the value is looked up, and text, most cells, is written without write_cell's
+    type tests. Each row is as tall as its longest text (styles.row_height)."""
+    plan = []
+    for c, column in enumerate(spec.columns):
+        editable = column.editable and not read_only
+        head, _, attr = (column.from_ or "").partition(".")
+        plan.append((c, column.key, editable, fmt.cell(column, locked=not editable),
+                     head, attr, column.type is ColumnType.PERCENT,
+                     column.default if editable else None, column.width,
+                     (column.width - 1) / 2))  # a text this long or shorter: one line
+    write_string, write_blank = ws.write_string, ws.write_blank
+    for r, sources in enumerate(rows, start=1):
+        given = sources.get("values") or {}
+        is_new = sources.get("is_new")
+        lines = 1
+        for c, key, editable, cell_fmt, head, attr, percent, default, width, short in plan:
+            value = given.get(key) if editable else None
+            if value is None and head:
+                obj = sources.get(head)
+                if obj is not None:
+                    value = obj.get(attr) if obj.__class__ is dict or isinstance(obj, Mapping) \
+                        else getattr(obj, attr, None)
+                    if percent and isinstance(value, (int, float)):
+                        value = value / 100
+            if value is None and default and is_new:
+                value = default
+            if value is None or value == "":
+                write_blank(r, c, None, cell_fmt)
+                continue
+            if value.__class__ is str:
+                write_string(r, c, value, cell_fmt)
+            else:
+                write_cell(ws, r, c, value, cell_fmt)
+                if not isinstance(value, str):
+                    continue
+            if len(value) > short or "\n" in value:
+                lines = max(lines, text_lines(value, width))
+        if lines > 1:
+            ws.set_row(r, lines_height(lines))
 
 
 def write_block(ws: Any, fmt: Styles, spec: TemplateSpec, first_row: int, *, project: Project,

@@ -129,13 +129,19 @@ class _Sheet:
     def _row(self, values: list[Any], cols: list[tuple[int, int]], style: Any, *,
              min_lines: int = 1) -> None:
         texts = []
+        ws, row = self.ws, self.row
         for value, (first, last) in zip(values, cols, strict=True):
-            text = value.isoformat() if isinstance(value, dt.date) else \
-                "" if value is None else str(value)
+            text = value if value.__class__ is str else value.isoformat() \
+                if isinstance(value, dt.date) else "" if value is None else str(value)
             if last > first:
-                self.ws.merge_range(self.row, first, self.row, last, text, style)
+                ws.merge_range(row, first, row, last, text, style)
             else:
-                self.ws.write_string(self.row, first, text, style)
-            texts.append((text, sum(WIDTHS[first:last + 1])))
-        set_row_height(self.ws, self.row, texts, min_lines=min_lines)
+                ws.write_string(row, first, text, style)
+            texts.append((text, _SPAN_WIDTHS[first, last]))
+        set_row_height(ws, row, texts, min_lines=min_lines)
         self.row += 1
+
+
+# the width of each span of sheet columns a table's column can take
+_SPAN_WIDTHS = {(first, last): sum(WIDTHS[first:last + 1])
+                for first in range(len(WIDTHS)) for last in range(first, len(WIDTHS))}
