@@ -248,6 +248,11 @@ def close_cells(status: str, as_of: dt.date) -> dict[str, Any]:
     return {"关闭日期": as_of, "关闭确认人": "王芳"} if status == CLOSED else {}
 
 
+def kept_level(level: str, before: str) -> str:
+    """Nor is a 高 risk lowered without it (downgrade-unapproved): it stays 高."""
+    return before if before == "高" else level
+
+
 def kept_status(status: str, levels: tuple[str, ...], before: str) -> str:
     """A 高 risk is not closed without the PMO's 分管领导意见 (none in this model): it
     keeps the open status it had (`before`)."""
@@ -440,6 +445,7 @@ class Weeks(RuleBasedStateMachine):
                 rows.append({"风险等级": level, "状态": status, "落实情况": f"{week} 更新",
                              **close_cells(status, as_of)})
                 status = kept_status(status, (level, risk.level), risk.status)
+                level = kept_level(level, risk.level)
                 risk.level, risk.status, risk.data_week = level, status, week
             elif action == "clear":
                 rows.append(dict.fromkeys(RISK_INPUTS))
@@ -456,7 +462,8 @@ class Weeks(RuleBasedStateMachine):
         for slot, rid in enumerate(reopen):
             level, status = data.draw(RISK_LEVELS), data.draw(st.sampled_from(OPEN))
             rows.append(new_risk_cells(rid, level, status, as_of))
-            new.risks[rid] = RiskModel(dept, level, status, week)
+            new.risks[rid] = RiskModel(dept, kept_level(level, self.state.risks[rid].level),
+                                       status, week)
             del reserved[slot]
         for (level, status), rid in zip(raised, reserved, strict=False):
             rows.append(new_risk_cells(None, level, status, as_of))

@@ -164,7 +164,7 @@ CATALOGUE: tuple[Code, ...] = (
          "或文件由另一个项目的密钥签名,未采用",
          "部门:用 PMO 发给本部门的原始文件重新填写;PMO:核实文件来源"),
     Code("identity-mismatch", E, _S.IDENTIFY, "标识与部门列不符", "identity mismatch",
-         "文件标识的部门与周进度跟踪表锁定的「部门」列不一致,文件可能被改动,未采用",
+         "文件标识的部门与锁定的「部门」列(周进度跟踪表,单独的风险应对申请表则为其提出部门列)不一致,文件可能被改动,未采用",
          "部门:用 PMO 发给本部门的文件重新填写;PMO:核实文件来源"),
     Code("missing-sheet", E, _S.IDENTIFY, "缺少工作表", "missing sheet",
          "模板中的一张工作表被删除(也找不到改名后的),其内容缺失",
@@ -298,6 +298,11 @@ CATALOGUE: tuple[Code, ...] = (
          "without approval",
          "高风险改为已关闭,但 PMO 的风险应对中没有分管领导意见;风险仍按未关闭登记",
          "PMO:在总表「风险应对」中填写分管领导意见并放入收件箱;部门:之后再关闭"),
+    Code("downgrade-unapproved", E, _S.RISKS, "高风险未经分管领导同意降级", "high risk lowered "
+         "without approval",
+         "高风险的风险等级改为中或低,但 PMO 的风险应对中没有分管领导意见;降级未采用,风险仍按高登记"
+         "(降级后再关闭同样需要分管领导意见)",
+         "PMO:在总表「风险应对」中填写分管领导意见并放入收件箱;部门:之后再降级"),
     Code("duplicate-risk", E, _S.RISKS, "风险编号重复", "duplicate risk",
          "同一风险编号出现两次,采用第一次",
          "部门:删去重复的行,新风险用预留的空行"),
@@ -334,6 +339,13 @@ CATALOGUE: tuple[Code, ...] = (
     Code("foreign-result", E, _S.ACCEPTANCE, "其他部门的成果", "foreign result",
          "这项成果由其他部门确认,本部门不能填写,未采用",
          "部门:只填写本部门负责确认的成果"),
+    Code("form-overridden", W, _S.ACCEPTANCE, "确认单内容被命令行替换", "form value overridden",
+         "成果验收确认单中填写的验收结论内容与命令行选项不同;按命令行记录,确认单中的内容被替换",
+         "PMO:核对哪一个是验收会的结论;以确认单为准时不带该选项重新运行 xlflow accept"),
+    Code("hand-entry-differs", W, _S.ACCEPTANCE, "确认单所填与交回的不同", "typed entry differs",
+         "成果验收确认单中手填的确认人、确认日期、意见或分管领导与部门交回的(或 project.yaml 中的)"
+         "不同;按确认单所填记录",
+         "PMO:核对所填是否正确;有误时在该单元格改正或清空后重新运行 xlflow accept"),
     Code("met-mismatch", W, _S.ACCEPTANCE, "是否达标与实际值不符", "met mismatch",
          "填写的「是否达标」与实际值对目标的计算结果不一致",
          "部门:核对实际值和是否达标"),
@@ -363,6 +375,10 @@ CATALOGUE: tuple[Code, ...] = (
          "去掉工作表保护后改了锁定的单元格(如督办事项的事项、决定、完成期限,总表「风险应对」的风险等级、"
          "状态);锁定的内容以原定为准,改动未采用",
          "部门:只填写未锁定的列,需要调整时告诉 PMO;PMO:在源头(周例会纪要、部门的风险应对申请表)中修改"),
+    Code("missing-action", W, _S.MERGE, "督办事项行被删除", "action item row deleted",
+         "PMO 发给部门的工作簿中预填的督办事项,在交回的文件里被删除了(行或整张督办事项表);"
+         "该事项不因此关闭,仍按上次的状态登记",
+         "部门:恢复该行(用 PMO 发来的原始文件)并更新状态;事项已不需要时请 PMO 在周例会纪要中取消"),
     Code("missing-weeks", W, _S.MERGE, "缺少周汇总", "missing weeks",
          "上次汇总与本周之间有几周没有汇总;本周变化与更早的一周比较",
          "PMO:知悉即可;以后每周汇总一次"),

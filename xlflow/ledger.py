@@ -16,14 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import LedgerError
-from .model.actions import ActionItem
+from .model.actions import ActionItem, action_sort_key
 from .model.records import (
     AcceptanceRecord,
     Feedback,
@@ -133,6 +133,15 @@ CREATE INDEX IF NOT EXISTS built_files_id ON built_files (file_id);
 # is refused by a real merge.
 _SCHEMA_DRAFTS = """
 CREATE TABLE IF NOT EXISTS draft_files (file_id TEXT PRIMARY KEY);
+"""
+
+# The open 督办事项 each department workbook carried, by its file id and build time (as
+# its identity records them): an item carried and missing from the return was deleted.
+_SCHEMA_BUILT_ACTIONS = """
+CREATE TABLE IF NOT EXISTS built_actions (
+    file_id TEXT NOT NULL, built_at TEXT NOT NULL, item_id TEXT NOT NULL,
+    PRIMARY KEY (file_id, built_at, item_id)
+);
 """
 
 # The fields a return fills once below a table (填报人/填报日期, 部门确认), per merge and
@@ -267,7 +276,7 @@ class Ledger:
             with self.transaction():
                 _migrate_2_to_3(self.db)
         self.db.executescript(_SCHEMA + _SCHEMA_3 + _SCHEMA_ACTIONS + _SCHEMA_FORMS
-                              + _SCHEMA_DRAFTS)
+                              + _SCHEMA_DRAFTS + _SCHEMA_BUILT_ACTIONS)
         if found != SCHEMA_VERSION:  # opening a current ledger writes nothing
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
@@ -346,6 +355,20 @@ class Ledger:
         self.db.executemany("INSERT OR IGNORE INTO draft_files VALUES (?)",
                             [(f.file_id,) for f in files if f.draft])
 
+    def add_built_actions(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """(file id, built at, item id) of the 督办事项 a department workbook carried."""
+        self.db.executemany("INSERT OR IGNORE INTO built_actions VALUES (?, ?, ?)", rows)
+
+    def built_actions(self, files: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+        """The items each (file id, built at) carried; a file not recorded is left out."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for key in set(files):
+            ids = [r[0] for r in self.db.execute(
+                "SELECT item_id FROM built_actions WHERE file_id = ? AND built_at = ?", key)]
+            if ids:
+                out[key] = sorted(ids, key=action_sort_key)
+        return out
+
     def replace_action_items(self, meeting: str, items: Sequence[ActionItem]) -> None:
         """The items one 周例会's minutes decided, as read now (inside `transaction`)."""
         self.db.execute("DELETE FROM action_items WHERE meeting = ?", (meeting,))
@@ -356,8 +379,8 @@ class Ledger:
 
     def action_items(self) -> list[ActionItem]:
         """Every item any 周例会 decided, as its minutes say (oldest meeting first)."""
-        return [ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
-            "SELECT data FROM action_items ORDER BY meeting, item_id")]
+        return sorted((ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
+            "SELECT data FROM action_items")), key=lambda a: (a.meeting, action_sort_key(a.item_id)))
 
     def add_action_states(self, merge_id: int, items: Sequence[ActionItem]) -> None:
         self.db.executemany("INSERT INTO action_states VALUES (?, ?, ?, ?, ?)", [
@@ -366,8 +389,9 @@ class Ledger:
 
     def action_states(self, merge_id: int) -> list[ActionItem]:
         """The items as the merge `merge_id` left them."""
-        return [ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
-            "SELECT data FROM action_states WHERE merge_id = ? ORDER BY item_id", (merge_id,))]
+        return sorted((ActionItem.from_dict(json.loads(r[0])) for r in self.db.execute(
+            "SELECT data FROM action_states WHERE merge_id = ?", (merge_id,))),
+            key=lambda a: action_sort_key(a.item_id))
 
     def drop_merge(self, week: str) -> bool:
         return self.db.execute("DELETE FROM merges WHERE week = ?", (week,)).rowcount > 0

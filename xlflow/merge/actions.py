@@ -19,7 +19,7 @@ from typing import Any
 from ..contract import MEETING_KIND, SIGNATURE_KEY
 from ..followup import action_id, actions_spec, minutes_spec
 from ..issues import Issue, cell_name, error, warning
-from ..model.actions import ActionItem, ActionState
+from ..model.actions import ActionItem, ActionState, action_sort_key
 from ..model.records import Change, Source
 from ..model.vocab import ChangeKind
 from ..values import clean_text, parse_datetime
@@ -169,26 +169,43 @@ def register(stored: Iterable[ActionItem], minutes: Iterable[Minutes],
     for meeting, items in fresh.items():
         if meeting <= week:
             out.update((a.item_id, a) for a in items)
-    return dict(sorted(out.items()))
+    return dict(sorted(out.items(), key=lambda kv: action_sort_key(kv[0])))
 
 
 Update = tuple[ActionState, str, Source]
 
 
+def built_keys(accepted: Iterable[Checked]) -> list[tuple[str, str]]:
+    """(file id, built at) of each department return: what `build` recorded the 督办事项
+    it carried under (Ledger.built_actions)."""
+    return [(c.ret.identity.get("file_id", ""), c.ret.identity.get("built_at", ""))
+            for c in accepted if not is_minutes(c) and c.ret.identity.get("file_id")]
+
+
 def department_updates(accepted: Iterable[Checked], ctx: Context,
-                       known: Mapping[str, ActionItem]) -> tuple[dict[str, Update], list[Issue]]:
+                       known: Mapping[str, ActionItem],
+                       carried: Mapping[tuple[str, str], Sequence[str]] | None = None
+                       ) -> tuple[dict[str, Update], list[Issue]]:
     """状态 and 进展说明 from each department's 督办事项 sheet; a department updates its
-    own items only."""
+    own items only. `carried`: the items each built workbook carried (by file id and
+    build time); one missing from the return was deleted: named, and left as it was."""
     spec = actions_spec()
     updates: dict[str, Update] = {}
     issues: list[Issue] = []
     for c in accepted:
+        if is_minutes(c):
+            continue
         table = c.ret.followup.get("actions")
-        if table is None or is_minutes(c):
+        expected = (carried or {}).get((c.ret.identity.get("file_id", ""),
+                                        c.ret.identity.get("built_at", "")), ())
+        if table is None:
+            issues += _deleted(c, expected, set(), known, spec.sheet)
             continue
         records, found = validate_table(table, spec, ctx, file=c.ret.name, sha256=c.ret.sha256,
                                         department=c.department)
         issues += found
+        issues += _deleted(c, expected, {str(r.values.get("item_id") or "") for r in records},
+                           known, spec.sheet)
         rows: dict[str, int] = {}
         for rec in records:
             if not rec.ok:
@@ -215,6 +232,23 @@ def department_updates(accepted: Iterable[Checked], ctx: Context,
                 updates[item_id] = (ActionState(rec.values["status"]),
                                     clean_text(rec.values.get("progress")), rec.source)
     return updates, issues
+
+
+def _deleted(c: Checked, expected: Sequence[str], present: set[str],
+             known: Mapping[str, ActionItem], sheet: str) -> list[Issue]:
+    """The items the department's workbook carried that its return no longer has (the
+    row, or the whole sheet, deleted): they are not closed by it."""
+    out = []
+    for item_id in expected:
+        item = known.get(item_id)
+        if item_id in present or item is None or item.department != c.department \
+                or not item.is_open:
+            continue
+        out.append(warning("missing-action", f"督办事项 {item_id}({item.matter[:30]})在 PMO 发给"
+                           f"{c.department}的工作簿中,交回的文件里这一行被删除了;该事项不因此关闭,"
+                           "仍按上次的状态登记,请恢复该行并更新状态", value=item_id,
+                           expected="保留 PMO 预填的每一行督办事项", file=c.ret.name, sheet=sheet))
+    return out
 
 
 #: The 督办事项 columns the minutes decide: locked in the department's sheet.
@@ -284,7 +318,8 @@ def action_changes(items: Sequence[ActionItem], previous: Mapping[str, ActionIte
 def open_items(items: Iterable[ActionItem], as_of: dt.date) -> list[ActionItem]:
     """Open items, overdue first, then by due date."""
     return sorted((a for a in items if a.is_open),
-                  key=lambda a: (not a.overdue(as_of), a.due or dt.date.max, a.item_id))
+                  key=lambda a: (not a.overdue(as_of), a.due or dt.date.max,
+                                 action_sort_key(a.item_id)))
 
 
 def counts(items: Iterable[ActionItem], departments: Sequence[str],

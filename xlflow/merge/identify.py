@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from ..contract import MASTER_KIND, MEETING_KIND, RISK_FORM_KIND, SIGNATURE_KEY, TaskRow
-from ..issues import Issue, Severity, error, warning
+from ..issues import Issue, Severity, cell_name, error, warning
 from ..signing import Signature, Trust, verify
 from ..spec import parse_versions
 from .check import Record, validate_block, validate_table
@@ -66,12 +66,13 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
         guess = _guess_department(ret, ctx)
         if not guess:
             return refuse("no-identity", f"{NOT_OURS},也无法从表中判断部门;请用 PMO 发来的原始文件填写")
+        sheet = _table_departments(ret)[0]
         if ctx.trust is not None and (ctx.week, guess) in ctx.trust.signed_builds:
-            return refuse("no-identity", f"{NOT_OURS};表中「部门」列是{guess},但 PMO 本周发给{guess}"
+            return refuse("no-identity", f"{NOT_OURS};「{sheet}」的「部门」列是{guess},但 PMO 本周发给{guess}"
                           f"的文件带签名标识,无法核实此文件来自{guess},未采用;"
                           "请用 PMO 发出的原始文件填写")
-        checked.issues.append(warning("no-identity", f"{NOT_OURS};按表中「部门」列识别为{guess}",
-                                      **where))
+        checked.issues.append(warning("no-identity", f"{NOT_OURS};按「{sheet}」的「部门」列识别为"
+                                      f"{guess}", **where))
         ident = {"department": guess, "project_id": ctx.project_id, "week": ctx.week,
                  "kind": "department"}
         checked.signature = Signature.UNSIGNED
@@ -119,11 +120,13 @@ def identify(ret: Returned, ctx: Context, *, check_week: bool = True,
     if department not in ctx.departments:
         return refuse("unknown-department", f"部门 {department!r} 不在项目文件中",
                       value=department, expected="、".join(ctx.departments))
-    shown = _table_departments(ret)
-    if shown and shown != {department}:
-        return refuse("identity-mismatch", f"文件是发给{department}的,但周进度跟踪表的部门列是"
-                      f"{'、'.join(sorted(shown))};文件可能被改动,未采用,请用 PMO 发给本部门的原始文件填写",
-                      value="、".join(sorted(shown)), expected=department)
+    sheet, shown = _table_departments(ret)
+    if shown and set(shown) != {department}:
+        other = next(d for d in shown if d != department)
+        return refuse("identity-mismatch", f"文件是发给{department}的,但「{sheet}」的部门列是"
+                      f"{'、'.join(sorted(shown))}(如 {shown[other]});文件可能被改动,未采用,"
+                      "请用 PMO 发给本部门的原始文件填写", value="、".join(sorted(shown)),
+                      expected=department, sheet=sheet, cell=shown[other])
     versions = parse_versions(ident.get("spec_version", ""))
     older = [f"{t.title_zh} v{versions.get(t.key, 0)}<v{t.version}" for t in ctx.specs
              if t.key in templates and versions.get(t.key, 0) < t.version]
@@ -209,19 +212,23 @@ def _draft_refusal(ident: dict[str, str], ctx: Context) -> str | None:
             "不能计入正式汇总,未采用;请用备案后 xlflow build 生成的本周文件重新填写")
 
 
-def _table_departments(ret: Returned) -> set[str]:
-    """The departments written in the locked 部门 column of the weekly sheet."""
+def _table_departments(ret: Returned) -> tuple[str, dict[str, str]]:
+    """The sheet with the locked 部门 column (周进度跟踪表 of a weekly return, 风险应对申请表
+    of a risk form) and each department written in it, with its first cell."""
     table = ret.tables.get("weekly") or ret.tables.get("risks")
     if table is None or "department" not in table.columns:
-        return set()
+        return "", {}
     col = table.columns["department"]
-    return {str(row[col]).strip() for _, row in table.rows
-            if col < len(row) and isinstance(row[col], str) and row[col].strip()}
+    out: dict[str, str] = {}
+    for r, row in table.rows:
+        if col < len(row) and isinstance(row[col], str) and row[col].strip():
+            out.setdefault(row[col].strip(), cell_name(r, col))
+    return table.sheet, out
 
 
 def _guess_department(ret: Returned, ctx: Context) -> str:
-    seen = _table_departments(ret)
-    return seen.pop() if len(seen) == 1 and next(iter(seen), "") in ctx.departments else ""
+    seen = list(_table_departments(ret)[1])
+    return seen[0] if len(seen) == 1 and seen[0] in ctx.departments else ""
 
 
 def excuse_other_weeks(checked: list[Checked]) -> None:

@@ -46,7 +46,7 @@ from ..report.consolidated import write_consolidated
 from ..weeks import week_days, weeks_between
 from ..workspace import Workspace, now
 from .acceptance import merge_acceptance
-from .actions import action_changes, department_updates, register, take_in_minutes, track
+from .actions import action_changes, built_keys, department_updates, register, take_in_minutes, track
 from .blocks import merge_blocks
 from .carry import carried_before
 from .changes import changes_since
@@ -175,6 +175,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         carried = carried_before(ledger, ctx.week, ctx.specs)
         spent = spent_before(ledger, ctx.week)
         decided = ledger.action_items() if ledger else []
+        carried_actions = ledger.built_actions(built_keys(accepted)) if ledger else {}
         before = ledger.merge_before(ctx.week) if ledger else None
         prev_actions = {a.item_id: a for a in ledger.action_states(before.id)} \
             if ledger and before else {}
@@ -196,7 +197,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     form_blocks = merge_blocks({c.department: c.blocks for c in accepted}, ctx, carried.blocks)
     issues += task_issues + risk_issues + acc_issues
     known = register(decided, minutes, ctx.week)
-    updates, action_issues = department_updates(accepted, ctx, known)
+    updates, action_issues = department_updates(accepted, ctx, known, carried_actions)
     issues += action_issues
     actions = track(known, prev_actions, updates, ctx.week)
     missing = weeks_between(carried.week, ctx.week) if carried.week else []

@@ -20,9 +20,8 @@ from .pmo_response import (
     apply_responses,
     as_of_moment,
     awaiting_response,
-    close_refusal,
     level_mismatch,
-    reopen,
+    unapproved,
 )
 
 if TYPE_CHECKING:
@@ -96,10 +95,7 @@ def merge_risks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
     issues += apply_responses(risks, masters or (), ctx, before=old_by_id)
     for row_risk, rec in rows:
         before = old_by_id.get(row_risk.risk_id)
-        refusal = close_refusal(row_risk, rec, before, responses_known=masters is not None)
-        if refusal is not None:
-            issues.append(refusal)
-            reopen(row_risk, before)
+        issues += unapproved(row_risk, rec, before, responses_known=masters is not None)
     out = list(risks.values())
     for risk in out:
         risk.flags = [f for f in risk.flags if f == RiskFlag.NOT_UPDATED] + risk_flags(risk, ctx)

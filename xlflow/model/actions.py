@@ -22,6 +22,13 @@ class ActionState(StrEnum):
         return self in (ActionState.NOT_STARTED, ActionState.IN_PROGRESS)
 
 
+def action_sort_key(item_id: str) -> tuple[str, int, str]:
+    """Items in the order they were decided: the meeting's prefix, then the number, so
+    DB-24W28-99 comes before DB-24W28-120 (as text it would not)."""
+    prefix, _, number = item_id.rpartition("-")
+    return (prefix, int(number), "") if number.isdigit() else (item_id, 0, item_id)
+
+
 @dataclass(frozen=True)
 class ActionItem:
     """One action item: decided at the `meeting` week's 周例会 (minutes row `source`),

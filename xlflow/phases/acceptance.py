@@ -22,6 +22,7 @@ from ..model.conclusion import FIELDS, Conclusion
 from ..model.vocab import EventKind, Phase, Verdict
 from ..report.acceptance import write_acceptance
 from ..workspace import Workspace, now
+from .acceptance_hand import HandEntries
 from .conclusion import conclude
 from .lifecycle import Status
 
@@ -76,10 +77,12 @@ def accept(ws: Workspace, *, by: str = "", at: dt.datetime | None = None,
         tasks = ledger.tasks(latest.id)
         blocks = {b.department: b for b in ledger.form_blocks(latest.id, block_types(specs))
                   if b.template == "acceptance"}
+        last = ledger.acceptance_decision()
     target = ws.project_report(project, "成果验收确认单")
+    hand = HandEntries.read(target, last, project.start.year)  # names typed on the form
     decision = conclude(target, {"verdict": verdict, "date": date, "open_items": open_items,
                                  "fix_by": fix_by, "leader_opinion": leader_opinion},
-                        leader=project.approver, year=project.start.year)
+                        leader=project.approver, year=project.start.year, last=last)
     conditional = decision.verdict is Verdict.CONDITIONAL
     results: list[dict[str, Any]] = []
     missing: list[str] = []
@@ -97,6 +100,7 @@ def accept(ws: Workspace, *, by: str = "", at: dt.datetime | None = None,
                "met": a.met if a else None, "confirmer": values.get("confirmer") or "",
                "confirm_date": values.get("confirm_date") or "",
                "opinion": values.get("opinion") or ""}
+        hand.fill_result(row)
         results.append(row)
         who = ref.department or "责任部门"
         if actual is None:
@@ -118,11 +122,13 @@ def accept(ws: Workspace, *, by: str = "", at: dt.datetime | None = None,
         line = {"department": dept.name, "confirmer": v.get("dept_confirmer") or "",
                 "date": when.isoformat() if isinstance(when, dt.date) else (when or ""),
                 "opinion": v.get("dept_opinion") or "", "week": b.data_week if b else None}
+        hand.fill_department(line)
         confirmations.append(line)
         if not line["confirmer"] or not line["date"]:
             missing.append(f"{dept.name}尚未确认成果验收(成果验收确认单下方的部门确认人、部门确认日期)")
+    decision.leader = hand.leader(project.approver)  # the name on the form, when typed
     missing += _decision_missing(decision)
-    issues = list(decision.issues)
+    issues = list(decision.issues) + hand.issues
     overdue = decision.overdue(today)
     if overdue:
         issues.append(warning("rectification-overdue", f"整改期限 {decision.fix_by} 已过"
@@ -137,7 +143,7 @@ def accept(ws: Workspace, *, by: str = "", at: dt.datetime | None = None,
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_acceptance_decision(
                 {**decision.to_dict(), "week": latest.week, "complete": recorded,
-                 "missing": missing, "conditions": conditions}, at=stamp)
+                 "missing": missing, "conditions": conditions, **hand.record()}, at=stamp)
         if recorded:
             note = (f"依据 {latest.week} 汇总,验收结论 {decision.verdict}"
                     + (f",整改期限 {decision.fix_by}" if conditional else ",全部达标"))

@@ -7,12 +7,13 @@ department workbooks' blocks are; an Issue names the form's cell (or the option)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from ..issues import error
+from ..issues import Issue, error, warning
 from ..model.conclusion import DATES, FIELDS, SHEET, Conclusion
 from ..model.vocab import Verdict
 from ..values import clean_text, is_blank, parse_datetime
@@ -43,13 +44,16 @@ def read_form(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def conclude(form: Path, options: dict[str, Any], *, leader: str,
-             year: int) -> Conclusion:
+             year: int, last: Mapping[str, Any] | None = None) -> Conclusion:
     """The conclusion from the form, each option given replacing the form's value;
-    every value checked, naming the form's cell (or the option) on a problem."""
+    every value checked, naming the form's cell (or the option) on a problem. A value
+    typed on the form (not the one the `last` run wrote) that an option replaces is
+    named (`form-overridden`)."""
     raw, cells = read_form(form)
     given = {k for k, v in options.items() if v not in (None, "")}
+    overridden = _overridden(form, raw, cells, options, given, last or {}, year)
     raw.update({k: options[k] for k in given})
-    out = Conclusion(leader=leader)
+    out = Conclusion(leader=leader, issues=overridden)
     for key in FIELDS:
         if key in given:
             out.where[key] = FIELDS[key][1]
@@ -94,3 +98,32 @@ def conclude(form: Path, options: dict[str, Any], *, leader: str,
                 problem("conclusion-incomplete", key, f"验收结论为有条件通过,必须写明{label}",
                         expected=f"{label}" + ("(日期,如 2024-08-15)" if key == "fix_by" else ""))
     return out
+
+
+def _overridden(form: Path, raw: Mapping[str, Any], cells: Mapping[str, str],
+                options: Mapping[str, Any], given: set[str], last: Mapping[str, Any],
+                year: int) -> list[Issue]:
+    out = []
+    for key in sorted(given & set(cells), key=list(FIELDS).index):
+        typed = _norm(key, raw.get(key), year)
+        option = _norm(key, options[key], year)
+        if not typed or typed == option or typed == _norm(key, last.get(key), year):
+            continue
+        label, flag = FIELDS[key]
+        out.append(warning("form-overridden", f"成果验收确认单 {cells[key]} 填写的{label}「{typed}」"
+                           f"与命令行 {flag}「{option}」不同;按命令行记录,确认单中的内容被替换",
+                           value=typed, expected=option, file=form.name, sheet=SHEET,
+                           cell=cells[key]))
+    return out
+
+
+def _norm(key: str, value: Any, year: int) -> str:
+    """A value as compared: dates as YYYY-MM-DD, text cleaned."""
+    if is_blank(value):
+        return ""
+    if key in DATES:
+        try:
+            return parse_datetime(value, year=year).date().isoformat()
+        except (ValueError, TypeError):
+            pass
+    return clean_text(value)

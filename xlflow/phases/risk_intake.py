@@ -28,9 +28,8 @@ from ..merge.identify import Checked, identify
 from ..merge.pmo_response import (
     NOT_FILLED,
     apply_responses,
-    close_refusal,
     latest_responses,
-    reopen,
+    unapproved,
 )
 from ..merge.read import Returned, read_returns
 from ..merge.risks import merge_risks, risk_flags
@@ -184,11 +183,9 @@ def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date
     for risk in found:
         rec = by_row.get(risk.source.row) if risk.source else None
         old = intake.get(risk.risk_id) or known.previous.get(risk.risk_id)
-        refusal = rec and close_refusal(risk, rec, old, responses_known=True,
+        if rec is not None:
+            result.issues += unapproved(risk, rec, old, responses_known=True,
                                         approved=risk.risk_id in known.approved)
-        if refusal:
-            result.issues.append(refusal)
-            reopen(risk, old)
     entry.risks = len(found)
     for risk in found:
         risk.received, risk.data_week = received, week_label(received.date())

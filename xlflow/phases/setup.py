@@ -119,6 +119,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                            ledger.action_states(last.id) if ledger and last else [])
     stamp = built_at.isoformat(timespec="seconds")
     built: list[BuiltFile] = []
+    carried_items: list[tuple[str, str, str]] = []  # (file id, built at, 督办事项 id)
     # every workbook is written under a temp name first and replaces its previous
     # version only once all are written: a full disk leaves the week's folder as it was
     with ws.lock(), drafting(draft):
@@ -128,14 +129,15 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                 target = ws.department_file(project, week, name)
                 fid = file_id(key, project.id, week, name, "department", draft=draft)
                 tmp = outputs.enter_context(atomic_path(target))
+                mine = [a for a in actions if a.department == name and a.is_open]
+                carried_items += [(fid, stamp, a.item_id) for a in mine]
                 write_department_workbook(tmp, project, specs, name, week, built_at=built_at,
                                           file_id=fid, context=context,
                                           prior_weekly=prior_weekly,
                                           prior_risks=prior_risks.get(name, []), key=key,
                                           plan_hints=hints,
                                           prior_blocks=prior_blocks.get(name),
-                                          actions=[a for a in actions
-                                                   if a.department == name and a.is_open])
+                                          actions=mine)
                 written[name] = target
                 built.append(BuiltFile(fid, week, name, "department", stamp, sha256_file(tmp),
                                        draft))
@@ -157,6 +159,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp), draft))
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_built_files(built)
+            ledger.add_built_actions(carried_items)
             for m in minutes:
                 ledger.replace_action_items(m.meeting, m.items)
     return BuildResult(project, week, ws.week_outbox(week), master, written, forms,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..model.actions import action_sort_key
 from ..model.reports import MergeReport
 from ..styles import Styles, page_setup
 from ._common import headers, put, table
@@ -38,7 +39,7 @@ def write_action_counts(ws: Any, row: int, report: MergeReport, st: Styles,
 
 def write_action_sheet(ws: Any, report: MergeReport, st: Styles) -> None:
     items = sorted(report.actions, key=lambda a: (not a.overdue(report.as_of), not a.is_open,
-                                                  a.item_id))
+                                                  action_sort_key(a.item_id)))
     ws.freeze_panes(1, 1)
     last = table(ws, 0, ACTION_HEADERS, ([
         a.item_id, a.meeting, a.department, a.owner, a.matter, a.decision, a.due, str(a.status),
