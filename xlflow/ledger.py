@@ -328,25 +328,25 @@ class Ledger:
             (week, as_of.isoformat(), run_at, int(workdays), _json(sorted(f.sha256 for f in files)),
              version, sum(f.accepted for f in files), report_sha256))
         mid = int(cur.lastrowid or 0)
-        db.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", [
+        db.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)", (
             (mid, f.name, f.sha256, f.department, f.received, int(f.accepted), f.reason)
-            for f in files])
-        db.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            for f in files))
+        db.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
             (mid, t.task_id, t.department, str(t.status), t.deviation_days, int(t.reported),
-             _json(t.to_dict()), *_prov(t.source)) for t in tasks])
-        db.executemany("INSERT INTO risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+             _json(t.to_dict()), *_prov(t.source)) for t in tasks))
+        db.executemany("INSERT INTO risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
             (mid, r.risk_id, r.department, r.level, r.status, _json(r.flags),
-             _json(r.to_dict()), *_prov(r.source)) for r in risks])
-        db.executemany("INSERT INTO acceptance VALUES (?, ?, ?, ?, ?, ?, ?)", [
+             _json(r.to_dict()), *_prov(r.source)) for r in risks))
+        db.executemany("INSERT INTO acceptance VALUES (?, ?, ?, ?, ?, ?, ?)", (
             (mid, a.result_id, a.department, _json(a.to_dict()), *_prov(a.source))
-            for a in acceptance])
-        db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?)", [
-            (mid, f.department, _json(f.to_dict()), *_prov(f.source)) for f in feedback])
-        db.executemany("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            for a in acceptance))
+        db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?)", (
+            (mid, f.department, _json(f.to_dict()), *_prov(f.source)) for f in feedback))
+        db.executemany("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
             (mid, i["code"], i["severity"], i["message"], i["file"], i["sheet"], i["cell"],
-             i["value"], i["expected"]) for i in issues])
-        db.executemany("INSERT INTO form_blocks VALUES (?, ?, ?, ?)", [
-            (mid, b.department, b.template, _json(b.to_dict())) for b in form_blocks])
+             i["value"], i["expected"]) for i in issues))
+        db.executemany("INSERT INTO form_blocks VALUES (?, ?, ?, ?)", (
+            (mid, b.department, b.template, _json(b.to_dict())) for b in form_blocks))
         return mid
 
     def add_built_files(self, files: list[BuiltFile]) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -162,8 +163,28 @@ class Baseline:
 
 
 def _table(ledger: Ledger, name: str) -> dict[Key, str]:
-    return {(r[0], r[1], r[2]): r[3] for r in ledger.db.execute(
-        f"SELECT kind, item_id, field, value FROM {name}")}
+    # one object per distinct text: a task's id and its dates recur in every one of its
+    # ~8 rows, a kind and a field name in every row (~100 MB less at 800,000 rows)
+    seen: dict[str, str] = {}
+    one = seen.setdefault
+    return {(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2])): one(r[3], r[3])
+            for r in ledger.db.execute(f"SELECT kind, item_id, field, value FROM {name}")}
+
+
+class _Stored:
+    """A plan table read key by key (its primary key): the filed values a difference
+    names, without holding the whole table (800,000 rows at 100,000 tasks)."""
+
+    def __init__(self, ledger: Ledger, name: str) -> None:
+        self._db, self._name = ledger.db, name
+
+    def get(self, key: Key, default: str | None = None) -> str | None:
+        row = self._db.execute(f"SELECT value FROM {self._name} WHERE kind = ? AND "
+                               "item_id = ? AND field = ?", key).fetchone()
+        return row[0] if row else default
+
+    def __contains__(self, key: Key) -> bool:
+        return self.get(key) is not None
 
 
 def _meta(ledger: Ledger, key: str) -> str:
@@ -281,7 +302,7 @@ SCOPE = "task"  # a Difference about the task itself: added, cancelled or delete
 IN_PLAN, CANCELLED_WORD = "计划内", "已取消"
 
 
-def _scope_state(values: dict[Key, str], item: str) -> str:
+def _scope_state(values: dict[Key, str] | _Stored, item: str) -> str:
     """'计划内', '已取消 2024-07-16' or '' (not there): a task's place in a plan."""
     if (TASK, item, "due") in values:
         return IN_PLAN
@@ -294,36 +315,43 @@ def plan_differences(ws: Workspace, project: Project | None = None) -> list[Diff
     nothing before filing. A task added or cancelled (or deleted) without an approved
     change is a difference of the task itself (field SCOPE)."""
     with ws.existing_ledger() as ledger:
-        base = read_baseline(ledger)
-        pending = pending_changes(ledger) if base else []
-    if base is None:
-        return []
-    project = project or ws.project(with_events=False)
-    have = plan_values(project)
-    wanted: dict[tuple[str, str, str, str], int] = {}
-    scoped: dict[tuple[str, str], int] = {}  # (task, "add"/"remove") -> pending change
-    for change in pending:
-        for ci in change.items:
-            wanted[(ci.kind, ci.item, ci.field, ci.new)] = change.id
-        if change.scope is not None:
-            scoped[change.scope] = change.id
-    out = []
-    for item in sorted({item for kind, item, _ in (*base.current, *have) if kind == TASK}):
-        planned, file = _scope_state(base.current, item), _scope_state(have, item)
-        if planned != file and not (planned.startswith(CANCELLED_WORD)
-                                    and file.startswith(CANCELLED_WORD)):
-            op = "add" if file == IN_PLAN else "remove"
-            out.append(Difference(TASK, item, SCOPE, _scope_state(base.values, item), planned,
-                                  file, scoped.get((item, op))))
-    skip = {d.item for d in out}
-    for key, planned_value in sorted(base.current.items(),
-                                     key=lambda kv: (kv[0][0] != TASK, kv[0])):
-        kind, item, name = key
-        value = have.get(key, "")
-        if value != planned_value and not (kind == TASK and item in skip):
-            out.append(Difference(kind, item, name, base.values.get(key, ""), planned_value,
-                                  value, wanted.get((kind, item, name, value))))
-    return out
+        # the current plan whole; the filed values (plan_baseline) only where a difference
+        # names them: both whole were ~250 MB of a 100,000-task merge's peak
+        if ledger is None or not _has_tables(ledger) or ledger.db.execute(
+                "SELECT 1 FROM plan_baseline LIMIT 1").fetchone() is None:
+            return []
+        pending = pending_changes(ledger)
+        current = _table(ledger, "plan_current")
+        filed = _Stored(ledger, "plan_baseline")
+        project = project or ws.project(with_events=False)
+        have = plan_values(project)
+        wanted: dict[tuple[str, str, str, str], int] = {}
+        scoped: dict[tuple[str, str], int] = {}  # (task, "add"/"remove") -> pending change
+        for change in pending:
+            for ci in change.items:
+                wanted[(ci.kind, ci.item, ci.field, ci.new)] = change.id
+            if change.scope is not None:
+                scoped[change.scope] = change.id
+        out = []
+        for item in sorted({item for kind, item, _ in itertools.chain(current, have)
+                            if kind == TASK}):
+            planned, file = _scope_state(current, item), _scope_state(have, item)
+            if planned != file and not (planned.startswith(CANCELLED_WORD)
+                                        and file.startswith(CANCELLED_WORD)):
+                op = "add" if file == IN_PLAN else "remove"
+                out.append(Difference(TASK, item, SCOPE, _scope_state(filed, item), planned,
+                                      file, scoped.get((item, op))))
+        skip = {d.item for d in out}
+        fields = []  # sorted once found (a sort of every planned value was ~50 MB)
+        for key, planned_value in current.items():
+            kind, item, name = key
+            value = have.get(key, "")
+            if value != planned_value and not (kind == TASK and item in skip):
+                fields.append((key, Difference(kind, item, name, filed.get(key, "") or "",
+                                               planned_value, value,
+                                               wanted.get((kind, item, name, value)))))
+    fields.sort(key=lambda kd: (kd[0][0] != TASK, kd[0]))
+    return out + [d for _, d in fields]
 
 
 def difference_issues(diffs: list[Difference], root: object) -> list[Issue]:
