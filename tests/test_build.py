@@ -187,7 +187,7 @@ def test_master_workbook_has_request_form_plan_and_minutes(built: api.BuildResul
 def test_build_unknown_department_and_bad_week(project_dir: Path) -> None:
     from xlflow.errors import ProjectError
 
-    with pytest.raises(ProjectError, match="'法务部' is not in project.yaml"):
+    with pytest.raises(ProjectError, match="'法务部' 不在 project.yaml 的部门中"):
         api.build(project_dir, departments=["法务部"])
     with pytest.raises(ProjectError, match="不是 ISO 周"):
         api.build(project_dir, week="July")

@@ -45,9 +45,9 @@ def test_init_and_build(runner: CliRunner, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["build", "{d}"], "no project file here"),
+    (["build", "{d}"], "这里没有项目文件"),
     (["build", "{d}/p", "--week", "2024-W99"], "2024 年没有第 99 周"),
-    (["init", "{d}/p", "--example"], "already exists"),
+    (["init", "{d}/p", "--example"], "已存在"),
 ])
 def test_usage_errors_exit_2_with_one_clear_line(runner: CliRunner, tmp_path: Path,
                                                  args: list[str], message: str) -> None:

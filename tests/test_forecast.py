@@ -37,17 +37,17 @@ def _edit(root: Path, old: str, new: str) -> int:
 # -- links checked at load -------------------------------------------------------------------
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    (f"{T03}, after: T01", f"{T03}, after: [T01, T04]", "cycle: T03 → T04 → T03"),
-    (f"{T03}, after: T01", f"{T03}, after: T09", "'T09' is not a task id (did you mean"),
-    (f"{T03}, after: T01", f"{T03}, after: 'T01, t03'", "task T03 cannot come after itself"),
+    (f"{T03}, after: T01", f"{T03}, after: [T01, T04]", "循环:T03 → T04 → T03"),
+    (f"{T03}, after: T01", f"{T03}, after: T09", "'T09' 不是任务编号(是否想写"),
+    (f"{T03}, after: T01", f"{T03}, after: 'T01, t03'", "任务 T03 不能以自己为前置任务"),
     ("start: 2024-07-13, " + T04, "start: 2024-07-15, " + T04,
-     "tasks[3].start: 2024-07-15 is after the task's due date 2024-07-14"),
-    (f"{T03}, after: T01", f"{T03}, after: {{T01: 1}}", "expected task ids"),
+     "tasks[3].start: 2024-07-15 晚于任务的截止日期 2024-07-14"),
+    (f"{T03}, after: T01", f"{T03}, after: {{T01: 1}}", "应为任务编号"),
 ])
 def test_bad_links_are_refused_with_the_line(project_dir: Path, old: str, new: str,
                                             message: str) -> None:
     line = _edit(project_dir, old, new)
-    if "cycle" in message:  # named from the link that closes it: T04 after T03
+    if "循环" in message:  # named from the link that closes it: T04 after T03
         line += 1
     with pytest.raises(ProjectError) as err:
         load_project(project_dir)
@@ -88,7 +88,7 @@ def test_a_long_chain_loads(tmp_path: Path) -> None:
     # close the chain into a ring: the cycle is named from the link that closes it
     path.write_text(head + "tasks:\n" + "\n".join(rows).replace(
         "owner: 陈杰}", "owner: 陈杰, after: T05000}", 1) + "\n", encoding="utf-8")
-    with pytest.raises(ProjectError, match=r"cycle: T00001 → T00002 → .* → T05000 → T00001"):
+    with pytest.raises(ProjectError, match=r"循环:T00001 → T00002 → .* → T05000 → T00001"):
         load_project(root)
 
 

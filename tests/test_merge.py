@@ -314,7 +314,7 @@ def test_cli_summary_and_exit_codes(runner: CliRunner, with_samples: Path, built
     assert "    → 部门:填写 0–100 的百分比,如 80% 或 80,后重新发送" in result.output.splitlines()
     assert report.is_file()
     result = runner.invoke(cli, ["merge", str(tmp_path / "nowhere")])
-    assert result.exit_code == 2 and "no project file" in result.output
+    assert result.exit_code == 2 and "这里没有项目文件" in result.output
     assert result.output.startswith({"zh": "错误:", "en": "Error: "}[lang])
 
 

@@ -33,20 +33,20 @@ def test_blank_init_validates_and_builds(tmp_path: Path) -> None:
 
 
 def test_init_refuses_to_overwrite(project_dir: Path) -> None:
-    with pytest.raises(ProjectError, match="already exists"):
+    with pytest.raises(ProjectError, match="已存在"):
         api.init_project(project_dir, example=True)
 
 
 @pytest.mark.parametrize("old, new, expected", [
     ("due: 2024-07-12, owner: 陈杰", "due: 2024-13-12, owner: 陈杰",
-     r"project.yaml:\d+: tasks\[2\].due: '2024-13-12' is not a date"),
+     r"project.yaml:\d+: tasks\[2\].due: '2024-13-12' 不是日期"),
     ("{id: T04, department: 技术部", "{id: T04, department: 法务部",
-     r"tasks\[3\].department: '法务部' is not among departments"),
-    ("{id: T04,", "{id: T03,", r"tasks\[3\].id: task id 'T03' is used twice"),
-    ('target: ">= 15%"', 'target: "lots"', r"expected_results\[4\].target: 'lots' is not a target"),
-    ("priority: 高", "priority: 最高", "project.priority: '最高' is not one of"),
+     r"tasks\[3\].department: '法务部' 不在 departments 中"),
+    ("{id: T04,", "{id: T03,", r"tasks\[3\].id: 任务编号 'T03' 重复"),
+    ('target: ">= 15%"', 'target: "lots"', r"expected_results\[4\].target: 'lots' 不是目标值"),
+    ("priority: 高", "priority: 最高", "project.priority: '最高' 不是 高/中/低 之一"),
     ("  delay_threshold_days: 3", "  delay_threshold_days: soon", "settings.delay_threshold_days"),
-    ("  headers: bilingual", "  colour: blue", "settings.colour: unknown field"),
+    ("  headers: bilingual", "  colour: blue", "settings.colour: 未知字段"),
 ])
 def test_project_errors_name_line_and_field(project_dir: Path, old: str, new: str,
                                             expected: str) -> None:
@@ -63,7 +63,7 @@ def test_project_spec_overrides_are_checked_on_load(project_dir: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8")
                     + "spec_overrides:\n  risks:\n    columns:\n      colour: {zh: 颜色}\n",
                     encoding="utf-8")
-    with pytest.raises(Exception, match=r"project.yaml:\d+: .*no column 'colour'"):
+    with pytest.raises(Exception, match=r"project.yaml:\d+: .*没有列 'colour'"):
         load_project(project_dir)
 
 

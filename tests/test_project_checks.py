@@ -70,78 +70,78 @@ def test_base_loads_and_keeps_what_was_typed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("old, new, line, fragment", [
     # the same department twice, after NFKC and case folding
     (DEPT_2, _dept("研发1部") + _dept("研发１部", "RD2"), 15,
-     "departments[2].name: '研发１部' is the same department as '研发1部' on line 14"),
-    (DEPT_2, _dept("Sales") + _dept("sales", "RD2"), 15, "the same department as 'Sales'"),
+     "departments[2].name: '研发１部' 与第 14 行的 '研发1部' 是同一部门"),
+    (DEPT_2, _dept("Sales") + _dept("sales", "RD2"), 15, "的 'Sales' 是同一部门"),
     # names that become the same file name
     (DEPT_2, _dept("技术/部") + _dept("技术:部", "RD2"), 15,
-     "'技术:部' becomes '技术_部' in file names, like '技术/部' (line 14)"),
-    (DEPT_2, _dept("X") + _dept("X.", "RD2"), 15, "'X.' becomes 'X' in file names"),
+     "'技术:部' 在文件名中变为 '技术_部',与 '技术/部'(第 14 行)相同"),
+    (DEPT_2, _dept("X") + _dept("X.", "RD2"), 15, "'X.' 在文件名中变为 'X'"),
     (DEPT_2, _dept("A" * 80 + "1") + _dept("A" * 80 + "2", "RD2"), 15,
-     f"becomes '{'A' * 80}' in file names"),
-    (DEPT_2, _dept("PMO总表"), 14, "like the PMO master workbook"),
+     f"在文件名中变为 '{'A' * 80}'"),
+    (DEPT_2, _dept("PMO总表"), 14, "与 PMO 总表"),
     # a file name longer than file systems take (76 Chinese characters)
-    (DEPT_2, _dept("研" * 76), 14, "departments[1].name: too long for a file name"),
-    (DEPT_2, _dept("'\"增长\"组'"), 14, "a double quote breaks the dropdown lists"),
+    (DEPT_2, _dept("研" * 76), 14, "departments[1].name: 作为文件名太长"),
+    (DEPT_2, _dept("'\"增长\"组'"), 14, "双引号会破坏工作簿中的下拉列表"),
     # control characters where text ends up in a file name, a mail header or a cell
-    (DEPT_2, _dept('"研发\\t部"'), 14, "departments[1].name: contains a tab"),
-    ("  name: 用户增长活动", '  name: "用户\\n增长"', 3, "project.name: contains a line break"),
-    ("  initiator: 张伟", '  initiator: "张\\r伟"', 6, "contains a carriage return"),
-    ("owner: 陈杰}", 'owner: "陈\\0杰"}', 21, "tasks[1].owner: contains the control character U+0000"),
+    (DEPT_2, _dept('"研发\\t部"'), 14, "departments[1].name: 含有制表符"),
+    ("  name: 用户增长活动", '  name: "用户\\n增长"', 3, "project.name: 含有换行"),
+    ("  initiator: 张伟", '  initiator: "张\\r伟"', 6, "含有回车符"),
+    ("owner: 陈杰}", 'owner: "陈\\0杰"}', 21, "tasks[1].owner: 含有控制字符 U+0000"),
     ("  goals: 新增用户10万", '  goals: "新增\\x07用户"', 11, "U+0007"),
     # ids: letters, digits, - and _
-    ("{id: T02,", "{id: 'T\"02',", 21, "tasks[1].id: 'T\"02': use letters, digits, - and _"),
-    ("{id: T02,", "{id: T 02,", 21, "tasks[1].id: 'T 02': use letters"),
+    ("{id: T02,", "{id: 'T\"02',", 21, "tasks[1].id: 'T\"02': 只能用字母、数字、- 和 _"),
+    ("{id: T02,", "{id: T 02,", 21, "tasks[1].id: 'T 02': 只能用字母"),
     ("{id: T02,", "{id: 任务2,", 21, "tasks[1].id: '任务2'"),
-    ("{id: T02,", "{id: t01,", 21, "tasks[1].id: task id 'T01' is used twice (first on line 20)"),
-    ("  id: UG-2024Q3", "  id: UG/2024", 2, "project.id: 'UG/2024': use letters"),
+    ("{id: T02,", "{id: t01,", 21, "tasks[1].id: 任务编号 'T01' 重复(首次在第 20 行)"),
+    ("  id: UG-2024Q3", "  id: UG/2024", 2, "project.id: 'UG/2024': 只能用字母"),
     # YAML booleans and numbers where a name is expected
-    (DEPT_2, _dept("yes"), 14, 'departments[1].name: YAML reads yes as true/false; '
-     'write it in quotes: name: "yes"'),
-    ("owner: 陈杰}", "owner: no}", 21, "tasks[1].owner: YAML reads no as true/false"),
-    ("name: 需求确认,", "name: 2024,", 16, "milestones[0].name: YAML reads 2024 as a number"),
-    ("{id: T02,", "{id: 2,", 21, 'write it in quotes: id: "2"'),
+    (DEPT_2, _dept("yes"), 14, 'departments[1].name: YAML 把 yes 读作true/false;'
+     '请加引号:name: "yes"'),
+    ("owner: 陈杰}", "owner: no}", 21, "tasks[1].owner: YAML 把 no 读作true/false"),
+    ("name: 需求确认,", "name: 2024,", 16, "milestones[0].name: YAML 把 2024 读作数字"),
+    ("{id: T02,", "{id: 2,", 21, '请加引号:id: "2"'),
     # unknown keys, with a suggestion
     ("expected_results:", "expected_result:", 17,
-     "expected_result: unknown field (did you mean 'expected_results'?"),
-    ("due: 2024-07-12,", "duee: 2024-07-12,", 21, "tasks[1].duee: unknown field (did you mean 'due'?"),
-    ("  initiator: 张伟", "  inititor: 张伟", 6, "project.inititor: unknown field (did you mean 'initiator'?"),
-    ("email: tec@example.com}", "emial: tec@example.com}", 14, "did you mean 'email'?"),
-    ("  late_window_days: 90", "  late_window_day: 90", 23, "did you mean 'late_window_days'?"),
+     "expected_result: 未知字段(是否想写 'expected_results'?"),
+    ("due: 2024-07-12,", "duee: 2024-07-12,", 21, "tasks[1].duee: 未知字段(是否想写 'due'?"),
+    ("  initiator: 张伟", "  inititor: 张伟", 6, "project.inititor: 未知字段(是否想写 'initiator'?"),
+    ("email: tec@example.com}", "emial: tec@example.com}", 14, "是否想写 'email'?"),
+    ("  late_window_days: 90", "  late_window_day: 90", 23, "是否想写 'late_window_days'?"),
     # duplicate ids
     ('department: 产品部}\n', 'department: 产品部}\n  - {id: r1, name: 转化率, target: ">= 15%"}\n',
-     19, "expected_results[1].id: result id 'R1' is used twice (first on line 18)"),
+     19, "expected_results[1].id: 成果编号 'R1' 重复(首次在第 18 行)"),
     ("date: 2024-07-05}\n", "date: 2024-07-05}\n  - {id: M1, name: 上线, date: 2024-07-15}\n", 17,
-     "milestones[1].id: milestone 'M1' is listed twice (first on line 16)"),
+     "milestones[1].id: 里程碑 'M1' 重复(首次在第 16 行)"),
     # references, with a suggestion
     ("department: 技术部, role", "department: 技朮部, role", 21,
-     "tasks[1].department: '技朮部' is not among departments (did you mean '技术部'?"),
+     "tasks[1].department: '技朮部' 不在 departments 中(是否想写 '技术部'?"),
     ("owner: 陈杰}", "owner: 陈杰, milestone: M2}", 21,
-     "tasks[1].milestone: 'M2' is not a milestone id (expected one of: M1)"),
-    ("owner: 陈杰}", "owner: 陈杰, milestone: M11}", 21, "'M11' is not a milestone id (did you mean 'M1'?"),
+     "tasks[1].milestone: 'M2' 不是里程碑编号(应为其中之一:M1)"),
+    ("owner: 陈杰}", "owner: 陈杰, milestone: M11}", 21, "'M11' 不是里程碑编号(是否想写 'M1'?"),
     ("settings:", "opinions:\n  - {department: 法务部, by: 王, opinion: 同意}\nsettings:", 23,
-     "opinions[0].department: '法务部' is not among departments"),
+     "opinions[0].department: '法务部' 不在 departments 中"),
     # e-mail addresses
-    ("tec@example.com}", "tec@example}", 14, "departments[1].email: 'tec@example' has an invalid domain"),
-    ("tec@example.com}", "'tec@example.com, ops@example.com'}", 14, "is not an e-mail address"),
-    ("tec@example.com}", "'技术 <tec@example.com>'}", 14, "is not an e-mail address"),
+    ("tec@example.com}", "tec@example}", 14, "departments[1].email: 'tec@example' 的域名"),
+    ("tec@example.com}", "'tec@example.com, ops@example.com'}", 14, "不是邮箱地址"),
+    ("tec@example.com}", "'技术 <tec@example.com>'}", 14, "不是邮箱地址"),
     # ranges instead of OverflowError
-    ("  start: 2024-07-01", "  start: 0001-01-01", 8, "project.start: 0001-01-01 is out of range "
-     "(expected a date in the years 2000–2100)"),
-    ("  end: 2024-07-30", "  end: 9999-12-31", 9, "project.end: 9999-12-31 is out of range"),
-    ("due: 2024-07-12,", "due: 9999-12-31,", 21, "tasks[1].due: 9999-12-31 is out of range"),
+    ("  start: 2024-07-01", "  start: 0001-01-01", 8, "project.start: 0001-01-01 超出范围"
+     "(应为 2000–2100 年间的日期)"),
+    ("  end: 2024-07-30", "  end: 9999-12-31", 9, "project.end: 9999-12-31 超出范围"),
+    ("due: 2024-07-12,", "due: 9999-12-31,", 21, "tasks[1].due: 9999-12-31 超出范围"),
     ("  late_window_days: 90", "  late_window_days: 99999999999", 23,
-     "settings.late_window_days: 99999999999 is out of range (expected a whole number from 0 to 3650)"),
+     "settings.late_window_days: 99999999999 超出范围(应为 0 到 3650 的整数)"),
     ("  late_window_days: 90", "  holidays:\n    - 2024-07-03\n    - 0001-01-01", 25,
-     "settings.holidays[1]: 0001-01-01 is out of range"),
+     "settings.holidays[1]: 0001-01-01 超出范围"),
     ("  late_window_days: 90", "  raise_within_hours: 1e400", 23, "settings.raise_within_hours"),
     ("settings:", "resources:\n  - {department: 技术部, item: 工程师, quantity: .inf}\nsettings:", 23,
-     "resources[0].quantity: .inf is out of range (expected a number >= 0)"),
+     "resources[0].quantity: .inf 超出范围(应为 >= 0 的数字)"),
     ("settings:", "resources:\n  - {department: 技术部, item: 工程师, quantity: -1}\nsettings:", 23,
-     "resources[0].quantity: -1 is out of range"),
+     "resources[0].quantity: -1 超出范围"),
     ('target: ">= 100000"', f'target: ">= 1{"0" * 400}"', 18, "expected_results[0].target:"),
     # project.yaml's own spec_overrides, with a suggestion
     ("settings:", "spec_overrides:\n  risk: {}\nsettings:", 23,
-     "spec_overrides: unknown template 'risk' (did you mean 'risks'?"),
+     "spec_overrides: 未知模板 'risk'(是否想写 'risks'?"),
 ])
 def test_refused_at_load_with_line_and_field(tmp_path: Path, old: str, new: str, line: int,
                                              fragment: str) -> None:
@@ -154,10 +154,10 @@ def test_refused_at_load_with_line_and_field(tmp_path: Path, old: str, new: str,
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("", "project.yaml:1: the file is empty"),
-    ("- a\n- b\n", "expected a mapping of fields"),
+    ("", "project.yaml:1: 文件是空的"),
+    ("- a\n- b\n", "应为字段映射"),
     ("project: " + "[" * 5000 + "]" * 5000 + "\n", "project.yaml:"),
-    ("project: {id: A, id: B}\n", "project.yaml:1: duplicate key 'id'"),
+    ("project: {id: A, id: B}\n", "project.yaml:1: 重复的键 'id'"),
 ])
 def test_malformed_files_are_project_errors(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(ProjectError, match=fragment):
@@ -183,8 +183,8 @@ def test_a_long_department_name_is_refused_before_any_file_is_written(tmp_path: 
     assert len(built.departments["研" * 72].name.encode()) == 9 + 10 + 216 + 5
     (fits / "project.yaml").write_text(_edited(DEPT_2, DEPT_2 + _dept("研" * 73)),
                                        encoding="utf-8")
-    with pytest.raises(ProjectError, match=r"at most 217 bytes with project id 'UG-2024Q3': "
-                                           r"72 Chinese characters"):
+    with pytest.raises(ProjectError, match=r"项目编号为 'UG-2024Q3' 时,部门名最多 217 "
+                                           r"字节,即 72 个汉字"):
         api.build(fits, week="2024-W29")
     assert not (fits / "outbox" / "2024-W29").exists()
 
@@ -227,8 +227,8 @@ def test_a_duplicate_among_20000_tasks_is_found_on_its_line(tmp_path: Path) -> N
                  "deliverable: 重复, due: 2024-07-09, owner: 员工, milestone: M1}\n")
     with pytest.raises(ProjectError) as exc:
         load_project(root)
-    assert (f"project.yaml:{first_task_line + 20000}: tasks[20000].id: task id 'T00007' is "
-            f"used twice (first on line {first_task_line + 7})") in str(exc.value)
+    assert (f"project.yaml:{first_task_line + 20000}: tasks[20000].id: 任务编号 'T00007' 重复"
+            f"(首次在第 {first_task_line + 7} 行)") in str(exc.value)
     _write_tasks(root, 20000)
     p = load_project(root)
     assert len(p.tasks) == 20000 and len(p.tasks_of("技术部")) == 10000

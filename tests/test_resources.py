@@ -83,7 +83,7 @@ def test_cli(runner: CliRunner, two_projects: list[Path], tmp_path: Path) -> Non
     assert "技术部 2024-07-10~2024-07-30: 需 7 名 > 可投入 5 名" in result.output
     assert "2 个项目中有 2 处资源冲突" in result.output and out.is_file()
     again = runner.invoke(cli, ["resources", str(two_projects[0]), str(two_projects[0])])
-    assert again.exit_code == 2 and "given twice" in again.output
+    assert again.exit_code == 2 and "同一个项目给了两次" in again.output
 
 
 def _with_budget_and_equipment(two_projects: list[Path]) -> None:
@@ -161,8 +161,8 @@ def test_kind_that_its_unit_cannot_measure_is_refused(project_dir: Path) -> None
         "quantity: 50000, unit: 元}", "quantity: 50000, unit: 台, kind: 预算}")
     path.write_text(text, encoding="utf-8")
     line = next(n for n, t in enumerate(text.splitlines(), start=1) if "kind: 预算" in t)
-    with pytest.raises(ProjectError, match=rf"project.yaml:{line}: resources\[1\].unit: '台' is "
-                                           "not a money unit"):
+    with pytest.raises(ProjectError, match=rf"project.yaml:{line}: resources\[1\].unit: '台' "
+                                           "不是金额单位"):
         load_project(project_dir)
 
 

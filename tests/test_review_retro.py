@@ -40,9 +40,9 @@ def test_monthly_review_trend(two_weeks: Path) -> None:
     assert len(r.finished) == 8 and r.open_tasks == [] and r.open_risks == []
     wb = openpyxl.load_workbook(result.path)
     assert wb.sheetnames == ["趋势", "风险", "完成交付", "未完成事项", "支出与预算"]
-    with pytest.raises(ProjectError, match="no merge with an as-of date in 2024-06"):
+    with pytest.raises(ProjectError, match="没有统计日期\\(as-of\\)在 2024-06 内的汇总"):
         api.review(two_weeks, month="2024-06")
-    with pytest.raises(ProjectError, match="not a month"):
+    with pytest.raises(ProjectError, match="不是月份"):
         api.review(two_weeks, month="July")
 
 

@@ -172,7 +172,7 @@ def test_a_cancelled_task_keeps_its_past_weeks_and_leaves_the_next(
     assert _task_ids(built30.departments["市场部"]) == ["T06"]
     # a cancelled task is no one's predecessor
     _edit(root, "owner: 吴昊, milestone: M2, after: T01}", "owner: 吴昊, milestone: M2, after: T05}")
-    with pytest.raises(ProjectError, match="T05 was cancelled"):
+    with pytest.raises(ProjectError, match="T05 已取消"):
         Workspace(root).project()
 
 

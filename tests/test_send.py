@@ -125,5 +125,5 @@ def test_no_server_is_a_clear_chinese_error(runner: CliRunner, built: api.BuildR
 def test_send_needs_a_build_first(project_dir: Path) -> None:
     from xlflow.errors import ProjectError
 
-    with pytest.raises(ProjectError, match="not built yet"):
+    with pytest.raises(ProjectError, match="尚未生成"):
         api.send(project_dir, week=WEEK)

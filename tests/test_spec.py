@@ -43,13 +43,13 @@ def _spec_with(tmp_path: Path, column_yaml: str) -> Path:
 
 
 @pytest.mark.parametrize("column_yaml, expected", [
-    ("  - {key: b, zh: 乙, type: money}\n", "bad.yaml:7: column 'b': unknown type 'money'"),
-    ("  - {key: a, zh: 乙, type: text}\n", "bad.yaml:7: duplicate column key 'a'"),
-    ("  - {key: b, zh: 乙, type: enum}\n", "bad.yaml:7: column 'b': an enum needs 'values'"),
-    ("  - {key: b, zh: 乙, type: text, colour: red}\n", "bad.yaml:7: unknown column field 'colour'"),
+    ("  - {key: b, zh: 乙, type: money}\n", "bad.yaml:7: 列 'b': 未知类型 'money'"),
+    ("  - {key: a, zh: 乙, type: text}\n", "bad.yaml:7: 列的 key 'a' 重复"),
+    ("  - {key: b, zh: 乙, type: enum}\n", "bad.yaml:7: 列 'b': enum 类型需要 'values'"),
+    ("  - {key: b, zh: 乙, type: text, colour: red}\n", "bad.yaml:7: 未知列字段 'colour'"),
     ("  - key: b\n    zh: 乙\n    type: date\n    window: forever\n",
-     "bad.yaml:10: column 'b': window must be one of"),
-    ("  - {key: B, zh: 乙, type: text}\n", "bad.yaml:7: column key 'B' must be lower_snake_case"),
+     "bad.yaml:10: 列 'b': window 只能用于日期列"),
+    ("  - {key: B, zh: 乙, type: text}\n", "bad.yaml:7: 列 key 'B' 应为 lower_snake_case"),
 ])
 def test_bad_spec_names_file_line_and_field(tmp_path: Path, column_yaml: str, expected: str) -> None:
     with pytest.raises(SpecError) as exc:
@@ -76,12 +76,12 @@ def test_overrides_change_values_add_and_remove_columns() -> None:
 
 
 @pytest.mark.parametrize("overrides, expected", [
-    ({"nope": {}}, "unknown template 'nope'"),
-    ({"risks": {"columns": {"colour": {"zh": "颜色"}}}}, "no column 'colour'"),
-    ({"risks": {"columns": {"level": {"type": "money"}}}}, "unknown type 'money'"),
-    ({"weekly": {"remove_columns": ["task_id"]}}, "identifies rows and cannot be removed"),
+    ({"nope": {}}, "未知模板 'nope'"),
+    ({"risks": {"columns": {"colour": {"zh": "颜色"}}}}, "没有列 'colour'"),
+    ({"risks": {"columns": {"level": {"type": "money"}}}}, "未知类型 'money'"),
+    ({"weekly": {"remove_columns": ["task_id"]}}, "用于识别行,不能删除"),
     ({"risks": {"add_columns": [{"key": "level", "zh": "级别2", "type": "text"}]}},
-     "duplicate column key 'level'"),
+     "列的 key 'level' 重复"),
 ])
 def test_bad_overrides_are_refused(overrides: dict, expected: str) -> None:
     with pytest.raises(SpecError, match=expected):

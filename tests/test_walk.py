@@ -156,7 +156,7 @@ def test_approval_refuses_when_the_seed_points_fail(unfiled_project: Path) -> No
 def test_archive_refuses_a_library_inside_the_project(project_dir: Path) -> None:
     from xlflow.errors import ProjectError
 
-    with pytest.raises(ProjectError, match="outside the project folder"):
+    with pytest.raises(ProjectError, match="案例库应放在项目文件夹之外"):
         api.archive(project_dir, to=project_dir / "cases")
 
 

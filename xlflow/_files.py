@@ -192,7 +192,7 @@ def _new_temp(folder: Path, suffix: str) -> Path:
             continue
         os.close(fd)
         return tmp
-    raise FileExistsError(f"{folder}: no free temporary file name")
+    raise FileExistsError(f"{folder}: 找不到可用的临时文件名")
 
 
 def _replace(tmp: Path, target: Path, in_use: Path | None = None) -> None:

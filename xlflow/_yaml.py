@@ -106,7 +106,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         key = loader.construct_object(key_node, deep=True)
         if key in out:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
+                None, None, f"重复的键 {key!r}", key_node.start_mark
             )
         out[key] = loader.construct_object(value_node, deep=True)
         key_lines[str(key)] = key_node.start_mark.line + 1
@@ -343,9 +343,9 @@ def load(text: str, path: Path | str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        raise YamlError(path, line, str(exc.problem or exc)) from None
+        raise YamlError(path, line, _problem(str(exc.problem or exc))) from None
     except yaml.YAMLError as exc:
-        raise YamlError(path, 0, str(exc)) from None
+        raise YamlError(path, 0, _problem(str(exc))) from None
 
 
 def text_of(raw: bytes) -> str:
@@ -357,3 +357,11 @@ def text_of(raw: bytes) -> str:
 
 def load_file(path: Path) -> Any:
     return load(text_of(path.read_bytes()), path)
+
+
+def _problem(text: str) -> str:
+    """PyYAML's own words are English: say in Chinese that the YAML is malformed and keep
+    them in brackets (our own, already Chinese, are kept as they are)."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    return f"YAML 格式有误({text})"

@@ -51,7 +51,7 @@ class LedgerError(XlflowError):
             why = "磁盘已满或无法写入;请腾出空间后重试,台账未被修改"
         elif "readonly" in text or "unable to open" in text:
             why = "无法写入(文件夹或文件只读?);请检查权限后重试"
-        elif "newer" in text:
+        elif "请升级 xlflow" in text:
             why = text
         else:
             why = f"已损坏或不是 xlflow {cls.WHAT}({text});请从备份恢复,或移走它以重新开始"

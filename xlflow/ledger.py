@@ -266,8 +266,8 @@ class Ledger:
         row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         found = int(row[0]) if row else None
         if found is not None and found > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {found} is newer than this xlflow "
-                                        f"understands ({SCHEMA_VERSION}); upgrade xlflow")
+            raise sqlite3.DatabaseError(f"结构版本 {found} 比这个 xlflow 能读的版本"
+                                        f"({SCHEMA_VERSION})新;请升级 xlflow")
         if found == 1:
             with self.transaction():
                 _migrate_1_to_2(self.db)

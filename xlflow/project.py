@@ -398,23 +398,23 @@ def _temp_name(final: str) -> str:
 def _email_problem(address: str) -> str | None:
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or len(address) > 254:
-        return "is not an e-mail address"
+        return "不是邮箱地址"
     if len(local) > 64 or not _EMAIL_LOCAL.match(local):
-        return "is not an e-mail address (one address, no spaces, commas or quotes)"
+        return "不是邮箱地址(只能写一个地址,不含空格、逗号或引号)"
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        return f"has an invalid domain {domain!r}"
+        return f"的域名 {domain!r} 无效"
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels) or labels[-1].isdigit():
-        return f"has an invalid domain {domain!r}"
+        return f"的域名 {domain!r} 无效"
     return None
 
 
 def _control_name(char: str) -> str:
-    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab",
-             "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)"}
-    return names.get(char, f"the control character U+{ord(char):04X}")
+    names = {"\n": "换行", "\r": "回车符", "\t": "制表符",
+             "\u2028": "行分隔符(U+2028)", "\u2029": "段落分隔符(U+2029)"}
+    return names.get(char, f"控制字符 U+{ord(char):04X}")
 
 
 def _listing(names: Iterable[str], limit: int = 12) -> str:
@@ -424,7 +424,7 @@ def _listing(names: Iterable[str], limit: int = 12) -> str:
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    return f"是否想写 {close[0]!r}?" if close else ""
 
 
 _TOP_FIELDS = ("project", "departments", "milestones", "resources", "expected_results",
@@ -452,7 +452,7 @@ _SETTING_RANGES = {"delay_threshold_days": (0, 3650), "late_window_days": (0, 36
 #: not turned into 'True'); a LINE keeps a number or date as it was typed (a phone
 #: number with a leading 0); LONG text may hold line breaks and tabs.
 NAME, LINE, LONG = "name", "line", "long"
-_YAML_KINDS = ((bool, "true/false"), ((int, float), "a number"), (dt.date, "a date"))
+_YAML_KINDS = ((bool, "true/false"), ((int, float), "数字"), (dt.date, "日期"))
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -466,7 +466,7 @@ def load_project(directory: Path | str) -> Project:
     root = Path(directory)
     path = root / PROJECT_FILE
     if not path.is_file():
-        raise ProjectError(f"{path}: no project file here (create one with `xlflow init {root}`)")
+        raise ProjectError(f"{path}: 这里没有项目文件(可用 `xlflow init {root}` 创建)")
     raw = path.read_bytes()
     digest = _project_cache.digest_of(raw)
     cached = _project_cache.read(Project, root, digest, len(raw))
@@ -479,9 +479,9 @@ def load_project(directory: Path | str) -> Project:
     except _yaml.YamlError as exc:
         raise ProjectError(str(exc)) from None
     except UnicodeDecodeError:
-        raise ProjectError(f"{path}: not UTF-8 text") from None
+        raise ProjectError(f"{path}: 不是 UTF-8 文本(请用 UTF-8 编码保存)") from None
     except RecursionError:
-        raise ProjectError(f"{path}: nested too deeply to be a project file") from None
+        raise ProjectError(f"{path}: 嵌套层级过深,不是项目文件") from None
     with _yaml.paused_gc():
         project = _Parser(path).project(data, root)
     try:
@@ -524,8 +524,8 @@ class _Parser:
         for key in node:
             if key not in fields:
                 label = f"{where}.{key}" if where else str(key)
-                raise self.fail(node, key, label, "unknown field ("
-                                f"{_did_you_mean(str(key), fields)}expected one of: "
+                raise self.fail(node, key, label, "未知字段("
+                                f"{_did_you_mean(str(key), fields)}应为其中之一:"
                                 f"{', '.join(fields)})")
 
     # -- values ---------------------------------------------------------------------
@@ -533,7 +533,7 @@ class _Parser:
                 key: str | None = None) -> _yaml.LineDict:
         if not isinstance(node, _yaml.LineDict):
             raise self.fail(parent if parent is not None else node, key, where,
-                            "expected a mapping of fields")
+                            "应为字段映射(键: 值)")
         return node
 
     def text(self, node: Any, key: str, where: str, *, required: bool = True,
@@ -545,24 +545,24 @@ class _Parser:
         elif value is None:
             text = ""
         elif not isinstance(value, (bool, int, float, dt.date)):  # a list, mapping, set…
-            raise self.fail(node, key, label, "expected text")
+            raise self.fail(node, key, label, "应为文本")
         else:
             raw = node.raw_of(key) if isinstance(node, _yaml.LineDict) else None
             raw = str(value) if raw is None else raw
             if kind == NAME:
                 what = next(w for t, w in _YAML_KINDS if isinstance(value, t))
-                raise self.fail(node, key, label, f"YAML reads {raw} as {what}; write it in "
-                                f"quotes: {key}: \"{raw}\" (expected text)")
+                raise self.fail(node, key, label, f"YAML 把 {raw} 读作{what};请加引号:"
+                                f"{key}: \"{raw}\"(应为文本)")
             text = raw.strip()
         if not text:
             if required:
-                raise self.fail(node, key, label, "is required")
+                raise self.fail(node, key, label, "必须填写")
             return ""
         bad = (_LONG_CONTROL if kind == LONG else _LINE_CONTROL).search(text)
         if bad:
-            raise self.fail(node, key, label, f"contains {_control_name(bad.group())} "
-                            f"(expected {'text' if kind == LONG else 'text on one line'} "
-                            "without control characters)")
+            raise self.fail(node, key, label, f"含有{_control_name(bad.group())}"
+                            f"(应为{'文本' if kind == LONG else '单行文本'},"
+                            "不含控制字符)")
         return text
 
     def ident(self, node: Any, key: str, where: str, example: str, *,
@@ -570,8 +570,8 @@ class _Parser:
         raw = self.text(node, key, where, kind=NAME, required=required)
         value = canonical_id(raw)
         if raw and not _ID.match(value):
-            raise self.fail(node, key, f"{where}.{key}", f"{raw!r}: use letters, digits, - "
-                            f"and _ (at most 40; expected an id such as {example})")
+            raise self.fail(node, key, f"{where}.{key}", f"{raw!r}: 只能用字母、数字、- "
+                            f"和 _(最多 40 个;应为编号,如 {example})")
         return value
 
     def department_ref(self, node: Any, key: str, where: str, *, required: bool = True) -> str:
@@ -582,8 +582,8 @@ class _Parser:
         found = self.departments_by_key.get(_fold(name))
         if found is None:
             listed = self.departments_by_key.values()
-            raise self.fail(node, key, f"{where}.{key}", f"{name!r} is not among departments ("
-                            f"{_did_you_mean(name, listed)}expected one of: {_listing(listed)})")
+            raise self.fail(node, key, f"{where}.{key}", f"{name!r} 不在 departments 中("
+                            f"{_did_you_mean(name, listed)}应为其中之一:{_listing(listed)})")
         return found
 
     def date(self, node: Any, key: str, where: str, *, required: bool = True) -> dt.date | None:
@@ -602,12 +602,12 @@ class _Parser:
         elif value is None or value == "":
             if not required:
                 return None
-            raise self.fail(node, key, label, "is required (expected a date, YYYY-MM-DD)")
+            raise self.fail(node, key, label, "必须填写(应为日期 YYYY-MM-DD)")
         if day is None:
-            raise self.fail(node, key, label, f"{value!r} is not a date (expected YYYY-MM-DD)")
+            raise self.fail(node, key, label, f"{value!r} 不是日期(应为 YYYY-MM-DD)")
         if not YEARS[0] <= day.year <= YEARS[1]:
-            raise self.fail(node, key, label, f"{day.isoformat()} is out of range "
-                            f"(expected a date in the years {YEARS[0]}–{YEARS[1]})")
+            raise self.fail(node, key, label, f"{day.isoformat()} 超出范围"
+                            f"(应为 {YEARS[0]}–{YEARS[1]} 年间的日期)")
         return day
 
     def number(self, node: Any, key: str, where: str, *, required: bool = True) -> float | None:
@@ -616,35 +616,35 @@ class _Parser:
         label = f"{where}.{key}"
         if value is None:
             if required:
-                raise self.fail(node, key, label, "is required (expected a number)")
+                raise self.fail(node, key, label, "必须填写(应为数字)")
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(node, key, label, f"{value!r} is not a number")
+            raise self.fail(node, key, label, f"{value!r} 不是数字")
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
         if not math.isfinite(number) or number < 0:
-            raise self.fail(node, key, label, f"{node.raw_of(key) or value} is out of range "
-                            "(expected a number >= 0)")
+            raise self.fail(node, key, label, f"{node.raw_of(key) or value} 超出范围"
+                            "(应为 >= 0 的数字)")
         return number
 
     def items(self, data: Any, key: str, *, required: bool = False) -> list[tuple[Any, str]]:
         node = data.get(key)
         if node is None:
             if required:
-                raise self.fail(data, None, key, "is required (a list)")
+                raise self.fail(data, None, key, "必须填写(应为列表)")
             return []
         if not isinstance(node, list):
-            raise self.fail(data, key, key, "expected a list")
+            raise self.fail(data, key, key, "应为列表")
         return [(self.mapping(item, f"{key}[{i}]", node), f"{key}[{i}]")
                 for i, item in enumerate(node)]
 
     # -- sections -------------------------------------------------------------------
     def project(self, data: Any, root: Path) -> Project:
         if data is None:
-            raise ProjectError(f"{self.path}:1: the file is empty (expected project, "
-                               "departments, tasks, …)")
+            raise ProjectError(f"{self.path}:1: 文件是空的(应包含 project、"
+                               "departments、tasks 等)")
         data = self.mapping(data, "project.yaml")
         self.known(data, _TOP_FIELDS, "")
         head = self.mapping(data.get("project"), "project", data, "project")
@@ -652,16 +652,16 @@ class _Parser:
         pid_raw = self.text(head, "id", "project", kind=NAME)
         pid = unicodedata.normalize("NFKC", pid_raw)
         if not _PROJECT_ID.match(pid):
-            raise self.fail(head, "id", "project.id", f"{pid_raw!r}: use letters, digits, - _ . "
-                            "(at most 40; expected an id such as UG-2024Q3)")
+            raise self.fail(head, "id", "project.id", f"{pid_raw!r}: 只能用字母、数字、- _ ."
+                            "(最多 40 个;应为编号,如 UG-2024Q3)")
         start, end = self.date(head, "start", "project"), self.date(head, "end", "project")
         assert start is not None and end is not None
         if end < start:
-            raise self.fail(head, "end", "project.end", "is before project.start")
+            raise self.fail(head, "end", "project.end", "早于 project.start")
         priority = self.text(head, "priority", "project", required=False) or "中"
         if priority not in PRIORITIES:
             raise self.fail(head, "priority", "project.priority",
-                            f"{priority!r} is not one of 高/中/低")
+                            f"{priority!r} 不是 高/中/低 之一")
         departments = self.departments(data, pid)
         initiating = self.department_ref(head, "initiating_department", "project")
         milestones = self.milestones(data)
@@ -678,7 +678,7 @@ class _Parser:
                                     self.text(node, "opinion", where, kind=LONG)))
         overrides = data.get("spec_overrides") or {}
         if not isinstance(overrides, Mapping):
-            raise self.fail(data, "spec_overrides", "spec_overrides", "expected a mapping")
+            raise self.fail(data, "spec_overrides", "spec_overrides", "应为映射(键: 值)")
         return Project(
             id=pid, name=self.text(head, "name", "project", kind=NAME),
             initiating_department=initiating,
@@ -701,52 +701,51 @@ class _Parser:
     def departments(self, data: Any, project_id: str) -> list[Department]:
         out: list[Department] = []
         # file name part (folded) -> what owns it; the master workbook shares the folder
-        files: dict[str, str] = {_fold(MASTER_PART): f"the PMO master workbook ({MASTER_PART})"}
+        files: dict[str, str] = {_fold(MASTER_PART): f"PMO 总表({MASTER_PART})"}
         codes: dict[str, int] = {}
         for i, (node, where) in enumerate(self.items(data, "departments", required=True)):
             self.known(node, _DEPARTMENT_FIELDS, where)
             name = self.text(node, "name", where, kind=NAME)
             if '"' in name:
-                raise self.fail(node, "name", f"{where}.name", f"{name!r}: a double quote breaks "
-                                "the dropdown lists in the workbooks (expected a name without "
-                                "\"; 「」 or “” are fine)")
+                raise self.fail(node, "name", f"{where}.name", f"{name!r}: 双引号会破坏工作簿中的"
+                                "下拉列表(应为不含 \" 的名称;可用「」或“”)")
             key = _fold(name)
             first = self.departments_by_key.get(key)
             if first is not None:
-                raise self.fail(node, "name", f"{where}.name", f"{name!r} is the same "
-                                f"department as {first!r} on line {self.department_lines[key]} "
-                                "(names are compared ignoring case and full-width forms)")
+                raise self.fail(node, "name", f"{where}.name", f"{name!r} 与第 "
+                                f"{self.department_lines[key]} 行的 {first!r} 是同一部门"
+                                "(比较名称时不区分大小写和全角半角)")
             part = safe_name(name)
             owner = files.get(_fold(part))
             if owner is not None:
-                raise self.fail(node, "name", f"{where}.name", f"{name!r} becomes {part!r} in "
-                                f"file names, like {owner}; rename one of them")
+                raise self.fail(node, "name", f"{where}.name", f"{name!r} 在文件名中变为 "
+                                f"{part!r},与 {owner}相同;请改掉其中一个名称")
             longest = _temp_name(workbook_file_name(project_id, "2024-W01", name))
             size = _fs_length(longest)
             if size > NAME_MAX:
                 room = NAME_MAX - size + _fs_length(part)
-                raise self.fail(node, "name", f"{where}.name", f"too long for a file name: the "
-                                f"workbook is first written as {longest!r}, {size} bytes, and "
-                                f"file systems take {NAME_MAX} (expected at most {room} bytes "
-                                f"with project id {project_id!r}: {room // 3} Chinese characters)")
+                raise self.fail(node, "name", f"{where}.name", f"作为文件名太长:工作簿"
+                                f"先写为 {longest!r},共 {size} 字节,而文件系统最多允许 "
+                                f"{NAME_MAX} 字节(项目编号为 {project_id!r} 时,部门名最多 {room} "
+                                f"字节,即 {room // 3} 个汉字)")
             self.departments_by_key[key] = name
             self.department_lines[key] = self.line(node, "name")
-            files[_fold(part)] = f"{name!r} (line {self.line(node, 'name')})"
+            files[_fold(part)] = f"{name!r}(第 {self.line(node, 'name')} 行)"
             code = canonical_id(self.text(node, "code", where, required=False, kind=NAME)
                                 ) or f"D{i + 1}"
             if not _CODE.match(code):
                 raise self.fail(node, "code", f"{where}.code",
-                                f"{code!r}: 1-8 letters or digits (expected a code such as TEC)")
+                                f"{code!r}: 应为 1-8 个字母或数字(如 TEC)")
             if code in codes:
                 raise self.fail(node, "code" if "code" in node else "name", f"{where}.code",
-                                f"department code {code!r} is used twice (first on line "
-                                f"{codes[code]}; a department without a code is D<n>)")
+                                f"部门代码 {code!r} 重复(首次在第 "
+                                f"{codes[code]} 行;未写代码的部门为 D<n>)")
             codes[code] = self.line(node, "code" if "code" in node else "name")
             email = self.text(node, "email", where, required=False)
             problem = email and _email_problem(email)
             if problem:
-                raise self.fail(node, "email", f"{where}.email", f"{email!r} {problem} "
-                                "(expected name@example.com)")
+                raise self.fail(node, "email", f"{where}.email", f"{email!r} {problem}"
+                                "(应为 name@example.com 这样的地址)")
             out.append(Department(
                 name, code, self.text(node, "head", where, required=False, kind=NAME),
                 self.text(node, "head_title", where, required=False), email,
@@ -756,7 +755,7 @@ class _Parser:
                 equipment=self.equipment(node, where),
             ))
         if not out:
-            raise self.fail(data, "departments", "departments", "list at least one department")
+            raise self.fail(data, "departments", "departments", "至少要列出一个部门")
         return out
 
     def email(self, node: Any, key: str, where: str) -> str:
@@ -764,8 +763,8 @@ class _Parser:
         address = self.text(node, key, where, required=False)
         problem = address and _email_problem(address)
         if problem:
-            raise self.fail(node, key, f"{where}.{key}", f"{address!r} {problem} "
-                            "(expected name@example.com)")
+            raise self.fail(node, key, f"{where}.{key}", f"{address!r} {problem}"
+                            "(应为 name@example.com 这样的地址)")
         return address
 
     def milestones(self, data: Any) -> list[Milestone]:
@@ -775,8 +774,8 @@ class _Parser:
             self.known(node, _MILESTONE_FIELDS, where)
             mid = self.ident(node, "id", where, "M1")
             if mid in seen:
-                raise self.fail(node, "id", f"{where}.id", f"milestone {mid!r} is listed twice "
-                                f"(first on line {seen[mid]})")
+                raise self.fail(node, "id", f"{where}.id", f"里程碑 {mid!r} 重复"
+                                f"(首次在第 {seen[mid]} 行)")
             seen[mid] = self.line(node, "id")
             date = self.date(node, "date", where)
             assert date is not None
@@ -791,22 +790,22 @@ class _Parser:
             self.known(node, _TASK_FIELDS, where)
             tid = self.ident(node, "id", where, "T01")
             if tid in seen:
-                raise self.fail(node, "id", f"{where}.id", f"task id {tid!r} is used twice "
-                                f"(first on line {seen[tid]})")
+                raise self.fail(node, "id", f"{where}.id", f"任务编号 {tid!r} 重复"
+                                f"(首次在第 {seen[tid]} 行)")
             seen[tid] = self.line(node, "id")
             dept = self.department_ref(node, "department", where)
             ms = self.ident(node, "milestone", where, "M1", required=False)
             if ms and ms not in milestones:
                 raise self.fail(node, "milestone", f"{where}.milestone",
-                                f"{ms!r} is not a milestone id ({_did_you_mean(ms, milestones)}"
-                                f"expected one of: {_listing(milestones) or 'no milestones'})")
+                                f"{ms!r} 不是里程碑编号({_did_you_mean(ms, milestones)}"
+                                f"应为其中之一:{_listing(milestones) or '未定义里程碑'})")
             due = self.date(node, "due", where)
             assert due is not None
             start = self.date(node, "start", where, required=False)
             if start is not None and start > due:
-                raise self.fail(node, "start", f"{where}.start", f"{start.isoformat()} is after "
-                                f"the task's due date {due.isoformat()} (expected a start on or "
-                                "before due)")
+                raise self.fail(node, "start", f"{where}.start", f"{start.isoformat()} 晚于"
+                                f"任务的截止日期 {due.isoformat()}(开始日期应不晚于"
+                                "截止日期)")
             after = self.predecessors(node, where, tid)
             cancelled = self.date(node, "cancelled", where, required=False)
             if after and cancelled is None:
@@ -823,9 +822,9 @@ class _Parser:
         for node, where, tid, after in links:  # a cancelled task is no one's predecessor
             for pid in after:
                 if pid in gone:
-                    raise self.fail(node, "after", f"{where}.after", f"{pid} was cancelled "
-                                    f"(cancelled: {gone[pid]}): remove it from task {tid}'s "
-                                    "after (前置任务)")
+                    raise self.fail(node, "after", f"{where}.after", f"{pid} 已取消"
+                                    f"(cancelled: {gone[pid]}):请从任务 {tid} 的 "
+                                    "after(前置任务)中删去")
         self.check_links(links, {t: n for t, n in seen.items() if t not in gone})
         return out
 
@@ -840,19 +839,19 @@ class _Parser:
         elif isinstance(value, str):
             parts = [p for p in re.split(r"[,，、;；\s]+", value) if p]
         else:
-            raise self.fail(node, "after", label, f"{node.raw_of('after') or value!r}: expected "
-                            "task ids (T03, or a list [T03, T05])")
+            raise self.fail(node, "after", label, f"{node.raw_of('after') or value!r}: 应为"
+                            "任务编号(T03,或列表 [T03, T05])")
         out: dict[str, None] = {}  # ordered, without repeats
         for part in parts:
             if not isinstance(part, str):
-                raise self.fail(node, "after", label, f"{part!r} is not a task id (expected "
-                                "task ids such as T03; write numbers in quotes)")
+                raise self.fail(node, "after", label, f"{part!r} 不是任务编号(应为"
+                                "T03 这样的编号;纯数字请加引号)")
             pid = canonical_id(part)
             if not _ID.match(pid):
-                raise self.fail(node, "after", label, f"{part!r}: use letters, digits, - and _ "
-                                "(expected a task id such as T03)")
+                raise self.fail(node, "after", label, f"{part!r}: 只能用字母、数字、- 和 _"
+                                "(应为任务编号,如 T03)")
             if pid == tid:
-                raise self.fail(node, "after", label, f"task {tid} cannot come after itself")
+                raise self.fail(node, "after", label, f"任务 {tid} 不能以自己为前置任务")
             out[pid] = None
         return tuple(out)
 
@@ -863,8 +862,8 @@ class _Parser:
         for node, where, _tid, after in links:
             for pid in after:
                 if pid not in seen:
-                    raise self.fail(node, "after", f"{where}.after", f"{pid!r} is not a task id "
-                                    f"({_did_you_mean(pid, seen)}expected one of: "
+                    raise self.fail(node, "after", f"{where}.after", f"{pid!r} 不是任务编号"
+                                    f"({_did_you_mean(pid, seen)}应为其中之一:"
                                     f"{_listing(seen)})")
         graph = {tid: after for _n, _w, tid, after in links}
         where_of = {tid: (node, where) for node, where, tid, _a in links}
@@ -883,9 +882,9 @@ class _Parser:
                 elif state.get(nxt) == 1:
                     cycle = path[path.index(nxt):] + [nxt]
                     node, where = where_of[path[-1]]  # the link that closes the cycle
-                    raise self.fail(node, "after", f"{where}.after", "the predecessors go round "
-                                    f"in a cycle: {' → '.join(reversed(cycle))} (a task "
-                                    "cannot wait for itself; remove one of these links)")
+                    raise self.fail(node, "after", f"{where}.after", "前置任务形成了循环:"
+                                    f"{' → '.join(reversed(cycle))}(任务不能等待自己;"
+                                    "请删去其中一个依赖)")
                 elif nxt not in state:
                     state[nxt] = 1
                     path.append(nxt)
@@ -898,15 +897,15 @@ class _Parser:
             self.known(node, _RESULT_FIELDS, where)
             rid = self.ident(node, "id", where, "R1")
             if rid in seen:
-                raise self.fail(node, "id", f"{where}.id", f"result id {rid!r} is used twice "
-                                f"(first on line {seen[rid]})")
+                raise self.fail(node, "id", f"{where}.id", f"成果编号 {rid!r} 重复"
+                                f"(首次在第 {seen[rid]} 行)")
             seen[rid] = self.line(node, "id")
             raw = self.text(node, "target", where)
             m = _TARGET.match(raw)
             value = float(m["num"].replace(",", "")) if m else math.nan
             if not m or not math.isfinite(value):
                 raise self.fail(node, "target", f"{where}.target",
-                                f"{raw!r} is not a target (expected e.g. '>= 100000' or '>= 15%')")
+                                f"{raw!r} 不是目标值(应为如 '>= 100000' 或 '>= 15%')")
             target = Target(_OPS.get(m["op"], m["op"]), value, bool(m["pct"]))
             out.append(ExpectedResult(
                 rid, self.text(node, "name", where, kind=NAME), target,
@@ -922,7 +921,7 @@ class _Parser:
             r_start = self.date(node, "start", where, required=False)
             r_end = self.date(node, "end", where, required=False)
             if r_start and r_end and r_end < r_start:
-                raise self.fail(node, "end", f"{where}.end", "is before its start")
+                raise self.fail(node, "end", f"{where}.end", "早于其开始日期")
             unit = self.text(node, "unit", where, required=False)
             out.append(Resource(dept, self.text(node, "item", where),
                                 self.number(node, "quantity", where) or 0.0, unit,
@@ -938,18 +937,18 @@ class _Parser:
         if not raw:
             return infer_kind(unit)
         if raw not in _KINDS:
-            raise self.fail(node, "kind", f"{where}.kind", f"{raw!r} is not a resource kind "
-                            f"(expected one of: {'/'.join(_KINDS)})")
+            raise self.fail(node, "kind", f"{where}.kind", f"{raw!r} 不是资源类别"
+                            f"(应为其中之一:{'/'.join(_KINDS)})")
         kind = ResourceKind(raw)
         if kind is ResourceKind.BUDGET and unit and not is_money_unit(unit):
-            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} is not a money unit "
-                            "(expected 元 or 万元 for kind 预算)")
+            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} 不是金额单位"
+                            "(类别为预算时应为 元 或 万元)")
         if kind is ResourceKind.PEOPLE and unit and not is_people_unit(unit):
-            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} does not count people "
-                            "(expected 名 or 人 for kind 人力)")
+            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} 不是人数单位"
+                            "(类别为人力时应为 名 或 人)")
         if kind is ResourceKind.EQUIPMENT and (is_money_unit(unit) or is_people_unit(unit)):
-            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} is not a unit of "
-                            "equipment (expected e.g. 台 or 套 for kind 设备)")
+            raise self.fail(node, "unit", f"{where}.unit", f"{unit!r} 不是设备单位"
+                            "(类别为设备时应为 台、套 等)")
         return kind
 
     def equipment(self, node: Any, where: str) -> tuple[tuple[str, float], ...]:
@@ -959,8 +958,8 @@ class _Parser:
             return ()
         label = f"{where}.equipment"
         if not isinstance(value, _yaml.LineDict):
-            raise self.fail(node, "equipment", label, "expected a mapping of item: units "
-                            "(e.g. {服务器: 10})")
+            raise self.fail(node, "equipment", label, "应为 物品: 数量 的映射"
+                            "(如 {服务器: 10})")
         out = []
         for item in value:
             number = self.number(value, item, label)
@@ -974,8 +973,8 @@ class _Parser:
             self.known(node, _POOL_FIELDS, where)
             raw = self.text(node, "kind", where, kind=NAME)
             if raw not in _KINDS:
-                raise self.fail(node, "kind", f"{where}.kind", f"{raw!r} is not a resource "
-                                f"kind (expected one of: {'/'.join(_KINDS)})")
+                raise self.fail(node, "kind", f"{where}.kind", f"{raw!r} 不是资源"
+                                f"类别(应为其中之一:{'/'.join(_KINDS)})")
             unit = self.text(node, "unit", where, required=False)
             kind = self.kind(node, where, unit)
             item = self.text(node, "item", where, required=kind is ResourceKind.EQUIPMENT)
@@ -1006,12 +1005,12 @@ class _Parser:
             out = []
             for i, item in enumerate(value):
                 if isinstance(item, (list, dict)):
-                    raise self.fail(value, i, f"{where}.{key}[{i}]", "expected text")
+                    raise self.fail(value, i, f"{where}.{key}[{i}]", "应为文本")
                 text = "" if item is None else str(item).strip()
                 bad = (_LONG_CONTROL if kind == LONG else _LINE_CONTROL).search(text)
                 if bad:
                     raise self.fail(value, i, f"{where}.{key}[{i}]",
-                                    f"contains {_control_name(bad.group())}")
+                                    f"含有{_control_name(bad.group())}")
                 if text:
                     out.append(text)
             return tuple(out)
@@ -1029,20 +1028,20 @@ class _Parser:
             if key in node:
                 value = node[key]
                 if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                    expected = ("1 (Mon) to 7 (Sun)" if key == "return_weekday"
-                                else f"a whole number from {low} to {high}")
+                    expected = ("1(周一)到 7(周日)" if key == "return_weekday"
+                                else f"{low} 到 {high} 的整数")
                     raise self.fail(node, key, f"settings.{key}",
-                                    f"{node.raw_of(key) or repr(value)} is out of range "
-                                    f"(expected {expected})")
+                                    f"{node.raw_of(key) or repr(value)} 超出范围"
+                                    f"(应为 {expected})")
                 kwargs[key] = value
         if "workdays" in node:
             if not isinstance(node["workdays"], bool):
-                raise self.fail(node, "workdays", "settings.workdays", "expected true or false")
+                raise self.fail(node, "workdays", "settings.workdays", "应为 true 或 false")
             kwargs["workdays"] = node["workdays"]
         for key in ("holidays", "extra_workdays"):
             values = node.get(key) or []
             if not isinstance(values, list):
-                raise self.fail(node, key, f"settings.{key}", "expected a list of dates")
+                raise self.fail(node, key, f"settings.{key}", "应为日期列表")
             days = []
             for i, v in enumerate(values):
                 day = self.date_value(v, values, i, f"settings.{key}[{i}]")
@@ -1052,7 +1051,7 @@ class _Parser:
         if "headers" in node:
             if node["headers"] not in HEADER_LANGUAGES:
                 raise self.fail(node, "headers", "settings.headers",
-                                f"{node['headers']!r} (expected one of: {', '.join(HEADER_LANGUAGES)})")
+                                f"{node['headers']!r}(应为其中之一:{', '.join(HEADER_LANGUAGES)})")
             kwargs["headers"] = node["headers"]
         if "protect_password" in node:
             kwargs["protect_password"] = self.text(node, "protect_password", "settings",

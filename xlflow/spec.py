@@ -118,13 +118,13 @@ class TemplateSpec:
         for col in self.columns:
             if col.key == key:
                 return col
-        raise KeyError(f"{self.key} has no column {key!r}")
+        raise KeyError(f"模板 {self.key} 没有列 {key!r}")
 
     def field(self, key: str) -> Column:
         for col in self.fields:
             if col.key == key:
                 return col
-        raise KeyError(f"{self.key} has no field {key!r}")
+        raise KeyError(f"模板 {self.key} 没有字段 {key!r}")
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -228,12 +228,12 @@ def load_specs(
     for path in sorted(spec_dir.glob("*.yaml")):
         spec = load_template(path)
         if spec.key in templates:
-            raise SpecError(f"{path}: template key {spec.key!r} is already used by "
-                            f"{templates[spec.key].source}")
+            raise SpecError(f"{path}: 模板 key {spec.key!r} 已被 "
+                            f"{templates[spec.key].source} 使用")
         templates[spec.key] = spec
     missing = [k for k in TEMPLATE_ORDER if k not in templates]
     if missing:
-        raise SpecError(f"{spec_dir}: no spec for template(s) {', '.join(missing)}")
+        raise SpecError(f"{spec_dir}: 缺少模板 {', '.join(missing)} 的规格文件")
     ordered = {k: templates[k] for k in TEMPLATE_ORDER}
     ordered.update({k: v for k, v in templates.items() if k not in ordered})
     if overrides:
@@ -257,7 +257,7 @@ def load_template(path: Path) -> TemplateSpec:
     except _yaml.YamlError as exc:
         raise SpecError(str(exc)) from None
     if not isinstance(data, _yaml.LineDict):
-        raise SpecError(f"{path}:1: a template spec is a mapping with 'key' and 'columns'")
+        raise SpecError(f"{path}:1: 模板规格应为含 'key' 和 'columns' 的映射")
     spec = _template_from(data, str(path))
     if len(_TEMPLATES) >= 256:  # a test suite's many spec folders: start again
         _TEMPLATES.clear()
@@ -277,31 +277,31 @@ def _fail(source: str, node: Any, key: str | None, message: str) -> SpecError:
 def _template_from(data: _yaml.LineDict, source: str) -> TemplateSpec:
     unknown = sorted(set(map(str, data)) - _TEMPLATE_FIELDS)
     if unknown:
-        raise _fail(source, data, unknown[0], f"unknown template field {unknown[0]!r} "
+        raise _fail(source, data, unknown[0], f"未知模板字段 {unknown[0]!r}"
                     f"({_did_you_mean(unknown[0], _TEMPLATE_FIELDS)}"
-                    f"known: {', '.join(sorted(_TEMPLATE_FIELDS))})")
+                    f"可用:{', '.join(sorted(_TEMPLATE_FIELDS))})")
     for req in ("key", "template", "title_zh", "sheet", "columns"):
         if not data.get(req):
-            raise _fail(source, data, None, f"template field {req!r} is required")
+            raise _fail(source, data, None, f"模板字段 {req!r} 必须填写")
     layout = data.get("layout", "table")
     if layout not in LAYOUTS:
-        raise _fail(source, data, "layout", f"layout {layout!r} is not one of {sorted(LAYOUTS)}")
+        raise _fail(source, data, "layout", f"layout {layout!r} 不是 {sorted(LAYOUTS)} 之一")
     version = data.get("version", 1)
     if not isinstance(version, int) or version < 1:
-        raise _fail(source, data, "version", "version must be a whole number >= 1")
+        raise _fail(source, data, "version", "version 应为 >= 1 的整数")
     cols_node = data["columns"]
     if not isinstance(cols_node, list):
-        raise _fail(source, data, "columns", "'columns' must be a list")
+        raise _fail(source, data, "columns", "'columns' 应为列表")
     columns = [_column_from(c, source, data["key"]) for c in cols_node]
     _check_unique(columns, cols_node, source)
     fields_node = data.get("fields") or []
     if not isinstance(fields_node, list):
-        raise _fail(source, data, "fields", "'fields' must be a list")
+        raise _fail(source, data, "fields", "'fields' 应为列表")
     fields = [_column_from(c, source, data["key"]) for c in fields_node]
     _check_unique(fields, fields_node, source)
     sheet = str(data["sheet"])
     if len(sheet) > 31 or any(ch in sheet for ch in "[]:*?/\\"):
-        raise _fail(source, data, "sheet", f"sheet name {sheet!r} is not valid in Excel")
+        raise _fail(source, data, "sheet", f"工作表名 {sheet!r} 在 Excel 中无效")
     return TemplateSpec(
         key=str(data["key"]),
         template=str(data["template"]),
@@ -325,80 +325,79 @@ def _check_unique(columns: list[Column], nodes: list[Any], source: str) -> None:
             value = getattr(col, attr)
             tag = f"{attr}:{value}"
             if tag in seen:
-                raise _fail(source, node, attr, f"duplicate column {attr} {value!r} "
-                            f"(first at line {seen[tag]})")
+                raise _fail(source, node, attr, f"列的 {attr} {value!r} 重复"
+                            f"(首次在第 {seen[tag]} 行)")
             seen[tag] = node.line_of(attr) if isinstance(node, _yaml.LineDict) else 0
 
 
 def _column_from(node: Any, source: str, template: str) -> Column:
     if not isinstance(node, Mapping):
-        raise _fail(source, node, None, f"a column of {template} must be a mapping")
+        raise _fail(source, node, None, f"{template} 的列应为映射")
     unknown = sorted(set(map(str, node)) - _COLUMN_FIELDS)
     if unknown:
-        raise _fail(source, node, unknown[0], f"unknown column field {unknown[0]!r} "
+        raise _fail(source, node, unknown[0], f"未知列字段 {unknown[0]!r}"
                     f"({_did_you_mean(unknown[0], _COLUMN_FIELDS)}"
-                    f"known: {', '.join(sorted(_COLUMN_FIELDS))})")
+                    f"可用:{', '.join(sorted(_COLUMN_FIELDS))})")
     return _build_column(dict(node), source, node)
 
 
 def _build_column(raw: dict[str, Any], source: str, node: Any) -> Column:
     for req in ("key", "zh", "type"):
         if not raw.get(req):
-            raise _fail(source, node, None, f"column field {req!r} is required")
+            raise _fail(source, node, None, f"列字段 {req!r} 必须填写")
     key = str(raw["key"])
     if not _KEY.match(key):
-        raise _fail(source, node, "key", f"column key {key!r} must be lower_snake_case")
+        raise _fail(source, node, "key", f"列 key {key!r} 应为 lower_snake_case")
     try:
         ctype = ColumnType(raw["type"])
     except ValueError:
-        raise _fail(source, node, "type", f"column {key!r}: unknown type {raw['type']!r} "
-                    f"(known: {', '.join(t.value for t in ColumnType)})") from None
+        raise _fail(source, node, "type", f"列 {key!r}: 未知类型 {raw['type']!r}"
+                    f"(可用:{', '.join(t.value for t in ColumnType)})") from None
     for text_field in ("zh", "en", "hint"):
         if raw.get(text_field) is not None and not isinstance(raw[text_field], str):
-            raise _fail(source, node, text_field, f"column {key!r}: {text_field} must be text")
+            raise _fail(source, node, text_field, f"列 {key!r}: {text_field} 应为文本")
     values = raw.get("values") or ()
     if not isinstance(values, (list, tuple)) or not all(
             isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values):
-        raise _fail(source, node, "values", f"column {key!r}: 'values' must be a list of "
-                    "texts (quote yes/no/true/false: \"yes\")")
+        raise _fail(source, node, "values", f"列 {key!r}: 'values' 应为文本列表"
+                    "(yes/no/true/false 请加引号:\"yes\")")
     values = tuple(str(v).strip() for v in values)
     for value in values:
         if not value or '"' in value or _CONTROL.search(value):
-            raise _fail(source, node, "values", f"column {key!r}: value {value!r} cannot be "
-                        "a dropdown choice (expected text without double quotes or control "
-                        "characters)")
+            raise _fail(source, node, "values", f"列 {key!r}: 值 {value!r} 不能作为"
+                        "下拉选项(应为不含双引号和控制字符的文本)")
     src = raw.get("source")
     if src is not None and (not isinstance(src, str) or src not in SOURCES):
-        raise _fail(source, node, "source", f"column {key!r}: unknown source {src!r} "
-                    f"(known: {', '.join(sorted(SOURCES))})")
+        raise _fail(source, node, "source", f"列 {key!r}: 未知 source {src!r}"
+                    f"(可用:{', '.join(sorted(SOURCES))})")
     if ctype is ColumnType.ENUM and not values and not src:
-        raise _fail(source, node, "type", f"column {key!r}: an enum needs 'values' or 'source'")
+        raise _fail(source, node, "type", f"列 {key!r}: enum 类型需要 'values' 或 'source'")
     if values and ctype is not ColumnType.ENUM:
-        raise _fail(source, node, "values", f"column {key!r}: 'values' only goes with type enum")
+        raise _fail(source, node, "values", f"列 {key!r}: 'values' 只能用于 enum 类型")
     window = raw.get("window")
     if window is not None and (not isinstance(window, str) or window not in WINDOWS
                                or ctype not in DATE_TYPES):
-        raise _fail(source, node, "window", f"column {key!r}: window must be one of "
-                    f"{sorted(WINDOWS)} on a date column")
+        raise _fail(source, node, "window", f"列 {key!r}: window 只能用于日期列,且应为 "
+                    f"{sorted(WINDOWS)} 之一")
     for num, (low, high) in _NUMBER_RANGES.items():
         val = raw.get(num)
         if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))
                                 or not low <= val <= high):
-            raise _fail(source, node, num, f"column {key!r}: {num} must be a number from "
-                        f"{low:g} to {high:g}")
+            raise _fail(source, node, num, f"列 {key!r}: {num} 应为 "
+                        f"{low:g} 到 {high:g} 的数字")
     if raw.get("max_length") is not None and not isinstance(raw["max_length"], int):
-        raise _fail(source, node, "max_length", f"column {key!r}: max_length must be a whole "
-                    "number")
+        raise _fail(source, node, "max_length", f"列 {key!r}: max_length 应为"
+                    "整数")
     if raw.get("from") is not None and not isinstance(raw["from"], str):
-        raise _fail(source, node, "from", f"column {key!r}: from must be text")
+        raise _fail(source, node, "from", f"列 {key!r}: from 应为文本")
     if raw.get("multiple") and ctype not in (ColumnType.ENUM, ColumnType.DEPARTMENT):
-        raise _fail(source, node, "multiple", f"column {key!r}: multiple only goes with a "
-                    "dropdown (type enum or department)")
+        raise _fail(source, node, "multiple", f"列 {key!r}: multiple 只能用于"
+                    "下拉列(enum 或 department 类型)")
     if raw.get("min") is not None and raw.get("max") is not None and raw["min"] > raw["max"]:
-        raise _fail(source, node, "min", f"column {key!r}: min is greater than max")
+        raise _fail(source, node, "min", f"列 {key!r}: min 大于 max")
     for flag in ("required", "editable", "multiple"):
         if flag in raw and not isinstance(raw[flag], bool):
-            raise _fail(source, node, flag, f"column {key!r}: {flag} must be true or false")
+            raise _fail(source, node, flag, f"列 {key!r}: {flag} 应为 true 或 false")
     return Column(
         key=key,
         zh=str(raw["zh"]),
@@ -439,15 +438,15 @@ def _apply_overrides(
     out = dict(templates)
     for tkey, ov in overrides.items():
         if tkey not in out:
-            raise _fail(source, overrides, tkey, f"spec_overrides: unknown template {tkey!r} "
-                        f"({_did_you_mean(tkey, out)}known: {', '.join(out)})")
+            raise _fail(source, overrides, tkey, f"spec_overrides: 未知模板 {tkey!r}"
+                        f"({_did_you_mean(tkey, out)}可用:{', '.join(out)})")
         if not isinstance(ov, Mapping):
-            raise _fail(source, overrides, tkey, f"spec_overrides.{tkey} must be a mapping")
+            raise _fail(source, overrides, tkey, f"spec_overrides.{tkey} 应为映射")
         unknown = sorted(set(map(str, ov)) - _OVERRIDE_FIELDS)
         if unknown:
-            raise _fail(source, ov, unknown[0], f"spec_overrides.{tkey}: unknown field "
-                        f"{unknown[0]!r} ({_did_you_mean(unknown[0], _OVERRIDE_FIELDS)}"
-                        f"known: {', '.join(sorted(_OVERRIDE_FIELDS))})")
+            raise _fail(source, ov, unknown[0], f"spec_overrides.{tkey}: 未知字段 "
+                        f"{unknown[0]!r}({_did_you_mean(unknown[0], _OVERRIDE_FIELDS)}"
+                        f"可用:{', '.join(sorted(_OVERRIDE_FIELDS))})")
         _check_override_shapes(ov, tkey, source)
         spec = out[tkey]
         cols = list(spec.columns)
@@ -455,29 +454,29 @@ def _apply_overrides(
             idx = next((i for i, c in enumerate(cols) if c.key == ckey), None)
             if idx is None:
                 raise _fail(source, ov.get("columns"), ckey,
-                            f"spec_overrides.{tkey}.columns: no column {ckey!r} "
+                            f"spec_overrides.{tkey}.columns: 没有列 {ckey!r}"
                             f"({_did_you_mean(str(ckey), [c.key for c in cols])}"
-                            f"known: {', '.join(c.key for c in cols)})")
+                            f"可用:{', '.join(c.key for c in cols)})")
             if not isinstance(changes, Mapping) or "key" in changes:
                 raise _fail(source, ov.get("columns"), ckey,
-                            f"spec_overrides.{tkey}.columns.{ckey}: a mapping of changes "
-                            "(the key cannot change)")
+                            f"spec_overrides.{tkey}.columns.{ckey}: 应为要修改的字段映射"
+                            "(key 不能修改)")
             bad = sorted(set(map(str, changes)) - _COLUMN_FIELDS)
             if bad:
-                raise _fail(source, changes, bad[0], f"unknown column field {bad[0]!r} "
+                raise _fail(source, changes, bad[0], f"未知列字段 {bad[0]!r}"
                             f"({_did_you_mean(bad[0], _COLUMN_FIELDS)}"
-                            f"known: {', '.join(sorted(_COLUMN_FIELDS))})")
+                            f"可用:{', '.join(sorted(_COLUMN_FIELDS))})")
             raw = _column_raw(cols[idx])
             raw.update(changes)
             cols[idx] = _build_column(raw, source, changes)
         for removed in ov.get("remove_columns") or ():
             if not any(c.key == removed for c in cols):
                 raise _fail(source, ov, "remove_columns",
-                            f"spec_overrides.{tkey}.remove_columns: no column {removed!r}")
+                            f"spec_overrides.{tkey}.remove_columns: 没有列 {removed!r}")
             if spec.column(removed).required and not spec.column(removed).editable:
                 raise _fail(source, ov, "remove_columns",
-                            f"spec_overrides.{tkey}: column {removed!r} identifies rows and "
-                            "cannot be removed")
+                            f"spec_overrides.{tkey}: 列 {removed!r} 用于识别行,"
+                            "不能删除")
             cols = [c for c in cols if c.key != removed]
         for node in ov.get("add_columns") or ():
             cols.append(_column_from(node, source, tkey))
@@ -495,11 +494,11 @@ def _is_a(value: Any, kind: type | tuple[type, ...]) -> bool:
 def _check_override_shapes(ov: Mapping[str, Any], tkey: str, source: str) -> None:
     """Each override field has the shape the code below relies on."""
     shapes: dict[str, tuple[type | tuple[type, ...], str]] = {
-        "columns": (Mapping, "a mapping of column key to changes"),
-        "add_columns": (list, "a list of columns"),
-        "remove_columns": (list, "a list of column keys"),
-        "title_zh": (str, "text"), "title_en": (str, "text"), "instructions": (str, "text"),
-        "blank_rows": (int, "a whole number from 0 to 1000"),
+        "columns": (Mapping, "列 key 到修改内容的映射"),
+        "add_columns": (list, "列的列表"),
+        "remove_columns": (list, "列 key 的列表"),
+        "title_zh": (str, "文本"), "title_en": (str, "文本"), "instructions": (str, "文本"),
+        "blank_rows": (int, "0 到 1000 的整数"),
     }
     value: Any
     for name, value in ov.items():
@@ -507,12 +506,12 @@ def _check_override_shapes(ov: Mapping[str, Any], tkey: str, source: str) -> Non
         if (not _is_a(value, kind) or isinstance(value, bool)
                 or (name == "blank_rows" and not 0 <= value <= 1000)
                 or (name == "remove_columns" and not all(isinstance(v, str) for v in value))):
-            raise _fail(source, ov, name, f"spec_overrides.{tkey}.{name}: expected {expected}")
+            raise _fail(source, ov, name, f"spec_overrides.{tkey}.{name}: 应为{expected}")
 
 
 def _did_you_mean(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}? " if close else ""
+    return f"是否想写 {close[0]!r}?" if close else ""
 
 
 def _column_raw(col: Column) -> dict[str, Any]:

@@ -188,21 +188,21 @@ def verify_archive(path: Path) -> int:
         with zipfile.ZipFile(path) as z:
             bad = z.testzip()
             if bad:
-                raise XlflowError(f"{path}: member {bad} is corrupt")
+                raise XlflowError(f"{path}: 归档中的 {bad} 已损坏")
             listed = dict(_sums(z.read(SUMS).decode("utf-8")))
             names = set(z.namelist()) - {SUMS, INDEX}
             if names != set(listed):
-                raise XlflowError(f"{path}: SHA256SUMS does not list exactly the members")
+                raise XlflowError(f"{path}: SHA256SUMS 与归档中的文件不一致")
             for name, expected in listed.items():
                 digest = hashlib.sha256()
                 with z.open(name) as fh:
                     while chunk := fh.read(1 << 20):
                         digest.update(chunk)
                 if digest.hexdigest() != expected:
-                    raise XlflowError(f"{path}: {name} does not match its checksum")
+                    raise XlflowError(f"{path}: {name} 与其校验和不符")
             return len(listed)
     except (zipfile.BadZipFile, KeyError) as exc:
-        raise XlflowError(f"{path}: the archive does not read back ({exc})") from None
+        raise XlflowError(f"{path}: 归档无法读回({exc})") from None
 
 
 def _sums(text: str) -> Iterator[tuple[str, str]]:

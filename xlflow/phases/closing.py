@@ -73,12 +73,12 @@ def review(ws: Workspace, *, month: str) -> ReviewResult:
     try:
         month_bounds(month)
     except ValueError:
-        raise ProjectError(f"--month: {month!r} is not a month (expected YYYY-MM)") from None
+        raise ProjectError(f"--month: {month!r} 不是月份(应为 YYYY-MM)") from None
     history = load_history(ws, project.specs())
     result = build_review(project, month, history)
     if not result.weeks:
-        raise ProjectError(f"no merge with an as-of date in {month} "
-                           f"(merged weeks: {', '.join(m.week for m in history.merges)})")
+        raise ProjectError(f"没有统计日期(as-of)在 {month} 内的汇总"
+                           f"(已汇总的周:{', '.join(m.week for m in history.merges) or '无'})")
     target = ws.reports / f"{month}-月度复盘.xlsx"
     with ws.lock(), atomic_path(target) as tmp:
         write_review(tmp, result, project.name)
@@ -115,8 +115,7 @@ def archive(ws: Workspace, *, to: Path | str, by: str = "",
     root = ws.root
     project = ws.project()
     if library.folder.resolve().is_relative_to(root.resolve()):
-        raise ProjectError(f"--to {library.folder}: put the case library outside the project "
-                           "folder")
+        raise ProjectError(f"--to {library.folder}: 案例库应放在项目文件夹之外")
     with ws.lock(), library.writing(), library.scratch() as scratch:
         ledger_copy = library.snapshot(ws.ledger_path, Path(scratch)) if ws.has_ledger() \
             else None
@@ -192,7 +191,7 @@ def resources(directories: list[Path | str], *, out: Path | str) -> ResourcesRes
     projects = [load_project(d) for d in directories]
     ids = [p.id for p in projects]
     if len(set(ids)) != len(ids):
-        raise ProjectError(f"the same project is given twice ({', '.join(ids)})")
+        raise ProjectError(f"同一个项目给了两次({'、'.join(ids)})")
     plan = plan_resources(projects)
     target = Path(out)
     with atomic_path(target) as tmp:

@@ -53,8 +53,8 @@ def opinion(ws: Workspace, *, department: str, by: str, text: str,
     project = ws.project(with_events=False)
     names = [d.name for d in project.departments]
     if department not in names:
-        raise ProjectError(f"--department: {department!r} is not in {PROJECT_FILE} "
-                           f"({'、'.join(names)})")
+        raise ProjectError(f"--department: {department!r} 不在 {PROJECT_FILE} 的部门中"
+                           f"(有:{'、'.join(names)})")
     _approval.check_head(project.department(department), by)
     filed = _filing(ws.events())
     if filed is not None:  # the filed plan's consensus is closed: a plan change instead

@@ -86,8 +86,8 @@ def send(ws: Workspace, *, week: str | None = None, smtp: SmtpSettings | None = 
         for dept in chosen:  # all built, or nothing goes out
             workbook = ws.department_file(project, week, dept.name)
             if not workbook.is_file():
-                raise ProjectError(f"{workbook}: not built yet (run `xlflow build {ws.root} "
-                                   f"--week {week}` first)")
+                raise ProjectError(f"{workbook}: 尚未生成(请先运行 `xlflow build {ws.root} "
+                                   f"--week {week}`)")
         outgoing = []
         for dept in chosen:
             workbook = ws.department_file(project, week, dept.name)

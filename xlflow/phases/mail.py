@@ -36,9 +36,9 @@ def address_problem(address: str) -> str | None:
     """Why `address` cannot be a sender or recipient (a line break would let the text
     after it become a header of its own), or None."""
     if _CONTROL.search(address) or len(address.splitlines()) > 1:
-        return "含有换行或控制字符(expected one e-mail address on one line)"
+        return "含有换行或控制字符(应为写在一行上的一个邮箱地址)"
     if not _ADDRESS.fullmatch(address):
-        return "不是一个邮箱地址(expected one address such as pmo@example.com)"
+        return "不是一个邮箱地址(应为一个地址,如 pmo@example.com)"
     return None
 
 
@@ -47,12 +47,12 @@ def sender_of(project: Project, given: str = "", *, option: str = "--from") -> s
     Refused when there is none, or when it is not one address on one line."""
     sender = given or sender_address(project)
     if not sender:
-        raise ProjectError(f"no sender address: give {option}, or put an e-mail address in "
-                           f"project.contact ({PROJECT_FILE})")
+        raise ProjectError(f"没有发件人地址:请用 {option} 指定,或在 {PROJECT_FILE} 的 "
+                           "project.contact 中写上邮箱地址")
     problem = address_problem(sender)
     if problem:
         raise ProjectError(f"{option} {sender!r}: {problem}" if given else
-                           f"project.contact ({PROJECT_FILE}) {sender!r}: {problem}")
+                           f"{PROJECT_FILE} 中的 project.contact {sender!r}: {problem}")
     return sender
 
 

@@ -64,7 +64,7 @@ def portfolio(directories: Sequence[Path | str], *, out: Path | str | None = Non
     phase and plan (a warning)."""
     day = as_of or dt.date.today()
     if headers is not None and headers not in HEADER_LANGUAGES:
-        raise ProjectError(f"--headers: {headers!r} (expected one of: "
+        raise ProjectError(f"--headers: {headers!r}(应为其中之一:"
                            f"{', '.join(HEADER_LANGUAGES)})")
     summaries: list[ProjectSummary] = []
     projects: list[Project] = []

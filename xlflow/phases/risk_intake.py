@@ -242,8 +242,8 @@ def high_risk_alert(project: Project, risks: Sequence[RiskRecord], *, sender: st
     and received. For `RisksResult.alerts`; sending it is the caller's business."""
     sender = sender or sender_address(project)
     if not sender:
-        raise ProjectError("no sender address: give one, or put an e-mail address in "
-                           f"project.contact ({PROJECT_FILE})")
+        raise ProjectError("没有发件人地址:请指定一个,或在 "
+                           f"{PROJECT_FILE} 的 project.contact 中写上邮箱地址")
     hours = project.settings.raise_within_hours
     high = [r for r in risks if r.level == Level.HIGH] or list(risks)
     named = "、".join(f"{r.department} {r.risk_id}" for r in high[:3])

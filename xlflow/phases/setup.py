@@ -53,7 +53,7 @@ def init_project(ws: Workspace, *, example: bool = False, force: bool = False,
     key is kept, with --force too: files already sent stay verifiable."""
     target = ws.project_file
     if target.exists() and not force:
-        raise ProjectError(f"{target} already exists (use --force to overwrite it)")
+        raise ProjectError(f"{target} 已存在(如要覆盖,请加 --force)")
     if example:
         text = _example_text("user-growth.yaml")
     else:
@@ -101,8 +101,8 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     names = [d.name for d in project.departments]
     for name in departments or ():
         if name not in names:
-            raise ProjectError(f"--department: {name!r} is not in {PROJECT_FILE} "
-                               f"({'、'.join(names)})")
+            raise ProjectError(f"--department: {name!r} 不在 {PROJECT_FILE} 的部门中"
+                               f"(有:{'、'.join(names)})")
     chosen = departments or names
     require_filed(ws, "build", draft=draft, project=project)  # loaded once per build
     written: dict[str, Path] = {}
