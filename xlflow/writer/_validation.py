@@ -13,6 +13,11 @@ from ..project import Project
 from ..spec import Column, ColumnType, column_choices, date_window
 
 LIST_LIMIT = 255  # Excel's limit for an inline list formula
+#: A department's own workbook offers every department of the project in a department
+#: dropdown (需协调部门) up to this many; past it, the departments it works with (see
+#: `partner_list`). Every department's list in every department's files made each file
+#: grow with the project and build with departments².
+ALL_DEPARTMENTS_UP_TO = 50
 TEXT_LENGTH = {ColumnType.LONGTEXT: 2000}
 DEFAULT_TEXT_LENGTH = 255
 
@@ -43,6 +48,7 @@ class _ProjectLists:
     departments: tuple[str, ...]
     tasks_by_department: dict[str, tuple[tuple[str, str], ...]]
     milestones: tuple[str, ...]
+    partners: dict[str, tuple[str, ...]]
 
 
 # by id(): a Project is not hashable; an entry goes when its project does
@@ -57,10 +63,37 @@ def _project_lists(project: Project) -> _ProjectLists:
             by_dept.setdefault(t.department, []).append((t.id, t.department))
         found = _ProjectLists(tuple(d.name for d in project.departments),
                               {d: tuple(pairs) for d, pairs in by_dept.items()},
-                              tuple(m.id for m in project.milestones))
+                              tuple(m.id for m in project.milestones), _partners(project))
         _LISTS[id(project)] = found
         weakref.finalize(project, _LISTS.pop, id(project), None)
     return found
+
+
+def _partners(project: Project) -> dict[str, tuple[str, ...]]:
+    """Each department's partners, in the project's order: the initiating department and
+    the departments whose tasks come before or after one of its own (前置任务)."""
+    where = {t.id: t.department for t in project.tasks}
+    linked: dict[str, set[str]] = {d.name: {project.initiating_department}
+                                   for d in project.departments}
+    for t in project.tasks:
+        for pid in t.after:
+            other = where.get(pid)
+            if other and other != t.department:
+                linked.setdefault(t.department, set()).add(other)
+                linked.setdefault(other, set()).add(t.department)
+    return {name: tuple(d.name for d in project.departments
+                        if d.name in found and d.name != name)
+            for name, found in linked.items()}
+
+
+def partner_list(column: Column, project: Project, department: str) -> bool:
+    """A department dropdown in `department`'s own files of a project of more than
+    ALL_DEPARTMENTS_UP_TO departments: it offers the department's partners, any other
+    department typed in is let through with a note (the merge checks every name against
+    the whole project), so no file carries the names of all departments."""
+    return (bool(department) and not column.values
+            and (column.type is ColumnType.DEPARTMENT or column.source == "departments")
+            and len(project.departments) > ALL_DEPARTMENTS_UP_TO)
 
 
 def whole_project_list(column: Column, department: str) -> bool:
@@ -74,6 +107,8 @@ def whole_project_list(column: Column, department: str) -> bool:
 def list_values(column: Column, project: Project, department: str) -> list[str]:
     """The dropdown's values in `department`'s workbook (the PMO master: department '')."""
     lists = _project_lists(project)
+    if partner_list(column, project, department):
+        return list(lists.partners.get(department, ()))
     if whole_project_list(column, department) or column.source == "own_tasks":
         tasks = lists.tasks_by_department.get(department, ())
     elif column.source == "tasks":
@@ -82,6 +117,17 @@ def list_values(column: Column, project: Project, department: str) -> list[str]:
         tasks = ()
     return list(column_choices(column, department=department, departments=lists.departments,
                                tasks=tasks, milestones=lists.milestones))
+
+
+def _partial_hint(column: Column, project: Project) -> str:
+    return ((column.hint + ";") if column.hint else "") + \
+        f"下拉列表为与本部门衔接的部门;本项目共 {len(project.departments)} 个部门,其他部门请直接输入全称"
+
+
+def _partial_note(project: Project, values: list[str]) -> str:
+    offered = f"下拉列表中:{_clip('、'.join(values), 80)}。" if values else ""
+    return (f"须为本项目 {len(project.departments)} 个部门之一的全称,多个用逗号分隔;"
+            f"{offered}名称无误请选「确定」(汇总时逐个核对)")
 
 
 def _clip(text: str, limit: int) -> str:
@@ -96,7 +142,15 @@ def validation(column: Column, project: Project, department: str,
     hint = column.hint
     opts: dict[str, Any]
     t = column.type
-    if t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
+    partial = t is ColumnType.DEPARTMENT and partner_list(column, project, department)
+    if t in (ColumnType.ENUM, ColumnType.DEPARTMENT) and partial \
+            and not list_values(column, project, department):
+        # no partner to offer: any name is let through with a note
+        opts = {"validate": "length", "criteria": "<=", "value": DEFAULT_TEXT_LENGTH,
+                "error_type": "information"}
+        hint = _partial_hint(column, project)
+        error = _partial_note(project, [])
+    elif t in (ColumnType.ENUM, ColumnType.DEPARTMENT):
         values = list_values(column, project, department)
         if not values:
             return None
@@ -105,7 +159,11 @@ def validation(column: Column, project: Project, department: str,
             else lists.reference(f"{column.key}", values)
         opts = {"validate": "list", "source": source}
         shown = "、".join(values)
-        if whole_project_list(column, department):
+        if partial:
+            hint = _partial_hint(column, project)
+            error = _partial_note(project, values)
+            opts["error_type"] = "information"
+        elif whole_project_list(column, department):
             hint = hint or "下拉列表为本部门的任务;其他部门的任务编号可直接输入"
             error = ("下拉列表中是本部门的任务;如是其他部门的任务,请确认编号无误后选「是」"
                      f"({_clip(shown, 120)})")
@@ -153,7 +211,7 @@ def validation(column: Column, project: Project, department: str,
         "error_message": _clip(error, 255),
     })
     opts.setdefault("error_type", "stop")
-    if column.multiple:
+    if column.multiple and not partial:
         # a dropdown offers one choice at a time: several, typed with commas, are let
         # through after a note (merge checks each)
         opts["error_type"] = "information"
