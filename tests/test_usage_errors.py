@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import string
 import subprocess
 import sys
@@ -251,3 +252,13 @@ def test_an_unknown_message_stays_english() -> None:
         assert _clicktexts.gettext("Missing option") == "缺少必填选项"
     finally:
         _clicktexts.LANGUAGE.reset(token)
+
+
+@pytest.mark.parametrize("tail", [["--lang", "en"], ["--lang=en"]])
+def test_lang_after_the_command_is_taken_as_the_groups(runner: CliRunner, tail: list[str]) -> None:
+    """People type --lang after the command: it is read as if written before it."""
+    result = runner.invoke(cli, ["status", "d", "--bogus", *tail])
+    assert result.exit_code == 2, result.output
+    assert "No such option '--bogus'" in result.output, result.output
+    assert "--lang" not in result.output and not re.search(r"[\u4e00-\u9fff]", result.output), \
+        result.output

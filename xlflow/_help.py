@@ -328,6 +328,7 @@ class Group(_Localized, click.Group):
             _clicktexts.LANGUAGE.reset(token)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        args = _lang_first(args)
         try:
             opts, _, _ = self.make_parser(ctx).parse_args(args=list(args))
         except click.UsageError:  # said again, properly, by click's own parse below
@@ -335,6 +336,19 @@ class Group(_Localized, click.Group):
         ctx.meta[_META] = opts.get("lang")
         _clicktexts.LANGUAGE.set(lang(ctx))
         return super().parse_args(ctx, args)
+
+
+def _lang_first(args: list[str]) -> list[str]:
+    """`xlflow merge DIR --lang en` as `xlflow --lang en merge DIR`: --lang is the group's
+    option, but people type it after the command too (no command has one of its own)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if i and arg.startswith("--lang=") and args[0] != "--lang":
+            return [arg, *args[:i], *args[i + 1:]]
+        if i and arg == "--lang" and i + 1 < len(args) and args[i - 1] != "--lang":
+            return [arg, args[i + 1], *args[:i], *args[i + 2:]]
+    return args
 
 
 def _written_lang(args: list[str]) -> str | None:
