@@ -92,6 +92,19 @@ def office_binary(name: str) -> str:
 SAMPLES = Path(__file__).parents[1] / "samples" / "user-growth"
 
 
+def after_w28_meeting(root: Path) -> Path:
+    """The filed example at `root` with the four sample returns merged for W28 and its
+    周例会 written: where the weekly-meeting tests start."""
+    api.init_project(root, example=True)
+    file_example(root)
+    api.build(root, week=WEEK, built_at=BUILT_AT)
+    for f in (SAMPLES / "returns").glob("*.xlsx"):
+        shutil.copy(f, root / "inbox" / f.name)
+    api.merge(root, week=WEEK, as_of=AS_OF)
+    api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False)
+    return root
+
+
 @pytest.fixture
 def with_samples(built: api.BuildResult) -> Path:
     """The example project with the four bundled sample returns in its inbox."""

@@ -18,7 +18,7 @@ import pytest
 from xlflow import api
 from xlflow.simulate import fill_workbook, header_columns
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example, identity_rows
+from .conftest import AS_OF, BUILT_AT, WEEK, after_w28_meeting, file_example, identity_rows
 
 W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
 TEC_RISK, MKT_RISK = "TEC-24W28-01", "MKT-24W28-01"
@@ -29,13 +29,7 @@ def week29(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example with the W28 samples merged (TEC-24W28-01 高, MKT-24W28-01 中), its
     周例会 written and W29 built: the state the PMO fills things in."""
     root = tmp_path_factory.mktemp("followup") / "ug"
-    api.init_project(root, example=True)
-    file_example(root)
-    api.build(root, week=WEEK, built_at=BUILT_AT)
-    for f in (SAMPLES / "returns").glob("*.xlsx"):
-        shutil.copy(f, root / "inbox" / f.name)
-    api.merge(root, week=WEEK, as_of=AS_OF)
-    api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False)
+    after_w28_meeting(root)
     api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
     for f in (root / "inbox").iterdir():
         f.unlink()  # W28's returns done with: each test drops what it attacks with

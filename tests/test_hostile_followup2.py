@@ -17,7 +17,7 @@ import pytest
 from xlflow import api
 from xlflow.simulate import fill_workbook, header_columns
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example
+from .conftest import BUILT_AT, after_w28_meeting
 
 W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
 W30, AS_OF30 = "2024-W30", dt.date(2024, 7, 26)
@@ -29,13 +29,7 @@ def week29(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example with the W28 samples merged (TEC-24W28-01 高), its 周例会 written and
     W29 built, the inbox emptied."""
     root = tmp_path_factory.mktemp("followup2") / "ug"
-    api.init_project(root, example=True)
-    file_example(root)
-    api.build(root, week=WEEK, built_at=BUILT_AT)
-    for f in (SAMPLES / "returns").glob("*.xlsx"):
-        shutil.copy(f, root / "inbox" / f.name)
-    api.merge(root, week=WEEK, as_of=AS_OF)
-    api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False)
+    after_w28_meeting(root)
     api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
     for f in (root / "inbox").iterdir():
         f.unlink()

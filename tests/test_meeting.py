@@ -24,7 +24,7 @@ from xlflow.contract import IDENTITY_SHEET
 from xlflow.ledger import Ledger
 from xlflow.merge import read as merge_read
 
-from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example
+from .conftest import BUILT_AT, SAMPLES, WEEK, after_w28_meeting
 from .office import soffice_convert
 
 W29 = "2024-W29"
@@ -35,13 +35,7 @@ W29_AS_OF = dt.date(2024, 7, 19)
 def merged_w28(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example with the four sample returns merged for W28, and its 周例会 written."""
     root = tmp_path_factory.mktemp("meeting") / "ug"
-    api.init_project(root, example=True)
-    file_example(root)
-    api.build(root, week=WEEK, built_at=BUILT_AT)
-    for f in (SAMPLES / "returns").glob("*.xlsx"):
-        shutil.copy(f, root / "inbox" / f.name)
-    api.merge(root, week=WEEK, as_of=AS_OF)
-    api.meeting(root, week=WEEK, built_at=BUILT_AT, pdf=False)
+    after_w28_meeting(root)
     return root
 
 
