@@ -12,13 +12,10 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from xlflow import api
-from xlflow.model.vocab import EventKind
-from xlflow.phases import baseline
 from xlflow.simulate import header_columns
-from xlflow.workspace import Workspace, now
 from xlflow.writer._validation import ALL_DEPARTMENTS_UP_TO
 
-from .conftest import AS_OF, WEEK
+from .conftest import AS_OF, WEEK, mark_filed
 
 START = dt.date(2024, 7, 1)
 
@@ -45,15 +42,7 @@ def _project(root: Path, departments: int) -> Path:
         (root / sub).mkdir()
     (root / "project.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                                        encoding="utf-8")
-    ws = Workspace(root)
-    at = now()
-    with ws.ledger() as ledger:
-        baseline.ensure_tables(ledger)
-        with ledger.transaction():
-            ledger.add_event(EventKind.APPROVE, by="test", note="", at=at)
-            ledger.add_event(EventKind.FILE, by="test", note="", data={"number": "T"}, at=at)
-            baseline.record_baseline(ledger, ws.project(with_events=False), number="T",
-                                     at=at.isoformat())
+    mark_filed(root)
     return root
 
 
