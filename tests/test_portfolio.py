@@ -36,9 +36,9 @@ def _example(root: Path, replace: dict[str, str]) -> Path:
     return root
 
 
-@pytest.fixture
-def folders(tmp_path: Path) -> dict[str, Path]:
-    ug = _example(tmp_path / "ug", {})
+def _merged_w28(root: Path) -> Path:
+    """The example, agreed, approved and filed, with the sample returns merged for W28."""
+    ug = _example(root, {})
     api.opinion(ug, department="运营部", by="运营总监", text="同意")
     api.approve(ug, by="分管副总 陈明")
     api.file_project(ug, by="PMO 王芳")
@@ -46,6 +46,12 @@ def folders(tmp_path: Path) -> dict[str, Path]:
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, ug / "inbox" / f.name)
     assert api.merge(ug, week=WEEK, as_of=AS_OF).recorded
+    return ug
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> dict[str, Path]:
+    ug = _merged_w28(tmp_path / "ug")
 
     acq = _example(tmp_path / "acq", {"id: UG-2024Q3": "id: XS-2024",
                                       "name: 2024年Q3用户增长活动": "name: 2024年Q3拉新渠道拓展"})
@@ -253,14 +259,7 @@ def test_as_of_takes_the_latest_merge_not_after_the_date(tmp_path: Path) -> None
     """Two merged weeks (W28, then W29 with the 周例会's minutes and the W29 returns):
     --as-of in W28 shows W28's figures, in W29 W29's, before W28 no figures at all; the
     open 高 risk's deadline (07-15) is judged at each date."""
-    ug = _example(tmp_path / "ug", {})
-    api.opinion(ug, department="运营部", by="运营总监", text="同意")
-    api.approve(ug, by="分管副总 陈明")
-    api.file_project(ug, by="PMO 王芳")
-    api.build(ug, week=WEEK, built_at=BUILT_AT)
-    for f in (SAMPLES / "returns").glob("*.xlsx"):
-        shutil.copy(f, ug / "inbox" / f.name)
-    api.merge(ug, week=WEEK, as_of=AS_OF)
+    ug = _merged_w28(tmp_path / "ug")
     api.meeting(ug, week=WEEK, built_at=BUILT_AT, pdf=False)
     for f in [*(SAMPLES / "minutes").glob("*.xlsx"), *(SAMPLES / "returns").glob("*.xlsx")]:
         shutil.copy(f, ug / "inbox" / f.name)
