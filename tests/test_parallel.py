@@ -135,9 +135,10 @@ def _env() -> dict[str, str]:
 
 def _break_even(k: int) -> float:
     """The model, solved for one process's time: k workers start in START_S, then do
-    1/k of the work each while this process unpickles their answers (ANSWER_SHARE of
-    it); they are worth it from the serial time at which that is WIN of the serial time."""
-    saved_share = parallel.WIN - 1 / k - parallel.ANSWER_SHARE
+    1/k of the work each and pickle their answers (WORKER_SHARE more), while this process
+    unpickles them (ANSWER_SHARE of the work); they are worth it from the serial time at
+    which that is WIN of the serial time."""
+    saved_share = parallel.WIN - (1 + parallel.WORKER_SHARE) / k - parallel.ANSWER_SHARE
     return parallel.START_S / saved_share if saved_share > 0 else float("inf")
 
 
@@ -154,10 +155,12 @@ def test_workers_are_planned_as_the_model_says(cores: int, files: int) -> None:
 @pytest.mark.parametrize(("serial_s", "files", "cores", "workers"), [
     (0.63, 200, 2, 1),  # S: 200 small returns, ~5 MB: the workers' start would cost more
     (0.54, 50, 2, 1),   # M: 50 returns of 200 tasks
-    (4.8, 200, 2, 2),   # L: 200 returns of 500 tasks
-    (4.8, 200, 8, 4),   # at most MAX_WORKERS
-    (4.8, 200, 1, 1),   # one core: nothing to share out
-    (4.8, 1, 2, 1),     # one file
+    (4.7, 200, 2, 2),   # L: 200 returns of 500 tasks, on two idle cores
+    (4.7, 200, 8, 4),   # at most MAX_WORKERS
+    (4.7, 200, 1, 1),   # one idle core (the other busy): nothing to share out
+    (4.7, 1, 2, 1),     # one file
+    (1.5, 200, 2, 1),   # 1.5 s of work: not worth two workers' start ...
+    (1.5, 200, 4, 4),   # ... but worth four
 ])
 def test_the_benchmark_sizes_are_planned_to_win_on_wall_time(serial_s: float, files: int,
                                                               cores: int, workers: int) -> None:
@@ -207,10 +210,22 @@ def test_xlflow_workers_overrides_the_plan(monkeypatch: pytest.MonkeyPatch) -> N
     paths = sorted((SAMPLES / "returns").glob("*.xlsx"))
     monkeypatch.delenv("XLFLOW_WORKERS", raising=False)
     assert parallel.workers_for(paths) == 1  # four small returns: not worth a worker
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(parallel, "estimate_serial_s", lambda paths: 10.0)
+    monkeypatch.setattr(parallel, "idle_cores", lambda: 2)
     assert parallel.workers_for(paths) == 2
+    monkeypatch.setattr(parallel, "idle_cores", lambda: 1)  # the other core is busy
+    assert parallel.workers_for(paths) == 1
     monkeypatch.setenv("XLFLOW_WORKERS", "1")
     assert parallel.workers_for(paths) == 1
     monkeypatch.setenv("XLFLOW_WORKERS", "3")
     assert parallel.workers_for(paths) == 3
+
+
+def test_idle_cores_are_the_cores_the_load_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
+    for load, idle in [(0.2, 4), (1.4, 3), (2.6, 1), (9.0, 1)]:
+        monkeypatch.setattr(parallel.os, "getloadavg", lambda load=load: (load, 0.0, 0.0),
+                            raising=False)
+        assert parallel.idle_cores() == idle, load
+    monkeypatch.delattr(parallel.os, "getloadavg", raising=False)  # as on Windows
+    assert parallel.idle_cores() == 4

@@ -49,8 +49,11 @@ SHEET_MB_S = 0.025
 UNKNOWN_RATIO = 8  # sheet XML per byte of a file whose sheets cannot be counted (.xls, a zip)
 SAMPLE = 16  # files whose sheets are counted; the others are estimated from their sizes
 # A worker's start before its first file: a fresh interpreter importing the reading and
-# checking modules and unpickling the context (0.25 s idle, ~0.45 s on a busy machine).
+# checking modules and unpickling the context (0.25 s idle, ~0.45 s on a busy machine;
+# the context adds ~0.2 s at 100,000 tasks, where the work is far past the break-even).
 START_S = 0.4
+# A worker also pickles its answers: a fifth on top of the checking it takes over.
+WORKER_SHARE = 0.2
 # While the workers check, this process unpickles their answers: about a tenth of the work.
 ANSWER_SHARE = 0.1
 # The workers must be expected to save a tenth of the serial time, or one process checks.
@@ -60,24 +63,38 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding x
 
 def workers_for(paths: Sequence[Path]) -> int:
     """How many processes check `paths`: XLFLOW_WORKERS when set, else `plan_workers`'
-    choice for the estimated work on this machine's cores."""
+    choice for the estimated work on the cores other processes leave idle."""
     setting = os.environ.get("XLFLOW_WORKERS", "").strip()
     if setting.isdigit():
         return max(1, min(int(setting), len(paths)))
     if len(paths) < 2:
         return 1
-    return plan_workers(estimate_serial_s(paths), len(paths), os.cpu_count() or 1)
+    return plan_workers(estimate_serial_s(paths), len(paths), idle_cores())
 
 
 def plan_workers(serial_s: float, files: int, cores: int) -> int:
-    """The number of processes expected to check `files` files fastest, given `serial_s`,
-    one process's time for them: k workers (one per core, at most MAX_WORKERS) take
-    START_S + serial_s × (1/k + ANSWER_SHARE) of wall time, and are used only when that is
-    at most WIN × serial_s."""
+    """The number of processes expected to check `files` files fastest on `cores` idle
+    cores, given `serial_s`, one process's time for them: k workers (one per core, at
+    most MAX_WORKERS) take START_S + serial_s × ((1 + WORKER_SHARE)/k + ANSWER_SHARE) of
+    wall time, and are used only when that is at most WIN × serial_s (from 2 s of work on
+    two cores, 0.8 s on four)."""
     k = min(MAX_WORKERS, cores, files)
-    if k < 2 or START_S + serial_s * (1 / k + ANSWER_SHARE) > WIN * serial_s:
+    if k < 2:
         return 1
-    return k
+    pooled = START_S + serial_s * ((1 + WORKER_SHARE) / k + ANSWER_SHARE)
+    return k if pooled <= WIN * serial_s else 1
+
+
+def idle_cores() -> int:
+    """This machine's cores less those other processes keep busy (the one-minute load
+    average, where the system keeps one: not on Windows). Workers on a busy machine wait
+    for a core and add their start and pickling to everyone's load: at 100,000 tasks on
+    two cores shared with test suites, two workers took twice one process's wall time."""
+    cores = os.cpu_count() or 1
+    if hasattr(os, "getloadavg"):
+        with contextlib.suppress(OSError):
+            cores -= round(os.getloadavg()[0])
+    return max(1, cores)
 
 
 def estimate_serial_s(paths: Sequence[Path]) -> float:
