@@ -1,5 +1,5 @@
-"""Read, identify and check the returned files, in worker processes when there are
-enough of them to pay for starting the processes.
+"""Read, identify and check the returned files, in worker processes when the work is
+expected to pay for starting them.
 
 Reading (calamine, the package checks) and checking cells are CPU work that threads
 cannot share out (the checks hold the GIL), so the files go to worker processes, one
