@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from xlsxwriter.utility import _preserve_whitespace, _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 
 STRING_MAX = 32767  # Excel's limit, in UTF-16 units (XlsxWriter truncates the same way)
 # What XlsxWriter would rewrite in an inline string: XML's specials, control characters
@@ -26,6 +26,7 @@ _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}
 _CONTROL_1 = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL_2 = re.compile(r"([\x00-\x08\x0b-\x1f])")
 _LETTERS: list[str] = []
+_PRESERVE = ' xml:space="preserve"'
 
 
 def supported(ws: Any) -> bool:
@@ -52,10 +53,10 @@ def inline_text(text: str) -> str:
         text = _CONTROL_1.sub(r"_x005F\1", text)
         text = _CONTROL_2.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-        space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+        space = _PRESERVE if text[0].isspace() or text[-1].isspace() else ""
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    else:
-        space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+    else:  # str.isspace is the \s of XlsxWriter's test (^\s or \s$), without a regex
+        space = _PRESERVE if text[0].isspace() or text[-1].isspace() else ""
     return f"<t{space}>{text}</t>"
 
 
@@ -72,7 +73,8 @@ class RowXml:
             raise ValueError("RowXml needs a constant_memory XlsxWriter worksheet")
         self._ws = ws
         self._last = -1  # the last row written here
-        self._tails: dict[tuple[str, Any], str] = {}  # (kind, format) -> '" s="3"><v>'
+        # per kind of cell (text, number, blank): format -> what follows the reference
+        self._tails: tuple[dict[Any, str], ...] = ({}, {}, {})
 
     def row(self, row: int, cells: Sequence[tuple[str, Any, Any]],
             height: float | None = None) -> None:
@@ -96,17 +98,17 @@ class RowXml:
         if ws.excel_version == 2010:
             head += ' x14ac:dyDescent="0.25"'
         parts = [head + ">"]
-        tails = self._tails
+        text_tails, number_tails, blank_tails = self._tails
         cols = letters(len(cells))
         for c, (kind, value, fmt) in enumerate(cells):
-            tail = tails.get((kind, fmt))
-            if tail is None:
-                tail = tails[kind, fmt] = _tail(kind, fmt)
             if kind == "s":
+                tail = text_tails.get(fmt) or text_tails.setdefault(fmt, _tail(kind, fmt))
                 parts.append(f'<c r="{cols[c]}{number}{tail}{inline_text(value)}</is></c>')
             elif kind == "n":
+                tail = number_tails.get(fmt) or number_tails.setdefault(fmt, _tail(kind, fmt))
                 parts.append(f'<c r="{cols[c]}{number}{tail}{value:.16G}</v></c>')
             else:
+                tail = blank_tails.get(fmt) or blank_tails.setdefault(fmt, _tail(kind, fmt))
                 parts.append(f'<c r="{cols[c]}{number}{tail}')
         parts.append("</row>")
         ws.fh.write("".join(parts))
