@@ -118,3 +118,79 @@ def test_rows_go_in_order_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(TypeError):
         put_row(ws, 3, [float("nan")], [8], st)
     wb.close()
+
+
+# --- held rows (ordinary workbooks: the department workbooks) ---------------------------
+
+def _held_workbook(rows: list[list[Any]], *, held: bool) -> bytes:
+    """A header and a note below written by XlsxWriter, a comment in the table, formats
+    first used in the table, rows with heights, the table's rows held or written cell by
+    cell with the same calls the department writer makes."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {**OPTIONS, "constant_memory": False, "in_memory": True})
+    wb.set_properties({"created": dt.datetime(2024, 7, 12)})
+    other = wb.add_worksheet("说明")
+    other.write_string(0, 0, "说明", wb.add_format({"bold": True}))
+    ws = wb.add_worksheet("表")
+    fmts = [wb.add_format({"locked": c % 2 == 0, "num_format": ["@", "0%", "yyyy-mm-dd",
+                                                                 "General", "0.00"][c]})
+            for c in range(5)]
+    ws.write_string(0, 0, "表头", wb.add_format({"bold": True, "bg_color": "#DDEBF7"}))
+    keeper = _sheetxml.held_rows(ws) if held else None
+    for r, values in enumerate(rows, start=1):
+        height = 30.0 if r % 3 == 0 else None
+        if keeper is not None:
+            cells = []
+            for value, fmt in zip(values, fmts, strict=True):
+                if value is None or value == "":
+                    cells.append(("b", None, fmt))
+                elif isinstance(value, bool):
+                    cells.append(("bool", value, fmt))
+                elif isinstance(value, dt.date):
+                    cells.append(("n", ws._convert_date_time(
+                        dt.datetime.combine(value, dt.time())), fmt))
+                elif isinstance(value, (int, float)):
+                    cells.append(("n", value, fmt))
+                else:
+                    cells.append(("s", value, fmt))
+            keeper.row(r, cells, height)
+        else:
+            if height is not None:
+                ws.set_row(r, height)
+            for c, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
+                if value is None or value == "":
+                    ws.write_blank(r, c, None, fmt)
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, c, value, fmt)
+                elif isinstance(value, dt.date):
+                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
+                elif isinstance(value, (int, float)):
+                    ws.write_number(r, c, value, fmt)
+                else:
+                    ws.write_string(r, c, value, fmt)
+    if rows:
+        ws.write_comment(1, 1, "批注")
+    ws.write_string(len(rows) + 2, 0, "填报人", wb.add_format({"italic": True}))
+    ws.set_row(len(rows) + 2, 40)
+    wb.close()
+    return buf.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.lists(value, min_size=5, max_size=5), max_size=40))
+def test_held_rows_are_the_rows_xlsxwriter_writes(rows: list[list[Any]]) -> None:
+    assert _parts(_held_workbook(rows, held=True)) == _parts(_held_workbook(rows, held=False))
+
+
+def test_held_rows_go_once() -> None:
+    wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    ws = wb.add_worksheet()
+    fmt = wb.add_format()
+    keeper = _sheetxml.held_rows(ws)
+    assert keeper is not None and _sheetxml.held_rows(ws) is keeper
+    keeper.row(1, [("s", "a", fmt)])
+    with pytest.raises(ValueError, match="row 1"):
+        keeper.row(1, [("s", "b", fmt)])
+    ws.write_string(1, 3, "x")  # XlsxWriter given a cell of a held row: refused on closing
+    with pytest.raises(ValueError, match="row 1"):
+        wb.close()

@@ -6,14 +6,19 @@ them short text in a handful of formats. Here a row is one string join, written 
 XlsxWriter itself writes rows in constant_memory mode (its temporary row file), in the
 XML XlsxWriter would write (tests/test_sheetxml.py compares the two byte for byte).
 
-Only for sheets of workbooks opened with `constant_memory`. Each row goes through
-`RowXml.row` whole: XlsxWriter must not be given cells of that row as well (it would
-write a second <row> element). Rows go in order, as constant_memory requires.
+`RowXml` is for sheets of workbooks opened with `constant_memory` (the reports): rows go
+in order, text is inline. `HeldRows` is for the others (the department workbooks): text
+goes to the shared string table as it is written, the rows are kept as XML and put in
+place when XlsxWriter assembles the sheet, with the style ids XlsxWriter gives then.
+Either way a row goes through one `row` call whole: XlsxWriter must not be given cells
+of that row as well (it would write a second <row> element).
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -117,10 +122,126 @@ class RowXml:
 def _tail(kind: str, fmt: Any) -> str:
     """What follows a cell's reference: its style, its type, the opening of its value.
     The format's index is taken when first used, as XlsxWriter takes it on flushing."""
-    xf = fmt._get_xf_index() if fmt is not None else 0
-    style = f'" s="{xf}"' if xf else '"'
+    style = f'" s="{fmt._get_xf_index()}"' if fmt is not None else '"'
     if kind == "s":
         return style + ' t="inlineStr"><is>'
     if kind == "n":
         return style + "><v>"
     return style + "/>"
+
+
+class HeldRows:
+    """Rows of one ordinary (not constant_memory) worksheet, written as XML when the
+    workbook is closed. Cells as for RowXml, plus 'bool'; every cell has a format.
+
+    XlsxWriter numbers formats in the order cells use them when it assembles a sheet, so
+    a row here names its formats by tokens that become style ids at that moment, in the
+    order the cells first used them: the file is the one XlsxWriter would have written."""
+
+    __slots__ = ("_formats", "_rows", "_tokens", "_ws")
+
+    def __init__(self, ws: Any) -> None:
+        if getattr(ws, "constant_memory", True) or not all(
+                hasattr(ws, name) for name in _HELD_NEEDS):
+            raise ValueError("HeldRows needs an XlsxWriter worksheet without constant_memory")
+        self._ws = ws
+        self._rows: dict[int, tuple[int, str]] = {}  # row -> (last column, cells' XML)
+        self._tokens: dict[Any, str] = {}  # format -> its token in the cells' XML
+        self._formats: list[Any] = []  # formats in the order cells first used them
+        ws._write_rows = self._write_rows  # XlsxWriter assembles the sheet through this
+
+    def row(self, row: int, cells: Sequence[tuple[str, Any, Any]],
+            height: float | None = None) -> None:
+        ws = self._ws
+        if not cells:
+            return
+        last = len(cells) - 1
+        if row in self._rows or ws.table.get(row) or row in ws.row_info:
+            raise ValueError(f"row {row} is written already (each row once)")
+        if ws._check_dimensions(row, last) or ws._check_dimensions(row, 0):
+            raise ValueError(f"row {row} is outside the worksheet")
+        if height is not None:
+            ws.set_row(row, height)  # kept by XlsxWriter: the <row> element is written then
+        number = str(row + 1)
+        tokens = self._tokens
+        sst = ws.str_table._get_shared_string_index
+        cols = letters(len(cells))
+        parts = []
+        for c, (kind, value, fmt) in enumerate(cells):
+            token = tokens.get(fmt)
+            if token is None:
+                if fmt is None:
+                    raise ValueError("every held cell needs a format")
+                token = tokens[fmt] = f"\x01{len(self._formats)}\x02"
+                self._formats.append(fmt)
+            if kind == "s":
+                if len(value) > STRING_MAX // 2 and _utf16_len(value) > STRING_MAX:
+                    value = _utf16_truncate(value, STRING_MAX)
+                parts.append(f'<c r="{cols[c]}{number}" s="{token}" t="s"><v>{sst(value)}</v></c>')
+            elif kind == "n":
+                parts.append(f'<c r="{cols[c]}{number}" s="{token}"><v>{value:.16G}</v></c>')
+            elif kind == "bool":
+                parts.append(f'<c r="{cols[c]}{number}" s="{token}" t="b"><v>{int(value)}</v></c>')
+            else:
+                parts.append(f'<c r="{cols[c]}{number}" s="{token}"/>')
+        self._rows[row] = (last, "".join(parts))
+
+    def _write_rows(self) -> None:
+        """XlsxWriter's own Worksheet._write_rows with the held rows in their places."""
+        ws, held = self._ws, self._rows
+        ws._calculate_spans()
+        spans = ws.row_spans
+        for row, (last, _) in held.items():
+            if ws.table.get(row):
+                raise ValueError(f"row {row} got cells from XlsxWriter as well")
+            index = row // 16
+            low, high = 1, last + 1
+            if index in spans:
+                a, b = spans[index].split(":")
+                low, high = min(low, int(a)), max(high, int(b))
+            spans[index] = f"{low}:{high}"
+        ids: dict[str, str] | None = None
+        table, info, comments = ws.table, ws.row_info, ws.comments
+        for row in range(ws.dim_rowmin, ws.dim_rowmax + 1):
+            span = spans.get(row // 16)
+            if row in held:
+                if ids is None:  # style ids as XlsxWriter gives them, at this point
+                    ids = {token: str(fmt._get_xf_index())
+                           for token, fmt in zip(self._tokens.values(), self._formats,
+                                                 strict=True)}
+                    swap = functools.partial(_style_id, ids)
+                xml = _TOKEN.sub(swap, held[row][1])
+                ws._write_row(row, span, info.get(row))
+                ws.fh.write(xml)
+                ws._xml_end_tag("row")
+            elif table.get(row):
+                ws._write_row(row, span, info.get(row))
+                for col in range(ws.dim_colmin, ws.dim_colmax + 1):
+                    if col in table[row]:
+                        ws._write_cell(row, col, table[row][col])
+                ws._xml_end_tag("row")
+            elif row in info or row in comments:
+                ws._write_empty_row(row, span, info.get(row))
+
+
+def _style_id(ids: dict[str, str], match: re.Match[str]) -> str:
+    return ids[match.group()]
+
+
+_TOKEN = re.compile("\x01\\d+\x02")
+_HELD_NEEDS = ("fh", "table", "row_info", "comments", "row_spans", "str_table", "dim_rowmin",
+               "_check_dimensions", "_calculate_spans", "_write_row", "_write_cell",
+               "_write_empty_row", "_xml_end_tag")
+
+
+def held_rows(ws: Any) -> HeldRows | None:
+    """The worksheet's HeldRows (made on first use), or None where rows cannot be held
+    (constant_memory, or an XlsxWriter without the internals used here)."""
+    rows = _HELD.get(ws)
+    if rows is None and not getattr(ws, "constant_memory", True) and all(
+            hasattr(ws, name) for name in _HELD_NEEDS):
+        rows = _HELD[ws] = HeldRows(ws)
+    return rows
+
+
+_HELD: weakref.WeakKeyDictionary[Any, HeldRows] = weakref.WeakKeyDictionary()
