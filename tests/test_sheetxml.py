@@ -137,8 +137,14 @@ def _held_workbook(rows: list[list[Any]], *, held: bool) -> bytes:
             for c in range(5)]
     ws.write_string(0, 0, "表头", wb.add_format({"bold": True, "bg_color": "#DDEBF7"}))
     keeper = _sheetxml.held_rows(ws) if held else None
+    section = wb.add_format({"bold": True, "font_color": "#1F4E79"})
+    late = wb.add_format({"italic": True, "num_format": "0.000"})
     for r, values in enumerate(rows, start=1):
+        if r % 4 == 0:  # a row XlsxWriter writes between held rows, in a format of its own
+            ws.write_string(r, 0, "小节", section)
+            continue
         height = 30.0 if r % 3 == 0 else None
+        fmts[4] = late if r > 5 else fmts[3]  # a format first used further down
         if keeper is not None:
             cells = []
             for value, fmt in zip(values, fmts, strict=True):

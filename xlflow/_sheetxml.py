@@ -132,33 +132,38 @@ def _tail(kind: str, fmt: Any) -> str:
 
 class HeldRows:
     """Rows of one ordinary (not constant_memory) worksheet, written as XML when the
-    workbook is closed. Cells as for RowXml, plus 'bool'; every cell has a format.
+    workbook is closed. Cells as for RowXml, plus 'bool'.
 
     XlsxWriter numbers formats in the order cells use them when it assembles a sheet, so
     a row here names its formats by tokens that become style ids at that moment, in the
     order the cells first used them: the file is the one XlsxWriter would have written."""
 
-    __slots__ = ("_formats", "_rows", "_tokens", "_ws")
+    __slots__ = ("_first_use", "_formats", "_rows", "_tokens", "_ws")
 
     def __init__(self, ws: Any) -> None:
         if getattr(ws, "constant_memory", True) or not all(
                 hasattr(ws, name) for name in _HELD_NEEDS):
             raise ValueError("HeldRows needs an XlsxWriter worksheet without constant_memory")
         self._ws = ws
-        self._rows: dict[int, tuple[int, str]] = {}  # row -> (last column, cells' XML)
+        self._rows: dict[int, tuple[int, int, str]] = {}  # row -> first, last column, XML
         self._tokens: dict[Any, str] = {}  # format -> its token in the cells' XML
         self._formats: list[Any] = []  # formats in the order cells first used them
+        self._first_use: list[int] = []  # the row each of them was first used in
         ws._write_rows = self._write_rows  # XlsxWriter assembles the sheet through this
 
-    def row(self, row: int, cells: Sequence[tuple[str, Any, Any]],
+    def row(self, row: int, cells: Sequence[tuple[str, Any, Any] | None],
             height: float | None = None) -> None:
+        """Row `row` from column 0; a None cell is no cell (a ragged row). A cell whose
+        format is None has no style (the sheet must then have no row or column formats,
+        which XlsxWriter would give it)."""
         ws = self._ws
-        if not cells:
+        present = [c for c, cell in enumerate(cells) if cell is not None]
+        if not present:
             return
-        last = len(cells) - 1
+        first, last = present[0], present[-1]
         if row in self._rows or ws.table.get(row) or row in ws.row_info:
             raise ValueError(f"row {row} is written already (each row once)")
-        if ws._check_dimensions(row, last) or ws._check_dimensions(row, 0):
+        if ws._check_dimensions(row, last) or ws._check_dimensions(row, first):
             raise ValueError(f"row {row} is outside the worksheet")
         if height is not None:
             ws.set_row(row, height)  # kept by XlsxWriter: the <row> element is written then
@@ -167,50 +172,62 @@ class HeldRows:
         sst = ws.str_table._get_shared_string_index
         cols = letters(len(cells))
         parts = []
-        for c, (kind, value, fmt) in enumerate(cells):
+        for c, cell in enumerate(cells):
+            if cell is None:
+                continue
+            kind, value, fmt = cell
             token = tokens.get(fmt)
             if token is None:
-                if fmt is None:
-                    raise ValueError("every held cell needs a format")
-                token = tokens[fmt] = f"\x01{len(self._formats)}\x02"
-                self._formats.append(fmt)
+                token = tokens[fmt] = "" if fmt is None else f'" s="\x01{len(self._formats)}\x02'
+                if fmt is not None:
+                    self._formats.append(fmt)
+                    self._first_use.append(row)
             if kind == "s":
                 if len(value) > STRING_MAX // 2 and _utf16_len(value) > STRING_MAX:
                     value = _utf16_truncate(value, STRING_MAX)
-                parts.append(f'<c r="{cols[c]}{number}" s="{token}" t="s"><v>{sst(value)}</v></c>')
+                parts.append(f'<c r="{cols[c]}{number}{token}" t="s"><v>{sst(value)}</v></c>')
             elif kind == "n":
-                parts.append(f'<c r="{cols[c]}{number}" s="{token}"><v>{value:.16G}</v></c>')
+                parts.append(f'<c r="{cols[c]}{number}{token}"><v>{value:.16G}</v></c>')
             elif kind == "bool":
-                parts.append(f'<c r="{cols[c]}{number}" s="{token}" t="b"><v>{int(value)}</v></c>')
+                parts.append(f'<c r="{cols[c]}{number}{token}" t="b"><v>{int(value)}</v></c>')
             else:
-                parts.append(f'<c r="{cols[c]}{number}" s="{token}"/>')
-        self._rows[row] = (last, "".join(parts))
+                parts.append(f'<c r="{cols[c]}{number}{token}"/>')
+        self._rows[row] = (first, last, "".join(parts))
 
     def _write_rows(self) -> None:
         """XlsxWriter's own Worksheet._write_rows with the held rows in their places."""
         ws, held = self._ws, self._rows
         ws._calculate_spans()
         spans = ws.row_spans
-        for row, (last, _) in held.items():
+        if None in self._tokens and (
+                any(info.column_format for info in ws.col_info.values())
+                or any(ws.row_info[r].row_format for r in held if r in ws.row_info)):
+            raise ValueError("cells without a format on a sheet with row or column formats")
+        for row, (first, last, _) in held.items():
             if ws.table.get(row):
                 raise ValueError(f"row {row} got cells from XlsxWriter as well")
             index = row // 16
-            low, high = 1, last + 1
+            low, high = first + 1, last + 1
             if index in spans:
                 a, b = spans[index].split(":")
                 low, high = min(low, int(a)), max(high, int(b))
             spans[index] = f"{low}:{high}"
-        ids: dict[str, str] | None = None
+        # style ids as XlsxWriter gives them: a format gets its id at the first cell that
+        # uses it, in sheet order, so the held rows' formats get theirs row by row here
+        tokens = [t[5:] for t in self._tokens.values() if t]
+        order = sorted(range(len(tokens)), key=lambda k: (self._first_use[k], k))
+        ids: dict[str, str] = {}
+        swap = functools.partial(_style_id, ids)
+        done = 0
         table, info, comments = ws.table, ws.row_info, ws.comments
         for row in range(ws.dim_rowmin, ws.dim_rowmax + 1):
             span = spans.get(row // 16)
             if row in held:
-                if ids is None:  # style ids as XlsxWriter gives them, at this point
-                    ids = {token: str(fmt._get_xf_index())
-                           for token, fmt in zip(self._tokens.values(), self._formats,
-                                                 strict=True)}
-                    swap = functools.partial(_style_id, ids)
-                xml = _TOKEN.sub(swap, held[row][1])
+                while done < len(order) and self._first_use[order[done]] <= row:
+                    k = order[done]
+                    ids[tokens[k]] = str(self._formats[k]._get_xf_index())
+                    done += 1
+                xml = _TOKEN.sub(swap, held[row][2])
                 ws._write_row(row, span, info.get(row))
                 ws.fh.write(xml)
                 ws._xml_end_tag("row")
@@ -229,7 +246,8 @@ def _style_id(ids: dict[str, str], match: re.Match[str]) -> str:
 
 
 _TOKEN = re.compile("\x01\\d+\x02")
-_HELD_NEEDS = ("fh", "table", "row_info", "comments", "row_spans", "str_table", "dim_rowmin",
+_HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "row_spans", "str_table",
+               "dim_rowmin",
                "_check_dimensions", "_calculate_spans", "_write_row", "_write_cell",
                "_write_empty_row", "_xml_end_tag")
 
