@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -200,3 +201,43 @@ def test_held_rows_go_once() -> None:
     ws.write_string(1, 3, "x")  # XlsxWriter given a cell of a held row: refused on closing
     with pytest.raises(ValueError, match="row 1"):
         wb.close()
+
+
+def test_built_workbooks_are_the_same_with_rows_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every workbook `build` writes (departments, risk forms, the PMO master with its
+    merged 合作方案 rows, identity and list sheets) is the same, part for part, whether
+    its rows are held as XML or written cell by cell through XlsxWriter."""
+    import shutil
+    import uuid
+
+    from xlflow import api
+    from xlflow.writer import _identity, _sheet, plan
+
+    from .golden import BUILT_AT, WEEK
+
+    source = tmp_path / "ug"
+    api.init_project(source, example=True)
+    api.opinion(source, department="运营部", by="运营总监", text="同意")
+    api.approve(source, by="分管副总 陈明", note="同意")
+    api.file_project(source, by="PMO 王芳")
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
+    built = {}
+    for held in (True, False):
+        root = tmp_path / f"held-{held}"
+        shutil.copytree(source, root)
+        with monkeypatch.context() as mp:
+            if not held:
+                for module in (_identity, _sheet, plan, _common):
+                    if hasattr(module, "held_rows"):
+                        mp.setattr(module, "held_rows", lambda ws: None)
+            result = api.build(root, week=WEEK, built_at=BUILT_AT)
+        files = [result.master, *result.departments.values(), *result.risk_forms.values()]
+        built[held] = {p.relative_to(root).as_posix(): _parts(p.read_bytes()) for p in files}
+    assert built[True].keys() == built[False].keys() and len(built[True]) > 3
+    for name, parts in built[True].items():
+        other = built[False][name]
+        assert parts.keys() == other.keys(), name
+        for part in parts:
+            if part != "docProps/core.xml":
+                assert parts[part] == other[part], f"{name}: {part}"

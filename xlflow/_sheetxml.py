@@ -22,7 +22,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.exceptions import OverlappingRange
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name, xl_range
 
 STRING_MAX = 32767  # Excel's limit, in UTF-16 units (XlsxWriter truncates the same way)
 # What XlsxWriter would rewrite in an inline string: XML's specials, control characters
@@ -246,7 +247,8 @@ def _style_id(ids: dict[str, str], match: re.Match[str]) -> str:
 
 
 _TOKEN = re.compile("\x01\\d+\x02")
-_HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "row_spans", "str_table",
+_HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "merge", "merged_cells",
+               "table_cells", "row_spans", "str_table",
                "dim_rowmin",
                "_check_dimensions", "_calculate_spans", "_write_row", "_write_cell",
                "_write_empty_row", "_xml_end_tag")
@@ -263,3 +265,15 @@ def held_rows(ws: Any) -> HeldRows | None:
 
 
 _HELD: weakref.WeakKeyDictionary[Any, HeldRows] = weakref.WeakKeyDictionary()
+
+
+def merge_cells(ws: Any, row: int, first: int, last: int) -> None:
+    """Record columns first..last of `row` as one merged cell, as merge_range does, for
+    a held row that carries the cells (the first one's value, blanks after it)."""
+    cell_range = xl_range(row, first, row, last)
+    for col in range(first, last + 1):
+        previous = ws.merged_cells.get((row, col)) or ws.table_cells.get((row, col))
+        if previous:
+            raise OverlappingRange(f"Merge range '{cell_range}' overlaps '{previous}'.")
+        ws.merged_cells[row, col] = cell_range
+    ws.merge.append([row, first, row, last])
