@@ -16,7 +16,6 @@ of that row as well (it would write a second <row> element).
 
 from __future__ import annotations
 
-import functools
 import re
 import weakref
 from collections.abc import Sequence
@@ -179,7 +178,9 @@ class HeldRows:
             kind, value, fmt = cell
             token = tokens.get(fmt)
             if token is None:
-                token = tokens[fmt] = "" if fmt is None else f'" s="\x01{len(self._formats)}\x02'
+                if len(self._formats) >= _TOKENS:
+                    raise ValueError(f"more than {_TOKENS} formats on one sheet")
+                token = tokens[fmt] = "" if fmt is None else f'" s="{chr(_TOKEN_BASE + len(self._formats))}'
                 if fmt is not None:
                     self._formats.append(fmt)
                     self._first_use.append(row)
@@ -215,10 +216,8 @@ class HeldRows:
             spans[index] = f"{low}:{high}"
         # style ids as XlsxWriter gives them: a format gets its id at the first cell that
         # uses it, in sheet order, so the held rows' formats get theirs row by row here
-        tokens = [t[5:] for t in self._tokens.values() if t]
-        order = sorted(range(len(tokens)), key=lambda k: (self._first_use[k], k))
-        ids: dict[str, str] = {}
-        swap = functools.partial(_style_id, ids)
+        order = sorted(range(len(self._formats)), key=lambda k: (self._first_use[k], k))
+        ids: dict[int, str] = {}  # a token's code point -> the style id (for str.translate)
         done = 0
         table, info, comments = ws.table, ws.row_info, ws.comments
         for row in range(ws.dim_rowmin, ws.dim_rowmax + 1):
@@ -226,9 +225,9 @@ class HeldRows:
             if row in held:
                 while done < len(order) and self._first_use[order[done]] <= row:
                     k = order[done]
-                    ids[tokens[k]] = str(self._formats[k]._get_xf_index())
+                    ids[_TOKEN_BASE + k] = str(self._formats[k]._get_xf_index())
                     done += 1
-                xml = _TOKEN.sub(swap, held[row][2])
+                xml = held[row][2].translate(ids)
                 ws._write_row(row, span, info.get(row))
                 ws.fh.write(xml)
                 ws._xml_end_tag("row")
@@ -242,11 +241,10 @@ class HeldRows:
                 ws._write_empty_row(row, span, info.get(row))
 
 
-def _style_id(ids: dict[str, str], match: re.Match[str]) -> str:
-    return ids[match.group()]
-
-
-_TOKEN = re.compile("\x01\\d+\x02")
+# A held cell names its format by one character from Unicode's private use planes (the
+# sheet XML of a shared-string workbook carries no text of its own, only numbers), so
+# the style ids go in with one str.translate per row.
+_TOKEN_BASE, _TOKENS = 0xF0000, 0xFFFD
 _HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "merge", "merged_cells",
                "table_cells", "row_spans", "str_table",
                "dim_rowmin",
