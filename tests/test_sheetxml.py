@@ -241,3 +241,28 @@ def test_built_workbooks_are_the_same_with_rows_held(
         for part in parts:
             if part != "docProps/core.xml":
                 assert parts[part] == other[part], f"{name}: {part}"
+
+
+def test_quick_deflate_zips_faster_and_puts_xlsxwriter_back(tmp_path: Path) -> None:
+    import xlsxwriter.workbook
+
+    from xlflow.report._common import quick_deflate
+
+    def write(name: str, quick: bool) -> int:
+        wb = xlsxwriter.Workbook(str(tmp_path / name), OPTIONS)
+        ws = wb.add_worksheet()
+        for r in range(2000):
+            ws.write_row(r, 0, [f"任务 {r}", r, "进行中", "说明" * (r % 7)])
+        if quick:
+            with quick_deflate():
+                wb.close()
+        else:
+            wb.close()
+        with zipfile.ZipFile(tmp_path / name) as z:
+            assert z.read("xl/worksheets/sheet1.xml").count(b"<row ") == 2000
+        return (tmp_path / name).stat().st_size
+
+    assert write("quick.xlsx", True) > write("default.xlsx", False)  # level 1 < level 6
+    with pytest.raises(RuntimeError), quick_deflate():
+        raise RuntimeError
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile

@@ -3,12 +3,16 @@ tall as their text, and the time stamp (formats and page set-up are in xlflow.st
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
+
+import xlsxwriter.workbook
 
 from .._sheetxml import RowXml, held_rows, supported
 from ..styles import (
@@ -168,6 +172,20 @@ def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],
         row += 1
         ws.write_string(row, 0, NOTHING, st.plain)
     return row
+
+
+@contextlib.contextmanager
+def quick_deflate() -> Iterator[None]:
+    """While a workbook closes, zip at zlib level 1, not XlsxWriter's default 6: ~4× as
+    fast on a big report's sheet XML for ~40% more bytes (100,000 tasks: 2 s → 0.5 s,
+    15 → 21 MB). XlsxWriter has no option for it, so its module's ZipFile is swapped
+    (it writes parts from files there, which take the ZipFile's level)."""
+    original = xlsxwriter.workbook.ZipFile
+    xlsxwriter.workbook.ZipFile = functools.partial(zipfile.ZipFile, compresslevel=1)
+    try:
+        yield
+    finally:
+        xlsxwriter.workbook.ZipFile = original
 
 
 def stamp(moment: dt.datetime | str) -> str:
