@@ -114,19 +114,15 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
         trust = ws.trust()  # a form's signature is checked as the merge checks a return's
         draft = filing(ws.events()) is None
         checked_masters = _masters(project, as_of, masters, trust, draft)
-        # a 高 risk closes on a form only with the PMO's 分管领导意见 (the latest merge's
-        # response, or a master in the inbox), as in the weekly merge
-        approved = {r.risk_id for r in merged if r.response.get("leader_opinion")}
-        for rid, response in latest_responses(m for m in checked_masters if m.accepted).items():
-            if response.get("leader_opinion"):
-                approved.add(rid)
-            else:
-                approved.discard(rid)
+        # a 高 risk closes on a form only with the PMO's 分管领导意见 agreeing (the latest
+        # merge's response, or a master in the inbox's), as in the weekly merge
+        responses = {r.risk_id: r.response for r in merged}
+        responses.update(latest_responses(m for m in checked_masters if m.accepted))
         previous = {r.risk_id: r for r in merged}
         intake: dict[str, RiskRecord] = {}
         for received, _, ret in forms:
             _take(project, ret, received, as_of, intake, result,
-                  _Known(trust, draft, previous, approved))
+                  _Known(trust, draft, previous, responses))
         now_ctx = Context.from_project(project, week_label(as_of), as_of)
         result.risks = sorted(intake.values(), key=risk_sort_key)
         for risk in result.risks:
@@ -154,12 +150,13 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
 @dataclass
 class _Known:
     """What a form is checked against: the key and built files, whether the project is
-    still a draft, the latest merge's risks and the 高 risks the 分管领导 agreed to close."""
+    still a draft, the latest merge's risks and each risk's latest PMO response (whose
+    分管领导意见 decides a 高 risk's close or downgrade)."""
 
     trust: Trust
     draft: bool
     previous: dict[str, RiskRecord]
-    approved: set[str]
+    responses: dict[str, dict[str, Any]]
 
 
 def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date,
@@ -185,7 +182,7 @@ def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date
         old = intake.get(risk.risk_id) or known.previous.get(risk.risk_id)
         if rec is not None:
             result.issues += unapproved(risk, rec, old, responses_known=True,
-                                        approved=risk.risk_id in known.approved)
+                                        response=known.responses.get(risk.risk_id, {}))
     entry.risks = len(found)
     for risk in found:
         risk.received, risk.data_week = received, week_label(received.date())
