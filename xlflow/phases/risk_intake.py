@@ -15,12 +15,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
 from .._files import atomic_path
 from ..contract import MASTER_KIND, RISK_FORM_KIND
-from ..errors import ExitStatus, ProjectError
+from ..errors import ExitStatus
 from ..issues import Issue, count_errors, warning
 from ..merge.carry import risk_types, with_intake
 from ..merge.context import Context
@@ -35,13 +34,13 @@ from ..merge.read import Returned, read_returns
 from ..merge.risks import merge_risks, risk_flags
 from ..model.records import RiskRecord, risk_sort_key
 from ..model.vocab import Level, RiskFlag, flag_label
-from ..project import PROJECT_FILE, Project
+from ..project import Project
 from ..report.risk_register import hours_between, write_risk_register
 from ..signing import Trust
 from ..weeks import normalise_week, week_label
 from ..workspace import Workspace
 from .gate import filing
-from .mail import sender_address
+from .mail import new_message, recipient_addresses, sender_of
 
 
 @dataclass
@@ -236,21 +235,18 @@ def high_risk_alert(project: Project, risks: Sequence[RiskRecord], *, sender: st
                     to: Sequence[str] = ()) -> EmailMessage:
     """The e-mail that tells the PMO (default: the project's contact address, or `to`)
     about new 高 risks, one block per risk with what it is and when it was found, raised
-    and received. For `RisksResult.alerts`; sending it is the caller's business."""
-    sender = sender or sender_address(project)
-    if not sender:
-        raise ProjectError("没有发件人地址:请指定一个,或在 "
-                           f"{PROJECT_FILE} 的 project.contact 中写上邮箱地址")
+    and received. For `RisksResult.alerts`; sending it is the caller's business (e.g.
+    `send_all`). The sender (`sender`, else 联系方式's address) and every recipient are
+    checked as `send`, `remind` and `notify` check theirs: a missing sender, or text that
+    is not one address on one line, is refused (ProjectError) rather than written into
+    a header."""
+    sender = sender_of(project, sender, option="sender 参数")  # as send/remind/notify check it
+    addresses = recipient_addresses(to) if to else [("", sender)]
     hours = project.settings.raise_within_hours
     high = [r for r in risks if r.level == Level.HIGH] or list(risks)
     named = "、".join(f"{r.department} {r.risk_id}" for r in high[:3])
-    msg = EmailMessage()
-    msg["Subject"] = (f"【{project.name}】高风险预警:{named}"
-                      + (f" 等 {len(high)} 项" if len(high) > 3 else ""))
-    msg["From"] = formataddr((project.initiator, sender))
-    msg["To"] = ", ".join(to or [sender])
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "xlflow.local")
+    msg = new_message(project, sender, f"【{project.name}】高风险预警:{named}"
+                      + (f" 等 {len(high)} 项" if len(high) > 3 else ""), addresses)
     lines = [f"「{project.name}」收到 {len(high)} 项新的高风险:", ""]
     for n, r in enumerate(high, start=1):
         v = r.values
