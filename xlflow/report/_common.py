@@ -108,6 +108,7 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
     text_tails: list[str | None] = [None] * count
     blank_tails: list[str | None] = [None] * count
     date_tails: list[str | None] = [None] * count
+    number_tails: list[str | None] = [None] * count
     tail = stream.tail
     for values in rows:
         if len(values) != count:
@@ -124,11 +125,16 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
                 if t is None:
                     t = text_tails[c] = tail("s", fmt_of(c) or st.text)
                 parts.append(f'<c r="{cols[c]}{number}{t}{inline_text(value)}</is></c>')
-            elif value is None:
+            elif value is None or (cls is str and not value):
                 t = blank_tails[c]
                 if t is None:
                     t = blank_tails[c] = tail("b", fmt_of(c) or st.plain)
                 parts.append(f'<c r="{cols[c]}{number}{t}')
+            elif (cls is int or cls is float) and math.isfinite(value):
+                t = number_tails[c]
+                if t is None:
+                    t = number_tails[c] = tail("n", fmt_of(c) or st.plain)
+                parts.append(f'<c r="{cols[c]}{number}{t}{value:.16G}</v></c>')
             elif cls is dt.date:
                 t = date_tails[c]
                 if t is None:
