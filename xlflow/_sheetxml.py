@@ -26,7 +26,8 @@ from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name, xl_r
 
 STRING_MAX = 32767  # Excel's limit, in UTF-16 units (XlsxWriter truncates the same way)
 # What XlsxWriter would rewrite in an inline string: XML's specials, control characters
-# (as _xHHHH_), the escape's own pattern, the two non-characters
+# (as _xHHHH_), the escape's own pattern, the two non-characters. A printable text
+# without &, <, > or "_x" has none of them (tested first: C-speed string methods).
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _CONTROL_1 = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL_2 = re.compile(r"([\x00-\x08\x0b-\x1f])")
@@ -54,7 +55,8 @@ def inline_text(text: str) -> str:
     looks like XlsxWriter's rich-string XML is escaped here, not written raw)."""
     if len(text) > STRING_MAX // 2 and _utf16_len(text) > STRING_MAX:
         text = _utf16_truncate(text, STRING_MAX)
-    if _NEEDS_ESCAPE.search(text):
+    if not (text.isprintable() and "&" not in text and "<" not in text and ">" not in text
+            and "_x" not in text) and _NEEDS_ESCAPE.search(text):
         text = _CONTROL_1.sub(r"_x005F\1", text)
         text = _CONTROL_2.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
