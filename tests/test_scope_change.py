@@ -152,8 +152,11 @@ def test_a_cancelled_task_keeps_its_past_weeks_and_leaves_the_next(
     assert "T05" not in {t.task_id for t in report.tasks}
     on_t05 = [(i.code, i.severity.value, i.sheet) for i in report.issues if i.value == "T05"]
     assert on_t05 == [("cancelled-task", "warning", "周进度跟踪表")]
-    assert "任务 T05 已于 2024-07-16 取消" in next(i.message for i in report.issues
-                                                 if i.code == "cancelled-task")
+    assert "任务 T05 已于 2024-07-16 取消(变更 1,陈明批准),本行未汇总" in next(
+        i.message for i in report.issues if i.code == "cancelled-task")
+    # so does `xlflow validate --project` on the same return, naming the change
+    code, out = _run(runner, "validate", mkt, "--project", root, "--as-of", AS_OF29)
+    assert "任务 T05 已于 2024-07-16 取消(变更 1,陈明批准)" in out, out
     cancelled = [c for c in report.changes if str(c.kind) == "task-cancelled"]
     assert [(c.label, c.subject, c.department) for c in cancelled] == [("取消任务", "T05", "市场部")]
     assert "变更 1(陈明批准)" in cancelled[0].detail

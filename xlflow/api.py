@@ -97,12 +97,15 @@ def validate(files: list[Path | str], *, project_dir: Dir | None = None,
     """The merge's checks for each file on its own, e.g. by a department before sending.
     With `project_dir` the signature is verified with the project's key; without, it
     cannot be (the report says `unchecked`: the merge checks it)."""
+    from .phases.scope import cancelling_changes
+
     project = load_project(project_dir) if project_dir else None
     ws = Workspace(project_dir) if project_dir else None
     trust = ws.trust() if ws else None
     return validate_files([Path(f) for f in files], project=project,
                           as_of=as_of or dt.date.today(), trust=trust,
-                          draft=ws is not None and filing(ws.events()) is None)
+                          draft=ws is not None and filing(ws.events()) is None,
+                          cancelled_by=cancelling_changes(ws) if ws else None)
 
 
 def history(directory: Dir, *, drop: str | None = None, by: str = "") -> HistoryResult:

@@ -134,6 +134,14 @@ def scope_by_task(ledger: Ledger | None) -> dict[str, Change]:
     return {c.scope[0]: c for c in changes(ledger) if c.state == APPROVED and c.scope}
 
 
+def cancelling_changes(ws: Workspace) -> dict[str, str]:
+    """Each cancelled task -> the approved change that cancelled it, as the weekly issues
+    name it ('变更 3,陈明批准')."""
+    with ws.existing_ledger() as ledger:
+        return {tid: f"变更 {c.id},{c.decided_by}批准"
+                for tid, c in scope_by_task(ledger).items() if c.scope == (tid, "remove")}
+
+
 def scope_changes(ws: Workspace, project: Project, report: MergeReport) -> list[ReportChange]:
     """本周变化: tasks in this week's report and not in the previous recorded week's
     (新增任务), and the other way round for a cancelled task (取消任务), each with the
