@@ -256,3 +256,38 @@ def test_an_opinion_after_filing_is_refused_and_the_phase_stays(project_dir: Pat
     # sent back, the plan is open again: the head's opinion is recorded
     api.approve(root, by="陈明", reject=True, note="人力重新评估")
     assert api.opinion(root, department="技术部", by="技术部总监", text="同意").recorded
+
+
+def test_a_cancellation_takes_the_day_given_with_on(project_dir: Path, runner: CliRunner) -> None:
+    """`--remove-task ID --on DATE`: the task leaves the plan that day, not the day of
+    approval; a date that is no date, before the project or still to come is refused,
+    naming --on and what it takes."""
+    root = project_dir
+    base = ["change", root, "--remove-task", "T02", "--reason", "数据复盘并入运营部日报",
+            "--by", "PMO 王芳"]
+    code, out = _run(runner, *base, "--on", "2024-7-1x")
+    assert code == 2 and "'--on' 的值无效:2024-7-1x 不是日期(应为 YYYY-MM-DD)" in out, out
+    code, out = _run(runner, *base, "--on", "2024-06-28")
+    assert code == 2, out
+    assert "--on 2024-06-28: 取消日期早于项目开始日期 2024-07-01(应为 2024-07-01 至今天的一天)" in out
+    code, out = _run(runner, "change", root, "--task", "T03", "--due", "2024-07-13", "--on",
+                     "2024-07-10", "--reason", "x", "--by", "PMO")
+    assert code == 2 and "--on 只用于 --remove-task" in out, out
+    with pytest.raises(ProjectError, match=r"--on 2024-07-20: 取消日期晚于今天 2024-07-16"):
+        api.change(root, remove_task="T02", reason="x", by="PMO", on=dt.date(2024, 7, 20),
+                   at=dt.datetime(2024, 7, 16, 9).astimezone())
+    assert api.changes(root) == []  # nothing recorded by the refusals
+    code, out = _run(runner, *base, "--on", "2024-07-10")
+    assert code == 0, out
+    assert "取消任务 T02(自 2024-07-10 起)" in out
+    code, out = _run(runner, "approve", root, "--change", "1", "--by", "分管副总 陈明")
+    assert code == 0, out
+    t02 = next(x for x in (root / "project.yaml").read_text(encoding="utf-8").splitlines()
+               if "id: T02" in x)
+    assert t02.endswith("after: T08, cancelled: 2024-07-10}")
+    assert [(t.id, t.cancelled) for t in Workspace(root).project().cancelled_tasks] == \
+        [("T02", dt.date(2024, 7, 10))]
+    # a week whose 统计日 is that day or later no longer has it; an earlier one does
+    assert "T02" not in {t.task_id for t in api.merge(root, [], week=WEEK, as_of=AS_OF).tasks}
+    early = api.merge(root, [], week="2024-W28", as_of=dt.date(2024, 7, 9), force=True)
+    assert "T02" in {t.task_id for t in early.tasks}

@@ -475,14 +475,17 @@ def approve(directory: Path, by: str, note: str, reject: bool, change_number: in
 @click.option("--remove-task", metavar="ID",
               help="Cancel this task (取消任务): on approval it is marked cancelled in "
                    "project.yaml, its past weeks kept.")
+@click.option("--on", "on", callback=_date, metavar="YYYY-MM-DD",
+              help="With --remove-task: the day the task leaves the plan, from the project "
+                   "start to today (default: the day the change is approved).")
 @click.option("--reason", required=True, help="Why the plan changes.")
 @click.option("--by", required=True, metavar="NAME", help="Who asks for the change.")
 @json_option
 @handle_errors
 def change(directory: Path, task: str | None, result_id: str | None, due: str | None,
            start: str | None, owner: str | None, deliverable: str | None, target: str | None,
-           add_task: str | None, remove_task: str | None, reason: str, by: str,
-           as_json: bool) -> None:
+           add_task: str | None, remove_task: str | None, on: dt.date | None, reason: str,
+           by: str, as_json: bool) -> None:
     """Record a change to the filed plan (a task's dates, owner or deliverable, a result's
     target; a task added or cancelled) as change N, pending: it enters the plan and
     project.yaml once the approver runs `xlflow approve DIR --change N`.
@@ -491,7 +494,7 @@ def change(directory: Path, task: str | None, result_id: str | None, due: str | 
     """
     result = api.change(directory, by=by, reason=reason, task=task, result=result_id, due=due,
                         start=start, owner=owner, deliverable=deliverable, target=target,
-                        add_task=add_task, remove_task=remove_task)
+                        add_task=add_task, remove_task=remove_task, on=on)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
