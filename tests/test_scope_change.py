@@ -291,3 +291,26 @@ def test_a_cancellation_takes_the_day_given_with_on(project_dir: Path, runner: C
     assert "T02" not in {t.task_id for t in api.merge(root, [], week=WEEK, as_of=AS_OF).tasks}
     early = api.merge(root, [], week="2024-W28", as_of=dt.date(2024, 7, 9), force=True)
     assert "T02" in {t.task_id for t in early.tasks}
+
+
+def test_the_masters_responsibilities_keep_a_cancelled_task_marked(project_dir: Path) -> None:
+    """The PMO's 职责分工表 lists a cancelled task after the plan's, 状态 已取消 with the day
+    and the change, its row struck through; the plan's tasks say 计划内."""
+    root = project_dir
+    n = api.change(root, remove_task="T02", reason="数据复盘并入运营部日报", by="PMO 王芳",
+                   on=dt.date(2024, 7, 10)).change.id
+    api.approve_change(root, n, by="分管副总 陈明")
+    built = api.build(root, week=WEEK, built_at=BUILT_AT)
+    sheet = openpyxl.load_workbook(built.master)["职责分工表"]
+    header = [c.value for c in sheet[1]]
+    status, note = header.index("状态\nStatus"), header.index("说明\nNote")
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2) if r[0].value}
+    assert list(rows) == ["T01", "T03", "T04", "T05", "T06", "T07", "T08", "T02"]
+    t02 = rows["T02"]
+    assert (t02[1].value, t02[status].value) == ("产品部", "已取消")
+    assert t02[note].value == "自 2024-07-10 起取消(变更 1,分管副总 陈明批准);此前各周的数据保留"
+    assert all(c.font.strike for c in t02[:status + 1])
+    assert [rows[t][status].value for t in ("T01", "T08")] == ["计划内", "计划内"]
+    assert not any(c.font.strike for c in rows["T01"])
+    # the department's own workbook no longer lists it
+    assert _task_ids(built.departments["产品部"]) == ["T01"]
