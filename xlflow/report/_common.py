@@ -4,10 +4,22 @@ tall as their text, and the time stamp (formats and page set-up are in xlflow.st
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..styles import NOTHING, WORKBOOK_OPTIONS, Styles, header_height, set_row_height
+from .._sheetxml import RowXml, supported
+from ..styles import (
+    NOTHING,
+    WORKBOOK_OPTIONS,
+    Styles,
+    header_height,
+    lines_height,
+    set_row_height,
+    text_lines,
+)
 
 MAX_CELL = 32767  # Excel's limit for one cell
 OPTIONS = WORKBOOK_OPTIONS
@@ -50,18 +62,94 @@ def headers(ws: Any, row: int, columns: Sequence[tuple[str, float]], st: Styles)
 
 def put_row(ws: Any, row: int, values: Sequence[Any], widths: Sequence[float], st: Styles,
             formats: Mapping[int, Any] | None = None) -> None:
-    """One table row, as tall as its longest text (set before the cells: the consolidated
-    workbook streams rows)."""
-    set_row_height(ws, row, zip(values, widths, strict=True))
+    """One table row, as tall as its longest text (styles.row_height). On a streaming
+    (constant_memory) sheet the row is written as XML in one go (xlflow._sheetxml): the
+    row must not get other cells through XlsxWriter."""
+    if len(values) != len(widths):
+        raise ValueError(f"{len(values)} values for {len(widths)} columns")
     fmt_of = (formats or {}).get
+    rows = _ROWS.get(ws) or (_stream(ws) if supported(ws) else None)
+    if rows is None:
+        set_row_height(ws, row, zip(values, widths, strict=True))
+        for c, value in enumerate(values):
+            # plain text and blanks, most of a report's cells, without put()'s type tests
+            if value.__class__ is str and value and len(value) <= MAX_CELL:
+                ws.write_string(row, c, value, fmt_of(c) or st.text)
+            elif value is None or value == "":
+                ws.write_blank(row, c, None, fmt_of(c) or st.plain)
+            else:
+                put(ws, row, c, value, st, fmt_of(c))
+        return
+    text, plain, date = st.text, st.plain, st.date
+    cells = []
+    lines = 1
     for c, value in enumerate(values):
-        # plain text and blanks, most of a report's cells, without put()'s type tests
-        if value.__class__ is str and value and len(value) <= MAX_CELL:
-            ws.write_string(row, c, value, fmt_of(c) or st.text)
-        elif value is None or value == "":
-            ws.write_blank(row, c, None, fmt_of(c) or st.plain)
+        cls = value.__class__
+        if cls is str and value:  # most of a report's cells
+            width = widths[c]
+            if len(value) * 2 > width - 1 or "\n" in value:  # as row_height decides
+                lines = max(lines, text_lines(value, width))
+            cells.append(("s", value, fmt_of(c) or text) if len(value) <= MAX_CELL
+                         else _cell(value, fmt_of(c), st))
+        elif value is None:
+            cells.append(("b", None, fmt_of(c) or plain))
+        elif cls is dt.date:
+            cells.append(("n", _date_serial(value), fmt_of(c) or date))
         else:
-            put(ws, row, c, value, st, fmt_of(c))
+            cells.append(_cell(value, fmt_of(c), st))
+    rows.row(row, cells, lines_height(lines) if lines > 1 else None)
+
+
+@functools.lru_cache(maxsize=4096)  # a report's dates are few and recur on every row
+def _date_serial(day: dt.date) -> float:
+    return serial(day)
+
+
+def put_cells(ws: Any, row: int, values: Sequence[Any], formats: Sequence[Any], st: Styles) -> None:
+    """A row's cells from column 0 by put()'s rules, each with its format; streamed as one
+    row of XML on a constant_memory sheet (no other cell of the row may follow)."""
+    rows = _ROWS.get(ws) or (_stream(ws) if supported(ws) else None)
+    if rows is not None:
+        rows.row(row, [_cell(v, f, st) for v, f in zip(values, formats, strict=True)])
+        return
+    for c, (value, fmt) in enumerate(zip(values, formats, strict=True)):
+        put(ws, row, c, value, st, fmt)
+
+
+_ROWS: weakref.WeakKeyDictionary[Any, RowXml] = weakref.WeakKeyDictionary()
+
+
+def _stream(ws: Any) -> RowXml:
+    rows = _ROWS.get(ws)
+    if rows is None:
+        rows = _ROWS[ws] = RowXml(ws)
+    return rows
+
+
+def _cell(value: Any, fmt: Any, st: Styles) -> tuple[str, Any, Any]:
+    """put()'s choice of cell type and format, as a RowXml cell."""
+    cls = value.__class__
+    if cls is str:
+        if not value:
+            return "b", None, fmt or st.plain
+        if len(value) > MAX_CELL:
+            value = value[: MAX_CELL - 7] + "…(已截断)"
+        return "s", value, fmt or st.text
+    if value is None:
+        return "b", None, fmt or st.plain
+    if cls is bool:
+        return "s", "是" if value else "否", fmt or st.plain
+    if isinstance(value, dt.datetime):
+        return "n", serial(value), fmt or st.datetime
+    if isinstance(value, dt.date):
+        return "n", serial(value), fmt or st.date
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise TypeError(f"not a number a cell can hold: {value!r}")
+        return "n", value, fmt or st.plain
+    if value == "":
+        return "b", None, fmt or st.plain
+    return _cell(str(value), fmt, st)
 
 
 def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],
@@ -94,5 +182,5 @@ def stamp(moment: dt.datetime | str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
 
 
-__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_row", "serial", "stamp",
+__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_cells", "put_row", "serial", "stamp",
            "table"]

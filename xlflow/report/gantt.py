@@ -22,7 +22,7 @@ from ..model.records import TaskStatus
 from ..model.vocab import TaskState
 from ..project import Project
 from ..styles import A3, FONT, FONT_SIZE, HEADER_FILL, Styles, page_setup
-from ._common import put
+from ._common import put, put_cells
 
 SHEET = "甘特图"
 DAY_LIMIT = 120  # a plan longer than this many days gets one column per week
@@ -137,11 +137,11 @@ def write_gantt(wb: Any, st: Styles, *, title: str, tasks: Sequence[GanttTask],
     for i in range(count):
         put(ws, HEAD, FIRST_DAY + i, first + dt.timedelta(days=i * step), st, day_head)
     row = TOP
+    formats = [st.date if START <= c <= BASELINE else st.plain for c in range(len(COLUMNS))]
     for t in tasks:
-        values = [t.id, t.department, t.name, t.owner, t.start, t.due, t.expected,
-                  base.get(t.id, t.due), t.status, "✓" if t.critical else ""]
-        for c, value in enumerate(values):
-            put(ws, row, c, value, st, st.date if START <= c <= BASELINE else st.plain)
+        put_cells(ws, row, [t.id, t.department, t.name, t.owner, t.start, t.due, t.expected,
+                            base.get(t.id, t.due), t.status, "✓" if t.critical else ""],
+                  formats, st)
         row += 1
     last_task = row - 1
     for m in milestones:
