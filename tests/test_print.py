@@ -14,6 +14,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 from xlflow import api
 from xlflow.report._common import stamp
@@ -181,6 +183,38 @@ def test_stamp(moment, expected: str) -> None:
 ])
 def test_text_lines(text: str, width: float, lines: int) -> None:
     assert text_lines(text, width) == lines
+
+
+def _greedy_lines(text: str, width: float) -> int:
+    """The model: a spreadsheet's greedy wrap, one character or Latin word at a time
+    (CJK characters break anywhere; a word wider than the line is broken)."""
+    import unicodedata
+    usable = max(width - 1, 1.0)
+    total = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0.0
+        for word in re.findall(r"[^\s\u2e80-\uffef]+\s*|[\u2e80-\uffef]\s*|\s+", paragraph):
+            stripped = word.rstrip()
+            w: float = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
+                           for ch in stripped)
+            if used and used + w > usable:
+                lines, used = lines + 1, 0.0
+            while w > usable:
+                w -= usable
+                lines += 1
+            used += w + len(word) - len(stripped)
+        total += lines
+    return total
+
+
+_WRAP_CHARS = "一二三四五六七八九十，。、ｱｲｳ\u3000 abcXYZ019-%\t😀"
+
+
+@settings(max_examples=400, deadline=None)
+@given(hs.text(alphabet=_WRAP_CHARS, max_size=90).map(lambda t: t.replace("\t", "\n")),
+       hs.sampled_from([1, 1.5, 2, 2.5, 3, 4, 7.5, 8, 10, 11, 12, 18, 30.5, 40]))
+def test_text_lines_is_the_greedy_wrap(text: str, width: float) -> None:
+    assert text_lines(text, width) == _greedy_lines(text, width)
 
 
 # -- printed with LibreOffice ----------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -118,3 +119,150 @@ def test_rows_go_in_order_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(TypeError):
         put_row(ws, 3, [float("nan")], [8], st)
     wb.close()
+
+
+# --- held rows (ordinary workbooks: the department workbooks) ---------------------------
+
+def _held_workbook(rows: list[list[Any]], *, held: bool) -> bytes:
+    """A header and a note below written by XlsxWriter, a comment in the table, formats
+    first used in the table, rows with heights, the table's rows held or written cell by
+    cell with the same calls the department writer makes."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {**OPTIONS, "constant_memory": False, "in_memory": True})
+    wb.set_properties({"created": dt.datetime(2024, 7, 12)})
+    other = wb.add_worksheet("说明")
+    other.write_string(0, 0, "说明", wb.add_format({"bold": True}))
+    ws = wb.add_worksheet("表")
+    fmts = [wb.add_format({"locked": c % 2 == 0, "num_format": ["@", "0%", "yyyy-mm-dd",
+                                                                 "General", "0.00"][c]})
+            for c in range(5)]
+    ws.write_string(0, 0, "表头", wb.add_format({"bold": True, "bg_color": "#DDEBF7"}))
+    keeper = _sheetxml.held_rows(ws) if held else None
+    section = wb.add_format({"bold": True, "font_color": "#1F4E79"})
+    late = wb.add_format({"italic": True, "num_format": "0.000"})
+    for r, values in enumerate(rows, start=1):
+        if r % 4 == 0:  # a row XlsxWriter writes between held rows, in a format of its own
+            ws.write_string(r, 0, "小节", section)
+            continue
+        height = 30.0 if r % 3 == 0 else None
+        fmts[4] = late if r > 5 else fmts[3]  # a format first used further down
+        if keeper is not None:
+            cells = []
+            for value, fmt in zip(values, fmts, strict=True):
+                if value is None or value == "":
+                    cells.append(("b", None, fmt))
+                elif isinstance(value, bool):
+                    cells.append(("bool", value, fmt))
+                elif isinstance(value, dt.date):
+                    cells.append(("n", ws._convert_date_time(
+                        dt.datetime.combine(value, dt.time())), fmt))
+                elif isinstance(value, (int, float)):
+                    cells.append(("n", value, fmt))
+                else:
+                    cells.append(("s", value, fmt))
+            keeper.row(r, cells, height)
+        else:
+            if height is not None:
+                ws.set_row(r, height)
+            for c, (value, fmt) in enumerate(zip(values, fmts, strict=True)):
+                if value is None or value == "":
+                    ws.write_blank(r, c, None, fmt)
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, c, value, fmt)
+                elif isinstance(value, dt.date):
+                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
+                elif isinstance(value, (int, float)):
+                    ws.write_number(r, c, value, fmt)
+                else:
+                    ws.write_string(r, c, value, fmt)
+    if rows:
+        ws.write_comment(1, 1, "批注")
+    ws.write_string(len(rows) + 2, 0, "填报人", wb.add_format({"italic": True}))
+    ws.set_row(len(rows) + 2, 40)
+    wb.close()
+    return buf.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.lists(value, min_size=5, max_size=5), max_size=40))
+def test_held_rows_are_the_rows_xlsxwriter_writes(rows: list[list[Any]]) -> None:
+    assert _parts(_held_workbook(rows, held=True)) == _parts(_held_workbook(rows, held=False))
+
+
+def test_held_rows_go_once() -> None:
+    wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    ws = wb.add_worksheet()
+    fmt = wb.add_format()
+    keeper = _sheetxml.held_rows(ws)
+    assert keeper is not None and _sheetxml.held_rows(ws) is keeper
+    keeper.row(1, [("s", "a", fmt)])
+    with pytest.raises(ValueError, match="row 1"):
+        keeper.row(1, [("s", "b", fmt)])
+    ws.write_string(1, 3, "x")  # XlsxWriter given a cell of a held row: refused on closing
+    with pytest.raises(ValueError, match="row 1"):
+        wb.close()
+
+
+def test_built_workbooks_are_the_same_with_rows_held(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every workbook `build` writes (departments, risk forms, the PMO master with its
+    merged 合作方案 rows, identity and list sheets) is the same, part for part, whether
+    its rows are held as XML or written cell by cell through XlsxWriter."""
+    import shutil
+    import uuid
+
+    from xlflow import api
+    from xlflow.writer import _identity, _sheet, plan
+
+    from .golden import BUILT_AT, WEEK
+
+    source = tmp_path / "ug"
+    api.init_project(source, example=True)
+    api.opinion(source, department="运营部", by="运营总监", text="同意")
+    api.approve(source, by="分管副总 陈明", note="同意")
+    api.file_project(source, by="PMO 王芳")
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=7))
+    built = {}
+    for held in (True, False):
+        root = tmp_path / f"held-{held}"
+        shutil.copytree(source, root)
+        with monkeypatch.context() as mp:
+            if not held:
+                for module in (_identity, _sheet, plan, _common):
+                    if hasattr(module, "held_rows"):
+                        mp.setattr(module, "held_rows", lambda ws: None)
+            result = api.build(root, week=WEEK, built_at=BUILT_AT)
+        files = [result.master, *result.departments.values(), *result.risk_forms.values()]
+        built[held] = {p.relative_to(root).as_posix(): _parts(p.read_bytes()) for p in files}
+    assert built[True].keys() == built[False].keys() and len(built[True]) > 3
+    for name, parts in built[True].items():
+        other = built[False][name]
+        assert parts.keys() == other.keys(), name
+        for part in parts:
+            if part != "docProps/core.xml":
+                assert parts[part] == other[part], f"{name}: {part}"
+
+
+def test_quick_deflate_zips_faster_and_puts_xlsxwriter_back(tmp_path: Path) -> None:
+    import xlsxwriter.workbook
+
+    from xlflow.report._common import quick_deflate
+
+    def write(name: str, quick: bool) -> int:
+        wb = xlsxwriter.Workbook(str(tmp_path / name), OPTIONS)
+        ws = wb.add_worksheet()
+        for r in range(2000):
+            ws.write_row(r, 0, [f"任务 {r}", r, "进行中", "说明" * (r % 7)])
+        if quick:
+            with quick_deflate():
+                wb.close()
+        else:
+            wb.close()
+        with zipfile.ZipFile(tmp_path / name) as z:
+            assert z.read("xl/worksheets/sheet1.xml").count(b"<row ") == 2000
+        return (tmp_path / name).stat().st_size
+
+    assert write("quick.xlsx", True) > write("default.xlsx", False)  # level 1 < level 6
+    with pytest.raises(RuntimeError), quick_deflate():
+        raise RuntimeError
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile

@@ -6,18 +6,23 @@ them short text in a handful of formats. Here a row is one string join, written 
 XlsxWriter itself writes rows in constant_memory mode (its temporary row file), in the
 XML XlsxWriter would write (tests/test_sheetxml.py compares the two byte for byte).
 
-Only for sheets of workbooks opened with `constant_memory`. Each row goes through
-`RowXml.row` whole: XlsxWriter must not be given cells of that row as well (it would
-write a second <row> element). Rows go in order, as constant_memory requires.
+`RowXml` is for sheets of workbooks opened with `constant_memory` (the reports): rows go
+in order, text is inline. `HeldRows` is for the others (the department workbooks): text
+goes to the shared string table as it is written, the rows are kept as XML and put in
+place when XlsxWriter assembles the sheet, with the style ids XlsxWriter gives then.
+Either way a row goes through one `row` call whole: XlsxWriter must not be given cells
+of that row as well (it would write a second <row> element).
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
+from xlsxwriter.exceptions import OverlappingRange
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name, xl_range
 
 STRING_MAX = 32767  # Excel's limit, in UTF-16 units (XlsxWriter truncates the same way)
 # What XlsxWriter would rewrite in an inline string: XML's specials, control characters
@@ -117,10 +122,156 @@ class RowXml:
 def _tail(kind: str, fmt: Any) -> str:
     """What follows a cell's reference: its style, its type, the opening of its value.
     The format's index is taken when first used, as XlsxWriter takes it on flushing."""
-    xf = fmt._get_xf_index() if fmt is not None else 0
-    style = f'" s="{xf}"' if xf else '"'
+    style = f'" s="{fmt._get_xf_index()}"' if fmt is not None else '"'
     if kind == "s":
         return style + ' t="inlineStr"><is>'
     if kind == "n":
         return style + "><v>"
     return style + "/>"
+
+
+class HeldRows:
+    """Rows of one ordinary (not constant_memory) worksheet, written as XML when the
+    workbook is closed. Cells as for RowXml, plus 'bool'.
+
+    XlsxWriter numbers formats in the order cells use them when it assembles a sheet, so
+    a row here names its formats by tokens that become style ids at that moment, in the
+    order the cells first used them: the file is the one XlsxWriter would have written."""
+
+    __slots__ = ("_first_use", "_formats", "_rows", "_tokens", "_ws")
+
+    def __init__(self, ws: Any) -> None:
+        if getattr(ws, "constant_memory", True) or not all(
+                hasattr(ws, name) for name in _HELD_NEEDS):
+            raise ValueError("HeldRows needs an XlsxWriter worksheet without constant_memory")
+        self._ws = ws
+        self._rows: dict[int, tuple[int, int, str]] = {}  # row -> first, last column, XML
+        self._tokens: dict[Any, str] = {}  # format -> its token in the cells' XML
+        self._formats: list[Any] = []  # formats in the order cells first used them
+        self._first_use: list[int] = []  # the row each of them was first used in
+        ws._write_rows = self._write_rows  # XlsxWriter assembles the sheet through this
+
+    def row(self, row: int, cells: Sequence[tuple[str, Any, Any] | None],
+            height: float | None = None) -> None:
+        """Row `row` from column 0; a None cell is no cell (a ragged row). A cell whose
+        format is None has no style (the sheet must then have no row or column formats,
+        which XlsxWriter would give it)."""
+        ws = self._ws
+        present = [c for c, cell in enumerate(cells) if cell is not None]
+        if not present:
+            return
+        first, last = present[0], present[-1]
+        if row in self._rows or ws.table.get(row) or row in ws.row_info:
+            raise ValueError(f"row {row} is written already (each row once)")
+        if ws._check_dimensions(row, last) or ws._check_dimensions(row, first):
+            raise ValueError(f"row {row} is outside the worksheet")
+        if height is not None:
+            ws.set_row(row, height)  # kept by XlsxWriter: the <row> element is written then
+        number = str(row + 1)
+        tokens = self._tokens
+        sst = ws.str_table._get_shared_string_index
+        cols = letters(len(cells))
+        parts = []
+        for c, cell in enumerate(cells):
+            if cell is None:
+                continue
+            kind, value, fmt = cell
+            token = tokens.get(fmt)
+            if token is None:
+                if len(self._formats) >= _TOKENS:
+                    raise ValueError(f"more than {_TOKENS} formats on one sheet")
+                token = tokens[fmt] = "" if fmt is None else f'" s="{chr(_TOKEN_BASE + len(self._formats))}'
+                if fmt is not None:
+                    self._formats.append(fmt)
+                    self._first_use.append(row)
+            if kind == "s":
+                if len(value) > STRING_MAX // 2 and _utf16_len(value) > STRING_MAX:
+                    value = _utf16_truncate(value, STRING_MAX)
+                parts.append(f'<c r="{cols[c]}{number}{token}" t="s"><v>{sst(value)}</v></c>')
+            elif kind == "n":
+                parts.append(f'<c r="{cols[c]}{number}{token}"><v>{value:.16G}</v></c>')
+            elif kind == "bool":
+                parts.append(f'<c r="{cols[c]}{number}{token}" t="b"><v>{int(value)}</v></c>')
+            else:
+                parts.append(f'<c r="{cols[c]}{number}{token}"/>')
+        self._rows[row] = (first, last, "".join(parts))
+
+    def _write_rows(self) -> None:
+        """XlsxWriter's own Worksheet._write_rows with the held rows in their places."""
+        ws, held = self._ws, self._rows
+        ws._calculate_spans()
+        spans = ws.row_spans
+        if None in self._tokens and (
+                any(info.column_format for info in ws.col_info.values())
+                or any(ws.row_info[r].row_format for r in held if r in ws.row_info)):
+            raise ValueError("cells without a format on a sheet with row or column formats")
+        for row, (first, last, _) in held.items():
+            if ws.table.get(row):
+                raise ValueError(f"row {row} got cells from XlsxWriter as well")
+            index = row // 16
+            low, high = first + 1, last + 1
+            if index in spans:
+                a, b = spans[index].split(":")
+                low, high = min(low, int(a)), max(high, int(b))
+            spans[index] = f"{low}:{high}"
+        # style ids as XlsxWriter gives them: a format gets its id at the first cell that
+        # uses it, in sheet order, so the held rows' formats get theirs row by row here
+        order = sorted(range(len(self._formats)), key=lambda k: (self._first_use[k], k))
+        ids: dict[int, str] = {}  # a token's code point -> the style id (for str.translate)
+        done = 0
+        table, info, comments = ws.table, ws.row_info, ws.comments
+        for row in range(ws.dim_rowmin, ws.dim_rowmax + 1):
+            span = spans.get(row // 16)
+            if row in held:
+                while done < len(order) and self._first_use[order[done]] <= row:
+                    k = order[done]
+                    ids[_TOKEN_BASE + k] = str(self._formats[k]._get_xf_index())
+                    done += 1
+                xml = held[row][2].translate(ids)
+                ws._write_row(row, span, info.get(row))
+                ws.fh.write(xml)
+                ws._xml_end_tag("row")
+            elif table.get(row):
+                ws._write_row(row, span, info.get(row))
+                for col in range(ws.dim_colmin, ws.dim_colmax + 1):
+                    if col in table[row]:
+                        ws._write_cell(row, col, table[row][col])
+                ws._xml_end_tag("row")
+            elif row in info or row in comments:
+                ws._write_empty_row(row, span, info.get(row))
+
+
+# A held cell names its format by one character from Unicode's private use planes (the
+# sheet XML of a shared-string workbook carries no text of its own, only numbers), so
+# the style ids go in with one str.translate per row.
+_TOKEN_BASE, _TOKENS = 0xF0000, 0xFFFD
+_HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "merge", "merged_cells",
+               "table_cells", "row_spans", "str_table",
+               "dim_rowmin",
+               "_check_dimensions", "_calculate_spans", "_write_row", "_write_cell",
+               "_write_empty_row", "_xml_end_tag")
+
+
+def held_rows(ws: Any) -> HeldRows | None:
+    """The worksheet's HeldRows (made on first use), or None where rows cannot be held
+    (constant_memory, or an XlsxWriter without the internals used here)."""
+    rows = _HELD.get(ws)
+    if rows is None and not getattr(ws, "constant_memory", True) and all(
+            hasattr(ws, name) for name in _HELD_NEEDS):
+        rows = _HELD[ws] = HeldRows(ws)
+    return rows
+
+
+_HELD: weakref.WeakKeyDictionary[Any, HeldRows] = weakref.WeakKeyDictionary()
+
+
+def merge_cells(ws: Any, row: int, first: int, last: int) -> None:
+    """Record columns first..last of `row` as one merged cell, as merge_range does, for
+    a held row that carries the cells (the first one's value, blanks after it)."""
+    cell_range = xl_range(row, first, row, last)
+    for col in range(first, last + 1):
+        previous = ws.merged_cells.get((row, col)) or ws.table_cells.get((row, col))
+        if previous:
+            raise OverlappingRange(f"Merge range '{cell_range}' overlaps '{previous}'.")
+        ws.merged_cells[row, col] = cell_range
+    ws.merge.append([row, first, row, last])

@@ -36,7 +36,7 @@ from ..styles import (
     count_axis,
     page_setup,
 )
-from ._common import headers, put, put_row, serial, stamp, table
+from ._common import headers, put, put_row, quick_deflate, serial, stamp, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
 from .risk_register import RESPONSE_HEADERS, response_cells
@@ -111,7 +111,8 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     _write_sources(wb.add_worksheet("来源文件"), report, st)
     overview.activate()
     try:
-        wb.close()
+        with quick_deflate():
+            wb.close()
     except BaseException:
         _discard_row_data(wb)
         raise

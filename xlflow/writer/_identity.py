@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .._sheetxml import held_rows
 from ..contract import (
     IDENTITY_SHEET,
     LISTS_SHEET,
@@ -29,7 +30,11 @@ def write_identity(wb: Any, fields: Mapping[str, str], tasks: Iterable[TaskRow] 
         rows = identity_rows({**fields, SIGNATURE_KEY: sign(key, read_fields, read_tasks)},
                              task_rows)
     ws = wb.add_worksheet(IDENTITY_SHEET)
+    held = held_rows(ws)
     for r, row in enumerate(rows):
+        if held is not None:  # a row per task: thousands of cells in a large project
+            held.row(r, [("s", value, None) for value in row])
+            continue
         for c, value in enumerate(row):
             ws.write_string(r, c, value)
     hidden_page_setup(ws)
@@ -41,9 +46,19 @@ def write_lists(wb: Any, columns: list[tuple[str, list[str]]]) -> None:
     if not columns:
         return
     ws = wb.add_worksheet(LISTS_SHEET)
-    for c, (_key, values) in enumerate(columns):
-        for r, value in enumerate(values):
-            ws.write_string(r, c, value)
+    held = held_rows(ws)
+    if held is None:
+        for c, (_key, values) in enumerate(columns):
+            for r, value in enumerate(values):
+                ws.write_string(r, c, value)
+    else:
+        # the texts enter the shared string table column by column, as written cell by cell
+        for _key, values in columns:
+            for value in values:
+                ws.str_table._get_shared_string_index(value)
+        for r in range(max(len(values) for _, values in columns)):
+            held.row(r, [("s", values[r], None) if r < len(values) else None
+                         for _, values in columns])
     hidden_page_setup(ws)
     ws.protect()
     ws.very_hidden()

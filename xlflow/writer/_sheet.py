@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._sheetxml import held_rows
 from ..project import Project
 from ..spec import Column, ColumnType, TemplateSpec
 from ..styles import Styles, header_height, lines_height, page_setup, set_row_height, text_lines
@@ -120,22 +121,17 @@ def _write_rows(ws: Any, fmt: Styles, spec: TemplateSpec,
                      head, attr, column.type is ColumnType.PERCENT,
                      column.default if editable else None, column.width,
                      (column.width - 1) / 2))  # a text this long or shorter: one line
+    rows_xml = held_rows(ws)
+    if rows_xml is not None:
+        _hold_rows(rows_xml, ws, rows, plan)
+        return
     write_string, write_blank = ws.write_string, ws.write_blank
     for r, sources in enumerate(rows, start=1):
         given = sources.get("values") or {}
         is_new = sources.get("is_new")
         lines = 1
         for c, key, editable, cell_fmt, head, attr, percent, default, width, short in plan:
-            value = given.get(key) if editable else None
-            if value is None and head:
-                obj = sources.get(head)
-                if obj is not None:
-                    value = obj.get(attr) if obj.__class__ is dict or isinstance(obj, Mapping) \
-                        else getattr(obj, attr, None)
-                    if percent and isinstance(value, (int, float)):
-                        value = value / 100
-            if value is None and default and is_new:
-                value = default
+            value = _value(sources, given, is_new, key, editable, head, attr, percent, default)
             if value is None or value == "":
                 write_blank(r, c, None, cell_fmt)
                 continue
@@ -149,6 +145,60 @@ def _write_rows(ws: Any, fmt: Styles, spec: TemplateSpec,
                 lines = max(lines, text_lines(value, width))
         if lines > 1:
             ws.set_row(r, lines_height(lines))
+
+
+def _value(sources: Mapping[str, Any], given: Mapping[str, Any], is_new: Any, key: str,
+           editable: bool, head: str, attr: str, percent: bool, default: Any) -> Any:
+    """A cell's value: what the department gave, else its source's attribute (`from:`),
+    else, on a new row, the column's default."""
+    value = given.get(key) if editable else None
+    if value is None and head:
+        obj = sources.get(head)
+        if obj is not None:
+            value = obj.get(attr) if obj.__class__ is dict or isinstance(obj, Mapping) \
+                else getattr(obj, attr, None)
+            if percent and isinstance(value, (int, float)):
+                value = value / 100
+    if value is None and default and is_new:
+        value = default
+    return value
+
+
+def _hold_rows(rows_xml: Any, ws: Any, rows: Sequence[Mapping[str, Any]],
+               plan: Sequence[tuple[Any, ...]]) -> None:
+    """_write_rows' cells as held row XML (xlflow._sheetxml): the same cells, types,
+    formats and heights, without XlsxWriter's per-cell calls."""
+    convert = ws._convert_date_time
+    for r, sources in enumerate(rows, start=1):
+        given = sources.get("values") or {}
+        is_new = sources.get("is_new")
+        lines = 1
+        cells: list[tuple[str, Any, Any]] = []
+        for _, key, editable, cell_fmt, head, attr, percent, default, width, short in plan:
+            value = _value(sources, given, is_new, key, editable, head, attr, percent, default)
+            cls = value.__class__
+            if cls is str:
+                if not value:
+                    cells.append(("b", None, cell_fmt))
+                    continue
+                cells.append(("s", value, cell_fmt))
+                if len(value) > short or "\n" in value:
+                    lines = max(lines, text_lines(value, width))
+            elif value is None:
+                cells.append(("b", None, cell_fmt))
+            elif isinstance(value, dt.datetime):
+                cells.append(("n", convert(value), cell_fmt))
+            elif isinstance(value, dt.date):
+                cells.append(("n", convert(dt.datetime.combine(value, dt.time())), cell_fmt))
+            elif cls is bool:
+                cells.append(("bool", value, cell_fmt))
+            elif isinstance(value, (int, float)):
+                cells.append(("n", value, cell_fmt))
+            elif value == "":
+                cells.append(("b", None, cell_fmt))
+            else:
+                cells.append(("s", str(value), cell_fmt))
+        rows_xml.row(r, cells, lines_height(lines) if lines > 1 else None)
 
 
 def write_block(ws: Any, fmt: Styles, spec: TemplateSpec, first_row: int, *, project: Project,

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .._sheetxml import held_rows, merge_cells
 from ..model.vocab import ResourceKind
 from ..project import Project, Resource
-from ..styles import Styles, page_setup, set_row_height
+from ..styles import Styles, page_setup, row_height, set_row_height
 from ..units import money_text
 from ._sheet import PROTECT_OPTIONS
 
@@ -130,15 +131,27 @@ class _Sheet:
              min_lines: int = 1) -> None:
         texts = []
         ws, row = self.ws, self.row
+        held = held_rows(ws)  # 职责分工 has a row per task: held as XML, not cell by cell
+        cells: list[tuple[str, Any, Any]] = []
         for value, (first, last) in zip(values, cols, strict=True):
             text = value if value.__class__ is str else value.isoformat() \
                 if isinstance(value, dt.date) else "" if value is None else str(value)
-            if last > first:
+            if held is not None:
+                if last > first:  # merge_range: a blank for an empty text
+                    merge_cells(ws, row, first, last)
+                    cells.append(("s", text, style) if text else ("b", None, style))
+                    cells.extend(("b", None, style) for _ in range(first, last))
+                else:
+                    cells.append(("s", text, style))
+            elif last > first:
                 ws.merge_range(row, first, row, last, text, style)
             else:
                 ws.write_string(row, first, text, style)
             texts.append((text, _SPAN_WIDTHS[first, last]))
-        set_row_height(ws, row, texts, min_lines=min_lines)
+        if held is not None:
+            held.row(row, cells, row_height(texts, min_lines=min_lines))
+        else:
+            set_row_height(ws, row, texts, min_lines=min_lines)
         self.row += 1
 
 
