@@ -309,8 +309,12 @@ def test_the_masters_responsibilities_keep_a_cancelled_task_marked(project_dir: 
     t02 = rows["T02"]
     assert (t02[1].value, t02[status].value) == ("产品部", "已取消")
     assert t02[note].value == "自 2024-07-10 起取消(变更 1,分管副总 陈明批准);此前各周的数据保留"
-    assert all(c.font.strike for c in t02[:status + 1])
     assert [rows[t][status].value for t in ("T01", "T08")] == ["计划内", "计划内"]
-    assert not any(c.font.strike for c in rows["T01"])
+    # struck through in grey where 状态 says 已取消: the whole table, by its 状态 cell
+    (rule,) = [(str(cf.sqref), r.formula, r.dxf.font.strike, r.dxf.font.color.rgb)
+               for cf in sheet.conditional_formatting for r in cf.rules]
+    col = openpyxl.utils.get_column_letter(status + 1)
+    assert rule == (f"A2:{openpyxl.utils.get_column_letter(note + 1)}9", [f'${col}2="已取消"'],
+                    True, "FF595959")
     # the department's own workbook no longer lists it
     assert _task_ids(built.departments["产品部"]) == ["T01"]

@@ -92,12 +92,13 @@ class Styles:
     # conditional formats
     good = _Named({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
     bad = _Named({"bg_color": BAD_FILL, "font_color": BAD_FONT})
+    struck = _Named({"font_strikeout": True, "font_color": NOTE_FONT})  # a row kept for the record
 
     def __init__(self, wb: Any) -> None:
         self.wb = wb
         self._cell = _CELL
         self._fills: dict[str, Any] = {}
-        self._cells: dict[tuple[ColumnType, bool, bool], Any] = {}
+        self._cells: dict[tuple[ColumnType, bool], Any] = {}
 
     def fill(self, colour: str) -> Any:
         """A background-only format, for conditional formatting."""
@@ -105,10 +106,9 @@ class Styles:
             self._fills[colour] = self.wb.add_format({"bg_color": colour})
         return self._fills[colour]
 
-    def cell(self, column: Column, locked: bool, struck: bool = False) -> Any:
-        """The format of a spec column's cells: number format by type, grey if locked;
-        struck: through, in grey (a row kept for the record, e.g. a cancelled task)."""
-        key = (column.type, locked, struck)
+    def cell(self, column: Column, locked: bool) -> Any:
+        """The format of a spec column's cells: number format by type, grey if locked."""
+        key = (column.type, locked)
         if key not in self._cells:
             props: dict[str, Any] = {**self._cell, "locked": locked}
             if column.type in NUM_FORMATS:
@@ -120,8 +120,6 @@ class Styles:
                 props["num_format"] = "@"  # typed digits stay text (phone numbers, ids)
             if locked:
                 props["bg_color"] = LOCKED_FILL
-            if struck:
-                props.update(font_strikeout=True, font_color=NOTE_FONT)
             self._cells[key] = self.wb.add_format(props)
         return self._cells[key]
 

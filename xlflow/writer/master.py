@@ -23,7 +23,7 @@ from ._validation import ListSheet
 from .department import WORKBOOK_OPTIONS
 from .plan import write_plan_sheet
 from .risk_response import write_response_sheet
-from .task_status import write_task_status
+from .task_status import status_rows, strike_cancelled, with_status
 
 MINUTES_SHEET = "需求共识纪要"
 
@@ -52,10 +52,11 @@ def write_master_workbook(
     fmt = Styles(wb)
     lists = ListSheet()
     _write_request_form(wb, fmt, project, specs, approvals)
-    tasks = (*project.tasks, *project.cancelled_tasks)  # cancelled: kept, marked 已取消
-    sheet = write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in tasks],
-                        project=project, department="", lists=lists, read_only=True)
-    write_task_status(sheet, fmt, specs["responsibilities"], project, cancelled_by or {})
+    duties = with_status(specs["responsibilities"])  # a cancelled task kept, 已取消
+    rows = status_rows(project, cancelled_by or {})
+    sheet = write_table(wb, fmt, duties, rows, project=project, department="", lists=lists,
+                        read_only=True)
+    strike_cancelled(sheet, fmt, duties, len(rows))
     _write_minutes(wb, fmt, project)
     write_plan_sheet(wb, fmt, project)
     write_response_sheet(wb, fmt, project, specs, risks, lists)

@@ -1,53 +1,52 @@
-"""The PMO master's 职责分工表 beyond the template: a 状态 column (计划内 / 已取消) and a
-cancelled task kept as a struck-through row, so the PMO's copy still shows what left the
-plan, when and by which change. The departments' workbooks no longer list such a task."""
+"""The PMO master's 职责分工表 beyond the template: 状态 (计划内 / 已取消) and 说明 columns,
+and a cancelled task kept as a row struck through in grey, so the PMO's copy still shows
+what left the plan, when and by which change. The departments' workbooks no longer list
+such a task."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from xlsxwriter.utility import xl_col_to_name
+
 from ..project import Project, Task
-from ..spec import TemplateSpec
-from ..styles import Styles, set_row_height
-from ._sheet import write_cell
+from ..spec import Column, ColumnType, TemplateSpec
+from ..styles import Styles
 
 IN_PLAN, CANCELLED = "计划内", "已取消"
-_HEADERS = (("状态", "Status", 10), ("说明", "Note", 40))
+STATUS_COLUMNS = (
+    Column("status", "状态", "Status", ColumnType.TEXT, editable=False, from_="status.state",
+           width=10),
+    Column("status_note", "说明", "Note", ColumnType.TEXT, editable=False,
+           from_="status.note", width=40),
+)
 
 
-def _header(zh: str, en: str, language: str) -> str:
-    return zh if language == "zh" else en if language == "en" else f"{zh}\n{en}"
+def with_status(spec: TemplateSpec) -> TemplateSpec:
+    """The responsibilities spec with 状态 and 说明 after its columns."""
+    return replace(spec, columns=(*spec.columns, *STATUS_COLUMNS))
 
 
-def write_task_status(ws: Any, fmt: Styles, spec: TemplateSpec, project: Project,
-                      cancelled_by: Mapping[str, str]) -> None:
-    """After write_table wrote the plan's tasks then the cancelled ones (rows 1..n, in
-    `project.tasks` then `project.cancelled_tasks` order): the two columns, and the
-    cancelled rows written again struck through. cancelled_by: task -> the approved
-    change that cancelled it ('变更 3,陈明批准')."""
-    first = len(spec.columns)
-    language = project.settings.headers
-    for i, (zh, en, width) in enumerate(_HEADERS):
-        ws.write_string(0, first + i, _header(zh, en, language), fmt.header)
-        ws.set_column(first + i, first + i, width)
-    text = fmt.cell(spec.columns[0], locked=True)  # a locked text column's format
-    tasks: Sequence[Task] = (*project.tasks, *project.cancelled_tasks)
-    for r, task in enumerate(tasks, start=1):
+def status_rows(project: Project, cancelled_by: Mapping[str, str]) -> list[dict[str, Any]]:
+    """write_table's rows: the plan's tasks, then the cancelled ones, each with its
+    status. cancelled_by: task -> the approved change that cancelled it ('变更 3,陈明批准')."""
+    def row(task: Task) -> dict[str, Any]:
         if task.cancelled is None:
-            ws.write_string(r, first, IN_PLAN, text)
-            ws.write_blank(r, first + 1, None, text)
-            continue
-        cells = []
-        for c, column in enumerate(spec.columns):
-            head, _, attr = (column.from_ or "").partition(".")
-            value = getattr(task, attr, None) if head == "task" else None
-            write_cell(ws, r, c, value, fmt.cell(column, locked=True, struck=True))
-            cells.append((str(value or ""), column.width))
-        struck = fmt.cell(spec.columns[0], locked=True, struck=True)
+            return {"task": task, "status": {"state": IN_PLAN}}
         by = cancelled_by.get(task.id, "变更审批")
-        note = f"自 {task.cancelled} 起取消({by});此前各周的数据保留"
-        ws.write_string(r, first, CANCELLED, struck)
-        ws.write_string(r, first + 1, note, struck)
-        set_row_height(ws, r, [*cells, (note, _HEADERS[1][2])])
-    ws.autofilter(0, 0, max(len(tasks), 1), first + len(_HEADERS) - 1)
+        return {"task": task, "status": {
+            "state": CANCELLED, "note": f"自 {task.cancelled} 起取消({by});此前各周的数据保留"}}
+
+    return [row(t) for t in (*project.tasks, *project.cancelled_tasks)]
+
+
+def strike_cancelled(ws: Any, fmt: Styles, spec: TemplateSpec, rows: int) -> None:
+    """Every row whose 状态 is 已取消 struck through in grey (a conditional format: the
+    rows themselves are written whole by write_table)."""
+    if not rows:
+        return
+    status = xl_col_to_name(spec.keys.index("status"))
+    ws.conditional_format(1, 0, rows, len(spec.columns) - 1, {
+        "type": "formula", "criteria": f'=${status}2="{CANCELLED}"', "format": fmt.struck})
