@@ -84,17 +84,39 @@ class RowXml:
     def row(self, row: int, cells: Sequence[tuple[str, Any, Any]],
             height: float | None = None) -> None:
         """Write row `row` (0-based); `height` in points, None for the sheet's default."""
+        number = self.begin(row, len(cells) - 1)
+        cols = letters(len(cells))
+        tail = self.tail
+        self.end(row, "".join(cell_xml(cols[c], number, tail(kind, fmt), kind, value)
+                              for c, (kind, value, fmt) in enumerate(cells)), height)
+
+    def begin(self, row: int, last: int) -> str:
+        """Start row `row` with cells in columns 0..last: XlsxWriter's pending row goes
+        out first (its formats take their style ids before this row's). Returns the row's
+        number for the cells' references; `end` writes the row."""
         ws = self._ws
         if row <= self._last or row < ws.previous_row or row in ws.row_info or (
                 row == ws.previous_row and ws.table.get(row)):
             raise ValueError(f"row {row} is written already (rows go in order, each once)")
-        if cells and (ws._check_dimensions(row, len(cells) - 1) or ws._check_dimensions(row, 0)):
+        if last >= 0 and (ws._check_dimensions(row, last) or ws._check_dimensions(row, 0)):
             raise ValueError(f"row {row} is outside the worksheet")
         if row > ws.previous_row:
-            ws._write_single_row(row)  # XlsxWriter's pending row, if any, goes first
+            ws._write_single_row(row)
         ws.previous_row = self._last = row
-        number = str(row + 1)
-        head = f'<row r="{number}"'
+        return str(row + 1)
+
+    def tail(self, kind: str, fmt: Any) -> str:
+        """What follows a cell's reference for this kind of cell in this format."""
+        tails = self._tails[_KINDS[kind]]
+        found = tails.get(fmt)
+        if found is None:
+            found = tails[fmt] = _tail(kind, fmt)
+        return found
+
+    def end(self, row: int, cells: str, height: float | None = None) -> None:
+        """Write the row `begin` started, its cells being the XML `cells`."""
+        ws = self._ws
+        head = f'<row r="{row + 1}"'
         if height is not None:
             pixels = int(height * 4.0 / 3.0 + 0.5)
             if pixels != ws.original_row_height or pixels != ws.default_row_height:
@@ -102,21 +124,19 @@ class RowXml:
             ws.row_sizes[row] = [pixels, False]  # where charts and images below are placed
         if ws.excel_version == 2010:
             head += ' x14ac:dyDescent="0.25"'
-        parts = [head + ">"]
-        text_tails, number_tails, blank_tails = self._tails
-        cols = letters(len(cells))
-        for c, (kind, value, fmt) in enumerate(cells):
-            if kind == "s":
-                tail = text_tails.get(fmt) or text_tails.setdefault(fmt, _tail(kind, fmt))
-                parts.append(f'<c r="{cols[c]}{number}{tail}{inline_text(value)}</is></c>')
-            elif kind == "n":
-                tail = number_tails.get(fmt) or number_tails.setdefault(fmt, _tail(kind, fmt))
-                parts.append(f'<c r="{cols[c]}{number}{tail}{value:.16G}</v></c>')
-            else:
-                tail = blank_tails.get(fmt) or blank_tails.setdefault(fmt, _tail(kind, fmt))
-                parts.append(f'<c r="{cols[c]}{number}{tail}')
-        parts.append("</row>")
-        ws.fh.write("".join(parts))
+        ws.fh.write(f"{head}>{cells}</row>")
+
+
+def cell_xml(col: str, number: str, tail: str, kind: str, value: Any) -> str:
+    """One cell: column letters, row number, RowXml.tail(kind, format), its value."""
+    if kind == "s":
+        return f'<c r="{col}{number}{tail}{inline_text(value)}</is></c>'
+    if kind == "n":
+        return f'<c r="{col}{number}{tail}{value:.16G}</v></c>'
+    return f'<c r="{col}{number}{tail}'
+
+
+_KINDS = {"s": 0, "n": 1, "b": 2}
 
 
 def _tail(kind: str, fmt: Any) -> str:

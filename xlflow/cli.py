@@ -315,8 +315,12 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
         if report.missing_weeks:
             click.echo(_t("merge.missing-weeks", weeks="、".join(report.missing_weeks),
                           previous=report.previous_week))
-        click.echo(_t("merge.report", path=report.report_path))
-        if not report.recorded:
+        if report.report_path:
+            click.echo(_t("merge.report", path=report.report_path))
+        if report.minutes_only:
+            click.secho(_t("merge.minutes-only", n=sum(len(m.items) for m in report.minutes)),
+                        fg="yellow")
+        elif not report.recorded:
             click.secho(_t("merge.nothing-accepted"), fg="yellow")
     sys.exit(int(report.exit_status))
 

@@ -238,6 +238,9 @@ class Settings:
     protect_password: str = ""
     remind_cc_head_after_hours: int = 24  # `xlflow remind` copies the department head
     remind_cc_leader_after_hours: int = 72  # … and then the 分管副总 (project.approver_email)
+    # a department dropdown (需协调部门) lists every department up to this many; past it,
+    # at most this many of the department's partners (writer/_validation.py)
+    all_departments_up_to: int = 50
 
 
 @dataclass(frozen=True)
@@ -446,7 +449,8 @@ _SETTING_FIELDS = tuple(Settings.__dataclass_fields__)
 _SETTING_RANGES = {"delay_threshold_days": (0, 3650), "late_window_days": (0, 3650),
                    "return_weekday": (1, 7), "raise_within_hours": (0, 8760),
                    "remind_cc_head_after_hours": (0, 8760),
-                   "remind_cc_leader_after_hours": (0, 8760)}
+                   "remind_cc_leader_after_hours": (0, 8760),
+                   "all_departments_up_to": (1, 100_000)}
 
 #: How text is checked: a NAME must be written as YAML text (``name: yes`` is refused,
 #: not turned into 'True'); a LINE keeps a number or date as it was typed (a phone

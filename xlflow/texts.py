@@ -97,6 +97,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "merge.missing-weeks": ("  缺少周汇总:{weeks}(与 {previous} 比较)",
                             "  missing weeks: {weeks} (compared with {previous})"),
     "merge.report": ("报表:{path}", "report: {path}"),
+    "merge.minutes-only": ("  只收到周例会纪要:已登记督办事项 {n} 项,本周的汇总数据与报表不变",
+                           "  minutes only: {n} action items recorded, the week's figures and "
+                           "report unchanged"),
     "merge.nothing-accepted": ("  没有采用任何文件:报表已生成,台账未改变",
                                "  nothing accepted: the report is written, the ledger is "
                                "unchanged"),

@@ -59,6 +59,19 @@ def carried_before(ledger: Ledger | None, week: str, specs: SpecSet) -> Carried:
                     for b in ledger.form_blocks(prev.id, block_types(specs))})
 
 
+def carried_of(ledger: Ledger, week: str, specs: SpecSet) -> Carried | None:
+    """The recorded merge of `week` itself, as a merge's starting point (a run that takes
+    in only 会议纪要 shows the week as it was recorded), or None when the week has none."""
+    own = ledger.merge_of(week)
+    if own is None:
+        return None
+    types = risk_types(specs["risks"])
+    return Carried(own.week, {t.task_id: t for t in ledger.tasks(own.id)},
+                   ledger.risks(own.id, types),
+                   {(b.department, b.template): b
+                    for b in ledger.form_blocks(own.id, block_types(specs))})
+
+
 def with_intake(risks: list[RiskRecord], intake: list[RiskRecord],
                 merged_at: str | None) -> list[RiskRecord]:
     """A merge's risks and the risks raised on their own form: a new id is added; a known

@@ -46,9 +46,17 @@ from ..report.consolidated import write_consolidated
 from ..weeks import week_days, weeks_between
 from ..workspace import Workspace, now
 from .acceptance import merge_acceptance
-from .actions import action_changes, built_keys, department_updates, register, take_in_minutes, track
+from .actions import (
+    Minutes,
+    action_changes,
+    built_keys,
+    department_updates,
+    register,
+    take_in_minutes,
+    track,
+)
 from .blocks import merge_blocks
-from .carry import carried_before
+from .carry import carried_before, carried_of
 from .changes import changes_since
 from .context import Context
 from .feedback import merge_feedback
@@ -172,8 +180,11 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     returned = {c.department for c in accepted if c.kind != MASTER_KIND}
     minutes, minute_issues = take_in_minutes(checked, ctx)
     issues += minute_issues
+    minutes_only = bool(minutes) and not accepted  # see _minutes_only
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        if minutes_only and ledger is not None:
+            carried = carried_of(ledger, ctx.week, ctx.specs) or carried
         spent = spent_before(ledger, ctx.week)
         decided = ledger.action_items() if ledger else []
         carried_actions = ledger.built_actions(built_keys(accepted)) if ledger else {}
@@ -182,7 +193,7 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
             if ledger and before else {}
     for m in minutes:
         m.checked.accepted = True  # listed as used; it speaks for no department
-    for dept in ctx.departments:
+    for dept in () if minutes_only else ctx.departments:
         if dept not in returned:
             issues.append(warning("no-return", f"{dept}本次没有交回可用的文件"
                                   + (f";显示的是此前最近一次({_last_week(carried.tasks, dept)})"
@@ -212,7 +223,9 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
             issues.append(warning("calendar-gap", f"节假日日历不含 {years} 年;这些年份按周一至周五"
                                   "计算工作日,可在 project.yaml 的 settings.holidays/"
                                   "extra_workdays 中补充"))
-    if not accepted:
+    if minutes_only:
+        issues.append(_minutes_only(minutes, carried.week == ctx.week))
+    elif not accepted:
         issues.append(warning("nothing-accepted", "本次没有采用任何文件;报表照常生成,但不记入台账,"
                               "以后各周的数字不以它为准"))
     report = MergeReport(
@@ -228,7 +241,8 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                                        spent_before=spent, budgets=budgets(project)),
         milestones=rollup_milestones(tasks, ctx.milestones),
         changes=changes_since(tasks, risks, carried.tasks, carried.risks_by_id, missing),
-        previous_week=carried.week, missing_weeks=missing, run_at=stamp,
+        previous_week=(before.week if before else None) if minutes_only else carried.week,
+        missing_weeks=missing, run_at=stamp,
         actions=actions, minutes=minutes, form_blocks=form_blocks,
         planned_end=project.end, forecast_end=forecast.end,
     )
@@ -237,7 +251,21 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     report.changes += action_changes(actions, prev_actions, known, ctx.as_of,
                                      before.as_of if before else None)
     report.recorded = bool(accepted)
+    report.minutes_only = minutes_only
     return report
+
+
+def _minutes_only(minutes: list[Minutes], merged: bool) -> Issue:
+    """A run that took in 会议纪要 and nothing else records their 督办事项 and nothing more:
+    the week's figures (its recorded merge and report) stay as they are, since the
+    departments' returns are not among this run's files (`_write`)."""
+    items = [a.item_id for m in minutes for a in m.items]
+    shown = "、".join(items[:5]) + (f" 等 {len(items)} 项" if len(items) > 5 else "")
+    return warning("minutes-only", f"本次只收到周例会纪要({'、'.join(m.file for m in minutes)}):"
+                   f"已登记其督办事项 {len(items)} 项" + (f"({shown})" if items else "")
+                   + ";本周的汇总数据" + ("与报表保持已记录的结果不变" if merged
+                                          else "没有记录,报表未生成")
+                   + ",下次 build 的工作簿带上这些事项")
 
 
 def record_actions(ledger: Ledger, report: MergeReport) -> None:
@@ -272,6 +300,12 @@ def people_needed(project: Project, week: str) -> dict[str, float]:
 def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
     """Report and ledger change together or not at all (see the module's docstring)."""
     target = ws.report_file(report.week)
+    if report.minutes_only:  # the 督办事项 only: the week's merge and report stay
+        with ws.ledger() as ledger, ledger.transaction():
+            for m in report.minutes:
+                ledger.replace_action_items(m.meeting, m.items)
+        report.report_path = str(target) if target.exists() else ""
+        return
     report.report_path = str(target)
     pending, previous, journal = ws.report_journal(target)
     target.parent.mkdir(parents=True, exist_ok=True)

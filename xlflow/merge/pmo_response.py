@@ -10,7 +10,8 @@ overrides an earlier one, and the response is carried week to week with the risk
 The levels then mean something: an open 高 risk without a response 24 hours (the
 project's raise window) after 提出时间, or a 中 risk a week after, is flagged
 `no-pmo-response`; a 高 risk is closed (已关闭), or lowered to 中 or 低, only once the
-response carries 分管领导意见.
+response carries a 分管领导意见 that agrees (`leader_assent.assents`: 「同意关闭」 does,
+「暂缓」 or 「请补充材料」 does not).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..model.records import RiskRecord
 from ..model.vocab import Level, RiskStatus
 from .check import Record, validate_table
 from .context import Context
+from .leader_assent import assents, leader_opinion, why_not
 
 if TYPE_CHECKING:
     from .identify import Checked
@@ -161,12 +163,14 @@ def _locked_changes(rec: Record, risk: RiskRecord | None) -> list[Issue]:
 
 
 def close_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
-                  responses_known: bool, approved: bool | None = None) -> Issue | None:
+                  responses_known: bool, response: Mapping[str, Any] | None = None
+                  ) -> Issue | None:
     """Why a department's row may not take its risk out of the open states, or None.
 
     已关闭 needs 关闭日期 and 关闭确认人, a 关闭日期 not before 提出时间 and, for a 高
-    risk (now or before), the PMO's 分管领导意见 (`responses_known`: the register's
-    responses are at hand, as in a merge). 已解决 is the department's word that the
+    risk (now or before), a 分管领导意见 that agrees (`leader_assent`) in `response`
+    (default: the risk's own; `responses_known`: the register's responses are at hand,
+    as in a merge). 已解决 is the department's word that the
     work is done; closing is the confirmation, judged from whatever state the risk was
     in (a 高 risk 已解决 one week is not closed the next without 分管领导意见)."""
     if risk.status != RiskStatus.CLOSED or (old is not None and old.status == RiskStatus.CLOSED):
@@ -187,45 +191,47 @@ def close_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
                          expected=f"{raised.date().isoformat()} 或之后",
                          cell=rec.cells.get("closed_on", ""), **where)
     high = risk.is_high or (old is not None and old.is_high)
-    if approved is None:
-        approved = bool(risk.response.get("leader_opinion"))
-    if risk.status == RiskStatus.CLOSED and high and responses_known and not approved:
-        return error("close-unapproved", f"高风险 {risk.risk_id} 尚无分管领导意见,不能关闭;"
-                     "风险仍按未关闭登记", value=risk.status,
-                     expected="PMO 在总表「风险应对」中填写分管领导意见后再关闭",
-                     cell=rec.cells.get("status", ""), **where)
+    response = risk.response if response is None else response
+    if risk.status == RiskStatus.CLOSED and high and responses_known and not assents(
+            leader_opinion(response)):
+        return error("close-unapproved", f"高风险 {risk.risk_id} 改为已关闭,但{why_not(response)},"
+                     "不能关闭;风险仍按未关闭登记", value=risk.status,
+                     expected="PMO 在总表「风险应对」中填写同意关闭的分管领导意见(如「同意关闭」)"
+                     "后再关闭", cell=rec.cells.get("status", ""), **where)
     return None
 
 
 def downgrade_refusal(risk: RiskRecord, rec: Record, old: RiskRecord | None,
-                      responses_known: bool, approved: bool | None = None) -> Issue | None:
+                      responses_known: bool, response: Mapping[str, Any] | None = None
+                      ) -> Issue | None:
     """Why a department's row may not lower its 高 risk to 中 or 低, or None: lowering
     the level takes a 高 risk out of the 24-hour response and the 分管领导意见 its close
     needs, so it needs the same 分管领导意见 as closing (a risk lowered one week could
     otherwise be closed the next without it)."""
     if old is None or not old.is_high or risk.is_high or not responses_known:
         return None
-    if approved is None:
-        approved = bool(risk.response.get("leader_opinion"))
-    if approved:
+    response = risk.response if response is None else response
+    if assents(leader_opinion(response)):
         return None
     return error("downgrade-unapproved", f"高风险 {risk.risk_id} 的风险等级被改为「{risk.level}」,"
-                 "但 PMO 的风险应对中尚无分管领导意见;降级未采用,风险仍按高登记",
-                 value=risk.level, expected="高(PMO 在总表「风险应对」中填写分管领导意见后再降级)",
+                 f"但{why_not(response)};降级未采用,风险仍按高登记", value=risk.level,
+                 expected="高(PMO 在总表「风险应对」中填写同意降级的分管领导意见,如「同意降为中」,"
+                 "后再降级)",
                  file=rec.source.file, sheet=rec.source.sheet, cell=rec.cells.get("level", ""))
 
 
 def unapproved(risk: RiskRecord, rec: Record, old: RiskRecord | None, *,
-               responses_known: bool, approved: bool | None = None) -> list[Issue]:
+               responses_known: bool, response: Mapping[str, Any] | None = None
+               ) -> list[Issue]:
     """The PMO's rules on one department row, for the merge and `xlflow risks` alike: a
     refused close reopens the risk (`close_refusal`), a refused downgrade keeps it 高
     (`downgrade_refusal`); the rest of the row counts."""
     out = []
-    refusal = close_refusal(risk, rec, old, responses_known, approved)
+    refusal = close_refusal(risk, rec, old, responses_known, response)
     if refusal is not None:
         out.append(refusal)
         reopen(risk, old)
-    refusal = downgrade_refusal(risk, rec, old, responses_known, approved)
+    refusal = downgrade_refusal(risk, rec, old, responses_known, response)
     if refusal is not None and old is not None:
         out.append(refusal)
         risk.level = old.level

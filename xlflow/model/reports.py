@@ -51,6 +51,7 @@ class MergeReport:
     previous_week: str | None = None
     missing_weeks: list[str] = field(default_factory=list)
     recorded: bool = False  # written to the ledger as a week later figures build on
+    minutes_only: bool = False  # only 会议纪要 taken in: their 督办事项 recorded, nothing else
     report_path: str = ""
     run_at: str = ""
     # per task: its baseline date (as filed at PMO备案) and the deviation against it;
@@ -85,6 +86,8 @@ class MergeReport:
 
     @property
     def rows_merged(self) -> int:
+        if self.minutes_only:
+            return 0  # the week's rows were merged before; this run took in no return
         return sum(t.reported for t in self.tasks) + sum(
             r.data_week == self.week for r in self.risks) + sum(
             a.source is not None for a in self.acceptance) + len(self.feedback)
@@ -106,6 +109,7 @@ class MergeReport:
             "project": {"id": self.project_id, "name": self.project_name},
             "week": self.week, "as_of": self.as_of.isoformat(), "workdays": self.workdays,
             "report": self.report_path, "recorded": self.recorded,
+            "minutes_only": self.minutes_only,
             "previous_week": self.previous_week, "missing_weeks": list(self.missing_weeks),
             "summary": {"files": len(self.files), "accepted": self.accepted_files,
                         "rows_merged": self.rows_merged, "errors": self.errors,

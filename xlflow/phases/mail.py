@@ -42,6 +42,20 @@ def address_problem(address: str) -> str | None:
     return None
 
 
+def recipient_addresses(given: Sequence[str]) -> list[tuple[str, str]]:
+    """(display name, address) of each recipient given as "addr" or "名字 <addr>"; a text
+    that holds two addresses or a line break is refused, naming it, not split or dropped."""
+    out = []
+    for text in given:
+        parsed = getaddresses([text])
+        problem = (address_problem(text) if len(parsed) != 1 or _CONTROL.search(text)
+                   else address_problem(parsed[0][1]))
+        if problem:
+            raise ProjectError(f"收件人 {text!r}: {problem}")
+        out.append(parsed[0])
+    return out
+
+
 def sender_of(project: Project, given: str = "", *, option: str = "--from") -> str:
     """Who a message is from: `given` (the `option`), else the address in 联系方式.
     Refused when there is none, or when it is not one address on one line."""

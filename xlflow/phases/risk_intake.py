@@ -15,12 +15,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
 from typing import Any
 
 from .._files import atomic_path
 from ..contract import MASTER_KIND, RISK_FORM_KIND
-from ..errors import ExitStatus, ProjectError
+from ..errors import ExitStatus
 from ..issues import Issue, count_errors, warning
 from ..merge.carry import risk_types, with_intake
 from ..merge.context import Context
@@ -35,13 +34,13 @@ from ..merge.read import Returned, read_returns
 from ..merge.risks import merge_risks, risk_flags
 from ..model.records import RiskRecord, risk_sort_key
 from ..model.vocab import Level, RiskFlag, flag_label
-from ..project import PROJECT_FILE, Project
+from ..project import Project
 from ..report.risk_register import hours_between, write_risk_register
 from ..signing import Trust
 from ..weeks import normalise_week, week_label
 from ..workspace import Workspace
 from .gate import filing
-from .mail import sender_address
+from .mail import new_message, recipient_addresses, sender_of
 
 
 @dataclass
@@ -114,19 +113,15 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
         trust = ws.trust()  # a form's signature is checked as the merge checks a return's
         draft = filing(ws.events()) is None
         checked_masters = _masters(project, as_of, masters, trust, draft)
-        # a 高 risk closes on a form only with the PMO's 分管领导意见 (the latest merge's
-        # response, or a master in the inbox), as in the weekly merge
-        approved = {r.risk_id for r in merged if r.response.get("leader_opinion")}
-        for rid, response in latest_responses(m for m in checked_masters if m.accepted).items():
-            if response.get("leader_opinion"):
-                approved.add(rid)
-            else:
-                approved.discard(rid)
+        # a 高 risk closes on a form only with the PMO's 分管领导意见 agreeing (the latest
+        # merge's response, or a master in the inbox's), as in the weekly merge
+        responses = {r.risk_id: r.response for r in merged}
+        responses.update(latest_responses(m for m in checked_masters if m.accepted))
         previous = {r.risk_id: r for r in merged}
         intake: dict[str, RiskRecord] = {}
         for received, _, ret in forms:
             _take(project, ret, received, as_of, intake, result,
-                  _Known(trust, draft, previous, approved))
+                  _Known(trust, draft, previous, responses))
         now_ctx = Context.from_project(project, week_label(as_of), as_of)
         result.risks = sorted(intake.values(), key=risk_sort_key)
         for risk in result.risks:
@@ -154,12 +149,13 @@ def risks(ws: Workspace, *, as_of: dt.date | None = None, write: bool = True) ->
 @dataclass
 class _Known:
     """What a form is checked against: the key and built files, whether the project is
-    still a draft, the latest merge's risks and the 高 risks the 分管领导 agreed to close."""
+    still a draft, the latest merge's risks and each risk's latest PMO response (whose
+    分管领导意见 decides a 高 risk's close or downgrade)."""
 
     trust: Trust
     draft: bool
     previous: dict[str, RiskRecord]
-    approved: set[str]
+    responses: dict[str, dict[str, Any]]
 
 
 def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date,
@@ -185,7 +181,7 @@ def _take(project: Project, ret: Returned, received: dt.datetime, as_of: dt.date
         old = intake.get(risk.risk_id) or known.previous.get(risk.risk_id)
         if rec is not None:
             result.issues += unapproved(risk, rec, old, responses_known=True,
-                                        approved=risk.risk_id in known.approved)
+                                        response=known.responses.get(risk.risk_id, {}))
     entry.risks = len(found)
     for risk in found:
         risk.received, risk.data_week = received, week_label(received.date())
@@ -239,21 +235,18 @@ def high_risk_alert(project: Project, risks: Sequence[RiskRecord], *, sender: st
                     to: Sequence[str] = ()) -> EmailMessage:
     """The e-mail that tells the PMO (default: the project's contact address, or `to`)
     about new 高 risks, one block per risk with what it is and when it was found, raised
-    and received. For `RisksResult.alerts`; sending it is the caller's business."""
-    sender = sender or sender_address(project)
-    if not sender:
-        raise ProjectError("没有发件人地址:请指定一个,或在 "
-                           f"{PROJECT_FILE} 的 project.contact 中写上邮箱地址")
+    and received. For `RisksResult.alerts`; sending it is the caller's business (e.g.
+    `send_all`). The sender (`sender`, else 联系方式's address) and every recipient are
+    checked as `send`, `remind` and `notify` check theirs: a missing sender, or text that
+    is not one address on one line, is refused (ProjectError) rather than written into
+    a header."""
+    sender = sender_of(project, sender, option="sender 参数")  # as send/remind/notify check it
+    addresses = recipient_addresses(to) if to else [("", sender)]
     hours = project.settings.raise_within_hours
     high = [r for r in risks if r.level == Level.HIGH] or list(risks)
     named = "、".join(f"{r.department} {r.risk_id}" for r in high[:3])
-    msg = EmailMessage()
-    msg["Subject"] = (f"【{project.name}】高风险预警:{named}"
-                      + (f" 等 {len(high)} 项" if len(high) > 3 else ""))
-    msg["From"] = formataddr((project.initiator, sender))
-    msg["To"] = ", ".join(to or [sender])
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "xlflow.local")
+    msg = new_message(project, sender, f"【{project.name}】高风险预警:{named}"
+                      + (f" 等 {len(high)} 项" if len(high) > 3 else ""), addresses)
     lines = [f"「{project.name}」收到 {len(high)} 项新的高风险:", ""]
     for n, r in enumerate(high, start=1):
         v = r.values

@@ -174,7 +174,9 @@ def _merge(ws: Workspace, project: Project, week: str, day: dt.date) -> Step | N
     accepted = sum(f.accepted for f in report.files)
     note = (f"{week}:新交回 {'、'.join(sorted(new))};读入 {len(report.files)} 个文件,"
             f"采用 {accepted} 个 → {report.report_path}")
-    if not report.recorded:
+    if report.minutes_only:
+        note += "(只采用了周例会纪要:登记其督办事项,本周汇总数据不变)"
+    elif not report.recorded:
         note += "(未采用任何文件,不记入台账)"
     return Step("merge", report.recorded, note, list(report.issues))
 

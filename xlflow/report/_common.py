@@ -14,13 +14,14 @@ from typing import Any
 
 import xlsxwriter.workbook
 
-from .._sheetxml import RowXml, held_rows, supported
+from .._sheetxml import RowXml, cell_xml, held_rows, inline_text, letters, supported
 from ..styles import (
     NOTHING,
     WORKBOOK_OPTIONS,
     Styles,
     header_height,
     lines_height,
+    row_height,
     set_row_height,
     text_lines,
 )
@@ -66,42 +67,81 @@ def headers(ws: Any, row: int, columns: Sequence[tuple[str, float]], st: Styles)
 
 def put_row(ws: Any, row: int, values: Sequence[Any], widths: Sequence[float], st: Styles,
             formats: Mapping[int, Any] | None = None) -> None:
-    """One table row, as tall as its longest text (styles.row_height), written as one row
-    of XML (xlflow._sheetxml: streamed on a constant_memory sheet, else held until the
-    sheet is assembled): the row must not get other cells through XlsxWriter."""
-    if len(values) != len(widths):
-        raise ValueError(f"{len(values)} values for {len(widths)} columns")
+    """One table row: put_rows for one row."""
+    put_rows(ws, row, (values,), widths, st, formats)
+
+
+def put_rows(ws: Any, row: int, rows: Iterable[Sequence[Any]], widths: Sequence[float],
+             st: Styles, formats: Mapping[int, Any] | None = None) -> int:
+    """Table rows from `row` on, each as tall as its longest text (styles.row_height),
+    each written as one row of XML (xlflow._sheetxml: streamed on a constant_memory
+    sheet, else held until the sheet is assembled): a row must not get other cells
+    through XlsxWriter. `formats`: column -> format instead of put()'s choice. Returns
+    the row after the last one written."""
     fmt_of = (formats or {}).get
-    rows = _ROWS.get(ws) or (_stream(ws) if supported(ws) else held_rows(ws))
-    if rows is None:
-        set_row_height(ws, row, zip(values, widths, strict=True))
-        for c, value in enumerate(values):
-            # plain text and blanks, most of a report's cells, without put()'s type tests
-            if value.__class__ is str and value and len(value) <= MAX_CELL:
-                ws.write_string(row, c, value, fmt_of(c) or st.text)
-            elif value is None or value == "":
-                ws.write_blank(row, c, None, fmt_of(c) or st.plain)
-            else:
-                put(ws, row, c, value, st, fmt_of(c))
-        return
-    text, plain, date = st.text, st.plain, st.date
-    cells = []
-    lines = 1
-    for c, value in enumerate(values):
-        cls = value.__class__
-        if cls is str and value:  # most of a report's cells
-            width = widths[c]
-            if len(value) * 2 > width - 1 or "\n" in value:  # as row_height decides
-                lines = max(lines, text_lines(value, width))
-            cells.append(("s", value, fmt_of(c) or text) if len(value) <= MAX_CELL
-                         else _cell(value, fmt_of(c), st))
-        elif value is None:
-            cells.append(("b", None, fmt_of(c) or plain))
-        elif cls is dt.date:
-            cells.append(("n", _date_serial(value), fmt_of(c) or date))
+    stream = _ROWS.get(ws) or (_stream(ws) if supported(ws) else None)
+    if stream is not None:
+        return _stream_rows(stream, row, rows, widths, st, fmt_of)
+    held = held_rows(ws)
+    for values in rows:
+        if len(values) != len(widths):
+            raise ValueError(f"{len(values)} values for {len(widths)} columns")
+        if held is not None:
+            held.row(row, [_cell(value, fmt_of(c), st) for c, value in enumerate(values)],
+                     row_height(zip(values, widths, strict=True)))
         else:
-            cells.append(_cell(value, fmt_of(c), st))
-    rows.row(row, cells, lines_height(lines) if lines > 1 else None)
+            set_row_height(ws, row, zip(values, widths, strict=True))
+            for c, value in enumerate(values):
+                put(ws, row, c, value, st, fmt_of(c))
+        row += 1
+    return row
+
+
+def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
+                 widths: Sequence[float], st: Styles, fmt_of: Any) -> int:
+    """put_rows on a streamed sheet: the cells' XML made here, in one pass that also
+    finds the row's height. A column's formats take their style ids at their first use,
+    as XlsxWriter gives them."""
+    count = len(widths)
+    cols = letters(count)
+    short = [(w - 1) / 2 for w in widths]  # a text this long or shorter: one line
+    text_tails: list[str | None] = [None] * count
+    blank_tails: list[str | None] = [None] * count
+    date_tails: list[str | None] = [None] * count
+    tail = stream.tail
+    for values in rows:
+        if len(values) != count:
+            raise ValueError(f"{len(values)} values for {count} columns")
+        number = stream.begin(row, count - 1)
+        lines = 1
+        parts = []
+        for c, value in enumerate(values):
+            cls = value.__class__
+            if cls is str and value and len(value) <= MAX_CELL:  # most of a report's cells
+                if len(value) > short[c] or "\n" in value:
+                    lines = max(lines, text_lines(value, widths[c]))
+                t = text_tails[c]
+                if t is None:
+                    t = text_tails[c] = tail("s", fmt_of(c) or st.text)
+                parts.append(f'<c r="{cols[c]}{number}{t}{inline_text(value)}</is></c>')
+            elif value is None:
+                t = blank_tails[c]
+                if t is None:
+                    t = blank_tails[c] = tail("b", fmt_of(c) or st.plain)
+                parts.append(f'<c r="{cols[c]}{number}{t}')
+            elif cls is dt.date:
+                t = date_tails[c]
+                if t is None:
+                    t = date_tails[c] = tail("n", fmt_of(c) or st.date)
+                parts.append(f'<c r="{cols[c]}{number}{t}{_date_serial(value):.16G}</v></c>')
+            else:
+                if cls is str and value:
+                    lines = max(lines, text_lines(value, widths[c]))
+                kind, v, fmt = _cell(value, fmt_of(c), st)
+                parts.append(cell_xml(cols[c], number, tail(kind, fmt), kind, v))
+        stream.end(row, "".join(parts), lines_height(lines) if lines > 1 else None)
+        row += 1
+    return row
 
 
 @functools.lru_cache(maxsize=4096)  # a report's dates are few and recur on every row
@@ -163,11 +203,8 @@ def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],
     """Header at `row`, then the rows; a table without rows says 无 (one printed line, not
     a page of bare headers). Returns the last row written."""
     headers(ws, row, columns, st)
-    widths = [w for _, w in columns]
     first = row
-    for values in rows:
-        row += 1
-        put_row(ws, row, values, widths, st, formats)
+    row = put_rows(ws, row + 1, rows, [w for _, w in columns], st, formats) - 1
     if row == first:
         row += 1
         ws.write_string(row, 0, NOTHING, st.plain)
@@ -201,5 +238,5 @@ def stamp(moment: dt.datetime | str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
 
 
-__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_cells", "put_row", "serial", "stamp",
-           "table"]
+__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_cells", "put_row", "put_rows",
+           "serial", "stamp", "table"]

@@ -36,7 +36,7 @@ from ..styles import (
     count_axis,
     page_setup,
 )
-from ._common import headers, put, put_row, quick_deflate, serial, stamp, table
+from ._common import headers, put, put_row, put_rows, quick_deflate, serial, stamp, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
 from .risk_register import RESPONSE_HEADERS, response_cells
@@ -305,17 +305,17 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
     widths = [w for _, w in TASK_HEADERS]
     known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination",
              "next_plan")
-    for r, t in enumerate(report.tasks, start=1):
-        other = ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known)
-        values = [t.task_id, t.department, t.milestone, t.planned,
-                  None if t.percent is None else t.percent / 100, t.actual, t.forecast,
-                  t.expected, t.deviation_days,
-                  report.baseline.get(t.task_id, "新增" if report.baseline else None),
-                  report.baseline_deviation.get(t.task_id), t.status,
-                  "✓" if t.critical else "", t.data_text(report.week), t.headcount,
-                  *(t.texts.get(k, "") for k in known), other, _source(t.source), t.spend]
-        put_row(ws, r, values, widths, st, {4: st.pct, 8: st.int, 10: st.int, 14: st.int,
-                                            23: st.money})
+    baseline, deviation, week = report.baseline, report.baseline_deviation, report.week
+    new = "新增" if baseline else None
+    rows = ([t.task_id, t.department, t.milestone, t.planned,
+             None if t.percent is None else t.percent / 100, t.actual, t.forecast,
+             t.expected, t.deviation_days, baseline.get(t.task_id, new),
+             deviation.get(t.task_id), t.status, "✓" if t.critical else "",
+             t.data_text(week), t.headcount, *(t.texts.get(k, "") for k in known),
+             ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known),
+             _source(t.source), t.spend] for t in report.tasks)
+    put_rows(ws, 1, rows, widths, st, {4: st.pct, 8: st.int, 10: st.int, 14: st.int,
+                                       23: st.money})
     if not report.tasks:
         put(ws, 1, 0, NOTHING, st)
     last = max(len(report.tasks), 1)

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..issues import column_letter
-from ..project import Project
+from ..project import Project, Settings
 from ..spec import Column, ColumnType, column_choices, date_window
 
 LIST_LIMIT = 255  # Excel's limit for an inline list formula
 #: A department's own workbook offers every department of the project in a department
-#: dropdown (需协调部门) up to this many; past it, the departments it works with (see
-#: `partner_list`). Every department's list in every department's files made each file
-#: grow with the project and build with departments².
-ALL_DEPARTMENTS_UP_TO = 50
+#: dropdown (需协调部门) up to this many (the default of `settings.all_departments_up_to`);
+#: past it, at most this many departments it works with (see `partner_list`). Every
+#: department's list in every department's files made each file grow with the project
+#: and build with departments².
+ALL_DEPARTMENTS_UP_TO = Settings.all_departments_up_to
 TEXT_LENGTH = {ColumnType.LONGTEXT: 2000}
 DEFAULT_TEXT_LENGTH = 255
 
@@ -48,7 +49,7 @@ class _ProjectLists:
     departments: tuple[str, ...]
     tasks_by_department: dict[str, tuple[tuple[str, str], ...]]
     milestones: tuple[str, ...]
-    partners: dict[str, tuple[str, ...]]
+    partners: dict[str, tuple[str, ...]]  # only past settings.all_departments_up_to
 
 
 # by id(): a Project is not hashable; an entry goes when its project does
@@ -63,37 +64,81 @@ def _project_lists(project: Project) -> _ProjectLists:
             by_dept.setdefault(t.department, []).append((t.id, t.department))
         found = _ProjectLists(tuple(d.name for d in project.departments),
                               {d: tuple(pairs) for d, pairs in by_dept.items()},
-                              tuple(m.id for m in project.milestones), _partners(project))
+                              tuple(m.id for m in project.milestones),
+                              _partners(project) if _many(project) else {})
         _LISTS[id(project)] = found
         weakref.finalize(project, _LISTS.pop, id(project), None)
     return found
 
 
+def _many(project: Project) -> bool:
+    return len(project.departments) > project.settings.all_departments_up_to
+
+
 def _partners(project: Project) -> dict[str, tuple[str, ...]]:
-    """Each department's partners, in the project's order: the initiating department and
-    the departments whose tasks come before or after one of its own (前置任务)."""
+    """Each department's partners, at most `settings.all_departments_up_to`, shown in the
+    project's order; when there are more, the closest kept, in this order:
+
+    1. the initiating department;
+    2. the departments whose tasks come before or after one of its own (前置任务);
+    3. the departments its tasks' 岗位/职责/交付物 name (「与市场部确认文案」), and those
+       whose tasks' text names it: who coordinates with whom, both ways;
+    4. the departments with a task in the same milestone as one of its own.
+
+    Linear in the project: names are found by looking each substring of the lengths
+    department names have up in a set, a milestone adds members until the cap."""
+    order = {d.name: i for i, d in enumerate(project.departments)}
+    cap = project.settings.all_departments_up_to
+    rank: dict[str, dict[str, int]] = {d: {} for d in order}
+
+    def link(a: str, b: str, level: int) -> None:
+        if a != b and a in rank and b in order and level < rank[a].get(b, 9):
+            rank[a][b] = level
+
+    for name in order:
+        link(name, project.initiating_department, 1)
     where = {t.id: t.department for t in project.tasks}
-    linked: dict[str, set[str]] = {d.name: {project.initiating_department}
-                                   for d in project.departments}
     for t in project.tasks:
         for pid in t.after:
             other = where.get(pid)
-            if other and other != t.department:
-                linked.setdefault(t.department, set()).add(other)
-                linked.setdefault(other, set()).add(t.department)
-    return {name: tuple(d.name for d in project.departments
-                        if d.name in found and d.name != name)
-            for name, found in linked.items()}
+            if other:
+                link(t.department, other, 2)
+                link(other, t.department, 2)
+    lengths = sorted({len(n) for n in order}, reverse=True)
+    for t in project.tasks:
+        text = f"{t.role} {t.duty} {t.deliverable}"
+        i = 0
+        while i < len(text):
+            # the longest name at this point (「市场部二组」, not 「市场部」 in it)
+            n = next((n for n in lengths if text[i:i + n] in order), 0)
+            if n:
+                link(t.department, text[i:i + n], 3)
+                link(text[i:i + n], t.department, 3)
+            i += n or 1
+    members: dict[str, list[str]] = {}
+    for t in project.tasks:
+        if t.milestone:
+            group = members.setdefault(t.milestone, [])
+            if t.department not in group:
+                group.append(t.department)
+    for group in members.values():
+        for name in group:
+            for other in group[:cap + 1]:  # enough to fill the list; not group²
+                link(name, other, 4)
+    return {name: tuple(sorted(sorted(found, key=lambda d: (found[d], order[d]))[:cap],
+                               key=order.__getitem__))
+            for name, found in rank.items()}
 
 
 def partner_list(column: Column, project: Project, department: str) -> bool:
     """A department dropdown in `department`'s own files of a project of more than
-    ALL_DEPARTMENTS_UP_TO departments: it offers the department's partners, any other
+    `settings.all_departments_up_to` departments: it offers the department's partners
+    (`_partners`), any other
     department typed in is let through with a note (the merge checks every name against
     the whole project), so no file carries the names of all departments."""
     return (bool(department) and not column.values
             and (column.type is ColumnType.DEPARTMENT or column.source == "departments")
-            and len(project.departments) > ALL_DEPARTMENTS_UP_TO)
+            and _many(project))
 
 
 def whole_project_list(column: Column, department: str) -> bool:
