@@ -13,11 +13,12 @@ runs interleaved:
                     formats, validations or protection, with the workbook options build
                     uses (in_memory);
   XlsxWriter, build's calls
-                    a second baseline: build's own XlsxWriter calls replayed (the same
-                    cells, blank formatted input cells, formats, row heights,
-                    validations, protection): what XlsxWriter alone takes for build's
-                    workbooks, so build over it is xlflow's own share (project.yaml,
-                    ledger, working out the cells).
+                    a second baseline: build's XlsxWriter calls replayed, recorded with
+                    every cell written cell by cell (the same cells, blank formatted
+                    input cells, formats, row heights, validations, protection): what
+                    XlsxWriter alone takes for build's workbooks through its API; build
+                    writes its table rows as XML instead (xlflow._sheetxml), so it can
+                    be below 1.
 With XLFLOW_BENCH_AGAINST=DIR (a folder holding an earlier `xlflow` package) that
 xlflow's build is measured too, interleaved with the others: before and after a change.
 Imports are left out of every time and shown on their own. Peak memory is per process
@@ -145,11 +146,28 @@ def _encode(target: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any
     return target, name, tuple(out), dict(kwargs), tuple(at)
 
 
+@contextlib.contextmanager
+def cell_by_cell() -> Iterator[None]:
+    """Build with every cell an XlsxWriter call, as before rows were held as XML
+    (xlflow._sheetxml): what the replay baseline records is XlsxWriter writing build's
+    workbooks cell by cell, the same parts byte for byte (tests/test_sheetxml.py)."""
+    from xlflow import _sheetxml
+    patched = [m for name, m in list(sys.modules.items())
+               if name.startswith("xlflow") and getattr(m, "held_rows", None) is _sheetxml.held_rows]
+    for module in patched:
+        module.held_rows = lambda ws: None
+    try:
+        yield
+    finally:
+        for module in patched:
+            module.held_rows = _sheetxml.held_rows
+
+
 def prepare(tmp: str, departments: int, per_department: int) -> tuple[list[Measure], int]:
     """The three measures, and how many cells build's workbooks hold."""
     root = Path(tmp) / f"bench-{departments}x{per_department}"
     write_project(root, departments, per_department)
-    with recording() as books:
+    with recording() as books, cell_by_cell():
         built = api.build(root, week=WEEK)
     with open(Path(tmp) / "calls.pickle", "wb") as fh:
         pickle.dump(books, fh)

@@ -14,14 +14,17 @@ the runs interleaved:
                     the baselines (the ratios use this);
   xlflow workers    the same with xlflow's own worker processes (as many as it chooses:
                     none below 8 files and 4 MB, else one per core, at most 4);
-  xlflow whole      the whole merge: also the consolidated report and the ledger.
+  xlflow whole      the whole merge: also the consolidated report and the ledger;
+  xlflow whole, 1 proc
+                    the same in one process on one core (whole_vs_pandas_openpyxl
+                    uses this: the baseline reads on one core too).
 Imports are left out of every time and shown on their own. Peak memory is per process
 (Linux /proc or getrusage: POSIX only, "n/a" elsewhere). The one-thread ratios use the
 best CPU time of --repeat runs (every side runs on one core, so on an idle machine CPU
 time is the wall time, and on a shared one it is not inflated by waiting for a core);
 parallel_vs_calamine and whole_s use the best wall time. Last line:
   merge_vs_calamine=X merge_vs_pandas_openpyxl=Y parallel_vs_calamine=Z whole_s=S peak_mb=M
-  without_project_yaml_vs_calamine=W
+  without_project_yaml_vs_calamine=W whole_vs_pandas_openpyxl=V
 (W: the one-process ratio less loading project.yaml, measured on its own afterwards.)
 project.yaml's cache (DIR/.xlflow-cache): one cold xlflow run (no cache) goes first and is
 printed on its own; the interleaved runs are warm (the cache it left), as every command is
@@ -58,7 +61,9 @@ def measures(root: Path, parallel: bool = True) -> list[Measure]:
            Measure("xlflow 1 process", "merge", merge, {"XLFLOW_WORKERS": "1"})]
     if parallel:
         out += [Measure("xlflow workers", "merge", merge),
-                Measure("xlflow whole", "merge", {**merge, "write": True})]
+                Measure("xlflow whole", "merge", {**merge, "write": True}),
+                Measure("xlflow whole, 1 proc", "merge", {**merge, "write": True},
+                        {"XLFLOW_WORKERS": "1"})]
     return out
 
 
@@ -94,14 +99,14 @@ def one_size(args) -> None:
                         found[2].env)
         first.once()  # no project.yaml cache: parsed, then kept for the runs below
         interleave(found, args.repeat)
-    cal, pdx, one, par, whole = found
+    cal, pdx, one, par, whole, whole_one = found
     tasks = args.departments * args.tasks_per_department
     print(f"{args.departments} returns × {args.tasks_per_department} tasks = {tasks} tasks; "
           f"best and median of {args.repeat}; {machine()}")
     print(table(found))
-    warm = [m for m in (one, par, whole) if all(r["cache_warm"] for r in m.runs)]
+    warm = [m for m in (one, par, whole, whole_one) if all(r["cache_warm"] for r in m.runs)]
     print(f"project.yaml's cache in the xlflow runs above: "
-          f"{'warm in every run' if len(warm) == 3 else 'NOT warm in every run'} (the same "
+          f"{'warm in every run' if len(warm) == 4 else 'NOT warm in every run'} (the same "
           f"project.yaml as the run before); a first run with the cache cold: xlflow 1 process "
           f"{first.cpu_best:.3f} CPU s, peak {fmt_peak(first.peak_mb)} MB")
     print(f"project.yaml alone: cold {statistics.median(r['project_cold_s'] for r in one.runs):.3f}"
@@ -112,7 +117,8 @@ def one_size(args) -> None:
           f"merge_vs_pandas_openpyxl={one.cpu_best / pdx.cpu_best:.2f} "
           f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "
           f"peak_mb={fmt_peak(max((m.peak_mb or 0) for m in (one, par, whole)) or None)} "
-          f"without_project_yaml_vs_calamine={(one.cpu_best - one.project_s) / cal.cpu_best:.2f}")
+          f"without_project_yaml_vs_calamine={(one.cpu_best - one.project_s) / cal.cpu_best:.2f} "
+          f"whole_vs_pandas_openpyxl={whole_one.cpu_best / pdx.cpu_best:.2f}")
 
 
 def scaling(args) -> None:

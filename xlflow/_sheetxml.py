@@ -155,8 +155,10 @@ class HeldRows:
     workbook is closed. Cells as for RowXml, plus 'bool'.
 
     XlsxWriter numbers formats in the order cells use them when it assembles a sheet, so
-    a row here names its formats by tokens that become style ids at that moment, in the
-    order the cells first used them: the file is the one XlsxWriter would have written."""
+    a row here names its formats by str.format fields ({0}, {1}, …: the XML of a
+    shared-string sheet holds only references and numbers, never a brace) that become
+    style ids at that moment, in the order the cells first used them: the file is the
+    one XlsxWriter would have written."""
 
     __slots__ = ("_first_use", "_formats", "_rows", "_tokens", "_ws")
 
@@ -198,9 +200,7 @@ class HeldRows:
             kind, value, fmt = cell
             token = tokens.get(fmt)
             if token is None:
-                if len(self._formats) >= _TOKENS:
-                    raise ValueError(f"more than {_TOKENS} formats on one sheet")
-                token = tokens[fmt] = "" if fmt is None else f'" s="{chr(_TOKEN_BASE + len(self._formats))}'
+                token = tokens[fmt] = "" if fmt is None else f'" s="{{{len(self._formats)}}}'
                 if fmt is not None:
                     self._formats.append(fmt)
                     self._first_use.append(row)
@@ -237,7 +237,7 @@ class HeldRows:
         # style ids as XlsxWriter gives them: a format gets its id at the first cell that
         # uses it, in sheet order, so the held rows' formats get theirs row by row here
         order = sorted(range(len(self._formats)), key=lambda k: (self._first_use[k], k))
-        ids: dict[int, str] = {}  # a token's code point -> the style id (for str.translate)
+        ids: list[str] = [""] * len(self._formats)  # format k -> its style id
         done = 0
         table, info, comments = ws.table, ws.row_info, ws.comments
         for row in range(ws.dim_rowmin, ws.dim_rowmax + 1):
@@ -245,9 +245,9 @@ class HeldRows:
             if row in held:
                 while done < len(order) and self._first_use[order[done]] <= row:
                     k = order[done]
-                    ids[_TOKEN_BASE + k] = str(self._formats[k]._get_xf_index())
+                    ids[k] = str(self._formats[k]._get_xf_index())
                     done += 1
-                xml = held[row][2].translate(ids)
+                xml = held[row][2].format(*ids)
                 ws._write_row(row, span, info.get(row))
                 ws.fh.write(xml)
                 ws._xml_end_tag("row")
@@ -261,10 +261,6 @@ class HeldRows:
                 ws._write_empty_row(row, span, info.get(row))
 
 
-# A held cell names its format by one character from Unicode's private use planes (the
-# sheet XML of a shared-string workbook carries no text of its own, only numbers), so
-# the style ids go in with one str.translate per row.
-_TOKEN_BASE, _TOKENS = 0xF0000, 0xFFFD
 _HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "merge", "merged_cells",
                "table_cells", "row_spans", "str_table",
                "dim_rowmin",

@@ -162,11 +162,13 @@ def text_lines(text: str, width: float) -> int:
     Wraps greedily as a spreadsheet does: CJK characters break anywhere, Latin words at
     spaces (a word longer than the line is broken)."""
     usable = max(width - 1, 1.0)
-    if "\n" not in text and (len(text) if text.isascii() else text_width(text)) <= usable:
+    single = "\n" not in text
+    if single and (len(text) if text.isascii() else text_width(text)) <= usable:
         return 1  # most cells: short, one line
     total = 0
-    for paragraph in text.split("\n"):
-        if (len(paragraph) if paragraph.isascii() else text_width(paragraph)) <= usable:
+    for paragraph in (text,) if single else text.split("\n"):
+        if not single and (len(paragraph) if paragraph.isascii()
+                           else text_width(paragraph)) <= usable:
             total += 1  # a paragraph that fits needs no wrapping
             continue
         lines, used = 1, 0.0

@@ -22,7 +22,6 @@ from ..styles import (
     header_height,
     lines_height,
     row_height,
-    set_row_height,
     text_lines,
 )
 
@@ -72,25 +71,28 @@ def put_row(ws: Any, row: int, values: Sequence[Any], widths: Sequence[float], s
 
 
 def put_rows(ws: Any, row: int, rows: Iterable[Sequence[Any]], widths: Sequence[float],
-             st: Styles, formats: Mapping[int, Any] | None = None) -> int:
-    """Table rows from `row` on, each as tall as its longest text (styles.row_height),
-    each written as one row of XML (xlflow._sheetxml: streamed on a constant_memory
-    sheet, else held until the sheet is assembled): a row must not get other cells
-    through XlsxWriter. `formats`: column -> format instead of put()'s choice. Returns
-    the row after the last one written."""
+             st: Styles, formats: Mapping[int, Any] | None = None, *,
+             fit: bool = True) -> int:
+    """Table rows from `row` on, each as tall as its longest text (styles.row_height;
+    not with fit=False), each written as one row of XML (xlflow._sheetxml: streamed on a
+    constant_memory sheet, else held until the sheet is assembled): a row must not get
+    other cells through XlsxWriter. `formats`: column -> format instead of put()'s
+    choice. Returns the row after the last one written."""
     fmt_of = (formats or {}).get
     stream = _ROWS.get(ws) or (_stream(ws) if supported(ws) else None)
     if stream is not None:
-        return _stream_rows(stream, row, rows, widths, st, fmt_of)
+        return _stream_rows(stream, row, rows, widths, st, fmt_of, fit)
     held = held_rows(ws)
     for values in rows:
         if len(values) != len(widths):
             raise ValueError(f"{len(values)} values for {len(widths)} columns")
+        height = row_height(zip(values, widths, strict=True)) if fit else None
         if held is not None:
             held.row(row, [_cell(value, fmt_of(c), st) for c, value in enumerate(values)],
-                     row_height(zip(values, widths, strict=True)))
+                     height)
         else:
-            set_row_height(ws, row, zip(values, widths, strict=True))
+            if height is not None:
+                ws.set_row(row, height)
             for c, value in enumerate(values):
                 put(ws, row, c, value, st, fmt_of(c))
         row += 1
@@ -98,16 +100,18 @@ def put_rows(ws: Any, row: int, rows: Iterable[Sequence[Any]], widths: Sequence[
 
 
 def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
-                 widths: Sequence[float], st: Styles, fmt_of: Any) -> int:
+                 widths: Sequence[float], st: Styles, fmt_of: Any, fit: bool) -> int:
     """put_rows on a streamed sheet: the cells' XML made here, in one pass that also
     finds the row's height. A column's formats take their style ids at their first use,
     as XlsxWriter gives them."""
     count = len(widths)
     cols = letters(count)
-    short = [(w - 1) / 2 for w in widths]  # a text this long or shorter: one line
+    # a text this long or shorter: one line (no text is measured for rows of one height)
+    short = [(w - 1) / 2 if fit else math.inf for w in widths]
     text_tails: list[str | None] = [None] * count
     blank_tails: list[str | None] = [None] * count
     date_tails: list[str | None] = [None] * count
+    number_tails: list[str | None] = [None] * count
     tail = stream.tail
     for values in rows:
         if len(values) != count:
@@ -118,24 +122,29 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
         for c, value in enumerate(values):
             cls = value.__class__
             if cls is str and value and len(value) <= MAX_CELL:  # most of a report's cells
-                if len(value) > short[c] or "\n" in value:
+                if len(value) > short[c] or ("\n" in value and fit):
                     lines = max(lines, text_lines(value, widths[c]))
                 t = text_tails[c]
                 if t is None:
                     t = text_tails[c] = tail("s", fmt_of(c) or st.text)
                 parts.append(f'<c r="{cols[c]}{number}{t}{inline_text(value)}</is></c>')
-            elif value is None:
+            elif value is None or (cls is str and not value):
                 t = blank_tails[c]
                 if t is None:
                     t = blank_tails[c] = tail("b", fmt_of(c) or st.plain)
                 parts.append(f'<c r="{cols[c]}{number}{t}')
+            elif (cls is int or cls is float) and math.isfinite(value):
+                t = number_tails[c]
+                if t is None:
+                    t = number_tails[c] = tail("n", fmt_of(c) or st.plain)
+                parts.append(f'<c r="{cols[c]}{number}{t}{value:.16G}</v></c>')
             elif cls is dt.date:
                 t = date_tails[c]
                 if t is None:
                     t = date_tails[c] = tail("n", fmt_of(c) or st.date)
                 parts.append(f'<c r="{cols[c]}{number}{t}{_date_serial(value):.16G}</v></c>')
             else:
-                if cls is str and value:
+                if cls is str and value and fit:
                     lines = max(lines, text_lines(value, widths[c]))
                 kind, v, fmt = _cell(value, fmt_of(c), st)
                 parts.append(cell_xml(cols[c], number, tail(kind, fmt), kind, v))
@@ -147,18 +156,6 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
 @functools.lru_cache(maxsize=4096)  # a report's dates are few and recur on every row
 def _date_serial(day: dt.date) -> float:
     return serial(day)
-
-
-def put_cells(ws: Any, row: int, values: Sequence[Any], formats: Sequence[Any], st: Styles) -> None:
-    """A row's cells from column 0 by put()'s rules, each with its format, as one row of
-    XML (streamed, or held until the sheet is assembled): no other cell of the row may
-    follow."""
-    rows = _ROWS.get(ws) or (_stream(ws) if supported(ws) else held_rows(ws))
-    if rows is not None:
-        rows.row(row, [_cell(v, f, st) for v, f in zip(values, formats, strict=True)])
-        return
-    for c, (value, fmt) in enumerate(zip(values, formats, strict=True)):
-        put(ws, row, c, value, st, fmt)
 
 
 _ROWS: weakref.WeakKeyDictionary[Any, RowXml] = weakref.WeakKeyDictionary()
@@ -238,5 +235,5 @@ def stamp(moment: dt.datetime | str) -> str:
     return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
 
 
-__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_cells", "put_row", "put_rows",
+__all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_row", "put_rows",
            "serial", "stamp", "table"]

@@ -22,7 +22,7 @@ from ..model.records import TaskStatus
 from ..model.vocab import TaskState
 from ..project import Project
 from ..styles import A3, FONT, FONT_SIZE, HEADER_FILL, Styles, page_setup
-from ._common import put, put_cells
+from ._common import put, put_rows
 
 SHEET = "甘特图"
 DAY_LIMIT = 120  # a plan longer than this many days gets one column per week
@@ -136,13 +136,12 @@ def write_gantt(wb: Any, st: Styles, *, title: str, tasks: Sequence[GanttTask],
     ws.set_column(FIRST_DAY, last_col, 3.6 if step == 7 else 2.6)
     for i in range(count):
         put(ws, HEAD, FIRST_DAY + i, first + dt.timedelta(days=i * step), st, day_head)
-    row = TOP
-    formats = [st.date if START <= c <= BASELINE else st.plain for c in range(len(COLUMNS))]
-    for t in tasks:
-        put_cells(ws, row, [t.id, t.department, t.name, t.owner, t.start, t.due, t.expected,
-                            base.get(t.id, t.due), t.status, "✓" if t.critical else ""],
-                  formats, st)
-        row += 1
+    row = put_rows(ws, TOP, ([t.id, t.department, t.name, t.owner, t.start, t.due,
+                              t.expected, base.get(t.id, t.due), t.status,
+                              "✓" if t.critical else ""] for t in tasks),
+                   [w for _, w in COLUMNS], st,
+                   {c: st.date if START <= c <= BASELINE else st.plain
+                    for c in range(len(COLUMNS))}, fit=False)
     last_task = row - 1
     for m in milestones:
         values = [m.id, "里程碑", f"◆ {m.name}", "", None, m.date, m.forecast, None, "", ""]
