@@ -92,6 +92,7 @@ class Styles:
     # conditional formats
     good = _Named({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
     bad = _Named({"bg_color": BAD_FILL, "font_color": BAD_FONT})
+    struck = _Named({"font_strikeout": True, "font_color": NOTE_FONT})  # a row kept for the record
 
     def __init__(self, wb: Any) -> None:
         self.wb = wb
