@@ -245,3 +245,17 @@ def test_every_issue_of_a_validate_run_is_catalogued(built: api.BuildResult,
     found = {(i.code, str(i.severity)) for f in report.files for i in f.issues}
     assert {c for c, _ in found} <= CODES.keys()
     assert found >= {("bad-date", "error"), ("not-in-list", "error"), ("not-a-workbook", "error")}
+
+
+def test_an_issue_as_a_dict_has_every_field() -> None:
+    """to_dict names the fields one by one (asdict deep-copies): a new field must be added
+    there too, or the ledger and --json would lose it."""
+    import dataclasses
+
+    from xlflow.issues import Issue, Severity
+
+    issue = Issue("bad-date", Severity.ERROR, "日期不对", "a.xlsx", "周进度跟踪表", "F2",
+                  "2024-13-01", "日期")
+    expected = dataclasses.asdict(issue)
+    expected["severity"] = "error"
+    assert issue.to_dict() == expected and list(issue.to_dict()) == list(expected)

@@ -162,12 +162,13 @@ def test_a_column_left_out_of_the_report_is_found(built, everything, monkeypatch
 
     path, values = everything
     coordination = next(v for c, v in values["weekly"].items() if c.key == "coordination")
-    original = consolidated.put_row
+    original = consolidated.put_rows
 
-    def put_row(ws: Any, r: int, row: list[Any], *args: Any, **kwargs: Any) -> Any:
-        return original(ws, r, [None if v == coordination else v for v in row], *args, **kwargs)
+    def put_rows(ws: Any, r: int, rows: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(ws, r, ([None if v == coordination else v for v in row] for row in rows),
+                        *args, **kwargs)
 
-    monkeypatch.setattr(consolidated, "put_row", put_row)
+    monkeypatch.setattr(consolidated, "put_rows", put_rows)
     root = built.project.root
     assert not_found(root, merge_json(root, path), values) == [
         ("workbook", "weekly", "需协调事项", coordination)]

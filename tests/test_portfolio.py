@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -36,12 +37,20 @@ def _example(root: Path, replace: dict[str, str]) -> Path:
     return root
 
 
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def _at(month: int, day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2024, month, day, hour, tzinfo=CST)
+
+
 def _merged_w28(root: Path) -> Path:
-    """The example, agreed, approved and filed, with the sample returns merged for W28."""
+    """The example, agreed (06-27), approved (06-28) and filed (07-05 16:00), with the
+    sample returns merged for W28."""
     ug = _example(root, {})
-    api.opinion(ug, department="运营部", by="运营总监", text="同意")
-    api.approve(ug, by="分管副总 陈明")
-    api.file_project(ug, by="PMO 王芳")
+    api.opinion(ug, department="运营部", by="运营总监", text="同意", at=_at(6, 27))
+    api.approve(ug, by="分管副总 陈明", at=_at(6, 28))
+    api.file_project(ug, by="PMO 王芳", at=_at(7, 5, 16))
     api.build(ug, week=WEEK, built_at=BUILT_AT)
     for f in (SAMPLES / "returns").glob("*.xlsx"):
         shutil.copy(f, ug / "inbox" / f.name)
@@ -287,3 +296,21 @@ def test_as_of_takes_the_latest_merge_not_after_the_date(tmp_path: Path) -> None
     api.portfolio([ug], as_of=dt.date(2024, 7, 12), out=out)
     assert "2024-W28" in [c for r in openpyxl.load_workbook(out).worksheets[0].iter_rows(
         values_only=True) for c in r]
+
+
+def test_the_phase_is_the_one_of_the_as_of_date(tmp_path: Path, runner: CliRunner) -> None:
+    """The steps count from the day they were recorded on: opinion 06-27, approval 06-28,
+    filing 07-05 16:00 (+08:00, its own day wherever the portfolio runs), W28 merged."""
+    ug = _merged_w28(tmp_path / "ug")
+
+    def phase(day: dt.date) -> str:
+        (s,) = api.portfolio([ug], as_of=day, write=False).projects
+        return str(s.phase)
+
+    assert [phase(dt.date(2024, m, d)) for m, d in ((6, 26), (6, 27), (6, 28), (7, 4), (7, 5),
+                                                    (7, 12))] == [
+        "需求发起", "需求共识", "方案审批", "方案审批", "PMO备案", "执行中"]
+    result = runner.invoke(cli, ["portfolio", str(ug), "--as-of", "2024-07-04", "--json",
+                                 "--out", str(tmp_path / "p.xlsx")])
+    assert result.exit_code == 0, result.output  # no merge by then: a warning
+    assert [p["phase"] for p in json.loads(result.output)["projects"]] == ["方案审批"]

@@ -152,8 +152,11 @@ def test_a_cancelled_task_keeps_its_past_weeks_and_leaves_the_next(
     assert "T05" not in {t.task_id for t in report.tasks}
     on_t05 = [(i.code, i.severity.value, i.sheet) for i in report.issues if i.value == "T05"]
     assert on_t05 == [("cancelled-task", "warning", "周进度跟踪表")]
-    assert "任务 T05 已于 2024-07-16 取消" in next(i.message for i in report.issues
-                                                 if i.code == "cancelled-task")
+    assert "任务 T05 已于 2024-07-16 取消(变更 1,陈明批准),本行未汇总" in next(
+        i.message for i in report.issues if i.code == "cancelled-task")
+    # so does `xlflow validate --project` on the same return, naming the change
+    code, out = _run(runner, "validate", mkt, "--project", root, "--as-of", AS_OF29)
+    assert "任务 T05 已于 2024-07-16 取消(变更 1,陈明批准)" in out, out
     cancelled = [c for c in report.changes if str(c.kind) == "task-cancelled"]
     assert [(c.label, c.subject, c.department) for c in cancelled] == [("取消任务", "T05", "市场部")]
     assert "变更 1(陈明批准)" in cancelled[0].detail
@@ -253,3 +256,65 @@ def test_an_opinion_after_filing_is_refused_and_the_phase_stays(project_dir: Pat
     # sent back, the plan is open again: the head's opinion is recorded
     api.approve(root, by="陈明", reject=True, note="人力重新评估")
     assert api.opinion(root, department="技术部", by="技术部总监", text="同意").recorded
+
+
+def test_a_cancellation_takes_the_day_given_with_on(project_dir: Path, runner: CliRunner) -> None:
+    """`--remove-task ID --on DATE`: the task leaves the plan that day, not the day of
+    approval; a date that is no date, before the project or still to come is refused,
+    naming --on and what it takes."""
+    root = project_dir
+    base = ["change", root, "--remove-task", "T02", "--reason", "数据复盘并入运营部日报",
+            "--by", "PMO 王芳"]
+    code, out = _run(runner, *base, "--on", "2024-7-1x")
+    assert code == 2 and "'--on' 的值无效:2024-7-1x 不是日期(应为 YYYY-MM-DD)" in out, out
+    code, out = _run(runner, *base, "--on", "2024-06-28")
+    assert code == 2, out
+    assert "--on 2024-06-28: 取消日期早于项目开始日期 2024-07-01(应为 2024-07-01 至今天的一天)" in out
+    code, out = _run(runner, "change", root, "--task", "T03", "--due", "2024-07-13", "--on",
+                     "2024-07-10", "--reason", "x", "--by", "PMO")
+    assert code == 2 and "--on 只用于 --remove-task" in out, out
+    with pytest.raises(ProjectError, match=r"--on 2024-07-20: 取消日期晚于今天 2024-07-16"):
+        api.change(root, remove_task="T02", reason="x", by="PMO", on=dt.date(2024, 7, 20),
+                   at=dt.datetime(2024, 7, 16, 9).astimezone())
+    assert api.changes(root) == []  # nothing recorded by the refusals
+    code, out = _run(runner, *base, "--on", "2024-07-10")
+    assert code == 0, out
+    assert "取消任务 T02(自 2024-07-10 起)" in out
+    code, out = _run(runner, "approve", root, "--change", "1", "--by", "分管副总 陈明")
+    assert code == 0, out
+    t02 = next(x for x in (root / "project.yaml").read_text(encoding="utf-8").splitlines()
+               if "id: T02" in x)
+    assert t02.endswith("after: T08, cancelled: 2024-07-10}")
+    assert [(t.id, t.cancelled) for t in Workspace(root).project().cancelled_tasks] == \
+        [("T02", dt.date(2024, 7, 10))]
+    # a week whose 统计日 is that day or later no longer has it; an earlier one does
+    assert "T02" not in {t.task_id for t in api.merge(root, [], week=WEEK, as_of=AS_OF).tasks}
+    early = api.merge(root, [], week="2024-W28", as_of=dt.date(2024, 7, 9), force=True)
+    assert "T02" in {t.task_id for t in early.tasks}
+
+
+def test_the_masters_responsibilities_keep_a_cancelled_task_marked(project_dir: Path) -> None:
+    """The PMO's 职责分工表 lists a cancelled task after the plan's, 状态 已取消 with the day
+    and the change, its row struck through; the plan's tasks say 计划内."""
+    root = project_dir
+    n = api.change(root, remove_task="T02", reason="数据复盘并入运营部日报", by="PMO 王芳",
+                   on=dt.date(2024, 7, 10)).change.id
+    api.approve_change(root, n, by="分管副总 陈明")
+    built = api.build(root, week=WEEK, built_at=BUILT_AT)
+    sheet = openpyxl.load_workbook(built.master)["职责分工表"]
+    header = [c.value for c in sheet[1]]
+    status, note = header.index("状态\nStatus"), header.index("说明\nNote")
+    rows = {r[0].value: r for r in sheet.iter_rows(min_row=2) if r[0].value}
+    assert list(rows) == ["T01", "T03", "T04", "T05", "T06", "T07", "T08", "T02"]
+    t02 = rows["T02"]
+    assert (t02[1].value, t02[status].value) == ("产品部", "已取消")
+    assert t02[note].value == "自 2024-07-10 起取消(变更 1,分管副总 陈明批准);此前各周的数据保留"
+    assert [rows[t][status].value for t in ("T01", "T08")] == ["计划内", "计划内"]
+    # struck through in grey where 状态 says 已取消: the whole table, by its 状态 cell
+    (rule,) = [(str(cf.sqref), r.formula, r.dxf.font.strike, r.dxf.font.color.rgb)
+               for cf in sheet.conditional_formatting for r in cf.rules]
+    col = openpyxl.utils.get_column_letter(status + 1)
+    assert rule == (f"A2:{openpyxl.utils.get_column_letter(note + 1)}9", [f'${col}2="已取消"'],
+                    True, "FF595959")
+    # the department's own workbook no longer lists it
+    assert _task_ids(built.departments["产品部"]) == ["T01"]

@@ -65,9 +65,29 @@ CASES = [
     (["init", FILE], "xlflow init",
      ["'DIRECTORY' 的值无效:「{tmp}/project.yaml」是文件,这里应为文件夹"],
      ["Invalid value for 'DIRECTORY': Directory '{tmp}/project.yaml' is a file."]),
+    # xlflow's own checks of a week or a mail server: the run's language too
     (["send", "d", "--smtp", ":25x"], "xlflow send",
-     ["--smtp 的值无效:「:25x」应为 主机:端口,例如 smtp.example.com:587"],
-     ["Invalid value for --smtp: 「:25x」应为 主机:端口"]),  # the library's words: Chinese
+     ["'--smtp' 的值无效:「:25x」应为 主机:端口,例如 smtp.example.com:587"],
+     ["Invalid value for '--smtp': ':25x' is not HOST:PORT (e.g. smtp.example.com:587)"]),
+    (["notify", "d", "--smtp", "mail.example.com"], "xlflow notify",
+     ["'--smtp' 的值无效:「mail.example.com」应为 主机:端口"],
+     ["Invalid value for '--smtp': 'mail.example.com' is not HOST:PORT"]),
+    (["collect", "d", "--user", "pmo", "--imap", "a:b"], "xlflow collect",
+     ["'--imap' 的值无效:「a:b」应为 主机 或 主机:端口,例如 imap.example.com:993"],
+     ["Invalid value for '--imap': 'a:b' is not HOST or HOST:PORT (e.g. imap.example.com:993)"]),
+    (["run", "d", "--imap", "a:b"], "xlflow run",
+     ["'--imap' 的值无效:「a:b」应为 主机 或 主机:端口"],
+     ["Invalid value for '--imap': 'a:b' is not HOST or HOST:PORT"]),
+    (["build", "d", "--week", "2024-28"], "xlflow build",
+     ["'--week' 的值无效:「2024-28」不是 ISO 周(应为 YYYY-Www,例如 2024-W28)"],
+     ["Invalid value for '--week': '2024-28' is not an ISO week (YYYY-Www, e.g. 2024-W28)"]),
+    (["merge", "d", "--week", "2023-W53"], "xlflow merge",
+     ["'--week' 的值无效:「2023-W53」:2023 年没有第 53 周"],
+     ["Invalid value for '--week': '2023-W53': 2023 has no week 53"]),
+    (["remind", "d", "--week", "W28"], "xlflow remind",
+     ["'--week' 的值无效:「W28」不是 ISO 周"], ["Invalid value for '--week': 'W28' is not an ISO week"]),
+    (["history", "d", "--drop", "28"], "xlflow history",  # named as the option it is
+     ["'--drop' 的值无效:「28」不是 ISO 周"], ["Invalid value for '--drop': '28' is not an ISO week"]),
 ]
 IDS = [" ".join(args) for args, *_ in CASES]
 
@@ -262,3 +282,11 @@ def test_lang_after_the_command_is_taken_as_the_groups(runner: CliRunner, tail: 
     assert "No such option '--bogus'" in result.output, result.output
     assert "--lang" not in result.output and not re.search(r"[\u4e00-\u9fff]", result.output), \
         result.output
+
+
+def test_a_bad_week_in_english_from_xlflow_lang() -> None:
+    """XLFLOW_LANG=en, no --lang: xlflow's own option checks follow it like click's."""
+    result = _run(["build", "d", "--week", "2024-W60"], _env(XLFLOW_LANG="en"))
+    assert result.returncode == 2
+    assert result.stderr.decode("utf-8").splitlines()[-1] == \
+        "Error: Invalid value for '--week': '2024-W60': 2024 has no week 60"

@@ -6,8 +6,9 @@ them short text in a handful of formats. Here a row is one string join, written 
 XlsxWriter itself writes rows in constant_memory mode (its temporary row file), in the
 XML XlsxWriter would write (tests/test_sheetxml.py compares the two byte for byte).
 
-`RowXml` is for sheets of workbooks opened with `constant_memory` (the reports): rows go
-in order, text is inline. `HeldRows` is for the others (the department workbooks): text
+`RowXml` is for sheets of workbooks opened with `constant_memory` (the consolidated
+report): rows go in order, text is inline. `HeldRows` is for the others (department
+workbooks, risk forms, the PMO master, the smaller reports): text
 goes to the shared string table as it is written, the rows are kept as XML and put in
 place when XlsxWriter assembles the sheet, with the style ids XlsxWriter gives then.
 Either way a row goes through one `row` call whole: XlsxWriter must not be given cells
@@ -22,11 +23,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlsxwriter.exceptions import OverlappingRange
-from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name, xl_range
+from xlsxwriter.utility import xl_col_to_name, xl_range
 
 STRING_MAX = 32767  # Excel's limit, in UTF-16 units (XlsxWriter truncates the same way)
 # What XlsxWriter would rewrite in an inline string: XML's specials, control characters
-# (as _xHHHH_), the escape's own pattern, the two non-characters
+# (as _xHHHH_), the escape's own pattern, the two non-characters. A printable text
+# without &, <, > or "_x" has none of them (tested first: C-speed string methods).
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _CONTROL_1 = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL_2 = re.compile(r"([\x00-\x08\x0b-\x1f])")
@@ -42,6 +44,20 @@ def supported(ws: Any) -> bool:
                                        "original_row_height", "excel_version"))
 
 
+def _utf16_len(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _utf16_truncate(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 units, no character split."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return text[:i]
+    return text
+
+
 def letters(count: int) -> list[str]:
     """Column letters A, B, … for the first `count` columns (shared, grown on demand)."""
     while len(_LETTERS) < count:
@@ -54,7 +70,8 @@ def inline_text(text: str) -> str:
     looks like XlsxWriter's rich-string XML is escaped here, not written raw)."""
     if len(text) > STRING_MAX // 2 and _utf16_len(text) > STRING_MAX:
         text = _utf16_truncate(text, STRING_MAX)
-    if _NEEDS_ESCAPE.search(text):
+    if not (text.isprintable() and "&" not in text and "<" not in text and ">" not in text
+            and "_x" not in text) and _NEEDS_ESCAPE.search(text):
         text = _CONTROL_1.sub(r"_x005F\1", text)
         text = _CONTROL_2.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")

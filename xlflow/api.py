@@ -97,12 +97,15 @@ def validate(files: list[Path | str], *, project_dir: Dir | None = None,
     """The merge's checks for each file on its own, e.g. by a department before sending.
     With `project_dir` the signature is verified with the project's key; without, it
     cannot be (the report says `unchecked`: the merge checks it)."""
+    from .phases.scope import cancelling_changes
+
     project = load_project(project_dir) if project_dir else None
     ws = Workspace(project_dir) if project_dir else None
     trust = ws.trust() if ws else None
     return validate_files([Path(f) for f in files], project=project,
                           as_of=as_of or dt.date.today(), trust=trust,
-                          draft=ws is not None and filing(ws.events()) is None)
+                          draft=ws is not None and filing(ws.events()) is None,
+                          cancelled_by=cancelling_changes(ws) if ws else None)
 
 
 def history(directory: Dir, *, drop: str | None = None, by: str = "") -> HistoryResult:
@@ -233,10 +236,16 @@ def change(directory: Dir, *, by: str, reason: str, task: str | None = None,
            result: str | None = None, due: str | None = None, start: str | None = None,
            owner: str | None = None, deliverable: str | None = None,
            target: str | None = None, add_task: str | None = None,
-           remove_task: str | None = None, at: dt.datetime | None = None) -> ChangeResult:
+           remove_task: str | None = None, at: dt.datetime | None = None,
+           on: dt.date | None = None) -> ChangeResult:
     """Record a change to the filed plan (one task's dates, owner, deliverable, or one
     result's target; or a task added as project.yaml defines it, `add_task`, or
-    cancelled, `remove_task`) as change N, pending the approver's `approve_change`."""
+    cancelled, `remove_task`, from day `on`: default the day of approval) as change N,
+    pending the approver's `approve_change`."""
+    if on is not None and not remove_task:
+        from .errors import ProjectError
+
+        raise ProjectError("--on 只用于 --remove-task:它是取消任务生效的日期")
     if add_task or remove_task:
         from .errors import ProjectError
         from .phases import scope as _scope
@@ -252,7 +261,7 @@ def change(directory: Dir, *, by: str, reason: str, task: str | None = None,
             return _scope.request_add(Workspace(directory), add_task, by=by, reason=reason,
                                       at=at)
         return _scope.request_remove(Workspace(directory), remove_task or "", by=by,
-                                     reason=reason, at=at)
+                                     reason=reason, at=at, on=on)
     values = {k: v for k, v in (("due", due), ("start", start), ("owner", owner),
                                 ("deliverable", deliverable), ("target", target))
               if v is not None}

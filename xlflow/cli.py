@@ -21,6 +21,7 @@ from .errors import ExitStatus, StorageError, XlflowError
 from .model.mailing import SentMail
 from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
+from .weeks import NoSuchWeek, normalise_week
 
 
 def _debug() -> bool:
@@ -87,8 +88,41 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _week(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An ISO week option (--week, --drop), told wrong in the run's language."""
+    if value is None:
+        return None
+    try:
+        return normalise_week(value)
+    except NoSuchWeek as exc:
+        raise click.BadParameter(_t("no-such-week", value=value, year=exc.year,
+                                    week=exc.week)) from None
+    except ValueError:
+        raise click.BadParameter(_t("not-a-week", value=value)) from None
+
+
+def _smtp_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            api.SmtpSettings.parse(value)
+        except ValueError:
+            raise click.BadParameter(_t("not-a-host-port", value=value,
+                                        example="smtp.example.com:587")) from None
+    return value
+
+
+def _imap_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            api.ImapSettings.parse(value)
+        except ValueError:
+            raise click.BadParameter(_t("not-a-host", value=value,
+                                        example="imap.example.com:993")) from None
+    return value
+
+
 project_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-week_option = click.option("--week", metavar="YYYY-Www",
+week_option = click.option("--week", metavar="YYYY-Www", callback=_week,
                            help="ISO week, e.g. 2024-W28 (default: the current ISO week).")
 
 draft_option = click.option("--draft", is_flag=True,
@@ -237,7 +271,7 @@ class _Progress:
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD",
               help="Date the deviation is measured at (default: today if it falls in "
                    "--week, else that week's Friday).")
-@click.option("--week", metavar="YYYY-Www",
+@click.option("--week", metavar="YYYY-Www", callback=_week,
               help="ISO week, e.g. 2024-W28 (default: the week of the as-of date).")
 @click.option("--workdays/--calendar-days", default=None,
               help="Count deviation in working days (mainland China calendar) "
@@ -445,14 +479,17 @@ def approve(directory: Path, by: str, note: str, reject: bool, change_number: in
 @click.option("--remove-task", metavar="ID",
               help="Cancel this task (取消任务): on approval it is marked cancelled in "
                    "project.yaml, its past weeks kept.")
+@click.option("--on", "on", callback=_date, metavar="YYYY-MM-DD",
+              help="With --remove-task: the day the task leaves the plan, from the project "
+                   "start to today (default: the day the change is approved).")
 @click.option("--reason", required=True, help="Why the plan changes.")
 @click.option("--by", required=True, metavar="NAME", help="Who asks for the change.")
 @json_option
 @handle_errors
 def change(directory: Path, task: str | None, result_id: str | None, due: str | None,
            start: str | None, owner: str | None, deliverable: str | None, target: str | None,
-           add_task: str | None, remove_task: str | None, reason: str, by: str,
-           as_json: bool) -> None:
+           add_task: str | None, remove_task: str | None, on: dt.date | None, reason: str,
+           by: str, as_json: bool) -> None:
     """Record a change to the filed plan (a task's dates, owner or deliverable, a result's
     target; a task added or cancelled) as change N, pending: it enters the plan and
     project.yaml once the approver runs `xlflow approve DIR --change N`.
@@ -461,7 +498,7 @@ def change(directory: Path, task: str | None, result_id: str | None, due: str | 
     """
     result = api.change(directory, by=by, reason=reason, task=task, result=result_id, due=due,
                         start=start, owner=owner, deliverable=deliverable, target=target,
-                        add_task=add_task, remove_task=remove_task)
+                        add_task=add_task, remove_task=remove_task, on=on)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -488,7 +525,7 @@ def file_(directory: Path, by: str, note: str) -> None:
 @cli.command()
 @project_dir
 @week_option
-@click.option("--smtp", "smtp_address", metavar="HOST:PORT",
+@click.option("--smtp", "smtp_address", metavar="HOST:PORT", callback=_smtp_address,
               help="Send for real through this server (default: write .eml files).")
 @click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
 @click.option("--user", default="", help="SMTP login name.")
@@ -730,7 +767,8 @@ def _amount(value: float | None, unit: str) -> str:
 
 @cli.command()
 @project_dir
-@click.option("--drop", metavar="YYYY-Www", help="Remove this week's merge from the ledger "
+@click.option("--drop", metavar="YYYY-Www", callback=_week,
+              help="Remove this week's merge from the ledger "
               "(an audit entry is kept); merge the week again to replace it.")
 @click.option("--by", default="", metavar="NAME", help="Who drops it (kept in the audit entry).")
 @json_option
@@ -755,6 +793,7 @@ def history(directory: Path, drop: str | None, by: str, as_json: bool) -> None:
 @cli.command()
 @project_dir
 @click.option("--imap", "imap_address", required=True, metavar="HOST[:PORT]",
+              callback=_imap_address,
               help="The PMO mailbox's IMAP server (port default: 993 with --tls, 143 otherwise).")
 @click.option("--user", required=True, metavar="NAME", help="IMAP login name.")
 @click.option("--tls", "security", flag_value="tls", default=True,
@@ -871,7 +910,7 @@ def risks(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
 def _smtp_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--smtp and its companions, as for `xlflow send`."""
     for option in reversed((
-        click.option("--smtp", "smtp_address", metavar="HOST:PORT",
+        click.option("--smtp", "smtp_address", metavar="HOST:PORT", callback=_smtp_address,
                      help="Send for real through this server (default: write .eml files)."),
         click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS."),
         click.option("--user", default="", help="SMTP login name."),
@@ -925,7 +964,8 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 
 @cli.command()
 @project_dir
-@click.option("--week", metavar="YYYY-Www", help="The week whose returns are chased (default: "
+@click.option("--week", metavar="YYYY-Www", callback=_week,
+              help="The week whose returns are chased (default: "
               "the latest built week whose return deadline has passed).")
 @click.option("--as-of", callback=_moment, metavar="YYYY-MM-DD[THH:MM]",
               help="The moment the reminders are about; a date alone is the start of that day "
@@ -969,7 +1009,8 @@ def remind(directory: Path, week: str | None, as_of: Any, smtp_address: str | No
 
 @cli.command()
 @project_dir
-@click.option("--week", metavar="YYYY-Www", help="The merged week (default: the latest merge).")
+@click.option("--week", metavar="YYYY-Www", callback=_week,
+              help="The merged week (default: the latest merge).")
 @click.option("--to", "to", multiple=True, metavar="ADDR",
               help="Send to this address instead of the leaders in project.yaml (repeatable).")
 @_smtp_options
@@ -1007,7 +1048,7 @@ def notify(directory: Path, week: str | None, to: tuple[str, ...], smtp_address:
 @click.option("--today", callback=_moment, metavar="YYYY-MM-DD",
               help="Act as on this day, at its start (default: now).")
 @_smtp_options
-@click.option("--imap", "imap_address", metavar="HOST:PORT",
+@click.option("--imap", "imap_address", metavar="HOST:PORT", callback=_imap_address,
               help="Collect returns from this mailbox first (when this xlflow has `collect`).")
 @click.option("--imap-user", default="", help="IMAP login name.")
 @click.option("--imap-password-env", default="XLFLOW_IMAP_PASSWORD", show_default=True,

@@ -241,6 +241,10 @@ OPTIONS: dict[str, str] = {
         "把这个任务(按 project.yaml 中写好的内容)加入计划(新增任务)。",
     "Cancel this task (取消任务): on approval it is marked cancelled in project.yaml, its past "
     "weeks kept.": "取消这个任务(取消任务):批准后在 project.yaml 中标为已取消,此前各周的数据保留。",
+    "With --remove-task: the day the task leaves the plan, from the project start to today "
+    "(default: the day the change is approved).":
+        "与 --remove-task 一起用:任务从哪一天起不在计划中,为项目开始日期至今天之间的一天"
+        "(默认:变更获批的那一天)。",
     "Why the plan changes.": "变更原因。",
     "Who asks for the change.": "提出变更的人。",
     # remind

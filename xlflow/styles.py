@@ -92,6 +92,7 @@ class Styles:
     # conditional formats
     good = _Named({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
     bad = _Named({"bg_color": BAD_FILL, "font_color": BAD_FONT})
+    struck = _Named({"font_strikeout": True, "font_color": NOTE_FONT})  # a row kept for the record
 
     def __init__(self, wb: Any) -> None:
         self.wb = wb
@@ -128,7 +129,10 @@ class Styles:
 LINE_HEIGHT = 14.5  # points per line of 10 pt text; CJK fonts are tall (Noto Sans CJK 1.45 em)
 ROW_PADDING = 3.0
 MAX_ROW_HEIGHT = 409.0  # Excel's limit
-_WORDS = re.compile(r"[^\s\u2e80-\uffef]+\s*|[\u2e80-\uffef]\s*|\s+")
+# a word: a run of non-CJK characters, or a run of CJK ones (each a place to break), or
+# spaces; trailing spaces belong to the word before them
+_WORDS = re.compile(r"[^\s\u2e80-\uffef]+\s*|(?:(?!\s)[\u2e80-\uffef])+\s*|\s+")
+_CJK = re.compile(r"(?!\s)[\u2e80-\uffef]")
 
 
 def char_width(ch: str) -> int:
@@ -161,36 +165,75 @@ def text_lines(text: str, width: float) -> int:
     Wraps greedily as a spreadsheet does: CJK characters break anywhere, Latin words at
     spaces (a word longer than the line is broken)."""
     usable = max(width - 1, 1.0)
-    single = "\n" not in text
-    if single and (len(text) if text.isascii() else text_width(text)) <= usable:
-        return 1  # most cells: short, one line
-    total = 0
-    for paragraph in (text,) if single else text.split("\n"):
-        if not single and (len(paragraph) if paragraph.isascii()
-                           else text_width(paragraph)) <= usable:
-            total += 1  # a paragraph that fits needs no wrapping
-            continue
-        lines, used = 1, 0.0
-        w: float
-        for word in _WORDS.findall(paragraph):
-            found = _WORD_WIDTHS.get(word)
-            if found is None:
-                stripped = word.rstrip()
-                found = _WORD_WIDTHS[word] = (text_width(stripped), len(word) - len(stripped))
-            w, trailing = found
-            if used and used + w > usable:
-                lines, used = lines + 1, 0.0
-            while w > usable:  # a word wider than the cell
-                w -= usable
-                lines += 1
-            used += w + trailing
-        total += lines
+    if "\n" not in text:
+        if text.isascii() and len(text) <= usable:
+            return 1  # most cells: short, one line
+        return _wrapped_lines(text, usable)
+    total = sum(1 if (len(p) if p.isascii() else text_width(p)) <= usable
+                else _wrapped_lines(p, usable) for p in text.split("\n"))
     if len(_WORD_WIDTHS) > 100_000:  # words recur (every CJK character is one): bounded
         _WORD_WIDTHS.clear()
     return total
 
 
-_WORD_WIDTHS: dict[str, tuple[int, int]] = {}  # word -> (width without trailing spaces, spaces)
+def _wrapped_lines(paragraph: str, usable: float) -> int:
+    """Lines of one paragraph, word by word. A run of wide CJK characters (each a place
+    to break) is placed by arithmetic, not character by character."""
+    lines, used = 1, 0.0
+    w: float
+    for word in _WORDS.findall(paragraph):
+        found = _WORD_WIDTHS.get(word)
+        if found is None:
+            found = _WORD_WIDTHS[word] = _measure(word)
+        w, trailing, run = found
+        if run and usable >= 2:  # `run` wide characters
+            k = run
+            if used:
+                fit = min(k, max(0, int((usable - used) // 2)))
+                used += 2 * fit
+                k -= fit
+                if k:
+                    lines, used = lines + 1, 0.0
+            if k:
+                per_line = int(usable // 2)
+                more = (k - 1) // per_line
+                lines += more
+                used = 2.0 * (k - more * per_line)
+            used += trailing
+            continue
+        if run or _CJK.match(word):  # CJK characters, some narrow: one by one
+            chars = len(word) - trailing
+            for ch in word[:chars - 1]:
+                cw: float = char_width(ch)
+                if used and used + cw > usable:
+                    lines, used = lines + 1, 0.0
+                while cw > usable:
+                    cw -= usable
+                    lines += 1
+                used += cw
+            w = char_width(word[chars - 1])
+        if used and used + w > usable:
+            lines, used = lines + 1, 0.0
+        while w > usable:  # a word wider than the cell
+            w -= usable
+            lines += 1
+        used += w + trailing
+    if len(_WORD_WIDTHS) > 100_000:
+        _WORD_WIDTHS.clear()
+    return lines
+
+
+def _measure(word: str) -> tuple[int, int, int]:
+    """A word's width without its trailing spaces, how many those are, and (for a run
+    of CJK characters all of them wide) how many characters it has, else 0."""
+    stripped = word.rstrip()
+    width = text_width(stripped)
+    wide = width == 2 * len(stripped) and bool(_CJK.match(word))
+    return width, len(word) - len(stripped), len(stripped) if wide else 0
+
+
+# word -> (width without trailing spaces, spaces, wide CJK characters in a run or 0)
+_WORD_WIDTHS: dict[str, tuple[int, int, int]] = {}
 
 
 def lines_height(lines: int) -> float:

@@ -48,6 +48,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "internal error: {kind}: {message} (run again with --debug for a "
                        "traceback)"),
     "not-a-date": ("{value} 不是日期(应为 YYYY-MM-DD)", "{value!r} is not a date (YYYY-MM-DD)"),
+    "not-a-week": ("「{value}」不是 ISO 周(应为 YYYY-Www,例如 2024-W28)",
+                   "{value!r} is not an ISO week (YYYY-Www, e.g. 2024-W28)"),
+    "no-such-week": ("「{value}」:{year} 年没有第 {week} 周",
+                     "{value!r}: {year} has no week {week}"),
+    "not-a-host-port": ("「{value}」应为 主机:端口,例如 {example}",
+                        "{value!r} is not HOST:PORT (e.g. {example})"),
+    "not-a-host": ("「{value}」应为 主机 或 主机:端口,例如 {example}",
+                   "{value!r} is not HOST or HOST:PORT (e.g. {example})"),
     "smtp-password": ("{user} 的 SMTP 密码", "SMTP password for {user}"),
     # -- issues -------------------------------------------------------------------------
     "issue.found-expected": ("(填写的是「{value}」,应为 {expected})",

@@ -10,6 +10,14 @@ from functools import lru_cache
 _WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
+class NoSuchWeek(ValueError):
+    """The form of an ISO week, but a week its year does not have (2024-W53)."""
+
+    def __init__(self, message: str, year: int, week: int):
+        super().__init__(message)
+        self.year, self.week = year, week
+
+
 def parse_week(text: str) -> tuple[int, int]:
     """'2024-W28' -> (2024, 28); raises ValueError with the expected form."""
     m = _WEEK.match(text.strip())
@@ -19,7 +27,7 @@ def parse_week(text: str) -> tuple[int, int]:
     try:
         dt.date.fromisocalendar(year, week, 1)
     except ValueError:
-        raise ValueError(f"「{text}」:{year} 年没有第 {week} 周") from None
+        raise NoSuchWeek(f"「{text}」:{year} 年没有第 {week} 周", year, week) from None
     return year, week
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -160,16 +160,7 @@ class Workspace:
     def project(self, *, with_events: bool = True) -> Project:
         """project.yaml, plus the department heads' opinions recorded in the ledger."""
         project = load_project(self.root)
-        if not with_events:
-            return project
-        events = [e for e in self.events() if e.kind == EventKind.OPINION]
-        recorded = [Opinion(e.data["department"], e.by, e.note) for e in events]
-        if not recorded:
-            return project
-        project = with_meeting(project, [e.data for e in events])
-        latest = {o.department: o for o in recorded}
-        kept = tuple(o for o in project.opinions if o.department not in latest)
-        return replace(project, opinions=kept + tuple(latest.values()))
+        return with_opinions(project, self.events()) if with_events else project
 
     def require_project(self) -> None:
         if not self.project_file.is_file():
@@ -338,3 +329,16 @@ class Workspace:
                     folders += [sub] if sub.name != MAIL else [w for w in sub.iterdir()
                                                                if w.is_dir()]
         return folders
+
+
+def with_opinions(project: Project, events: Sequence[Event]) -> Project:
+    """project.yaml's project plus the department heads' opinions among `events` (the
+    latest per department wins); e.g. only those recorded by a date, for `portfolio`."""
+    said = [e for e in events if e.kind == EventKind.OPINION]
+    recorded = [Opinion(e.data["department"], e.by, e.note) for e in said]
+    if not recorded:
+        return project
+    project = with_meeting(project, [e.data for e in said])
+    latest = {o.department: o for o in recorded}
+    kept = tuple(o for o in project.opinions if o.department not in latest)
+    return replace(project, opinions=kept + tuple(latest.values()))

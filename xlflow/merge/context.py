@@ -70,6 +70,8 @@ class Context:
     late_window_days: int = 90
     # tasks cancelled by an approved change: id -> (department, the day it left the plan)
     cancelled: Mapping[str, tuple[str, dt.date]] = field(default_factory=dict)
+    # the approved change that cancelled each, as issues name it ('变更 3,陈明批准')
+    cancelled_by: Mapping[str, str] = field(default_factory=dict)
     draft: bool = False  # a --draft run (or before PMO备案): files built as drafts count
     _choices: dict[tuple, tuple[str, ...]] = field(default_factory=dict, init=False, compare=False,
                                                    repr=False)
@@ -79,7 +81,8 @@ class Context:
     @classmethod
     def from_project(cls, project: Project, week: str, as_of: dt.date,
                      workdays: bool | None = None, trust: Trust | None = None,
-                     draft: bool = False) -> Context:
+                     draft: bool = False,
+                     cancelled_by: Mapping[str, str] | None = None) -> Context:
         s = project.settings
         use_workdays = s.workdays if workdays is None else workdays
         return cls(
@@ -96,6 +99,7 @@ class Context:
             trust=trust, return_weekday=s.return_weekday, late_window_days=s.late_window_days,
             cancelled={t.id: (t.department, t.cancelled) for t in project.cancelled_tasks
                        if t.cancelled is not None and t.cancelled <= as_of},
+            cancelled_by=cancelled_by or {},
             draft=draft,
         )
 

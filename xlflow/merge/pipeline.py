@@ -109,7 +109,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     from .._draft import drafting
     from ..phases.baseline import baseline_dates
     from ..phases.gate import filing, require_filed
-    from ..phases.scope import scope_changes
+    from ..phases.scope import cancelling_changes, scope_changes
 
     project = ws.project(with_events=False)
     week, as_of = resolve_run(project, week, as_of, today=today or dt.date.today(), force=force)
@@ -121,7 +121,8 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
                 require_filed(ws, "merge", draft=draft, project=project)
             # files built with --draft count in a draft run and before PMO备案 (checks only)
             ctx = Context.from_project(project, week, as_of, workdays, trust=ws.trust(),
-                                       draft=draft or filing(ws.events()) is None)
+                                       draft=draft or filing(ws.events()) is None,
+                                       cancelled_by=cancelling_changes(ws))
             checked = check_files(paths, ctx, progress)
             report = _reconcile(ws, project, ctx, checked, stamp)
             del checked  # its records are merged: ~100 MB at L, freed before the report

@@ -64,7 +64,8 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
             if ref is None and tid in ctx.cancelled:
                 if rec.has_input:
                     day = ctx.cancelled[tid][1]
-                    issues.append(warning("cancelled-task", f"任务 {tid} 已于 {day} 取消(变更审批),"
+                    by = ctx.cancelled_by.get(tid, "变更审批")
+                    issues.append(warning("cancelled-task", f"任务 {tid} 已于 {day} 取消({by}),"
                                           "本行未汇总;此前各周的数据保留,以后的工作簿不再列出它",
                                           value=tid, **_where(rec)))
                 continue

@@ -6,6 +6,7 @@ with the PMO): the merge checks it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,17 +28,19 @@ from .tasks import merge_tasks
 
 
 def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date,
-                   trust: Trust | None = None, draft: bool = False) -> ValidationReport:
+                   trust: Trust | None = None, draft: bool = False,
+                   cancelled_by: Mapping[str, str] | None = None) -> ValidationReport:
     """trust: the project's key and built files (with a project folder), so signatures
     are verified as the merge verifies them; draft: the project is not filed yet, so a
-    workbook built with --draft is checked as the draft merge would take it."""
+    workbook built with --draft is checked as the draft merge would take it;
+    cancelled_by: the change that cancelled each cancelled task, as the merge names it."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise MissingFileError.naming(missing)
     specs: SpecSet = project.specs() if project else load_specs()
     out: list[FileCheck] = []
     for ret in (r for path in paths for r in read_returns(path, specs)):
-        ctx = _context(ret, project, specs, as_of, trust, draft)
+        ctx = _context(ret, project, specs, as_of, trust, draft, cancelled_by)
         if ctx is None:
             issues = list(ret.issues) or [error(
                 "no-identity", f"{NOT_OURS},无法判断是哪个项目和部门的文件;请用 PMO 发来的"
@@ -70,11 +73,12 @@ def validate_files(paths: list[Path], *, project: Project | None, as_of: dt.date
 
 
 def _context(ret: Returned, project: Project | None, specs: SpecSet,
-             as_of: dt.date, trust: Trust | None, draft: bool = False) -> Context | None:
+             as_of: dt.date, trust: Trust | None, draft: bool = False,
+             cancelled_by: Mapping[str, str] | None = None) -> Context | None:
     identity = ret.identity
     if project is not None:
         return Context.from_project(project, identity.get("week") or week_label(as_of), as_of,
-                                    trust=trust, draft=draft)
+                                    trust=trust, draft=draft, cancelled_by=cancelled_by)
     if not identity.get("project_start"):
         return None
     try:

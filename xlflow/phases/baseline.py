@@ -600,7 +600,8 @@ def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: s
 
 def _scope_on_approval(ws: Workspace, change: Change, day: dt.date) -> list[ChangeItem]:
     """A task added or cancelled, checked against project.yaml as it is now: a cancelled
-    task leaves the plan on the day of approval, and no task may still wait for it."""
+    task leaves the plan on the day asked for (--on) or of approval, and no task may
+    still wait for it."""
     item, op = change.scope or ("", "")
     if op != "remove":
         return change.items
@@ -609,8 +610,8 @@ def _scope_on_approval(ws: Workspace, change: Change, day: dt.date) -> list[Chan
     if waiting:
         raise ProjectError(f"任务 {'、'.join(waiting)} 的前置任务(after)仍有 {item},不能批准取消 "
                            f"{item}:先在 project.yaml 中把 {item} 从它们的 after 中去掉")
-    return [replace(i, new=day.isoformat()) if i.field == CANCELLED else i
-            for i in change.items]
+    return [replace(i, new=i.new or day.isoformat()) if i.field == CANCELLED else i
+            for i in change.items]  # the day asked for (--on), else this one
 
 
 # -- editing project.yaml in place ----------------------------------------------------------

@@ -18,6 +18,7 @@ from ..project import Project
 from ..signing import BuiltFile
 from ..workspace import Workspace
 from ..writer import write_master_workbook
+from .scope import cancelling_changes
 
 
 def write_signed_master(ws: Workspace, project: Project, week: str, *, built_at: dt.datetime,
@@ -34,7 +35,8 @@ def write_signed_master(ws: Workspace, project: Project, week: str, *, built_at:
     with atomic_path(target) as tmp:
         write_master_workbook(tmp, project, specs, week, built_at=built_at, file_id=fid,
                               approvals=approvals, risks=sorted(risks, key=risk_sort_key),
-                              key=key, baseline=baseline)
+                              key=key, baseline=baseline,
+                              cancelled_by=cancelling_changes(ws))
         digest = sha256_file(tmp)
     if key is not None:
         with ws.ledger() as ledger, ledger.transaction():

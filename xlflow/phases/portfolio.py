@@ -1,6 +1,7 @@
 """One view over many collaborations (项目组合), for a PMO running several at once: per
-project its phase, the schedule figures of its latest merge as of the date (the latest
-merged week not after it), the forecast end against the
+project its phase as of the date (from the steps recorded by then), the schedule
+figures of its latest merge as of the date (the latest merged week not after it), the
+forecast end against the
 planned end, open 高 risks and missing returns; the departments' load per ISO week
 across projects (the resources phase computes it). Read-only: no project lock is taken,
 no project folder is written to.
@@ -16,7 +17,7 @@ from pathlib import Path
 from .._files import atomic_path
 from ..errors import LedgerError, ProjectError
 from ..issues import Issue, error, warning
-from ..ledger import MergeInfo
+from ..ledger import Event, MergeInfo
 from ..merge.carry import risk_types
 from ..model.portfolio import PortfolioResult, PortfolioRisk, ProjectSummary, SkippedFolder
 from ..model.records import RiskRecord, TaskStatus, rollup
@@ -24,7 +25,7 @@ from ..model.resources import weekly_load
 from ..project import HEADER_LANGUAGES, Project
 from ..report.portfolio import write_portfolio
 from ..weeks import week_label
-from ..workspace import Workspace
+from ..workspace import Workspace, with_opinions
 from .lifecycle import current_phase
 from .resources import plan_resources
 
@@ -125,15 +126,22 @@ def merge_as_of(merges: Sequence[MergeInfo], day: dt.date) -> MergeInfo | None:
     return next((m for m in reversed(merges) if m.week <= upto), None)
 
 
+def events_until(events: Sequence[Event], day: dt.date) -> list[Event]:
+    """The steps recorded on or before `day` (the day in the time zone each was
+    recorded in): what the phase was as of that date."""
+    return [e for e in events if dt.datetime.fromisoformat(e.at).date() <= day]
+
+
 def _summarise(ws: Workspace, day: dt.date) -> tuple[Project, ProjectSummary, list[str]]:
     """The project's summary as of `day`, and the merged weeks after it (left out)."""
-    project = ws.project()
+    project = ws.project(with_events=False)
     summary = ProjectSummary(str(ws.root), project.id, project.name, project.priority,
                              current_phase(project, [], False), project.start, project.end)
     with ws.existing_ledger() as ledger:
         if ledger is None:
             return project, summary, []
-        events = ledger.events()
+        events = events_until(ledger.events(), day)
+        project = with_opinions(project, events)
         merges = ledger.merges()
         latest = merge_as_of(merges, day)
         later = [m.week for m in merges if m.week > week_label(day)]

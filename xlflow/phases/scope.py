@@ -5,12 +5,13 @@ Both go through change control like a changed date (`baseline.py`): `xlflow chan
 normal loader) as change N, pending; `--remove-task ID` records its cancellation. The
 approver's `approve --change N` makes either part of the current plan.
 
-A cancelled task is not deleted: xlflow marks it `cancelled: DATE` (the day of
-approval) in project.yaml, in place. The loader keeps it out of `Project.tasks` — so
-the next workbooks, the reports, reminders and forecasts no longer list it — but in
-`Project.cancelled_tasks`, so the weeks recorded before stay as they were (a week
-merged again whose 统计日 is before the cancellation still has the task), and a return
-that still reports on it is named (`cancelled-task`), not refused as an unknown task.
+A cancelled task is not deleted: xlflow marks it `cancelled: DATE` (the day given
+with `--on`, else the day of approval) in project.yaml, in place. The loader keeps it
+out of `Project.tasks` — so the next workbooks, the reports, reminders and forecasts
+no longer list it — but in `Project.cancelled_tasks`, so the weeks recorded before stay
+as they were (a week merged again whose 统计日 is before the cancellation still has the
+task), and a return that still reports on it is named (`cancelled-task`, with the
+change that cancelled it), not refused as an unknown task.
 """
 
 from __future__ import annotations
@@ -93,12 +94,26 @@ def request_add(ws: Workspace, task: str, *, by: str, reason: str,
     return ChangeResult(change, approver=project.approver)
 
 
+def _check_cancel_day(project: Project, on: dt.date | None, today: dt.date) -> None:
+    """A cancellation takes effect on a day of the project that has come."""
+    if on is None:
+        return
+    if on < project.start:
+        raise ProjectError(f"--on {on}: 取消日期早于项目开始日期 {project.start}"
+                           f"(应为 {project.start} 至今天的一天)")
+    if on > today:
+        raise ProjectError(f"--on {on}: 取消日期晚于今天 {today}:取消从已经到来的一天起生效,"
+                           "请到那一天再提出(或给出今天或更早的一天)")
+
+
 def request_remove(ws: Workspace, task: str, *, by: str, reason: str,
-                   at: dt.datetime | None = None) -> ChangeResult:
-    """Change N (pending): task `task` is cancelled. Refused while another task of the
-    plan waits for it (`after`): take it out of their `after` in project.yaml first."""
+                   at: dt.datetime | None = None, on: dt.date | None = None) -> ChangeResult:
+    """Change N (pending): task `task` is cancelled, from day `on` (default: the day of
+    approval). Refused while another task of the plan waits for it (`after`): take it
+    out of their `after` in project.yaml first."""
     project = _checked(ws, reason)
     item = canonical_id(task)
+    _check_cancel_day(project, on, (at or now()).date())
     waiting = [t.id for t in project.tasks if item in t.after]
     with ws.lock(), ws.ledger() as ledger:
         base = read_baseline(ledger)
@@ -120,7 +135,8 @@ def request_remove(ws: Workspace, task: str, *, by: str, reason: str,
                                "待审批;先审批或驳回它")
         items = [ChangeItem(TASK, item, name, base.current[(TASK, item, name)], "")
                  for name in TASK_FIELDS if (TASK, item, name) in base.current]
-        items.append(ChangeItem(TASK, item, CANCELLED, "", ""))  # the day: at approval
+        # the day: --on, else the day of approval
+        items.append(ChangeItem(TASK, item, CANCELLED, "", on.isoformat() if on else ""))
         change = record_change(ledger, items, by=by, reason=reason, number=base.number,
                                at=at or now())
     return ChangeResult(change, approver=project.approver)
@@ -132,6 +148,14 @@ def request_remove(ws: Workspace, task: str, *, by: str, reason: str,
 def scope_by_task(ledger: Ledger | None) -> dict[str, Change]:
     """The approved change that last added or cancelled each task."""
     return {c.scope[0]: c for c in changes(ledger) if c.state == APPROVED and c.scope}
+
+
+def cancelling_changes(ws: Workspace) -> dict[str, str]:
+    """Each cancelled task -> the approved change that cancelled it, as the weekly issues
+    name it ('变更 3,陈明批准')."""
+    with ws.existing_ledger() as ledger:
+        return {tid: f"变更 {c.id},{c.decided_by}批准"
+                for tid, c in scope_by_task(ledger).items() if c.scope == (tid, "remove")}
 
 
 def scope_changes(ws: Workspace, project: Project, report: MergeReport) -> list[ReportChange]:

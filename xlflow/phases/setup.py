@@ -28,6 +28,7 @@ from .baseline import baseline_dates
 from .common import resolve_week
 from .consensus import approvals
 from .gate import require_filed
+from .scope import cancelling_changes
 
 
 def _example_text(name: str) -> str:
@@ -155,7 +156,8 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
             write_master_workbook(tmp, project, specs, week, built_at=built_at,
                                   file_id=master_id, approvals=approvals(ws),
                                   risks=sorted(carried.risks, key=risk_sort_key), key=key,
-                                  baseline=baseline_dates(ws))
+                                  baseline=baseline_dates(ws),
+                                  cancelled_by=cancelling_changes(ws))
             built.append(BuiltFile(master_id, week, "", "master", stamp, sha256_file(tmp), draft))
         with ws.ledger() as ledger, ledger.transaction():
             ledger.add_built_files(built)

@@ -23,6 +23,7 @@ from ._validation import ListSheet
 from .department import WORKBOOK_OPTIONS
 from .plan import write_plan_sheet
 from .risk_response import write_response_sheet
+from .task_status import status_rows, strike_cancelled, with_status
 
 MINUTES_SHEET = "需求共识纪要"
 
@@ -39,18 +40,23 @@ def write_master_workbook(
     baseline: Mapping[str, dt.date] | None = None,
     risks: Sequence[RiskRecord] = (),
     key: bytes | None = None,
+    cancelled_by: Mapping[str, str] | None = None,
 ) -> None:
     """`baseline`: task id -> baselined due date for the 甘特图 (None: the plan's dates);
     risks: the register as of the build (its open risks fill the 风险应对 sheet the PMO
-    returns); key: the project's, to sign the identity that sheet is read back by."""
+    returns); key: the project's, to sign the identity that sheet is read back by;
+    cancelled_by: each cancelled task's change ('变更 3,陈明批准'), on 职责分工表."""
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": f"{project.name} · PMO 总表", "author": "xlflow",
                        "created": built_at.replace(tzinfo=None)})
     fmt = Styles(wb)
     lists = ListSheet()
     _write_request_form(wb, fmt, project, specs, approvals)
-    write_table(wb, fmt, specs["responsibilities"], [{"task": t} for t in project.tasks],
-                project=project, department="", lists=lists, read_only=True)
+    duties = with_status(specs["responsibilities"])  # a cancelled task kept, 已取消
+    rows = status_rows(project, cancelled_by or {})
+    sheet = write_table(wb, fmt, duties, rows, project=project, department="", lists=lists,
+                        read_only=True)
+    strike_cancelled(sheet, fmt, duties, len(rows))
     _write_minutes(wb, fmt, project)
     write_plan_sheet(wb, fmt, project)
     write_response_sheet(wb, fmt, project, specs, risks, lists)
