@@ -174,7 +174,12 @@ CREATE TABLE IF NOT EXISTS action_states (
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _ENCODE(value)
+
+
+# one encoder for every row (json.dumps with options makes a new one per call: a third
+# of the time of a 100,000-task merge's JSON)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
 @dataclass(frozen=True)
