@@ -43,27 +43,12 @@ def write_project(root: Path, departments: int, tasks_per_department: int) -> Pa
         (root / sub).mkdir(exist_ok=True)
     path = root / "project.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    _filed(root)
+    from xlflow.simulate import record_filed
+
+    # approved and filed (PMO备案, baselined), as a real project is before build and merge
+    # run: the benchmarks measure those, not the gate
+    record_filed(root, by="bench", number="BENCH", approver="bench")
     return path
-
-
-def _filed(root: Path) -> None:
-    """Record the synthetic plan as approved and filed (PMO备案, baselined), as a real
-    project is before build and merge run: the benchmarks measure those, not the gate."""
-    from xlflow.model.vocab import EventKind
-    from xlflow.phases import baseline
-    from xlflow.workspace import Workspace, now
-
-    ws = Workspace(root)
-    at = now()
-    with ws.ledger() as ledger:
-        baseline.ensure_tables(ledger)
-        with ledger.transaction():
-            ledger.add_event(EventKind.APPROVE, by="bench", note="", at=at)
-            ledger.add_event(EventKind.FILE, by="bench", note="", data={"number": "BENCH"},
-                             at=at)
-            baseline.record_baseline(ledger, ws.project(with_events=False), number="BENCH",
-                                     at=at.isoformat())
 
 
 def make_returns(root: Path) -> list[Path]:

@@ -5,7 +5,8 @@
 Imports the measured side's modules first and leaves them out of the time (import_s is
 reported on its own), so neither side pays its imports in work_s; anything a library
 imports lazily while working is part of its work. Prints one JSON line:
-{"work_s", "cpu_s" (all threads), "import_s", "peak_mb", "count", "cache_warm"}
+{"work_s", "cpu_s" (all threads), "children_cpu_s" (the merge's worker processes),
+"import_s", "peak_mb", "count", "cache_warm"}
 (cache_warm: merge and project only, whether project.yaml's cache was there and current;
 `"cold": true` in the options removes it first). Peak memory is this process's peak
 resident size (Linux /proc, other POSIX getrusage; null on Windows).
@@ -14,6 +15,7 @@ resident size (Linux /proc, other POSIX getrusage; null on Windows).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -181,8 +183,10 @@ if OPTS.get("profile"):  # bench_merge.py --profile N: the top N by cumulative t
 
 imports_mb = peak_mb()  # the peak before the work: what the imports take
 start, cpu_start = time.perf_counter(), time.process_time()
+children_start = os.times()  # the merge's worker processes, once it has waited for them
 count = profiler.runcall(WORK) if OPTS.get("profile") else WORK()
 work_s, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+children_cpu_s = sum(os.times()[2:4]) - sum(children_start[2:4])  # 0 on Windows
 if OPTS.get("profile"):
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(OPTS["profile"])
 project_s, project_cold_s, workers = None, None, None
@@ -201,6 +205,7 @@ if KIND == "merge":  # after the time: how much of it loading project.yaml is (C
     project_cold_s = time.process_time() - project_start
     workers = workers_for(Workspace(Path(OPTS["root"])).list_inbox())
 print(json.dumps({"work_s": work_s, "cpu_s": cpu_s, "import_s": import_s, "peak_mb": peak_mb(),
-                  "count": count, "project_s": project_s, "project_cold_s": project_cold_s,
+                  "count": count, "children_cpu_s": children_cpu_s, "project_s": project_s,
+                  "project_cold_s": project_cold_s,
                   "workers": workers, "imports_mb": imports_mb,
                   "cache_warm": CACHE_WARM if KIND in ("project", "merge") else None}))

@@ -13,7 +13,8 @@ the runs interleaved:
                     read, check, validate and merge, in one process on one core like
                     the baselines (the ratios use this);
   xlflow workers    the same with xlflow's own worker processes (as many as it chooses:
-                    none below 8 files and 4 MB, else one per core, at most 4);
+                    one per core, at most 4, when the work it estimates from the files'
+                    sheet XML pays for their start, else none: merge/parallel.py);
   xlflow whole      the whole merge: also the consolidated report and the ledger;
   xlflow whole, 1 proc
                     the same in one process on one core (whole_vs_pandas_openpyxl
@@ -113,6 +114,9 @@ def one_size(args) -> None:
           f" CPU s (parsed and checked, cache written), warm {one.project_s:.3f} CPU s (from "
           f"the cache) of xlflow's time (neither baseline knows the project); workers: "
           f"{par.runs[-1].get('workers', '?')}")
+    print(f"CPU s of all processes (the merge's and its workers'), best: xlflow workers "
+          f"{min(r['cpu_s'] + r['children_cpu_s'] for r in par.runs):.3f}, xlflow whole "
+          f"{min(r['cpu_s'] + r['children_cpu_s'] for r in whole.runs):.3f}")
     print(f"merge_vs_calamine={one.cpu_best / cal.cpu_best:.2f} "
           f"merge_vs_pandas_openpyxl={one.cpu_best / pdx.cpu_best:.2f} "
           f"parallel_vs_calamine={par.best / cal.best:.2f} whole_s={whole.best:.2f} "

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from xlflow import api
+from xlflow.simulate import record_filed
 
 from . import imap_server
 
@@ -41,21 +42,7 @@ def file_example(root: Path) -> Path:
 def mark_filed(root: Path) -> Path:
     """Any project (a synthetic one that would not pass the approval checks) recorded as
     approved and filed, its plan baselined: for tests about what comes after filing."""
-    from xlflow.model.vocab import EventKind
-    from xlflow.phases import baseline
-    from xlflow.workspace import Workspace, now
-
-    ws = Workspace(root)
-    at = now()
-    with ws.ledger() as ledger:
-        baseline.ensure_tables(ledger)
-        with ledger.transaction():
-            ledger.add_event(EventKind.APPROVE, by="分管副总", note="", at=at)
-            ledger.add_event(EventKind.FILE, by="PMO", note="备案编号 PMO-TEST",
-                             data={"number": "PMO-TEST"}, at=at)
-            baseline.record_baseline(ledger, ws.project(with_events=False),
-                                     number="PMO-TEST", at=at.isoformat())
-    return root
+    return record_filed(root)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from xlflow import api
 from xlflow.ledger import LEDGER_FILE
 from xlflow.merge import parallel
 
-from .conftest import AS_OF, WEEK
+from .conftest import AS_OF, SAMPLES, WEEK
 
 RUN_AT = dt.datetime(2024, 7, 12, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
@@ -128,3 +128,104 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+# -- when the workers are used: the cost model ------------------------------------------
+
+
+def _break_even(k: int) -> float:
+    """The model, solved for one process's time: k workers start in START_S, then do
+    1/k of the work each and pickle their answers (WORKER_SHARE more), while this process
+    unpickles them (ANSWER_SHARE of the work); they are worth it from the serial time at
+    which that is WIN of the serial time."""
+    saved_share = parallel.WIN - (1 + parallel.WORKER_SHARE) / k - parallel.ANSWER_SHARE
+    return parallel.START_S / saved_share if saved_share > 0 else float("inf")
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("files", [1, 2, 3, 8, 200])
+def test_workers_are_planned_as_the_model_says(cores: int, files: int) -> None:
+    k = min(parallel.MAX_WORKERS, cores, files)
+    for tenths in range(0, 200):
+        serial_s = tenths / 10
+        expected = k if k > 1 and serial_s >= _break_even(k) else 1
+        assert parallel.plan_workers(serial_s, files, cores) == expected, (serial_s, files, cores)
+
+
+@pytest.mark.parametrize(("serial_s", "files", "cores", "workers"), [
+    (0.63, 200, 2, 1),  # S: 200 small returns, ~5 MB: the workers' start would cost more
+    (0.54, 50, 2, 1),   # M: 50 returns of 200 tasks
+    (4.7, 200, 2, 2),   # L: 200 returns of 500 tasks, on two idle cores
+    (4.7, 200, 8, 4),   # at most MAX_WORKERS
+    (4.7, 200, 1, 1),   # one idle core (the other busy): nothing to share out
+    (4.7, 1, 2, 1),     # one file
+    (1.5, 200, 2, 1),   # 1.5 s of work: not worth two workers' start ...
+    (1.5, 200, 4, 4),   # ... but worth four
+])
+def test_the_benchmark_sizes_are_planned_to_win_on_wall_time(serial_s: float, files: int,
+                                                              cores: int, workers: int) -> None:
+    assert parallel.plan_workers(serial_s, files, cores) == workers
+
+
+def _sheets_mb(path: Path) -> float:
+    with zipfile.ZipFile(path) as zf:
+        return sum(i.file_size for i in zf.infolist()
+                   if i.filename.startswith("xl/worksheets/")) / 1e6
+
+
+def test_the_work_is_estimated_from_the_sheets_xml(tmp_path: Path) -> None:
+    samples = sorted((SAMPLES / "returns").glob("*.xlsx"))
+    expected = sum(parallel.FILE_S + parallel.SHEET_MB_S * _sheets_mb(p) for p in samples)
+    assert parallel.estimate_serial_s(samples) == pytest.approx(expected)
+    # a file without sheets to count (not a workbook, or one whose size cannot be read)
+    odd = tmp_path / "不是表格.xlsx"
+    odd.write_bytes(b"%PDF-1.4 " * 1000)
+    assert parallel.estimate_serial_s([odd, tmp_path / "没有.xlsx"]) == pytest.approx(
+        2 * parallel.FILE_S + parallel.SHEET_MB_S * 9000 * parallel.UNKNOWN_RATIO / 1e6)
+
+
+def test_many_files_are_estimated_from_a_sample(tmp_path: Path) -> None:
+    small, large = sorted((SAMPLES / "returns").glob("*.xlsx"), key=lambda p: p.stat().st_size)[
+        ::3]
+    copies = []
+    for n in range(5 * parallel.SAMPLE):
+        copies.append(tmp_path / f"{n:03d}.xlsx")
+        shutil.copy(large if n % 2 else small, copies[-1])
+    counted: list[Path] = []
+    real = parallel._sheet_bytes
+
+    def counting(path: Path, size: int) -> int:
+        counted.append(path)
+        return real(path, size)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parallel, "_sheet_bytes", counting)
+        estimate = parallel.estimate_serial_s(copies)
+    assert len(counted) <= parallel.SAMPLE
+    exact = sum(parallel.FILE_S + parallel.SHEET_MB_S * _sheets_mb(p) for p in copies)
+    assert estimate == pytest.approx(exact, rel=0.1)
+
+
+def test_xlflow_workers_overrides_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = sorted((SAMPLES / "returns").glob("*.xlsx"))
+    monkeypatch.delenv("XLFLOW_WORKERS", raising=False)
+    assert parallel.workers_for(paths) == 1  # four small returns: not worth a worker
+    monkeypatch.setattr(parallel, "estimate_serial_s", lambda paths: 10.0)
+    monkeypatch.setattr(parallel, "idle_cores", lambda: 2)
+    assert parallel.workers_for(paths) == 2
+    monkeypatch.setattr(parallel, "idle_cores", lambda: 1)  # the other core is busy
+    assert parallel.workers_for(paths) == 1
+    monkeypatch.setenv("XLFLOW_WORKERS", "1")
+    assert parallel.workers_for(paths) == 1
+    monkeypatch.setenv("XLFLOW_WORKERS", "3")
+    assert parallel.workers_for(paths) == 3
+
+
+def test_idle_cores_are_the_cores_the_load_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 4)
+    for load, idle in [(0.2, 4), (1.4, 3), (2.6, 1), (9.0, 1)]:
+        monkeypatch.setattr(parallel.os, "getloadavg", lambda load=load: (load, 0.0, 0.0),
+                            raising=False)
+        assert parallel.idle_cores() == idle, load
+    monkeypatch.delattr(parallel.os, "getloadavg", raising=False)  # as on Windows
+    assert parallel.idle_cores() == 4

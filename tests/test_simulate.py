@@ -74,3 +74,24 @@ def test_pasted_150_percent_is_out_of_range(built, tmp_path: Path) -> None:
         "T03": {"实际完成情况": "联调中", "完成百分比": "150%"}})
     report = api.merge(built.project.root, [path], as_of=AS_OF, week=WEEK, write=False)
     assert [(i.cell, i.code) for i in report.issues if i.is_error] == [("F2", "out-of-range")]
+
+
+def test_record_filed_files_a_plan_that_would_not_pass_approval(unfiled_project: Path) -> None:
+    """No opinions, no approval checks: recorded as approved and filed, baselined; the
+    gate lets build through and the baseline holds the plan's due dates."""
+    from xlflow.phases.baseline import load_baseline
+    from xlflow.phases.gate import filing, require_filed
+    from xlflow.simulate import record_filed
+    from xlflow.workspace import Workspace
+
+    ws = Workspace(unfiled_project)
+    assert filing(ws.events()) is None
+    assert record_filed(unfiled_project, by="PMO 李", number="PMO-X1") == unfiled_project
+    filed = filing(ws.events())
+    assert filed is not None
+    assert (filed.by, filed.note, filed.data) == ("PMO 李", "备案编号 PMO-X1", {"number": "PMO-X1"})
+    require_filed(ws, "build")  # no GateError
+    baseline = load_baseline(ws)
+    assert baseline is not None and baseline.number == "PMO-X1"
+    project = ws.project(with_events=False)
+    assert baseline.dates() == {t.id: t.due for t in project.tasks}

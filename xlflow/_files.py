@@ -20,8 +20,6 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from .errors import BusyError, DiskFullError, FileInUseError, StorageError
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]+')
@@ -241,6 +239,8 @@ def project_lock(root: Path, *, wait: bool = False, reentrant: bool = False) -> 
     if _held_locks.get(key) == threading.get_ident():
         yield  # the outer holder releases it
         return
+    from filelock import FileLock, Timeout  # here: a merge worker, which reads, never locks
+
     lock = FileLock(root / ".xlflow.lock", timeout=-1 if wait else 0)
     try:
         lock.acquire()

@@ -6,8 +6,9 @@ them short text in a handful of formats. Here a row is one string join, written 
 XlsxWriter itself writes rows in constant_memory mode (its temporary row file), in the
 XML XlsxWriter would write (tests/test_sheetxml.py compares the two byte for byte).
 
-`RowXml` is for sheets of workbooks opened with `constant_memory` (the reports): rows go
-in order, text is inline. `HeldRows` is for the others (the department workbooks): text
+`RowXml` is for sheets of workbooks opened with `constant_memory` (the consolidated
+report): rows go in order, text is inline. `HeldRows` is for the others (department
+workbooks, risk forms, the PMO master, the smaller reports): text
 goes to the shared string table as it is written, the rows are kept as XML and put in
 place when XlsxWriter assembles the sheet, with the style ids XlsxWriter gives then.
 Either way a row goes through one `row` call whole: XlsxWriter must not be given cells
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xlsxwriter.exceptions import OverlappingRange
-from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name, xl_range
+from xlsxwriter.utility import xl_col_to_name, xl_range
 
 STRING_MAX = 32767  # Excel's limit, in UTF-16 units (XlsxWriter truncates the same way)
 # What XlsxWriter would rewrite in an inline string: XML's specials, control characters
@@ -41,6 +42,20 @@ def supported(ws: Any) -> bool:
         hasattr(ws, name) for name in ("fh", "previous_row", "_write_single_row",
                                        "_check_dimensions", "default_row_height", "row_sizes",
                                        "original_row_height", "excel_version"))
+
+
+def _utf16_len(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _utf16_truncate(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 units, no character split."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return text[:i]
+    return text
 
 
 def letters(count: int) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from . import _project_cache, _yaml
+from . import _yaml
 from ._files import safe_name
 from .errors import ProjectError, SpecError
 from .model.vocab import ResourceKind
@@ -471,6 +471,8 @@ def load_project(directory: Path | str) -> Project:
     path = root / PROJECT_FILE
     if not path.is_file():
         raise ProjectError(f"{path}: 这里没有项目文件(可用 `xlflow init {root}` 创建)")
+    from . import _project_cache  # here: a merge worker unpickles projects, never loads one
+
     raw = path.read_bytes()
     digest = _project_cache.digest_of(raw)
     cached = _project_cache.read(Project, root, digest, len(raw))

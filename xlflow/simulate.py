@@ -102,6 +102,25 @@ def fill_minutes(path: Path, *, details: Mapping[str, Any],
     return target
 
 
+def record_filed(root: Path, *, by: str = "PMO", number: str = "PMO-TEST",
+                 approver: str = "分管副总") -> Path:
+    """Record a project as approved and filed (PMO备案, its plan baselined) without the
+    approval checks, which a synthetic project would not pass: what the tests and the
+    benchmarks about what comes after filing start from. The filing is what
+    `xlflow file` records (`phases.consensus.record_filing`). Returns `root`."""
+    from .model.vocab import EventKind
+    from .phases.consensus import record_filing
+    from .workspace import Workspace, now
+
+    ws = Workspace(root)
+    at = now()
+    with ws.ledger() as ledger:
+        ledger.add_event(EventKind.APPROVE, by=approver, note="", at=at)
+        record_filing(ledger, ws.project(with_events=False), by=by, number=number,
+                      note=f"备案编号 {number}", at=at)
+    return root
+
+
 def as_typed(text: str, number_format: str = "General") -> tuple[Any, str]:
     """What Excel stores when `text` is typed into a cell with `number_format`, and the
     cell's number format afterwards.

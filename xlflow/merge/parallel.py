@@ -1,5 +1,5 @@
-"""Read, identify and check the returned files, in worker processes when there are
-enough of them to pay for starting the processes.
+"""Read, identify and check the returned files, in worker processes when the work is
+expected to pay for starting them.
 
 Reading (calamine, the package checks) and checking cells are CPU work that threads
 cannot share out (the checks hold the GIL), so the files go to worker processes, one
@@ -13,7 +13,10 @@ is inherited. Unlike multiprocessing's spawn it never re-imports the caller's ma
 module, so a script calling `api.merge` needs no `if __name__ == "__main__"` guard.
 A worker that fails or dies leaves its file to this process, which checks it itself.
 
-`XLFLOW_WORKERS=N` sets the number of processes (1: everything in this process).
+Whether the workers pay for themselves is estimated from the work (`plan_workers`): one
+process's time to read and check the files, from their number and the size of their sheets'
+XML, against what starting a worker costs. `XLFLOW_WORKERS=N` sets the number of processes
+instead (1: everything in this process).
 """
 
 from __future__ import annotations
@@ -24,42 +27,108 @@ import pickle
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from ._checker import check_path
 from .context import Context
-from .identify import Checked, identify
-from .read import read_returns
+from .identify import Checked
 
 ProgressFn = Callable[[int, int], None]
 
 MAX_WORKERS = 4
-# below these, starting processes (~0.3 s each, side by side) costs more than it saves
-MIN_FILES = 8
-MIN_BYTES = 4 << 20
+# The cost model, measured with benchmarks/bench_merge.py on a 2-core machine (README,
+# Benchmarks). One process reading and checking a return takes FILE_S plus SHEET_MB_S per
+# MB of its sheets' XML (uncompressed: what calamine parses and the checks walk; a file's
+# own size is no guide, task rows compress ten times better than a template's fixed parts).
+FILE_S = 0.0015
+SHEET_MB_S = 0.025
+UNKNOWN_RATIO = 8  # sheet XML per byte of a file whose sheets cannot be counted (.xls, a zip)
+SAMPLE = 16  # files whose sheets are counted; the others are estimated from their sizes
+# A worker's start before its first file: a fresh interpreter importing the reading and
+# checking modules and unpickling the context (0.25 s idle, ~0.45 s on a busy machine;
+# the context adds ~0.2 s at 100,000 tasks, where the work is far past the break-even).
+START_S = 0.4
+# A worker also pickles its answers: a fifth on top of the checking it takes over.
+WORKER_SHARE = 0.2
+# While the workers check, this process unpickles their answers: about a tenth of the work.
+ANSWER_SHARE = 0.1
+# The workers must be expected to save a tenth of the serial time, or one process checks.
+WIN = 0.9
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding xlflow/
 
 
 def workers_for(paths: Sequence[Path]) -> int:
-    """How many processes check `paths`: XLFLOW_WORKERS when set, else one per core (at
-    most MAX_WORKERS) once there are enough files and bytes to pay for them."""
+    """How many processes check `paths`: XLFLOW_WORKERS when set, else `plan_workers`'
+    choice for the estimated work on the cores other processes leave idle."""
     setting = os.environ.get("XLFLOW_WORKERS", "").strip()
     if setting.isdigit():
         return max(1, min(int(setting), len(paths)))
-    if len(paths) < MIN_FILES or _total_size(paths) < MIN_BYTES:
+    if len(paths) < 2:
         return 1
-    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, len(paths)))
+    return plan_workers(estimate_serial_s(paths), len(paths), idle_cores())
 
 
-def _total_size(paths: Sequence[Path]) -> int:
-    total = 0
-    for p in paths:
-        with contextlib.suppress(OSError):  # read_returns says what is wrong with it
-            total += p.stat().st_size
-    return total
+def plan_workers(serial_s: float, files: int, cores: int) -> int:
+    """The number of processes expected to check `files` files fastest on `cores` idle
+    cores, given `serial_s`, one process's time for them: k workers (one per core, at
+    most MAX_WORKERS) take START_S + serial_s × ((1 + WORKER_SHARE)/k + ANSWER_SHARE) of
+    wall time, and are used only when that is at most WIN × serial_s (from 2 s of work on
+    two cores, 0.8 s on four)."""
+    k = min(MAX_WORKERS, cores, files)
+    if k < 2:
+        return 1
+    pooled = START_S + serial_s * ((1 + WORKER_SHARE) / k + ANSWER_SHARE)
+    return k if pooled <= WIN * serial_s else 1
+
+
+def idle_cores() -> int:
+    """This machine's cores less those other processes keep busy (the one-minute load
+    average, where the system keeps one: not on Windows). Workers on a busy machine wait
+    for a core and add their start and pickling to everyone's load: at 100,000 tasks on
+    two cores shared with test suites, two workers took twice one process's wall time."""
+    cores = os.cpu_count() or 1
+    if hasattr(os, "getloadavg"):
+        with contextlib.suppress(OSError):
+            cores -= round(os.getloadavg()[0])
+    return max(1, cores)
+
+
+def estimate_serial_s(paths: Sequence[Path]) -> float:
+    """CPU seconds one process would take to read and check `paths`: FILE_S a file and
+    SHEET_MB_S a MB of sheet XML, counted in the zip directories of up to SAMPLE files
+    spread over the list and scaled to the others by their sizes."""
+    sizes = [_size(p) for p in paths]
+    step = max(1, -(-len(paths) // SAMPLE))
+    sampled = range(0, len(paths), step)
+    sample_bytes = sum(sizes[i] for i in sampled)
+    sheet_bytes = sum(_sheet_bytes(paths[i], sizes[i]) for i in sampled)
+    ratio = sheet_bytes / sample_bytes if sample_bytes else UNKNOWN_RATIO
+    return len(paths) * FILE_S + sum(sizes) * ratio / 1e6 * SHEET_MB_S
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # read_returns says what is wrong with it
+        return 0
+
+
+def _sheet_bytes(path: Path, size: int) -> int:
+    """The uncompressed size of a workbook's sheets (xlsx worksheets, an .ods's content),
+    from its zip directory; a file that is no such package counts UNKNOWN_RATIO × size."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            found = sum(i.file_size for i in zf.infolist()
+                        if i.filename.startswith("xl/worksheets/")
+                        or i.filename == "content.xml")
+    except (OSError, EOFError, ValueError, RuntimeError, NotImplementedError,
+            zipfile.BadZipFile):
+        found = 0
+    return found or size * UNKNOWN_RATIO
 
 
 def check_files(paths: Sequence[Path], ctx: Context, progress: ProgressFn | None = None,
@@ -83,18 +152,6 @@ def check_files(paths: Sequence[Path], ctx: Context, progress: ProgressFn | None
         if pool is not None:
             pool.close()
     return out
-
-
-def check_path(path: Path, ctx: Context) -> list[Checked]:
-    """One file read and checked: what a worker does with each file it is given."""
-    return [_slim(identify(ret, ctx)) for ret in read_returns(path, ctx.specs)]
-
-
-def _slim(checked: Checked) -> Checked:
-    """What the merge needs of a checked file: its records and issues, not the raw cells
-    read (a worker would pickle them all back for nothing)."""
-    checked.ret = replace(checked.ret, tables={}, identity_tasks=[])
-    return checked
 
 
 class _Workers:

@@ -11,6 +11,7 @@ from typing import Any
 from ..consensus_meeting import meeting_data
 from ..errors import ProjectError
 from ..issues import count_errors, error
+from ..ledger import Ledger
 from ..model.reports import StepResult
 from ..model.vocab import EventKind
 from ..project import PROJECT_FILE, Project
@@ -129,11 +130,17 @@ def file_project(ws: Workspace, *, by: str, note: str = "",
     text = note or f"备案编号 {number}"
     with ws.lock():
         with ws.ledger() as ledger:
-            _baseline.ensure_tables(ledger)
-            with ledger.transaction():
-                ledger.add_event(EventKind.FILE, by=by, note=text, data={"number": number},
-                                 at=at)
-                _baseline.record_baseline(ledger, project, number=number, at=at.isoformat())
+            record_filing(ledger, project, by=by, number=number, note=text, at=at)
         master = rewrite_master(ws, ws.project())
     return StepResult(EventKind.FILE, True, by=by, at=at.isoformat(), note=text,
                       outputs=[master])
+
+
+def record_filing(ledger: Ledger, project: Project, *, by: str, number: str, note: str,
+                  at: dt.datetime) -> None:
+    """The filing in the ledger: the FILE event with its 备案编号 and the plan's baseline,
+    in one transaction (what `file_project` records once its checks pass)."""
+    _baseline.ensure_tables(ledger)
+    with ledger.transaction():
+        ledger.add_event(EventKind.FILE, by=by, note=note, data={"number": number}, at=at)
+        _baseline.record_baseline(ledger, project, number=number, at=at.isoformat())
