@@ -141,3 +141,24 @@ def test_a_browser_renders_the_notice(merged: Path, tmp_path: Path) -> None:
                  "图1 各部门任务状态", "图2 偏差最大的任务"):
         assert text in dom
     assert re.findall(r"<img src=\"([^\"]+)\"", dom) == ["chart-status.png", "chart-slip.png"]
+
+
+@pytest.mark.parametrize("to", ["vp@example.com, ceo@example.com",
+                                "vp@example.com; ceo@example.com"])
+def test_two_addresses_in_one_to_are_refused_by_name(merged: Path, runner: CliRunner,
+                                                     mail_server: MailServer, to: str) -> None:
+    """Not split, not cut to the first: said, with how to give several (repeat --to)."""
+    with pytest.raises(ProjectError) as caught:
+        api.notify(merged, to=[to], smtp=mail_server.settings)
+    assert f"收件人 {to!r}" in str(caught.value)
+    smtp = f"127.0.0.1:{mail_server.controller.port}"
+    out = runner.invoke(cli, ["notify", str(merged), "--to", to, "--smtp", smtp])
+    assert out.exit_code == 2, out.output
+    assert f"收件人 {to!r}" in out.output
+    assert "多个收件人分开给出(命令行:--to vp@example.com --to ceo@example.com)" in out.output
+    assert mail_server.received.messages == []
+    assert not notified(Workspace(merged), WEEK)
+    both = runner.invoke(cli, ["notify", str(merged), "--to", "vp@example.com", "--to",
+                               "ceo@example.com", "--smtp", smtp])
+    assert both.exit_code == 0, both.output
+    assert mail_server.received.rcpts() == [["ceo@example.com", "vp@example.com"]]

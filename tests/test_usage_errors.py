@@ -78,6 +78,11 @@ CASES = [
     (["run", "d", "--imap", "a:b"], "xlflow run",
      ["'--imap' 的值无效:「a:b」应为 主机 或 主机:端口"],
      ["Invalid value for '--imap': 'a:b' is not HOST or HOST:PORT"]),
+    (["collect", "d", "--user", "pmo", "--imap", "imap.example.com", "--no-tls"],
+     "xlflow collect",  # refused before any password is asked for
+     ["--no-tls 只能用于本机的邮件服务器(127.0.0.1、::1、localhost);imap.example.com 请用 --tls"],
+     ["--no-tls is only for a mail server on this machine (127.0.0.1, ::1, localhost); "
+      "use --tls (the default) or --starttls for imap.example.com"]),
     (["build", "d", "--week", "2024-28"], "xlflow build",
      ["'--week' 的值无效:「2024-28」不是 ISO 周(应为 YYYY-Www,例如 2024-W28)"],
      ["Invalid value for '--week': '2024-28' is not an ISO week (YYYY-Www, e.g. 2024-W28)"]),

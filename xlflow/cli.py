@@ -830,6 +830,12 @@ def collect(directory: Path, imap_address: str, user: str, security: str, cafile
     """
     import os
 
+    if security == "none":  # an option that does not go with --imap: before any password
+        host = api.ImapSettings.parse(imap_address).host
+        try:
+            api.ImapSettings(host, security=api.Security.NONE)
+        except XlflowError:
+            raise click.UsageError(_t("no-tls-remote", host=host)) from None
     password = os.environ.get(password_env, "")
     if not password:
         if not sys.stdin.isatty():

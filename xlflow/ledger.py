@@ -467,6 +467,13 @@ class Ledger:
                     "SELECT file, sha256, department, received, accepted, reason FROM sources "
                     "WHERE merge_id = ?", (merge_id,))]
 
+    def issue_rows(self, merge_id: int) -> list[dict[str, str]]:
+        """The issues a merge recorded, as `Issue.to_dict` gave them."""
+        keys = ("code", "severity", "message", "file", "sheet", "cell", "value", "expected")
+        return [dict(zip(keys, (v or "" for v in r), strict=True)) for r in self.db.execute(
+            "SELECT code, severity, message, file, sheet, cell, value, expected FROM issues "
+            "WHERE merge_id = ? ORDER BY rowid", (merge_id,))]
+
     # -- sent messages ------------------------------------------------------------------------
     def check_writable(self) -> None:
         """Take and drop the write lock: raises (sqlite3.Error) now, before anything goes

@@ -57,6 +57,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not-a-host": ("「{value}」应为 主机 或 主机:端口,例如 {example}",
                    "{value!r} is not HOST or HOST:PORT (e.g. {example})"),
     "smtp-password": ("{user} 的 SMTP 密码", "SMTP password for {user}"),
+    "no-tls-remote": ("--no-tls 只能用于本机的邮件服务器(127.0.0.1、::1、localhost);{host} 请用 "
+                      "--tls(默认)或 --starttls,以免密码和邮件明文经过网络",
+                      "--no-tls is only for a mail server on this machine (127.0.0.1, ::1, "
+                      "localhost); use --tls (the default) or --starttls for {host}, so that "
+                      "the password and the mail do not cross the network in clear text"),
     # -- issues -------------------------------------------------------------------------
     "issue.found-expected": ("(填写的是「{value}」,应为 {expected})",
                              " (found {value!r}, expected {expected})"),

@@ -62,6 +62,7 @@ from .context import Context
 from .feedback import merge_feedback
 from .forecast import apply_forecast
 from .identify import Checked, choose_newest, excuse_other_weeks
+from .master_only import master_only, recorded_week
 from .parallel import check_files
 from .pmo_response import masters_of
 from .read import DEPARTMENT_TEMPLATES
@@ -181,8 +182,12 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     minutes, minute_issues = take_in_minutes(checked, ctx)
     issues += minute_issues
     minutes_only = bool(minutes) and not accepted  # see _minutes_only
+    masters = masters_of(checked)
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
+        # PMO masters alone for a merged week: the week's figures as recorded (master_only.py)
+        own = recorded_week(ledger, ctx.week, ctx.specs) \
+            if masters and not returned and ledger is not None else None
         if minutes_only and ledger is not None:
             carried = carried_of(ledger, ctx.week, ctx.specs) or carried
         spent = spent_before(ledger, ctx.week)
@@ -191,6 +196,9 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         before = ledger.merge_before(ctx.week) if ledger else None
         prev_actions = {a.item_id: a for a in ledger.action_states(before.id)} \
             if ledger and before else {}
+    if own is not None:
+        returned = own.returned
+        issues += own.issues
     for m in minutes:
         m.checked.accepted = True  # listed as used; it speaks for no department
     for dept in () if minutes_only else ctx.departments:
@@ -200,18 +208,24 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                                      "的数据" if _last_week(carried.tasks, dept) else "")))
     by_template = {key: {c.department: c.records.get(key, []) for c in accepted
                          if c.kind != MASTER_KIND} for key in DEPARTMENT_TEMPLATES}
-    tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
+    if own is None:
+        tasks, task_issues = merge_tasks(by_template["weekly"], ctx, carried.tasks)
+    else:
+        tasks, task_issues = own.tasks(list(ctx.tasks)), []
     forecast = apply_forecast(tasks, ctx)  # late predecessors push their successors
-    risks, risk_issues = merge_risks(by_template["risks"], ctx, carried.risks,
-                                     masters=masters_of(checked))
+    risks, risk_issues = merge_risks(by_template["risks"], ctx,
+                                     own.own.risks if own else carried.risks, masters=masters)
     acceptance, acc_issues = merge_acceptance(by_template["acceptance"], ctx)
     feedback = merge_feedback(by_template["retro"])
-    form_blocks = merge_blocks({c.department: c.blocks for c in accepted}, ctx, carried.blocks)
+    if own is not None:
+        acceptance, feedback = own.acceptance, own.feedback
+    form_blocks = merge_blocks({c.department: c.blocks for c in accepted}, ctx,
+                               own.own.blocks if own else carried.blocks)
     issues += task_issues + risk_issues + acc_issues
     known = register(decided, minutes, ctx.week)
     updates, action_issues = department_updates(accepted, ctx, known, carried_actions)
     issues += action_issues
-    actions = track(known, prev_actions, updates, ctx.week)
+    actions = track(known, own.actions if own else prev_actions, updates, ctx.week)
     missing = weeks_between(carried.week, ctx.week) if carried.week else []
     if missing:
         issues.append(warning("missing-weeks", f"{'、'.join(missing)} 没有周汇总;本周变化与 "
@@ -225,6 +239,8 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
                                   "extra_workdays 中补充"))
     if minutes_only:
         issues.append(_minutes_only(minutes, carried.week == ctx.week))
+    elif own is not None:
+        issues.append(master_only([m.ret.name for m in masters], risks, ctx.week))
     elif not accepted:
         issues.append(warning("nothing-accepted", "本次没有采用任何文件;报表照常生成,但不记入台账,"
                               "以后各周的数字不以它为准"))
@@ -232,9 +248,10 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
         project_id=project.id, project_name=project.name, week=ctx.week, as_of=ctx.as_of,
         workdays=ctx.calendar is not None, threshold=ctx.threshold,
         raise_within_hours=ctx.raise_within_hours,
-        files=[SourceFile(c.ret.location, c.ret.name, c.ret.sha256, c.department,
-                          c.ret.received.isoformat() if c.ret.received else "",
-                          c.ret.size, c.accepted, c.reason) for c in checked],
+        files=(own.files_with if own else list)(
+            [SourceFile(c.ret.location, c.ret.name, c.ret.sha256, c.department,
+                        c.ret.received.isoformat() if c.ret.received else "",
+                        c.ret.size, c.accepted, c.reason) for c in checked]),
         tasks=tasks, risks=risks, acceptance=acceptance, feedback=feedback, issues=issues,
         departments=rollup_departments(tasks, ctx.departments, returned=returned,
                                        planned_people=people_needed(project, ctx.week),

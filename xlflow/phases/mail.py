@@ -51,9 +51,18 @@ def recipient_addresses(given: Sequence[str]) -> list[tuple[str, str]]:
         problem = (address_problem(text) if len(parsed) != 1 or _CONTROL.search(text)
                    else address_problem(parsed[0][1]))
         if problem:
-            raise ProjectError(f"收件人 {text!r}: {problem}")
+            raise ProjectError(f"收件人 {text!r}: {problem}{_one_each(parsed)}")
         out.append(parsed[0])
     return out
+
+
+def _one_each(parsed: Sequence[tuple[str, str]]) -> str:
+    """How to give several recipients, when a text held several good addresses."""
+    found = [addr for _, addr in parsed if addr]
+    if len(found) < 2 or any(address_problem(a) for a in found):
+        return ""
+    return (f";其中有 {len(found)} 个地址,每项只写一个收件人,多个收件人分开给出(命令行:"
+            + " ".join(f"--to {a}" for a in found) + ")")
 
 
 def sender_of(project: Project, given: str = "", *, option: str = "--from") -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import make_msgid
 from typing import Any
 
 from ..errors import ProjectError, XlflowError
@@ -26,6 +26,7 @@ from .mail import (
     SmtpSettings,
     attach_workbook,
     new_message,
+    recipient_addresses,
     recipients,
     send_all,
     sender_of,
@@ -73,7 +74,7 @@ def notify(ws: Workspace, *, week: str | None = None, to: list[str] | None = Non
     Chinese font's name, or None to draw the charts without one."""
     project = ws.project(with_events=False)
     sender = sender_of(project, sender)
-    addresses = [parseaddr(a) for a in to] if to else leaders(project)
+    addresses = recipient_addresses(to) if to else leaders(project)
     if not addresses:
         raise ProjectError("没有收件人:用 --to 指定,或在 project.yaml 中填写 project.approver_email "
                            "(分管副总)和发起部门的 departments[].head_email")
