@@ -77,7 +77,8 @@ def status(ws: Workspace, *, today: dt.date | None = None) -> Status:
     """Phase, what is missing to move on, next deadline, late tasks, open high risks."""
     project = ws.project()
     week, tasks, risks = latest_state(ws, project.specs())
-    st = compute_status(project, ws.events(), tasks, risks, week, today or dt.date.today())
+    st = compute_status(project, ws.events(), tasks, risks, week, today or dt.date.today(),
+                        str(ws.root))
     st.pending_changes = [c for c in _baseline.list_changes(ws) if c.state == _baseline.PENDING]
     return with_acceptance(ws, st, today or dt.date.today())
 

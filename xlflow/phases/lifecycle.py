@@ -85,9 +85,9 @@ class Status:
 
 
 _NEXT_STEP = {
-    Phase.APPROVED: "PMO 备案:xlflow file DIR --by PMO",
+    Phase.APPROVED: "PMO 备案:xlflow file {dir} --by PMO",
     Phase.FILED: "第一次周进度汇总:xlflow build → send → merge",
-    Phase.EXECUTING: "成果验收:xlflow accept DIR(预期成果达标,各部门确认,验收结论与分管领导意见)",
+    Phase.EXECUTING: "成果验收:xlflow accept {dir}(预期成果达标,各部门确认,验收结论与分管领导意见)",
 }
 
 
@@ -115,8 +115,12 @@ def current_phase(project: Project, events: Sequence[Event], merged: bool) -> Ph
 
 def compute_status(project: Project, events: Sequence[Event], latest_tasks: Sequence[TaskStatus],
                    latest_risks: Sequence[RiskRecord], last_merge: str | None,
-                   today: dt.date) -> Status:
+                   today: dt.date, folder: str = "DIR") -> Status:
+    """`folder`: the project folder, named in the commands the missing steps suggest."""
+    from .._shell import shell_word
     from .approval import blocking_opinions, last_rejection
+
+    where = shell_word(folder)
 
     kinds = {e.kind for e in events}
     phase = current_phase(project, events, last_merge is not None)
@@ -130,13 +134,14 @@ def compute_status(project: Project, events: Sequence[Event], latest_tasks: Sequ
         rejected = last_rejection(events)
         if rejected is not None:
             checks.append(f"方案已被退回({rejected.by}):{rejected.note}")
-        missing = checks + [f"审批:xlflow approve DIR --by {project.approver or '分管领导'}"]
+        approver = shell_word(project.approver or "分管领导")
+        missing = checks + [f"审批:xlflow approve {where} --by {approver}"]
     elif phase is Phase.ACCEPTED:
-        missing = [m for k, m in ((EventKind.RETRO, "复盘报告:xlflow retro DIR"),
-                                  (EventKind.ARCHIVE, "归档:xlflow archive DIR --to LIBRARY"))
+        missing = [m for k, m in ((EventKind.RETRO, f"复盘报告:xlflow retro {where}"),
+                                  (EventKind.ARCHIVE, f"归档:xlflow archive {where} --to LIBRARY"))
                    if k not in kinds]
     elif phase in _NEXT_STEP:
-        missing = [_NEXT_STEP[phase]]
+        missing = [_NEXT_STEP[phase].format(dir=where)]
     done = {t.task_id for t in latest_tasks if t.done}
     upcoming = sorted([(f"里程碑 {m.id} {m.name}", m.date) for m in project.milestones
                        if m.date >= today] +
