@@ -161,7 +161,7 @@ def test_archive_refuses_a_library_inside_the_project(project_dir: Path) -> None
 
 
 # English words the Chinese output may hold: names of things, not scaffolding
-NOT_SCAFFOLDING = re.compile(r"`[^`]*`|xlflow \w+ DIR|\S*/\S*|[\w.-]+\.(xlsx|html|zip|eml|yaml)|[\w.]+@example\.com|"
+NOT_SCAFFOLDING = re.compile(r"`[^`]*`|xlflow \w+ (DIR|[\w./-]+)|\S*/\S*|[\w.-]+\.(xlsx|html|zip|eml|yaml)|[\w.]+@example\.com|"
                              r"xlflow|PMO|SHA|DIR|opinions|eml|UG-2024Q3|[A-Z]{3}-\d+W\d+-\d+|"
                              r"\bW\d+\b|\b[TRM]\d+\b|\b[0-9a-f]{64}\b")
 
@@ -184,7 +184,7 @@ def test_the_walk_in_english(tmp_path: Path, monkeypatch) -> None:
                                     "only)",
                                     "next: edit it; after 需求共识 `xlflow opinion`, 方案审批 "
                                     "`xlflow approve` and PMO备案 `xlflow file`, run "
-                                    "`xlflow build ug2024`"]
+                                    "`xlflow build ug2024 --week 2024-W27`"]
     assert masked(lines["opinion ug2024"]) == [
         "recorded by 运营总监 at <time> · 同意,需提前准备活动物料",
         "  wrote ug2024/outbox/2024-W27/UG-2024Q3-2024-W27-PMO总表.xlsx"]

@@ -185,7 +185,23 @@ def init(directory: Path, example: bool, force: bool) -> None:
     if result.key_file:
         click.echo(_t("init.key", path=result.key_file,
                       note=_t("key.example-note") if example else _t("key.note")))
-    click.echo(_t("init.next", directory=directory))
+    click.echo(_t("init.next", directory=directory, week=_first_week(directory)))
+
+
+def _first_week(directory: Path) -> str:
+    """` --week W` for the init hint when this week is outside the project's period (the
+    example is a 2024 project): build would refuse this week."""
+    from .project import load_project
+    from .weeks import week_label
+
+    try:
+        project = load_project(directory)
+    except XlflowError:
+        return ""
+    today = dt.date.today()
+    if project.start - dt.timedelta(days=7) <= today <= project.late_end:
+        return ""
+    return f" --week {week_label(project.start)}"
 
 
 

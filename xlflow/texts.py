@@ -81,9 +81,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                  "the project's key, which signs the department files: keep it, never send it"),
     "key.example-note": ("公开的示例密钥:只用于演示", "the public example key: for demos only"),
     "init.next": ("下一步:编辑该文件;需求共识 `xlflow opinion`、方案审批 `xlflow approve`、"
-                  "PMO备案 `xlflow file` 之后运行 `xlflow build {directory}`",
+                  "PMO备案 `xlflow file` 之后运行 `xlflow build {directory}{week}`",
                   "next: edit it; after 需求共识 `xlflow opinion`, 方案审批 `xlflow approve` and "
-                  "PMO备案 `xlflow file`, run `xlflow build {directory}`"),
+                  "PMO备案 `xlflow file`, run `xlflow build {directory}{week}`"),
     "build.summary": ("{project} · {week}:{n} 个部门工作簿,在 {outbox}",
                       "{project} · {week}: {n} department workbook(s) in {outbox}"),
     "build.master": ("  PMO总表: {name}", "  PMO: {name}"),
