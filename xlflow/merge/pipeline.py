@@ -181,15 +181,19 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
     returned = {c.department for c in accepted if c.kind != MASTER_KIND}
     minutes, minute_issues = take_in_minutes(checked, ctx)
     issues += minute_issues
-    minutes_only = bool(minutes) and not accepted  # see _minutes_only
+    minutes_alone = bool(minutes) and not accepted  # see _minutes_only
     masters = masters_of(checked)
     with ws.existing_ledger() as ledger:
         carried = carried_before(ledger, ctx.week, ctx.specs)
         # PMO masters alone for a merged week: the week's figures as recorded (master_only.py)
         own = recorded_week(ledger, ctx.week, ctx.specs) \
             if masters and not returned and ledger is not None else None
-        if minutes_only and ledger is not None:
-            carried = carried_of(ledger, ctx.week, ctx.specs) or carried
+        # minutes alone for a merged week keep that week as recorded; for a week not
+        # merged yet the run is one that took in no return (report shown, not recorded)
+        own_week = carried_of(ledger, ctx.week, ctx.specs) \
+            if minutes_alone and ledger is not None else None
+        minutes_only = own_week is not None
+        carried = own_week or carried
         spent = spent_before(ledger, ctx.week)
         decided = ledger.action_items() if ledger else []
         carried_actions = ledger.built_actions(built_keys(accepted)) if ledger else {}
@@ -237,8 +241,8 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
             issues.append(warning("calendar-gap", f"节假日日历不含 {years} 年;这些年份按周一至周五"
                                   "计算工作日,可在 project.yaml 的 settings.holidays/"
                                   "extra_workdays 中补充"))
-    if minutes_only:
-        issues.append(_minutes_only(minutes, carried.week == ctx.week))
+    if minutes_alone:
+        issues.append(_minutes_only(minutes, minutes_only))
     elif own is not None:
         issues.append(master_only([m.ret.name for m in masters], risks, ctx.week))
     elif not accepted:
@@ -273,16 +277,18 @@ def _reconcile(ws: Workspace, project: Project, ctx: Context, checked: list[Chec
 
 
 def _minutes_only(minutes: list[Minutes], merged: bool) -> Issue:
-    """A run that took in 会议纪要 and nothing else records their 督办事项 and nothing more:
-    the week's figures (its recorded merge and report) stay as they are, since the
-    departments' returns are not among this run's files (`_write`)."""
+    """A run that took in 会议纪要 and no return records their 督办事项. For a merged week
+    nothing more: its recorded merge and report stay, since the departments' returns are
+    not among this run's files (`_write`). For a week not merged yet it is a run that
+    took in no return: the report shows the earlier figures and is not recorded."""
     items = [a.item_id for m in minutes for a in m.items]
     shown = "、".join(items[:5]) + (f" 等 {len(items)} 项" if len(items) > 5 else "")
     return warning("minutes-only", f"本次只收到周例会纪要({'、'.join(m.file for m in minutes)}):"
                    f"已登记其督办事项 {len(items)} 项" + (f"({shown})" if items else "")
-                   + ";本周的汇总数据" + ("与报表保持已记录的结果不变" if merged
-                                          else "没有记录,报表未生成")
-                   + ",下次 build 的工作簿带上这些事项")
+                   + (";本周的汇总数据与报表保持已记录的结果不变" if merged
+                      else ";本周还没有部门交回的文件:报表照常生成(各部门显示此前的数据),"
+                           "但不记入台账")
+                   + ";下次 build 的工作簿带上这些事项")
 
 
 def record_actions(ledger: Ledger, report: MergeReport) -> None:
@@ -333,6 +339,10 @@ def _write(ws: Workspace, project: Project, report: MergeReport) -> None:
         crash_point("written")
         if not report.recorded:
             replace_file(pending, target)
+            if report.minutes:  # the minutes' 督办事项 count, whatever else came in
+                with ws.ledger() as ledger, ledger.transaction():
+                    for m in report.minutes:
+                        ledger.replace_action_items(m.meeting, m.items)
             return
         digest = sha256_file(pending)
         with atomic_path(journal) as tmp:
