@@ -318,3 +318,28 @@ def test_the_masters_responsibilities_keep_a_cancelled_task_marked(project_dir: 
                     True, "FF595959")
     # the department's own workbook no longer lists it
     assert _task_ids(built.departments["产品部"]) == ["T01"]
+
+
+def test_a_cancelled_task_holds_up_neither_acceptance_nor_the_retro_count(
+        with_samples: Path, runner: CliRunner) -> None:
+    """Cancelled after the last merge, which still had it unfinished: 成果验收 does not
+    list it as unfinished, and the retrospective does not count it among the tasks."""
+    from xlflow.phases.retro import build_retrospective
+
+    root = with_samples
+    w28 = api.merge(root, week=WEEK, as_of=AS_OF)
+    assert not next(t for t in w28.tasks if t.task_id == "T02").done  # no task waits for T02
+    before = api.accept(root, today=AS_OF)
+    assert any("任务 T02" in m for m in before.missing)
+    code, out = _run(runner, "change", root, "--remove-task", "T02", "--reason", "复盘分析并入 T01",
+                     "--by", "PMO 王芳")
+    assert code == 0, out
+    api.approve_change(root, 1, by="陈明", at=dt.datetime(2024, 7, 16, 10, 0).astimezone())
+    after = api.accept(root, today=AS_OF)
+    assert not any("T02" in m for m in after.missing + after.conditions)
+    assert [m for m in after.missing if m.startswith("任务 ")] == \
+        [m for m in before.missing if m.startswith("任务 ") and "T02" not in m]
+    ws = Workspace(root)
+    project = ws.project()
+    retro = build_retrospective(project, load_history(ws, project.specs()))
+    assert len(project.tasks) == 7 and f"/{len(project.tasks)}" in str(retro.facts)

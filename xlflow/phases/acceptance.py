@@ -74,7 +74,10 @@ def accept(ws: Workspace, *, by: str = "", at: dt.datetime | None = None,
             raise ProjectError(f"{ws.root}: 还没有记入台账的周汇总;先用 xlflow merge 汇总填好"
                                "成果验收确认单的文件")
         stored = {a.result_id: a for a in ledger.acceptance(latest.id)}
-        tasks = ledger.tasks(latest.id)
+        # a task cancelled by an approved change is out of the plan: it does not hold
+        # up acceptance, even when the last merge still had it
+        planned = {t.id for t in project.tasks}
+        tasks = [t for t in ledger.tasks(latest.id) if t.task_id in planned]
         blocks = {b.department: b for b in ledger.form_blocks(latest.id, block_types(specs))
                   if b.template == "acceptance"}
         last = ledger.acceptance_decision()

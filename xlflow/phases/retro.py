@@ -18,7 +18,8 @@ from .history import History
 
 def build_retrospective(project: Project, history: History) -> Retrospective:
     merges = history.merges
-    final = history.final_tasks
+    planned = {t.id for t in project.tasks}  # cancelled tasks left the plan: not counted
+    final = [t for t in history.final_tasks if t.task_id in planned]
     n = len(final)
     on_time = sum(t.status.on_time for t in final)
     slips = {t.task_id: max(t.deviation_days, 0) for t in final}
