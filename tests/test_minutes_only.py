@@ -110,3 +110,18 @@ def test_the_items_reach_the_next_build_and_merge(root: Path, runner: CliRunner)
     assert report.previous_week == WEEK
     tec_rows = [t for t in report.tasks if t.department == "技术部"]
     assert tec_rows and all(t.data_week == W29 for t in tec_rows if t.reported)
+
+
+def test_minutes_before_any_return_of_the_week_say_what_was_taken_in(
+        root: Path, runner: CliRunner) -> None:
+    """Monday after the meeting, no return of W29 yet: the summary says the minutes were
+    taken in, not that nothing was."""
+    fill_minutes(minutes_of(root), root / "inbox" / "周例会纪要.xlsx")
+    result = runner.invoke(cli, ["merge", str(root), "--week", W29, "--as-of", "2024-07-15"])
+    assert result.exit_code == 0, result.output
+    assert "没有采用部门交回的文件:报表已生成,台账未改变(周例会纪要的督办事项 2 项已登记)" \
+        in result.output
+    assert "没有采用任何文件" not in result.output
+    with Ledger.open(root) as ledger:
+        assert [m.week for m in ledger.merges()] == [WEEK]
+        assert len(ledger.action_items()) == 2

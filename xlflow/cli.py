@@ -336,6 +336,9 @@ def merge(directory: Path, files: tuple[Path, ...], as_of: dt.date | None, week:
         if report.minutes_only:
             click.secho(_t("merge.minutes-only", n=sum(len(m.items) for m in report.minutes)),
                         fg="yellow")
+        elif not report.recorded and report.minutes:
+            click.secho(_t("merge.minutes-no-return",
+                           n=sum(len(m.items) for m in report.minutes)), fg="yellow")
         elif not report.recorded:
             click.secho(_t("merge.nothing-accepted"), fg="yellow")
     sys.exit(int(report.exit_status))

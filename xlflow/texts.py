@@ -105,6 +105,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "merge.minutes-only": ("  只收到周例会纪要:已登记督办事项 {n} 项,本周的汇总数据与报表不变",
                            "  minutes only: {n} action items recorded, the week's figures and "
                            "report unchanged"),
+    "merge.minutes-no-return": ("  没有采用部门交回的文件:报表已生成,台账未改变"
+                                "(周例会纪要的督办事项 {n} 项已登记)",
+                                "  no department's return accepted: the report is written, the "
+                                "ledger is unchanged ({n} action items from the minutes recorded)"),
     "merge.nothing-accepted": ("  没有采用任何文件:报表已生成,台账未改变",
                                "  nothing accepted: the report is written, the ledger is "
                                "unchanged"),
