@@ -16,6 +16,7 @@ from . import imap_server
 
 WEEK = "2024-W28"
 AS_OF = dt.date(2024, 7, 12)
+W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
 BUILT_AT = dt.datetime(2024, 7, 8, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
@@ -77,6 +78,21 @@ def office_binary(name: str) -> str:
     pytest.skip(f"{name} not installed (make test installs it)")
 
 SAMPLES = Path(__file__).parents[1] / "samples" / "user-growth"
+
+
+def empty_inbox(root: Path) -> None:
+    """The inbox's files filed away (a PMO moves the week's returns out once merged)."""
+    for f in (root / "inbox").iterdir():
+        f.unlink()
+
+
+def w29_built(root: Path) -> Path:
+    """after_w28_meeting, then W29 built and the inbox emptied: the state the PMO and the
+    departments fill W29's files in."""
+    after_w28_meeting(root)
+    api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
+    empty_inbox(root)
+    return root
 
 
 def after_w28_meeting(root: Path) -> Path:

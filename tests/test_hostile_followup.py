@@ -18,9 +18,17 @@ import pytest
 from xlflow import api
 from xlflow.simulate import fill_workbook, header_columns
 
-from .conftest import AS_OF, BUILT_AT, WEEK, after_w28_meeting, file_example, identity_rows
+from .conftest import (
+    AS_OF,
+    AS_OF29,
+    BUILT_AT,
+    W29,
+    WEEK,
+    file_example,
+    identity_rows,
+    w29_built,
+)
 
-W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
 TEC_RISK, MKT_RISK = "TEC-24W28-01", "MKT-24W28-01"
 
 
@@ -28,12 +36,8 @@ TEC_RISK, MKT_RISK = "TEC-24W28-01", "MKT-24W28-01"
 def week29(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example with the W28 samples merged (TEC-24W28-01 高, MKT-24W28-01 中), its
     周例会 written and W29 built: the state the PMO fills things in."""
-    root = tmp_path_factory.mktemp("followup") / "ug"
-    after_w28_meeting(root)
-    api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
-    for f in (root / "inbox").iterdir():
-        f.unlink()  # W28's returns done with: each test drops what it attacks with
-    return root
+    # W28's returns done with: each test drops what it attacks with
+    return w29_built(tmp_path_factory.mktemp("followup") / "ug")
 
 
 @pytest.fixture

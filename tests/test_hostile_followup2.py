@@ -17,9 +17,8 @@ import pytest
 from xlflow import api
 from xlflow.simulate import fill_workbook, header_columns
 
-from .conftest import BUILT_AT, after_w28_meeting
+from .conftest import AS_OF29, BUILT_AT, W29, empty_inbox, w29_built
 
-W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
 W30, AS_OF30 = "2024-W30", dt.date(2024, 7, 26)
 TEC_RISK = "TEC-24W28-01"
 
@@ -28,12 +27,7 @@ TEC_RISK = "TEC-24W28-01"
 def week29(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example with the W28 samples merged (TEC-24W28-01 高), its 周例会 written and
     W29 built, the inbox emptied."""
-    root = tmp_path_factory.mktemp("followup2") / "ug"
-    after_w28_meeting(root)
-    api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
-    for f in (root / "inbox").iterdir():
-        f.unlink()
-    return root
+    return w29_built(tmp_path_factory.mktemp("followup2") / "ug")
 
 
 @pytest.fixture
@@ -99,8 +93,7 @@ def test_a_high_risk_lowered_one_week_and_closed_the_next_stays_open_and_high(
         "中", True, True)
     assert (risk(w29.risks, TEC_RISK).level, risk(w29.risks, TEC_RISK).is_open) == ("高", True)
     # the next week's workbook and master show it as 高
-    for f in (root / "inbox").iterdir():
-        f.unlink()
+    empty_inbox(root)
     api.build(root, week=W30, built_at=BUILT_AT + dt.timedelta(days=14))
     ws = openpyxl.load_workbook(built(root, W30, "技术部"))["风险应对申请表"]
     assert (ws["A2"].value, ws["G2"].value) == (TEC_RISK, "高")
@@ -252,8 +245,7 @@ def test_action_items_are_listed_by_number_not_as_text(root: Path) -> None:
     ws = openpyxl.load_workbook(report.report_path)["督办事项"]
     assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == expected
     # from the ledger: the next week's workbook lists them in the same order
-    for f in (root / "inbox").iterdir():
-        f.unlink()
+    empty_inbox(root)
     api.build(root, week=W30, built_at=BUILT_AT + dt.timedelta(days=14))
     ws = openpyxl.load_workbook(built(root, W30, "技术部"))["督办事项"]
     assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == expected

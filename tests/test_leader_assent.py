@@ -15,7 +15,7 @@ from xlflow import api
 from xlflow.merge.leader_assent import assents
 from xlflow.simulate import fill_workbook
 
-from .conftest import BUILT_AT, after_w28_meeting
+from .conftest import empty_inbox, w29_built
 from .test_hostile_followup2 import (
     AS_OF29,
     CLOSE,
@@ -35,12 +35,7 @@ NOT_AGREED = ["不同意关闭", "暂缓", "请补充材料", "已阅", "同意,
 
 @pytest.fixture(scope="module")
 def week29(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("assent") / "ug"
-    after_w28_meeting(root)
-    api.build(root, week=W29, built_at=BUILT_AT + dt.timedelta(days=7))
-    for f in (root / "inbox").iterdir():
-        f.unlink()
-    return root
+    return w29_built(tmp_path_factory.mktemp("assent") / "ug")
 
 
 @pytest.fixture
@@ -112,8 +107,7 @@ def test_a_refusal_recorded_last_week_still_refuses_this_week(root: Path) -> Non
     close typed on a risk form afterwards (no master in the inbox)."""
     respond(root, W29, {2: {"应对方案": "扩容", "分管领导意见": "暂缓"}})
     merged(root, W29, AS_OF29)
-    for f in (root / "inbox").iterdir():
-        f.unlink()
+    empty_inbox(root)
     tec_form(root, "风险.xlsx", {**CLOSE, "关闭日期": "2024-07-20"}, dt.datetime(2024, 7, 20, 9))
     result = api.risks(root, as_of=dt.date(2024, 7, 20))
     assert [i.code for i in result.issues] == ["close-unapproved"]

@@ -16,11 +16,10 @@ import pytest
 from xlflow import api
 from xlflow.ledger import Ledger
 
-from .conftest import BUILT_AT, WEEK, after_w28_meeting
+from .conftest import AS_OF29, BUILT_AT, W29, WEEK, after_w28_meeting, empty_inbox
 from .test_hostile_followup2 import respond
-from .test_minutes_only import empty_inbox, recorded
+from .test_minutes_only import recorded
 
-W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
 ANSWER = {"应对方案": "扩容支付网关,加测压测", "需协调部门": "市场部", "责任人": "刘强",
           "解决时限": dt.datetime(2024, 7, 24), "PMO意见": "按方案推进"}
 

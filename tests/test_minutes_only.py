@@ -17,15 +17,8 @@ from xlflow import api
 from xlflow.cli import cli
 from xlflow.ledger import Ledger
 
-from .conftest import BUILT_AT, WEEK, after_w28_meeting
+from .conftest import AS_OF29, BUILT_AT, W29, WEEK, after_w28_meeting, empty_inbox
 from .test_meeting import fill_minutes, minutes_of
-
-W29, AS_OF29 = "2024-W29", dt.date(2024, 7, 19)
-
-
-def empty_inbox(root: Path) -> None:
-    for f in (root / "inbox").iterdir():
-        f.unlink()
 
 
 def recorded(root: Path, week: str) -> tuple[list[dict], list[dict]]:
