@@ -101,24 +101,21 @@ def _week(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
         raise click.BadParameter(_t("not-a-week", value=value)) from None
 
 
-def _smtp_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            api.SmtpSettings.parse(value)
-        except ValueError:
-            raise click.BadParameter(_t("not-a-host-port", value=value,
-                                        example="smtp.example.com:587")) from None
-    return value
+def _address_option(parse: Callable[[str], object], key: str, example: str) -> Callable[..., str | None]:
+    """A callback checking --smtp/--imap while the command line is parsed: a bad address
+    is a usage error in the console's language."""
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse(value)
+            except ValueError:
+                raise click.BadParameter(_t(key, value=value, example=example)) from None
+        return value
+    return check
 
 
-def _imap_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        try:
-            api.ImapSettings.parse(value)
-        except ValueError:
-            raise click.BadParameter(_t("not-a-host", value=value,
-                                        example="imap.example.com:993")) from None
-    return value
+_smtp_address = _address_option(api.SmtpSettings.parse, "not-a-host-port", "smtp.example.com:587")
+_imap_address = _address_option(api.ImapSettings.parse, "not-a-host", "imap.example.com:993")
 
 
 project_dir = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
