@@ -196,7 +196,7 @@ def _first_week(directory: Path) -> str:
     except XlflowError:
         return ""
     today = dt.date.today()
-    if project.start - dt.timedelta(days=7) <= today <= project.late_end:
+    if project.first_day <= today <= project.late_end:
         return ""
     return f" --week {week_label(project.start)}"
 

@@ -301,6 +301,12 @@ class Project:
     def late_end(self) -> dt.date:
         return self.end + dt.timedelta(days=self.settings.late_window_days)
 
+    @property
+    def first_day(self) -> dt.date:
+        """The first day xlflow works on the project: a week before its start (the kick-off
+        week). From it to late_end is the period build and merge accept."""
+        return self.start - dt.timedelta(days=7)
+
     @cached_property
     def spec_set(self) -> SpecSet:
         """The template specs after this project's overrides (loaded once per Project)."""

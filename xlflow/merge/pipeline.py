@@ -94,8 +94,7 @@ def resolve_run(project: Project, week: str | None, as_of: dt.date | None, *,
     if not monday <= as_of <= sunday:
         raise ProjectError(f"统计日 --as-of {as_of} 不在 {label}({monday} 至 {sunday})内;"
                            f"请给出这一周内的日期,或加 --force")
-    first = project.start - dt.timedelta(days=7)
-    if not first <= as_of <= project.late_end:
+    if not project.first_day <= as_of <= project.late_end:
         raise ProjectError(f"统计日 {as_of} 不在项目周期 {project.start} 至 {project.end}"
                            f"(及 {project.settings.late_window_days} 天延后期)内;"
                            "请检查 --as-of 或 --week,确需如此请加 --force")

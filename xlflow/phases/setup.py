@@ -106,7 +106,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
                                f"(有:{'、'.join(names)})")
     chosen = departments or names
     monday, sunday = week_days(week)
-    if sunday < project.start - dt.timedelta(days=7) or monday > project.late_end:
+    if sunday < project.first_day or monday > project.late_end:
         raise ProjectError(f"--week {week}({monday} 至 {sunday})不在项目周期 {project.start} 至 "
                            f"{project.end}(及 {project.settings.late_window_days} 天延后期)内,"
                            "没有生成工作簿;请用 --week 指定项目周期内的一周(不指定时为本周)")
