@@ -169,11 +169,8 @@ def text_lines(text: str, width: float) -> int:
         if text.isascii() and len(text) <= usable:
             return 1  # most cells: short, one line
         return _wrapped_lines(text, usable)
-    total = sum(1 if (len(p) if p.isascii() else text_width(p)) <= usable
-                else _wrapped_lines(p, usable) for p in text.split("\n"))
-    if len(_WORD_WIDTHS) > 100_000:  # words recur (every CJK character is one): bounded
-        _WORD_WIDTHS.clear()
-    return total
+    return sum(1 if (len(p) if p.isascii() else text_width(p)) <= usable
+               else _wrapped_lines(p, usable) for p in text.split("\n"))
 
 
 def _wrapped_lines(paragraph: str, usable: float) -> int:
@@ -186,7 +183,7 @@ def _wrapped_lines(paragraph: str, usable: float) -> int:
         if found is None:
             found = _WORD_WIDTHS[word] = _measure(word)
         w, trailing, run = found
-        if run and usable >= 2:  # `run` wide characters
+        if run > 0 and usable >= 2:  # `run` wide characters
             k = run
             if used:
                 fit = min(k, max(0, int((usable - used) // 2)))
@@ -201,7 +198,7 @@ def _wrapped_lines(paragraph: str, usable: float) -> int:
                 used = 2.0 * (k - more * per_line)
             used += trailing
             continue
-        if run or _CJK.match(word):  # CJK characters, some narrow: one by one
+        if run:  # CJK characters, some narrow (or a line too narrow): one by one
             chars = len(word) - trailing
             for ch in word[:chars - 1]:
                 cw: float = char_width(ch)
@@ -218,21 +215,23 @@ def _wrapped_lines(paragraph: str, usable: float) -> int:
             w -= usable
             lines += 1
         used += w + trailing
-    if len(_WORD_WIDTHS) > 100_000:
+    if len(_WORD_WIDTHS) > 100_000:  # words recur (every CJK character is one): bounded
         _WORD_WIDTHS.clear()
     return lines
 
 
 def _measure(word: str) -> tuple[int, int, int]:
-    """A word's width without its trailing spaces, how many those are, and (for a run
-    of CJK characters all of them wide) how many characters it has, else 0."""
+    """A word's width without its trailing spaces, how many those are, and its kind: for
+    a run of CJK characters all wide, how many; -1 for CJK characters some of them
+    narrow; 0 for any other word."""
     stripped = word.rstrip()
     width = text_width(stripped)
-    wide = width == 2 * len(stripped) and bool(_CJK.match(word))
-    return width, len(word) - len(stripped), len(stripped) if wide else 0
+    if not _CJK.match(word):
+        return width, len(word) - len(stripped), 0
+    return width, len(word) - len(stripped), len(stripped) if width == 2 * len(stripped) else -1
 
 
-# word -> (width without trailing spaces, spaces, wide CJK characters in a run or 0)
+# word -> (width without trailing spaces, spaces, kind as _measure gives it)
 _WORD_WIDTHS: dict[str, tuple[int, int, int]] = {}
 
 
