@@ -148,10 +148,13 @@ def _encode(target: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any
 
 @contextlib.contextmanager
 def cell_by_cell() -> Iterator[None]:
-    """Build with every cell an XlsxWriter call, as before rows were held as XML
-    (xlflow._sheetxml): what the replay baseline records is XlsxWriter writing build's
-    workbooks cell by cell, the same parts byte for byte (tests/test_sheetxml.py)."""
-    from xlflow import _sheetxml
+    """Build with every cell, format and validation an XlsxWriter call, as before rows
+    were held as XML (xlflow._sheetxml) and formats and validations reused
+    (xlflow._xlsxreuse): what the replay baseline records is XlsxWriter writing build's
+    workbooks through its API, the same parts byte for byte (tests/test_sheetxml.py)."""
+    from xlflow import _sheetxml, _xlsxreuse
+    reuse = _xlsxreuse.supported
+    _xlsxreuse.supported = lambda obj: False
     patched = [m for name, m in list(sys.modules.items())
                if name.startswith("xlflow") and getattr(m, "held_rows", None) is _sheetxml.held_rows]
     for module in patched:
@@ -159,6 +162,7 @@ def cell_by_cell() -> Iterator[None]:
     try:
         yield
     finally:
+        _xlsxreuse.supported = reuse
         for module in patched:
             module.held_rows = _sheetxml.held_rows
 

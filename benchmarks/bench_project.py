@@ -31,6 +31,7 @@ from _harness import Measure, fmt_peak, interleave
 from _synthetic import write_project
 
 from xlflow import _project_cache, _yaml
+from xlflow._gcpause import paused_gc
 from xlflow.project import PROJECT_FILE, _Parser, load_project
 from xlflow.workspace import Workspace
 
@@ -71,7 +72,7 @@ def main() -> None:
             path = root / PROJECT_FILE
             yaml_s = best_of(args.repeat, lambda path=path: _yaml.load_file(path))
             data = _yaml.load_file(path)
-            with _yaml.paused_gc():
+            with paused_gc():
                 check_s = best_of(args.repeat, lambda path=path, data=data, root=root:
                                   _Parser(path).project(data, root))
             del data

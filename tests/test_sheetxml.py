@@ -17,7 +17,7 @@ from hypothesis import strategies as hs
 
 from xlflow import _sheetxml
 from xlflow.report import _common
-from xlflow.report._common import put_row
+from xlflow.report._common import put_row, put_rows
 from xlflow.styles import Styles
 
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
@@ -118,7 +118,32 @@ def test_rows_go_in_order_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
         put_row(ws, 2, ["c"], [8], st)
     with pytest.raises(TypeError):
         put_row(ws, 3, [float("nan")], [8], st)
+    put_rows(ws, 4, [["d"], ["e"]], [8], st)
+    ws.write_string(5, 3, "x")  # XlsxWriter given a cell of a row written as XML
+    with pytest.raises(ValueError, match="row 5 was written here"):
+        put_row(ws, 6, ["f"], [8], st)
     wb.close()
+
+
+def test_streamed_rows_keep_their_order_around_xlsxwriters(tmp_path: Path) -> None:
+    """Batched rows, rows XlsxWriter writes between them and a row height set ahead."""
+    path = tmp_path / "order.xlsx"
+    wb = xlsxwriter.Workbook(str(path), OPTIONS)
+    st = Styles(wb)
+    ws = wb.add_worksheet()
+    put_rows(ws, 0, ([f"r{r}", r] for r in range(1500)), [8, 8], st)
+    ws.write_string(1500, 0, "xlsxwriter")
+    ws.set_row(1700, 30)
+    put_rows(ws, 1501, ([f"s{r}", r] for r in range(199)), [8, 8], st)
+    with pytest.raises(ValueError, match="row 1700"):
+        put_row(ws, 1700, ["t", 0], [8, 8], st)
+    put_rows(ws, 1701, [["u", 1]], [8, 8], st)
+    wb.close()
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[:1500] == [(f"r{r}", r) for r in range(1500)]
+    assert rows[1500] == ("xlsxwriter", None)
+    assert rows[1501:1700] == [(f"s{r}", r) for r in range(199)]
+    assert rows[1700:] == [(None, None), ("u", 1)]
 
 
 # --- held rows (ordinary workbooks: the department workbooks) ---------------------------
@@ -207,11 +232,12 @@ def test_built_workbooks_are_the_same_with_rows_held(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every workbook `build` writes (departments, risk forms, the PMO master with its
     merged 合作方案 rows, identity and list sheets) is the same, part for part, whether
-    its rows are held as XML or written cell by cell through XlsxWriter."""
+    its rows are held as XML, its formats copied and its validations rendered once
+    (xlflow._xlsxreuse), or all of it done cell by cell through XlsxWriter."""
     import shutil
     import uuid
 
-    from xlflow import api
+    from xlflow import _xlsxreuse, api
     from xlflow.writer import _identity, _sheet, plan
 
     from .golden import BUILT_AT, WEEK
@@ -228,6 +254,7 @@ def test_built_workbooks_are_the_same_with_rows_held(
         shutil.copytree(source, root)
         with monkeypatch.context() as mp:
             if not held:
+                mp.setattr(_xlsxreuse, "supported", lambda obj: False)
                 for module in (_identity, _sheet, plan, _common):
                     if hasattr(module, "held_rows"):
                         mp.setattr(module, "held_rows", lambda ws: None)
@@ -241,28 +268,3 @@ def test_built_workbooks_are_the_same_with_rows_held(
         for part in parts:
             if part != "docProps/core.xml":
                 assert parts[part] == other[part], f"{name}: {part}"
-
-
-def test_quick_deflate_zips_faster_and_puts_xlsxwriter_back(tmp_path: Path) -> None:
-    import xlsxwriter.workbook
-
-    from xlflow.report._common import quick_deflate
-
-    def write(name: str, quick: bool) -> int:
-        wb = xlsxwriter.Workbook(str(tmp_path / name), OPTIONS)
-        ws = wb.add_worksheet()
-        for r in range(2000):
-            ws.write_row(r, 0, [f"任务 {r}", r, "进行中", "说明" * (r % 7)])
-        if quick:
-            with quick_deflate():
-                wb.close()
-        else:
-            wb.close()
-        with zipfile.ZipFile(tmp_path / name) as z:
-            assert z.read("xl/worksheets/sheet1.xml").count(b"<row ") == 2000
-        return (tmp_path / name).stat().st_size
-
-    assert write("quick.xlsx", True) > write("default.xlsx", False)  # level 1 < level 6
-    with pytest.raises(RuntimeError), quick_deflate():
-        raise RuntimeError
-    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile

@@ -35,6 +35,7 @@ from typing import Any
 
 from . import __version__, _yaml
 from ._files import atomic_path
+from ._gcpause import paused_gc
 
 CACHE_DIR = ".xlflow-cache"
 CACHE_FILE = "project.json"
@@ -607,7 +608,7 @@ def read(kind: type, root: Path, digest: str, size: int) -> Any:
                 or not hmac.compare_digest(header["mac"], _mac(key, tag, digest,
                                                                memoryview(body)[:-1], texts))):
             return None
-        with _yaml.paused_gc():
+        with paused_gc():
             strings = texts.decode("utf-8").split(header["sep"])
             del texts
             data = json.loads(body)
@@ -633,7 +634,7 @@ def write(root: Path, digest: str, project: Any) -> None:
         return
     try:
         out = _Out()
-        with _yaml.paused_gc():
+        with paused_gc():
             body = json.dumps(record.encode(project, out), ensure_ascii=False,
                               separators=(",", ":"), allow_nan=False).encode("utf-8")
         strings = out.strings

@@ -86,15 +86,20 @@ class RowXml:
     """Writes whole rows of one constant_memory worksheet as XML.
 
     A cell is (kind, value, format): 's' text, 'n' a number (int or float; a date as its
-    serial), 'b' blank. `row` takes the cells left to right from column 0."""
+    serial), 'b' blank. `row` takes the cells left to right from column 0. Rows made with
+    `begin`/`end` are kept and written in batches: `flush` before XlsxWriter is given the
+    sheet again (`row` does)."""
 
-    __slots__ = ("_last", "_tails", "_ws")
+    __slots__ = ("_checked", "_last", "_pending", "_tails", "_ws", "_x14")
 
     def __init__(self, ws: Any) -> None:
         if not supported(ws):
             raise ValueError("RowXml needs a constant_memory XlsxWriter worksheet")
         self._ws = ws
         self._last = -1  # the last row written here
+        self._checked = -1  # the last column checked against the sheet's bounds
+        self._pending: list[str] = []  # rows made, not yet written
+        self._x14 = ' x14ac:dyDescent="0.25"' if ws.excel_version == 2010 else ""
         # per kind of cell (text, number, blank): format -> what follows the reference
         self._tails: tuple[dict[Any, str], ...] = ({}, {}, {})
 
@@ -106,20 +111,33 @@ class RowXml:
         tail = self.tail
         self.end(row, "".join(cell_xml(cols[c], number, tail(kind, fmt), kind, value)
                               for c, (kind, value, fmt) in enumerate(cells)), height)
+        self.flush()
 
     def begin(self, row: int, last: int) -> str:
         """Start row `row` with cells in columns 0..last: XlsxWriter's pending row goes
         out first (its formats take their style ids before this row's). Returns the row's
-        number for the cells' references; `end` writes the row."""
+        number for the cells' references; `end` makes the row."""
         ws = self._ws
+        if (row == self._last + 1 and ws.previous_row == self._last and last <= self._checked
+                and not ws.table and row not in ws.row_info and row < ws.xls_rowmax):
+            # the row after the last one made here, nothing of XlsxWriter's since: the
+            # checks below hold, and the sheet's dimensions grow by this row only
+            ws.previous_row = self._last = row
+            if row > ws.dim_rowmax:
+                ws.dim_rowmax = row
+            return str(row + 1)
+        self.flush()
         if row <= self._last or row < ws.previous_row or row in ws.row_info or (
                 row == ws.previous_row and ws.table.get(row)):
             raise ValueError(f"row {row} is written already (rows go in order, each once)")
+        if ws.table and ws.previous_row == self._last:
+            raise ValueError(f"row {self._last} was written here and given cells after")
         if last >= 0 and (ws._check_dimensions(row, last) or ws._check_dimensions(row, 0)):
             raise ValueError(f"row {row} is outside the worksheet")
         if row > ws.previous_row:
             ws._write_single_row(row)
         ws.previous_row = self._last = row
+        self._checked = last
         return str(row + 1)
 
     def tail(self, kind: str, fmt: Any) -> str:
@@ -131,17 +149,25 @@ class RowXml:
         return found
 
     def end(self, row: int, cells: str, height: float | None = None) -> None:
-        """Write the row `begin` started, its cells being the XML `cells`."""
-        ws = self._ws
-        head = f'<row r="{row + 1}"'
-        if height is not None:
+        """Make the row `begin` started, its cells being the XML `cells`."""
+        if height is None:
+            self._pending.append(f'<row r="{row + 1}"{self._x14}>{cells}</row>')
+        else:
+            ws = self._ws
             pixels = int(height * 4.0 / 3.0 + 0.5)
-            if pixels != ws.original_row_height or pixels != ws.default_row_height:
-                head += f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+            size = (f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+                    if pixels != ws.original_row_height or pixels != ws.default_row_height
+                    else "")
             ws.row_sizes[row] = [pixels, False]  # where charts and images below are placed
-        if ws.excel_version == 2010:
-            head += ' x14ac:dyDescent="0.25"'
-        ws.fh.write(f"{head}>{cells}</row>")
+            self._pending.append(f'<row r="{row + 1}"{size}{self._x14}>{cells}</row>')
+        if len(self._pending) >= 512:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows made so far into the sheet."""
+        if self._pending:
+            self._ws.fh.write("".join(self._pending))
+            self._pending.clear()
 
 
 def cell_xml(col: str, number: str, tail: str, kind: str, value: Any) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ._gcpause import paused_gc
 
 
 class LineDict(dict):
@@ -305,20 +305,6 @@ class YamlError(ValueError):
     def __init__(self, path: Path | str, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
         self.path, self.line, self.detail = str(path), line, message
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Building a large tree of new objects (a 40,000-task project.yaml) makes Python's
-    cycle collector walk the whole growing heap again and again: loading took 2.5x as
-    long, more per task the larger the file. The tree has no cycles to collect."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load_events(text: str) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import _yaml
 from ._files import safe_name
+from ._gcpause import paused_gc
 from .errors import ProjectError, SpecError
 from .model.vocab import ResourceKind
 from .spec import SpecSet, load_specs
@@ -494,7 +495,7 @@ def load_project(directory: Path | str) -> Project:
         raise ProjectError(f"{path}: 不是 UTF-8 文本(请用 UTF-8 编码保存)") from None
     except RecursionError:
         raise ProjectError(f"{path}: 嵌套层级过深,不是项目文件") from None
-    with _yaml.paused_gc():
+    with paused_gc():
         project = _Parser(path).project(data, root)
     try:
         project.specs()  # overrides are checked with the project, not at first use

@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any
 
 from ._draft import DRAFT, is_draft, mark_sheet
+from ._xlsxreuse import add_format
 from .spec import Column, ColumnType
 
 FONT = "Microsoft YaHei"
@@ -62,7 +63,7 @@ class _Named:
     def __get__(self, styles: Any, owner: type | None = None) -> Any:
         if styles is None:
             return self
-        made = styles.__dict__[self.name] = styles.wb.add_format(self.props)
+        made = styles.__dict__[self.name] = add_format(styles.wb, self.props)
         return made
 
 
@@ -103,7 +104,7 @@ class Styles:
     def fill(self, colour: str) -> Any:
         """A background-only format, for conditional formatting."""
         if colour not in self._fills:
-            self._fills[colour] = self.wb.add_format({"bg_color": colour})
+            self._fills[colour] = add_format(self.wb, {"bg_color": colour})
         return self._fills[colour]
 
     def cell(self, column: Column, locked: bool) -> Any:
@@ -120,7 +121,7 @@ class Styles:
                 props["num_format"] = "@"  # typed digits stay text (phone numbers, ids)
             if locked:
                 props["bg_color"] = LOCKED_FILL
-            self._cells[key] = self.wb.add_format(props)
+            self._cells[key] = add_format(self.wb, props)
         return self._cells[key]
 
 
@@ -158,16 +159,21 @@ def text_width(text: str) -> int:
     return len(text) if text.isascii() else len(text.translate(_WIDENED))
 
 
-@functools.lru_cache(maxsize=65536)  # a task's texts recur on several sheets and files
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes in a wrapped cell `width` characters wide.
 
     Wraps greedily as a spreadsheet does: CJK characters break anywhere, Latin words at
     spaces (a word longer than the line is broken)."""
     usable = max(width - 1, 1.0)
+    if len(text) <= usable and "\n" not in text and text_width(text) <= usable:
+        return 1  # most cells: one line whole (a report's ids and names: 200,000 of them)
+    return _lines(text, width)
+
+
+@functools.lru_cache(maxsize=65536)  # a task's texts recur on several sheets and files
+def _lines(text: str, width: float) -> int:
+    usable = max(width - 1, 1.0)
     if "\n" not in text:
-        if text.isascii() and len(text) <= usable:
-            return 1  # most cells: short, one line
         return _wrapped_lines(text, usable)
     return sum(1 if (len(p) if p.isascii() else text_width(p)) <= usable
                else _wrapped_lines(p, usable) for p in text.split("\n"))

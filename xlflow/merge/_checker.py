@@ -36,7 +36,7 @@ def serve() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing printed may reach the answers' pipe
     ctx = pickle.load(stdin)
-    # no cyclic garbage collection, as in the merge's own process (pipeline._gc_paused):
+    # no cyclic garbage collection, as in the merge's own process (_gcpause.paused_gc):
     # each full collection would walk the context's tasks again (~20% of the checking at
     # 100,000 tasks); a file's records are freed by reference counting once answered
     gc.disable()

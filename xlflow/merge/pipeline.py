@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from xlsxwriter.exceptions import FileCreateError
@@ -35,6 +34,7 @@ from .._files import (
     replace_file,
     sha256_file,
 )
+from .._gcpause import paused_gc
 from ..contract import MASTER_KIND
 from ..errors import DiskFullError, ProjectError, StorageError, XlflowError
 from ..issues import Issue, warning
@@ -116,7 +116,7 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
     paths = ws.resolve_inputs(files) if files else ws.list_inbox()
     stamp = (run_at or now()).isoformat(timespec="seconds")
     try:
-        with _gc_paused(), ws.lock() if write else _nolock():  # the lock repairs what a killed run left
+        with paused_gc(), ws.lock() if write else _nolock():  # the lock repairs what a killed run left
             if write:  # checking returns without writing (api.merge(write=False)) is free
                 require_filed(ws, "merge", draft=draft, project=project)
             # files built with --draft count in a draft run and before PMO备案 (checks only)
@@ -146,21 +146,6 @@ def run(ws: Workspace, files: list[Path | str] | None = None, *, as_of: dt.date 
             raise StorageError.from_os(ws.reports, exc) from None
         raise
     return report
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the files are checked and merged: the run
-    allocates a record per task row and keeps them all, so every full collection would
-    walk the project and everything read so far again (~15% of a 100,000-task merge);
-    the run makes little cyclic garbage, and collection resumes when it ends."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 class _nolock:

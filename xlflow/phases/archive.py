@@ -26,6 +26,7 @@ import xlsxwriter
 from filelock import FileLock, Timeout
 from xlsxwriter.exceptions import FileCreateError
 
+from .._closing import close_workbook
 from .._files import atomic_path, safe_name, sha256_file
 from ..errors import BusyError, CaseLibraryError, LedgerError, StorageError, XlflowError
 from ..report._common import put, table
@@ -154,7 +155,7 @@ def _index_workbook(path: Path, members: Sequence[Member], sums: dict[str, str],
           ([m.arcname, m.kind, m.path.stat().st_size, sums[m.arcname]] for m in members), st)
     page_setup(files, title="文件清单", repeat_rows=0)
     try:
-        wb.close()
+        close_workbook(wb)
     except FileCreateError as exc:  # XlsxWriter wraps the OSError (a full disk, say)
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))
         raise inner from None

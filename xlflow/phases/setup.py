@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .._draft import drafting
 from .._files import atomic_path, sha256_file
+from .._gcpause import paused_gc
 from ..contract import RISK_FORM_KIND
 from ..errors import ProjectError
 from ..merge.actions import items_at, minutes_in
@@ -128,7 +129,7 @@ def build(ws: Workspace, *, week: str | None = None, departments: list[str] | No
     carried_items: list[tuple[str, str, str]] = []  # (file id, built at, 督办事项 id)
     # every workbook is written under a temp name first and replaces its previous
     # version only once all are written: a full disk leaves the week's folder as it was
-    with ws.lock(), drafting(draft):
+    with ws.lock(), drafting(draft), paused_gc():
         key, key_created = ws.ensure_key()
         with contextlib.ExitStack() as outputs:
             for name in chosen:

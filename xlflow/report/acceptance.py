@@ -13,6 +13,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.conclusion import FIELDS, SHEET, Conclusion
 from ..model.vocab import Verdict
 from ..styles import Styles, page_setup
@@ -68,7 +69,7 @@ def write_acceptance(path: Path, *, project_name: str, week: str,
     ws.write_string(row, 0, "发起部门负责人签字/日期:", st.note)
     ws.write_string(row + 1, 0, "PMO 签字/日期:", st.note)
     page_setup(ws, title=f"成果验收确认单 · {project_name}", repeat_rows=2)
-    wb.close()
+    close_workbook(wb)
 
 
 def _confirmations(ws: Any, row: int, lines: Sequence[Mapping[str, Any]], st: Styles) -> int:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.records import iso, rollup
 from ..model.reports import MergeReport
 from ..model.vocab import Level, RiskFlag, RiskStatus, TaskState, flag_label
@@ -36,7 +37,7 @@ from ..styles import (
     count_axis,
     page_setup,
 )
-from ._common import headers, put, put_row, put_rows, quick_deflate, serial, stamp, table
+from ._common import headers, put, put_row, put_rows, serial, stamp, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
 from .risk_register import RESPONSE_HEADERS, response_cells
@@ -111,8 +112,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     _write_sources(wb.add_worksheet("来源文件"), report, st)
     overview.activate()
     try:
-        with quick_deflate():
-            wb.close()
+        close_workbook(wb, quick=True)
     except BaseException:
         _discard_row_data(wb)
         raise

@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 
 from .. import __version__
+from .._closing import close_workbook
 from ..contract import MEETING_KIND
 from ..followup import AGENDA_SHEET, action_id, minutes_spec
 from ..model.meeting import Agenda
@@ -72,7 +73,7 @@ def write_meeting_workbook(path: Path, project: Project, agenda: Agenda, *,
         "spec_version": f"minutes={minutes_spec().version}",
         "built_at": built_at.isoformat(timespec="seconds"), "file_id": file_id,
         "xlflow_version": __version__, **context_fields(project)}, key=key)
-    wb.close()
+    close_workbook(wb)
 
 
 def _write_agenda(ws: Any, agenda: Agenda, st: Styles) -> None:

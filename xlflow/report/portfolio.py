@@ -12,6 +12,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.portfolio import PortfolioResult, ProjectSummary
 from ..model.resources import WeekLoad
 from ..styles import Styles, count_axis, page_setup
@@ -72,7 +73,7 @@ def write_portfolio(path: Path, result: PortfolioResult, capacity: Mapping[str, 
     if not result.skipped:
         put_row(ws, 1, ["无", "", ""], widths, st)
     page_setup(ws, title=f"{title} · 未纳入的文件夹", repeat_rows=0)
-    wb.close()
+    close_workbook(wb)
 
 
 def _overview(wb: Any, st: Styles, result: PortfolioResult, language: str, title: str) -> None:

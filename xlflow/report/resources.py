@@ -11,6 +11,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.resources import Demand, ResourcePlan, in_week, month_share, months
 from ..model.vocab import ResourceKind
 from ..styles import Styles, page_setup
@@ -44,7 +45,7 @@ def write_resource_plan(path: Path, plan: ResourcePlan) -> None:
            for p in plan.projects), st)
     page_setup(ps, title="跨项目资源冲突 · 项目", repeat_rows=0)
     _budget_and_equipment(wb, st, plan)
-    wb.close()
+    close_workbook(wb)
 
 
 _KIND = {"department": "部门", "person": "人员", "company": "公司"}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.retro import Retrospective
 from ..styles import Styles, page_setup
 from ._common import OPTIONS, put, put_row, table
@@ -51,7 +52,7 @@ def write_retro_workbook(path: Path, retro: Retrospective) -> None:
                                                   ("发现时间", 18), ("提出时间", 18), ("描述", 50)],
            [[r["id"], r["department"], r["level"], r["found_at"], r["raised_at"],
              r["description"]] for r in retro.late_risks])
-    wb.close()
+    close_workbook(wb)
 
 
 def _table(ws, st: Styles, columns, rows) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.review import MonthlyReview
 from ..styles import Styles, count_axis, page_setup
 from ._common import OPTIONS, put, table
@@ -74,7 +75,7 @@ def write_review(path: Path, review: MonthlyReview, project_name: str) -> None:
                                               ("预算(元)", 13), ("剩余/超支(元)", 13)],
               review.spend, ("week", "department", "spend", "spent", "budget", "remaining"),
               f"{project_name} · {review.month} 月度复盘 · 支出与预算")
-    wb.close()
+    close_workbook(wb)
 
 
 def _frame(ws: Any, row: int, frame, st: Styles, fmt: Any) -> int:

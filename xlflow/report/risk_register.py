@@ -10,6 +10,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..model.records import RiskRecord
 from ..model.vocab import Level, flag_label
 from ..styles import A3, Styles, page_setup
@@ -78,4 +79,4 @@ def write_risk_register(path: Path, *, project_name: str, as_of: dt.date, hours:
                                                           "value": hours, "format": st.bad})
     ws.autofilter(2, 0, max(last, 3), len(COLUMNS) - 1)
     page_setup(ws, title=f"风险登记册 · {project_name} · {as_of}", paper=A3, repeat_rows=2)
-    wb.close()
+    close_workbook(wb)

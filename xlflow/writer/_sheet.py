@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._sheetxml import held_rows
+from .._xlsxreuse import add_validation
 from ..project import Project
 from ..spec import Column, ColumnType, TemplateSpec
 from ..styles import Styles, header_height, lines_height, page_setup, set_row_height, text_lines
@@ -92,7 +93,7 @@ def write_table(
                 continue
             opts = validation(column, project, department, lists)
             if opts:
-                ws.data_validation(1, c, len(rows), c, opts)
+                add_validation(ws, 1, c, len(rows), c, opts)
     for (r, key), text in (comments or {}).items():
         if key in spec.keys and 0 <= r < len(rows):
             ws.write_comment(r + 1, spec.keys.index(key), text,
@@ -219,4 +220,4 @@ def write_block(ws: Any, fmt: Styles, spec: TemplateSpec, first_row: int, *, pro
                                (value, sum(c.width for c in spec.columns[1:3]) or 20)])
         opts = validation(field, project, department, lists, week_window=week_window)
         if opts:
-            ws.data_validation(r, 1, r, 1, opts)
+            add_validation(ws, r, 1, r, 1, opts)

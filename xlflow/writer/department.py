@@ -11,6 +11,7 @@ from typing import Any
 import xlsxwriter
 
 from .. import __version__
+from .._closing import close_workbook
 from ..contract import INSTRUCTIONS_SHEET
 from ..followup import actions_spec
 from ..project import Project
@@ -127,7 +128,7 @@ def write_department_workbook(
     write_lists(wb, lists.columns)
     write_file_identity(wb, project, specs, department, week, kind="department",
                         built_at=built_at, file_id=file_id, context=context, key=key)
-    wb.close()
+    close_workbook(wb)
 
 
 def write_file_identity(wb: Any, project: Project, specs: SpecSet, department: str, week: str,

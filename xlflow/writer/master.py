@@ -11,6 +11,7 @@ from typing import Any
 import xlsxwriter
 
 from .. import __version__
+from .._closing import close_workbook
 from ..contract import MASTER_KIND
 from ..model.records import RiskRecord
 from ..project import Project
@@ -70,7 +71,7 @@ def write_master_workbook(
         "spec_digest": specs.digest, "built_at": built_at.isoformat(timespec="seconds"),
         "file_id": file_id, "xlflow_version": __version__,
     }, key=key)
-    wb.close()
+    close_workbook(wb)
 
 
 def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,

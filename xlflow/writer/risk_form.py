@@ -11,6 +11,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .._closing import close_workbook
 from ..contract import INSTRUCTIONS_SHEET, RISK_FORM_KIND
 from ..project import Project
 from ..spec import SpecSet
@@ -53,7 +54,7 @@ def write_risk_form(path: Path, project: Project, specs: SpecSet, department: st
     write_lists(wb, lists.columns)
     write_file_identity(wb, project, specs, department, week, kind=RISK_FORM_KIND,
                         built_at=built_at, file_id=file_id, context=context, key=key)
-    wb.close()
+    close_workbook(wb)
 
 
 def _write_instructions(wb: Any, fmt: Styles, project: Project, department: str,

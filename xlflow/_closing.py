@@ -1,0 +1,45 @@
+"""Closing an XlsxWriter workbook as xlflow packages its files (every workbook xlflow
+writes closes through `close_workbook`).
+
+Shared strings: XlsxWriter writes a text that starts with `<r>` and ends with `</r>`
+into xl/sharedStrings.xml unescaped, as rich-text XML; a department typing such a text
+(carried into next week's workbook, or into a report) made a file Excel has to repair.
+Here every shared string is written as text, escaped as XlsxWriter escapes any other,
+and without a regex per string when it needs no escaping (a small workbook's strings
+took as long to write as its cells). tests/test_closing.py compares with XlsxWriter."""
+
+from __future__ import annotations
+
+import functools
+import zipfile
+from typing import Any
+
+import xlsxwriter.packager
+import xlsxwriter.workbook
+from xlsxwriter.sharedstrings import SharedStrings
+
+from ._sheetxml import inline_text
+
+
+class _SharedStrings(SharedStrings):
+    def _write_sst_strings(self) -> None:
+        self.fh.write("".join([f"<si>{inline_text(text)}</si>" if text else "<si><t></t></si>"
+                               for text in self.string_table.string_array]))
+
+
+_XLSXWRITER = (xlsxwriter.packager.SharedStrings, xlsxwriter.workbook.ZipFile)
+_QUICK_ZIP = functools.partial(zipfile.ZipFile, compresslevel=1)
+
+
+def close_workbook(wb: Any, *, quick: bool = False) -> None:
+    """wb.close(), shared strings written as above; `quick`: zipped at zlib level 1, not
+    XlsxWriter's 6, ~4× as fast on a big report's sheet XML for ~40% more bytes
+    (100,000 tasks: 2 s → 0.5 s, 15 → 22 MB). XlsxWriter has no option for either, so
+    its modules' names are swapped while it closes and put back after."""
+    xlsxwriter.packager.SharedStrings = _SharedStrings
+    if quick:
+        xlsxwriter.workbook.ZipFile = _QUICK_ZIP
+    try:
+        wb.close()
+    finally:
+        xlsxwriter.packager.SharedStrings, xlsxwriter.workbook.ZipFile = _XLSXWRITER

@@ -1,0 +1,109 @@
+"""XlsxWriter work done once per distinct format or data validation, then reused.
+
+`build` writes the same ~20 formats and ~30 validations into every department's workbook
+and risk form. XlsxWriter parses a format's properties (colours included) for each
+workbook, and checks and renders each validation for each sheet; for a small workbook
+that was more than writing its cells (#14). Here a format is parsed once and copied,
+and a validation is checked and rendered once by XlsxWriter itself, its XML kept and
+written again with the new range. The files are byte for byte the ones XlsxWriter
+writes without this (tests/test_sheetxml.py builds every workbook both ways).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_range
+
+_LIMIT = 4096  # entries per cache: a project's distinct formats and validations fit
+_FORMATS: dict[tuple[Any, ...], Format] = {}
+_VALIDATIONS: dict[tuple[Any, ...], tuple[str, str]] = {}
+_SQREF = ' sqref="A1"'  # the range a validation is rendered with, replaced when written
+
+
+def supported(obj: Any) -> bool:
+    """The workbook or worksheet has the XlsxWriter internals used here."""
+    return all(hasattr(obj, name) for name in (
+        ("default_format_properties", "xf_format_indices", "dxf_format_indices", "formats")
+        if hasattr(obj, "add_format") else
+        ("validations", "fh", "date_1904", "_write_data_validation", "_check_dimensions")))
+
+
+def _key(options: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple((k, tuple(v) if v.__class__ is list else v) for k, v in options.items())
+
+
+def add_format(wb: Any, properties: dict[str, Any]) -> Format:
+    """wb.add_format(properties), the properties parsed once per build."""
+    if not supported(wb):
+        return wb.add_format(properties)
+    key = (_key(wb.default_format_properties), _key(properties))
+    model = _FORMATS.get(key)
+    if model is None:
+        if len(_FORMATS) >= _LIMIT:
+            _FORMATS.clear()
+        model = _FORMATS[key] = Format({**wb.default_format_properties, **properties})
+    made = Format.__new__(Format)
+    made.__dict__.update(model.__dict__)  # colours are shared: XlsxWriter only reads them
+    made.xf_format_indices, made.dxf_format_indices = wb.xf_format_indices, wb.dxf_format_indices
+    wb.formats.append(made)
+    return made
+
+
+def add_validation(ws: Any, first_row: int, first_col: int, last_row: int, last_col: int,
+                   options: dict[str, Any]) -> None:
+    """ws.data_validation(...) for one range, checked and rendered once per build."""
+    if not supported(ws) or "other_cells" in options or "multi_range" in options:
+        ws.data_validation(first_row, first_col, last_row, last_col, options)
+        return
+    key = (ws.date_1904, _key(options))
+    parts = _VALIDATIONS.get(key)
+    if parts is None:
+        if ws.data_validation(first_row, first_col, last_row, last_col, options) != 0:
+            return  # out of range, or options XlsxWriter refused (it warned)
+        parts = _render(ws, ws.validations.pop())
+        if len(_VALIDATIONS) >= _LIMIT:
+            _VALIDATIONS.clear()
+        _VALIDATIONS[key] = parts
+    elif ws._check_dimensions(first_row, first_col, True, True) or \
+            ws._check_dimensions(last_row, last_col, True, True):
+        return  # out of the sheet: XlsxWriter would refuse it (-1) without a word
+    if "_write_data_validation" not in ws.__dict__:
+        ws._write_data_validation = _writer(ws, ws._write_data_validation)
+    ws.validations.append(_Rendered(parts, xl_range(first_row, first_col, last_row, last_col)))
+
+
+class _Rendered:
+    """A validation in ws.validations as its XML, around the range it applies to."""
+
+    __slots__ = ("parts", "sqref")
+
+    def __init__(self, parts: tuple[str, str], sqref: str) -> None:
+        self.parts, self.sqref = parts, sqref
+
+
+def _render(ws: Any, options: dict[str, Any]) -> tuple[str, str]:
+    """The <dataValidation> element XlsxWriter writes for `options`, split where its
+    range goes (an attribute value never holds a raw quote, so the split is unique)."""
+    import io
+
+    out, saved = io.StringIO(), ws.fh
+    ws.fh = out
+    try:
+        ws._write_data_validation({**options, "cells": [[0, 0, 0, 0]]})
+    finally:
+        ws.fh = saved
+    before, found, after = out.getvalue().partition(_SQREF)
+    assert found, "XlsxWriter wrote a validation without its range"
+    return before + ' sqref="', '"' + after
+
+
+def _writer(ws: Any, original: Any) -> Any:
+    def write(options: Any) -> None:
+        if options.__class__ is _Rendered:
+            before, after = options.parts
+            ws.fh.write(f"{before}{options.sqref}{after}")
+        else:
+            original(options)
+    return write
