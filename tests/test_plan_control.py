@@ -257,6 +257,39 @@ def test_project_yaml_edited_after_filing_is_refused(with_samples: Path,
     assert code == 0, out
 
 
+def test_the_plans_digest_is_only_a_short_cut(with_samples: Path, runner: CliRunner) -> None:
+    """A project.yaml that is the plan passes without a value-by-value comparison (the
+    digest kept with the plan); a ledger without the digest, or a plan changed by an
+    xlflow that does not keep it (an approved change, the plan table changed), is
+    compared value by value."""
+    import sqlite3
+
+    from xlflow.phases.baseline import PLAN_DIGEST, plan_differences
+
+    root = with_samples
+    ws = Workspace(root)
+    assert plan_differences(ws) == []
+    db = sqlite3.connect(root / "xlflow-ledger.sqlite")
+    stamp = db.execute("SELECT value FROM meta WHERE key = ?", (PLAN_DIGEST,)).fetchone()[0]
+    with db:  # an older xlflow approving a change: the plan moves, the digest does not
+        db.execute("INSERT INTO plan_changes (id, requested_at, requested_by, reason, state) "
+                   "VALUES (99, '2024-07-08', 'PMO', '旧版本', '已批准')")
+        db.execute("UPDATE plan_current SET value = '2024-07-25' WHERE item_id = 'T03' "
+                   "AND field = 'due'")
+    assert db.execute("SELECT value FROM meta WHERE key = ?", (PLAN_DIGEST,)).fetchone()[0] \
+        == stamp
+    assert [(d.item, d.field, d.planned, d.file) for d in plan_differences(ws)] == [
+        ("T03", "due", "2024-07-25", "2024-07-12")]
+    code, out = _run(runner, "merge", root, "--week", WEEK, "--as-of", AS_OF.isoformat())
+    assert code == 2 and "任务 T03 时间节点(due)" in out, out
+    with db:  # a ledger from before the digest: compared value by value, both ways
+        db.execute("DELETE FROM meta WHERE key = ?", (PLAN_DIGEST,))
+    assert len(plan_differences(ws)) == 1
+    _edit(root, "due: 2024-07-12, owner: 陈杰", "due: 2024-07-25, owner: 陈杰")
+    assert plan_differences(ws) == []
+    db.close()
+
+
 def test_change_approved_moves_the_plan_and_the_report_shows_both(
         with_samples: Path, runner: CliRunner) -> None:
     root = with_samples
