@@ -159,6 +159,29 @@ def text_width(text: str) -> int:
     return len(text) if text.isascii() else len(text.translate(_WIDENED))
 
 
+class _Shapes(dict[int, Any]):
+    """For str.translate: each character becomes the one standing for its kind as the
+    wrap sees it (a line break; a space; a CJK character, wide or narrow; any other
+    character, narrow or wide). Texts of one shape wrap alike: 「第 12 行」 and
+    「第 345 行」 are measured once (a report's 100,000 rows are a few hundred shapes)."""
+
+    def __missing__(self, code: int) -> Any:
+        ch = chr(code)
+        if ch == "\n":
+            value: Any = code
+        elif ch.isspace():
+            value = " "
+        elif "\u2e80" <= ch <= "\uffef":
+            value = "中" if char_width(ch) == 2 else "\uff61"  # 中 wide, ｡ narrow
+        else:
+            value = "\U0001f600" if char_width(ch) == 2 else "a"  # 😀 a wide non-CJK one
+        self[code] = value
+        return value
+
+
+_SHAPES = _Shapes()
+
+
 def text_lines(text: str, width: float) -> int:
     """How many lines `text` takes in a wrapped cell `width` characters wide.
 
@@ -167,10 +190,10 @@ def text_lines(text: str, width: float) -> int:
     usable = max(width - 1, 1.0)
     if len(text) <= usable and "\n" not in text and text_width(text) <= usable:
         return 1  # most cells: one line whole (a report's ids and names: 200,000 of them)
-    return _lines(text, width)
+    return _lines(text.translate(_SHAPES), width)
 
 
-@functools.lru_cache(maxsize=65536)  # a task's texts recur on several sheets and files
+@functools.lru_cache(maxsize=65536)
 def _lines(text: str, width: float) -> int:
     usable = max(width - 1, 1.0)
     if "\n" not in text:

@@ -104,10 +104,16 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
     cols = letters(count)
     # a text this long or shorter: one line (no text is measured for rows of one height)
     short = [(w - 1) / 2 if fit else math.inf for w in widths]
+    # an ASCII text this long or shorter, on one line: one line (ids, codes, numbers)
+    ascii_fits = [w - 1 for w in widths]
     text_tails: list[str | None] = [None] * count
     blank_tails: list[str | None] = [None] * count
     date_tails: list[str | None] = [None] * count
     number_tails: list[str | None] = [None] * count
+    # per column, a text's XML body by the text: the first texts of a column, kept (a
+    # department, a status, a reason recur on every row; a column of unique texts costs
+    # one failed look-up a cell once this is full)
+    bodies: list[dict[str, str]] = [{} for _ in range(count)]
     tail = stream.tail
     for values in rows:
         if len(values) != count:
@@ -118,12 +124,19 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
         for c, value in enumerate(values):
             cls = value.__class__
             if cls is str and value and len(value) <= MAX_CELL:  # most of a report's cells
-                if len(value) > short[c] or ("\n" in value and fit):
+                if (len(value) > short[c] or ("\n" in value and fit)) and not (
+                        len(value) <= ascii_fits[c] and value.isascii() and "\n" not in value):
                     lines = max(lines, text_lines(value, widths[c]))
                 t = text_tails[c]
                 if t is None:
                     t = text_tails[c] = tail("s", fmt_of(c) or st.text)
-                parts.append(f'<c r="{cols[c]}{number}{t}{inline_text(value)}</is></c>')
+                known = bodies[c]
+                body = known.get(value)
+                if body is None:
+                    body = inline_text(value)
+                    if len(known) < 256:
+                        known[value] = body
+                parts.append(f'<c r="{cols[c]}{number}{t}{body}</is></c>')
             elif value is None or (cls is str and not value):
                 t = blank_tails[c]
                 if t is None:
