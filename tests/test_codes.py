@@ -189,6 +189,22 @@ def _zip_with_a_scan(built: api.BuildResult, d: Path) -> Path:
     return out
 
 
+def test_a_task_not_reported_or_rejected_is_named_not_shown_as_typed(
+        built: api.BuildResult, tmp_path: Path) -> None:
+    """The task's id is in the message; nothing was typed, so no 「填写的是」."""
+    root = built.project.root
+    messy = _messy(built, tmp_path)  # T03 and T04 rejected
+    silent = shutil.copy(built.departments["产品部"], tmp_path / "产品部.xlsx")  # nothing filled
+    report = api.merge(root, [messy, silent], as_of=AS_OF, week=WEEK)
+    found = {i.code: i for i in report.issues if i.code in ("not-reported", "row-rejected")}
+    assert found.keys() == {"not-reported", "row-rejected"}
+    for issue in found.values():
+        assert issue.value == "" and "填写的是" not in issue.describe(), issue.describe()
+        assert re.search(r"任务 T\d+ 本周", issue.message)
+    rejected = found["row-rejected"]
+    assert rejected.cell and rejected.cell in rejected.message  # the first bad cell
+
+
 def test_a_merge_of_the_hostile_corpus_emits_only_catalogued_codes(
         built: api.BuildResult, tmp_path: Path) -> None:
     root = built.project.root

@@ -106,13 +106,13 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                  else "此前没有已采用的数据,按未完成、计划日期计算")
         if bad is not None:
             issues.append(warning("row-rejected", f"任务 {t.task_id} 本周的行因错误未采用"
-                                  f"(见 {'、'.join(bad.bad)});{shown}", value=t.task_id,
+                                  f"(见 {'、'.join(bad.bad)});{shown}",
                                   file=bad.source.file, sheet=bad.source.sheet,
                                   cell=bad.bad[0] if bad.bad else ""))
         else:
             files = records_by_department[t.department]
             issues.append(warning("not-reported", f"任务 {t.task_id} 本周没有填写进度;{shown}",
-                                  value=t.task_id, file=files[0].source.file if files else "",
+                                  file=files[0].source.file if files else "",
                                   sheet=ctx.specs["weekly"].sheet))
     return tasks, issues
 
