@@ -1,6 +1,6 @@
 """Workbooks closed through xlflow._closing: shared strings as XlsxWriter writes them
 (byte for byte), except a text that looks like rich-text XML, which stays text; zipped
-quick on request; XlsxWriter's own names put back."""
+at level 1; XlsxWriter's own names put back."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from xlflow._closing import close_workbook
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
-def _book(texts: list[str], *, ours: bool, quick: bool = False) -> bytes:
+def _book(texts: list[str], *, ours: bool) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, OPTIONS)
     ws = wb.add_worksheet("表")
@@ -30,7 +30,7 @@ def _book(texts: list[str], *, ours: bool, quick: bool = False) -> bytes:
         ws.write_string(r, 0, text)
         ws.write_string(r, 1, text)  # each text twice: one shared string
     if ours:
-        close_workbook(wb, quick=quick)
+        close_workbook(wb)
     else:
         wb.close()
     return buf.getvalue()
@@ -70,11 +70,13 @@ def test_a_text_that_looks_like_rich_text_xml_stays_text(tmp_path: Path) -> None
     assert [c.value for c in openpyxl.load_workbook(path)["表"]["B"]] == texts
 
 
-def test_quick_zips_faster_and_xlsxwriter_is_put_back(tmp_path: Path) -> None:
+def test_zipped_at_level_1_and_xlsxwriter_is_put_back() -> None:
     texts = [f"任务 {r} 进行中" + "说明" * (r % 7) for r in range(2000)]
-    quick, default = _book(texts, ours=True, quick=True), _book(texts, ours=True)
-    assert len(quick) > len(default)  # level 1 packs less than level 6
-    assert _part(quick, "xl/sharedStrings.xml") == _part(default, "xl/sharedStrings.xml")
+    ours, theirs = _book(texts, ours=True), _book(texts, ours=False)
+    assert len(ours) > len(theirs)  # level 1 packs less than XlsxWriter's level 6
+    with zipfile.ZipFile(io.BytesIO(ours)) as z:
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert _part(ours, "xl/worksheets/sheet1.xml") == _part(theirs, "xl/worksheets/sheet1.xml")
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
     assert xlsxwriter.packager.SharedStrings.__module__ == "xlsxwriter.sharedstrings"
 
@@ -83,6 +85,6 @@ def test_quick_zips_faster_and_xlsxwriter_is_put_back(tmp_path: Path) -> None:
             raise RuntimeError("disk gone")
 
     with pytest.raises(RuntimeError):
-        close_workbook(Broken(), quick=True)
+        close_workbook(Broken())
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
     assert xlsxwriter.packager.SharedStrings.__module__ == "xlsxwriter.sharedstrings"

@@ -38,7 +38,7 @@ def add_format(wb: Any, properties: dict[str, Any]) -> Format:
     """wb.add_format(properties), the properties parsed once per build."""
     if not supported(wb):
         return wb.add_format(properties)
-    key = (_key(wb.default_format_properties), _key(properties))
+    key = (tuple(wb.default_format_properties.items()), tuple(properties.items()))
     model = _FORMATS.get(key)
     if model is None:
         if len(_FORMATS) >= _LIMIT:

@@ -112,7 +112,7 @@ def write_consolidated(path: Path, report: MergeReport, *, project_start: dt.dat
     _write_sources(wb.add_worksheet("来源文件"), report, st)
     overview.activate()
     try:
-        close_workbook(wb, quick=True)
+        close_workbook(wb)
     except BaseException:
         _discard_row_data(wb)
         raise
