@@ -14,9 +14,11 @@ rm -rf "$DIR"
 "$XLFLOW" init "$DIR" --example
 echo
 # 需求共识 → 方案审批 → PMO备案: build, send and merge wait for the filed plan
-"$XLFLOW" opinion "$DIR" --department 运营部 --by 运营总监 --text "同意,需提前准备活动物料"
-"$XLFLOW" approve "$DIR" --by "分管副总 陈明" --note "同意,按期推进"
-"$XLFLOW" file "$DIR" --by "PMO 王芳"
+# (recorded at the sample's own dates, the week before the project starts: --at)
+"$XLFLOW" opinion "$DIR" --department 运营部 --by 运营总监 --text "同意,需提前准备活动物料" \
+    --at 2024-06-26T10:00
+"$XLFLOW" approve "$DIR" --by "分管副总 陈明" --note "同意,按期推进" --at 2024-06-27T15:00
+"$XLFLOW" file "$DIR" --by "PMO 王芳" --at 2024-06-28T09:30
 echo
 "$XLFLOW" build "$DIR" --week "$WEEK"
 echo

@@ -156,6 +156,32 @@ def _drafted(path: Path) -> list[str]:
     return missing + (["boxes"] if boxes != len(visible) else [])
 
 
+def test_steps_recorded_afterwards_carry_their_time(unfiled_project: Path,
+                                                   runner: CliRunner) -> None:
+    """--at: the opinion, approval and filing stamped when they were taken, so a 2024
+    project recorded today shows its 2024 phases; a time later than now is refused."""
+    root = unfiled_project
+    code, out = _run(runner, "opinion", root, "--department", "运营部", "--by", "运营总监",
+                     "--text", "同意,需提前准备活动物料", "--at", "2024-06-26T10:00")
+    assert code == 0, out
+    code, out = _run(runner, "approve", root, "--by", "分管副总 陈明", "--at", "2024-06-27")
+    assert code == 0, out
+    code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2099-01-01T09:00")
+    assert code == 2 and "--at 2099-01-01T09:00 晚于现在" in out, out
+    code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-28 本周")
+    assert code == 2 and "不是日期或时间" in out, out
+    assert _status(root)["phase"] == "方案审批"  # nothing filed by the refused runs
+    code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-28T09:30")
+    assert code == 0, out
+    stamps = {e.kind: e.at[:16] for e in Workspace(root).events()}
+    assert [stamps[k] for k in ("opinion", "approve", "file")] == [
+        "2024-06-26T10:00", "2024-06-27T00:00", "2024-06-28T09:30"], stamps
+    phases = {day: api.portfolio([root], as_of=dt.date.fromisoformat(day),
+                                 write=False).projects[0].phase
+              for day in ("2024-06-25", "2024-06-26", "2024-06-27", "2024-07-12")}
+    assert [str(p) for p in phases.values()] == ["需求发起", "需求共识", "方案审批", "PMO备案"]
+
+
 def test_build_and_merge_before_filing_stop_and_write_nothing(unfiled_project: Path,
                                                               runner: CliRunner) -> None:
     root = unfiled_project

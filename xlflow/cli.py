@@ -22,6 +22,7 @@ from .model.mailing import SentMail
 from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
 from .weeks import NoSuchWeek, normalise_week
+from .workspace import now
 
 
 def _debug() -> bool:
@@ -390,6 +391,25 @@ by_option = click.option("--by", required=True, metavar="NAME", help="Who does t
 note_option = click.option("--note", default="", help="A note kept with the step.")
 
 
+def _at(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    """--at: when a step was taken, recorded afterwards; a date alone is that day's start,
+    in this computer's time zone. Not later than now."""
+    moment = _moment(ctx, param, value)
+    if moment is None:
+        return None
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time())
+    moment = moment.astimezone() if moment.tzinfo is None else moment
+    if moment > now():
+        raise click.BadParameter(_t("at-future", value=value))
+    return moment
+
+
+at_option = click.option("--at", "at", callback=_at, metavar="YYYY-MM-DD[THH:MM]",
+                         help="When the step was taken, to record it afterwards "
+                              "(default: now).")
+
+
 @cli.command()
 @project_dir
 @click.option("--as-of", callback=_date, metavar="YYYY-MM-DD", help="Default: today.")
@@ -440,16 +460,18 @@ def status(directory: Path, as_of: dt.date | None, as_json: bool) -> None:
               help="Who attended the 需求沟通会, e.g. 王晓、李娜、刘强 (the minutes' 参会人员).")
 @click.option("--date", "meeting_date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               metavar="YYYY-MM-DD", help="The 需求沟通会's date (the minutes' 会议日期).")
+@at_option
 @handle_errors
 def opinion(directory: Path, department: str, by: str, text: str, attendees: str,
-            meeting_date: dt.datetime | None) -> None:
+            meeting_date: dt.datetime | None, at: dt.datetime | None) -> None:
     """Record a department head's opinion for 需求共识 (goes into the minutes).
 
     Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
     """
     _echo_step(api.opinion(directory, department=department, by=by, text=text,
                            attendees=[attendees] if attendees else [],
-                           date=meeting_date.date() if meeting_date else None), "done.opinion")
+                           date=meeting_date.date() if meeting_date else None, at=at),
+                "done.opinion")
 
 
 @cli.command()
@@ -460,8 +482,10 @@ def opinion(directory: Path, department: str, by: str, text: str, attendees: str
               help="Send the plan (or with --change, the change) back; --note says why.")
 @click.option("--change", "change_number", type=click.IntRange(min=1), metavar="N",
               help="Approve (or --reject) plan change N instead of the plan.")
+@at_option
 @handle_errors
-def approve(directory: Path, by: str, note: str, reject: bool, change_number: int | None) -> None:
+def approve(directory: Path, by: str, note: str, reject: bool, change_number: int | None,
+            at: dt.datetime | None) -> None:
     """Record 方案审批 by the approver named in project.yaml (project.approver) after
     checking the seed's points (goal, resources, risks) and that no department head
     disagrees; rewrite the PMO master workbook with the approval. --reject sends the
@@ -470,14 +494,15 @@ def approve(directory: Path, by: str, note: str, reject: bool, change_number: in
     Example: xlflow approve ug2024 --by "分管副总 陈明" --note "同意,按期推进"
     """
     if change_number is not None:
-        decided = api.approve_change(directory, change_number, by=by, reject=reject, note=note)
+        decided = api.approve_change(directory, change_number, by=by, reject=reject, note=note,
+                                     at=at)
         c = decided.change
         click.echo(_t("change.decided", n=c.id, state=c.state, by=by, at=_when(c.decided_at),
                       summary=c.summary))
         if decided.project_file:
             click.echo(_t("wrote", path=decided.project_file))
         return
-    result = api.approve(directory, by=by, note=note, reject=reject)
+    result = api.approve(directory, by=by, note=note, reject=reject, at=at)
     _echo_step(result, "done.reject" if reject else "done.approve")
 
 
@@ -529,13 +554,14 @@ def change(directory: Path, task: str | None, result_id: str | None, due: str | 
 @project_dir
 @by_option
 @note_option
+@at_option
 @handle_errors
-def file_(directory: Path, by: str, note: str) -> None:
+def file_(directory: Path, by: str, note: str, at: dt.datetime | None) -> None:
     """Record PMO备案 of the approved plan: the collaboration formally starts.
 
     Example: xlflow file ug2024 --by "PMO 王芳"
     """
-    _echo_step(api.file_project(directory, by=by, note=note), "done.file")
+    _echo_step(api.file_project(directory, by=by, note=note, at=at), "done.file")
 
 
 @cli.command()

@@ -224,6 +224,8 @@ OPTIONS: dict[str, str] = {
     "Who attended the 需求沟通会, e.g. 王晓、李娜、刘强 (the minutes' 参会人员).":
         "需求沟通会的参会人员,如:王晓、李娜、刘强(即纪要中的「参会人员」)。",
     "The 需求沟通会's date (the minutes' 会议日期).": "需求沟通会的日期(即纪要中的「会议日期」)。",
+    "When the step was taken, to record it afterwards (default: now).":
+        "这一步实际进行的时间,用于事后补记(默认:现在)。",
     # approve
     "Send the plan (or with --change, the change) back; --note says why.":
         "退回方案(加 --change 时退回该变更);用 --note 说明原因。",

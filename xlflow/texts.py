@@ -275,6 +275,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # -- remind, notify, run -----------------------------------------------------------
     "not-a-moment": ("{value} 不是日期或时间(应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM)",
                      "{value!r} is not a date or a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"),
+    "at-future": ("--at {value} 晚于现在:只能补记已经做过的步骤",
+                  "--at {value} is later than now: only a step already taken can be recorded"),
     "not-an-address": ("{value} 不是邮箱地址", "{value!r} is not an e-mail address"),
     "imap-unavailable": ("此版本的 xlflow 还不能通过 IMAP 收取", "this xlflow cannot collect by IMAP yet"),
     "remind.not-due": ("  {week}:交回截止 {deadline},尚未到期", "  {week}: returns due {deadline}, not yet"),
