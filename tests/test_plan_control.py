@@ -170,6 +170,8 @@ def test_steps_recorded_afterwards_carry_their_time(unfiled_project: Path,
     assert code == 2 and "--at 2099-01-01T09:00 晚于现在" in out, out
     code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-28 本周")
     assert code == 2 and "不是日期或时间" in out, out
+    code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-26T09:00")
+    assert code == 2 and "--at 2024-06-26T09:00" in out and "早于已记录的上一步" in out, out
     assert _status(root)["phase"] == "方案审批"  # nothing filed by the refused runs
     code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-28T09:30")
     assert code == 0, out

@@ -405,6 +405,16 @@ def _at(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.dat
     return moment
 
 
+def _in_order(directory: Path, at: dt.datetime | None) -> None:
+    """A step recorded with --at comes after the steps already recorded: an approval
+    dated before the opinion it needs would make `status` and `portfolio --as-of` tell
+    a story that did not happen. (The library lets a program record any time.)"""
+    if at is not None:
+        from .workspace import Workspace
+
+        Workspace(directory).check_step_time(at)
+
+
 at_option = click.option("--at", "at", callback=_at, metavar="YYYY-MM-DD[THH:MM]",
                          help="When the step was taken, to record it afterwards "
                               "(default: now).")
@@ -468,6 +478,7 @@ def opinion(directory: Path, department: str, by: str, text: str, attendees: str
 
     Example: xlflow opinion ug2024 --department 运营部 --by 运营总监 --text "同意,需提前准备物料"
     """
+    _in_order(directory, at)
     _echo_step(api.opinion(directory, department=department, by=by, text=text,
                            attendees=[attendees] if attendees else [],
                            date=meeting_date.date() if meeting_date else None, at=at),
@@ -493,6 +504,7 @@ def approve(directory: Path, by: str, note: str, reject: bool, change_number: in
 
     Example: xlflow approve ug2024 --by "分管副总 陈明" --note "同意,按期推进"
     """
+    _in_order(directory, at)
     if change_number is not None:
         decided = api.approve_change(directory, change_number, by=by, reject=reject, note=note,
                                      at=at)
@@ -561,6 +573,7 @@ def file_(directory: Path, by: str, note: str, at: dt.datetime | None) -> None:
 
     Example: xlflow file ug2024 --by "PMO 王芳"
     """
+    _in_order(directory, at)
     _echo_step(api.file_project(directory, by=by, note=note, at=at), "done.file")
 
 

@@ -248,6 +248,21 @@ class Workspace:
             ledger.add_event(kind, by=by, note=note, data=data, at=at)
         return at.isoformat()
 
+    def check_step_time(self, at: dt.datetime | None) -> None:
+        """A step recorded afterwards (`at` given) keeps the lifecycle in order: not
+        before the last step recorded (an approval dated before the opinion it needs
+        would make `status` and `portfolio --as-of` tell a story that did not happen)."""
+        if at is None:
+            return
+        steps = {EventKind.OPINION, EventKind.APPROVE, EventKind.REJECT, EventKind.FILE,
+                 EventKind.CHANGE}
+        last = max(((dt.datetime.fromisoformat(e.at), e) for e in self.events()
+                    if e.kind in steps), default=None, key=lambda pair: pair[0])
+        if last is not None and at < last[0]:
+            raise ProjectError(f"--at {at.isoformat(timespec='minutes')} 早于已记录的上一步"
+                               f"({last[1].kind} {last[0].isoformat(timespec='minutes')},"
+                               f"{last[1].by}):补记的步骤须按发生的先后记录")
+
     def current_week(self, project: Project) -> str:
         """The latest built week, or before any build the project's first week."""
         weeks = self.built_weeks()
