@@ -170,11 +170,19 @@ def test_steps_recorded_afterwards_carry_their_time(unfiled_project: Path,
     assert code == 2 and "--at 2099-01-01T09:00 晚于现在" in out, out
     code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-28 本周")
     assert code == 2 and "不是日期或时间" in out, out
+    for early in ("0001-01-01", "1999-12-31T23:00"):
+        code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", early)
+        assert code == 2 and f"--at {early} 早于 2000 年" in out, out
     code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-26T09:00")
     assert code == 2 and "--at 2024-06-26T09:00" in out and "早于已记录的上一步" in out, out
     assert _status(root)["phase"] == "方案审批"  # nothing filed by the refused runs
     code, out = _run(runner, "file", root, "--by", "PMO 王芳", "--at", "2024-06-28T09:30")
     assert code == 0, out
+    master = openpyxl.load_workbook(next((root / "outbox").rglob("*PMO总表.xlsx")))
+    form = "\n".join(str(c.value) for row in master["合作需求申请表"].iter_rows() for c in row
+                     if c.value)
+    assert re.search(r"陈明 于 2024-06-27 00:00 \(UTC[+-]\d\d:\d\d\) 批准", form), form
+    assert re.search(r"于 2024-06-28 09:30 \(UTC[+-]\d\d:\d\d\) 备案", form), form
     stamps = {e.kind: e.at[:16] for e in Workspace(root).events()}
     assert [stamps[k] for k in ("opinion", "approve", "file")] == [
         "2024-06-26T10:00", "2024-06-27T00:00", "2024-06-28T09:30"], stamps
@@ -345,6 +353,11 @@ def test_change_approved_moves_the_plan_and_the_report_shows_both(
     assert re.search(r"变更 1 已批准\(分管副总 陈明,\d{4}-\d\d-\d\d \d\d:\d\d\),不能再次审批", out), out
     # the plan moved: the report shows baseline, current plan and expected dates
     report = api.merge(root, week=WEEK, as_of=AS_OF)
+    # 技术部's workbook was built before the change: its 07-12 is the old plan, not an edit
+    moved = [i for i in report.issues if i.code == "changed-plan"]
+    assert [i.message for i in moved] == [
+        "计划完成日期为 2024-07-12,与现行计划的 2024-07-25 不同(工作簿生成后计划有变更,或单元格"
+        "被改动);以现行计划为准"], [i.message for i in moved]
     wb = openpyxl.load_workbook(report.report_path)
     rows = list(wb["周进度跟踪表"].iter_rows(values_only=True))
     head = rows[0]

@@ -18,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from xlflow import api
-from xlflow.report._common import stamp
-from xlflow.styles import A3, A4, HEADER_FILL, text_lines
+from xlflow.styles import A3, A4, HEADER_FILL, stamp, text_lines
 
 from .conftest import AS_OF, BUILT_AT, SAMPLES, WEEK, file_example, office_binary
 from .office import soffice_convert

@@ -399,6 +399,8 @@ def _at(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.dat
         return None
     if not isinstance(moment, dt.datetime):
         moment = dt.datetime.combine(moment, dt.time())
+    if moment.year < 2000:  # 0001-01-01 and the like: a typo, and beyond the time zone math
+        raise click.BadParameter(_t("at-too-early", value=value))
     moment = moment.astimezone() if moment.tzinfo is None else moment
     if moment > now():
         raise click.BadParameter(_t("at-future", value=value))

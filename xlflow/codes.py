@@ -250,9 +250,10 @@ CATALOGUE: tuple[Code, ...] = (
     Code("cancelled-task", W, _S.TASKS, "任务已取消", "task cancelled",
          "交回的文件还填了一个已经变更审批取消的任务;这一行未汇总,此前各周的数据保留",
          "无需处理;部门下一周的文件不再列出该任务(PMO 可告知部门不必再填)"),
-    Code("changed-plan", W, _S.TASKS, "计划日期被改", "planned date changed",
-         "部门改了计划完成日期;以职责分工表为准",
-         "部门:延期请填预计完成日期和偏差原因;计划确需调整时由 PMO 修改 project.yaml"),
+    Code("changed-plan", W, _S.TASKS, "计划日期与现行计划不同", "planned date differs",
+         "工作簿中的计划完成日期与现行计划不同(工作簿生成后计划有变更,或单元格被改动);以现行计划为准",
+         "部门:延期请填预计完成日期和偏差原因;计划确需调整时由 PMO 用 xlflow change 提出、"
+         "经审批人批准"),
     Code("duplicate-task", E, _S.TASKS, "任务填了两行", "duplicate task",
          "同一任务填了两行,采用第一行",
          "部门:删去多余的一行后重新发送"),

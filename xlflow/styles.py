@@ -4,6 +4,7 @@ they look and print alike; change the look here, nowhere else."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -123,6 +124,19 @@ class Styles:
                 props["bg_color"] = LOCKED_FILL
             self._cells[key] = add_format(self.wb, props)
         return self._cells[key]
+
+
+def stamp(moment: dt.datetime | str) -> str:
+    """A time for people: '2024-07-12 09:30 (UTC+08:00)', in the zone it was taken in
+    (the machine's local zone for xlflow's own stamps), never bare UTC ISO."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    offset = moment.utcoffset() or dt.timedelta()
+    sign = "-" if offset < dt.timedelta() else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
 
 
 # --- row heights --------------------------------------------------------------------

@@ -277,6 +277,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "{value!r} is not a date or a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"),
     "at-future": ("--at {value} 晚于现在:只能补记已经做过的步骤",
                   "--at {value} is later than now: only a step already taken can be recorded"),
+    "at-too-early": ("--at {value} 早于 2000 年:请检查日期",
+                     "--at {value} is before 2000: check the date"),
     "not-an-address": ("{value} 不是邮箱地址", "{value!r} is not an e-mail address"),
     "imap-unavailable": ("此版本的 xlflow 还不能通过 IMAP 收取", "this xlflow cannot collect by IMAP yet"),
     "remind.not-due": ("  {week}:交回截止 {deadline},尚未到期", "  {week}: returns due {deadline}, not yet"),

@@ -86,8 +86,8 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
             planned_cell = rec.values.get("planned_date")
             if planned_cell and planned_cell != ref.due:
                 issues.append(warning(
-                    "changed-plan", f"计划完成日期被改成 {planned_cell};以职责分工表的 "
-                    f"{ref.due} 为准", file=rec.source.file, sheet=rec.source.sheet,
+                    "changed-plan", f"计划完成日期为 {planned_cell},与现行计划的 {ref.due} 不同"
+                    "(工作簿生成后计划有变更,或单元格被改动);以现行计划为准", file=rec.source.file, sheet=rec.source.sheet,
                     cell=rec.cells.get("planned_date", "")))
             if not rec.has_input:
                 continue

@@ -218,18 +218,5 @@ def table(ws: Any, row: int, columns: Sequence[tuple[str, float]],
     return row
 
 
-def stamp(moment: dt.datetime | str) -> str:
-    """A time for people: '2024-07-12 09:30 (UTC+08:00)', in the zone it was taken in
-    (the machine's local zone for xlflow's own stamps), never bare UTC ISO."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.astimezone()
-    offset = moment.utcoffset() or dt.timedelta()
-    sign = "-" if offset < dt.timedelta() else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{moment:%Y-%m-%d %H:%M} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
-
-
 __all__ = ["MAX_CELL", "OPTIONS", "Styles", "headers", "put", "put_row", "put_rows",
-           "serial", "stamp", "table"]
+           "serial", "table"]

@@ -36,8 +36,9 @@ from ..styles import (
     Styles,
     count_axis,
     page_setup,
+    stamp,
 )
-from ._common import headers, put, put_row, put_rows, serial, stamp, table
+from ._common import headers, put, put_row, put_rows, serial, table
 from .actions import write_action_counts, write_action_sheet
 from .gantt import gantt_milestones, gantt_tasks, write_gantt
 from .risk_register import RESPONSE_HEADERS, response_cells

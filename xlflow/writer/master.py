@@ -17,7 +17,7 @@ from ..model.records import RiskRecord
 from ..project import Project
 from ..report.gantt import gantt_milestones, gantt_tasks, write_gantt
 from ..spec import SpecSet
-from ..styles import Styles, page_setup, set_row_height
+from ..styles import Styles, page_setup, set_row_height, stamp
 from ._identity import write_identity, write_lists
 from ._sheet import PROTECT_OPTIONS, prefill_value, write_cell, write_table
 from ._validation import ListSheet
@@ -98,7 +98,7 @@ def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
     filed = [a for a in approvals if a.get("kind") == "file"]
     if approved:
         last = approved[-1]
-        text = f"{last.get('by', '')} 于 {last.get('at', '')} 批准。{last.get('note', '')}"
+        text = f"{last.get('by', '')} 于 {_when(last.get('at'))} 批准。{last.get('note', '')}"
     else:
         text = "(待审批:目标合理性 / 资源充足性 / 风险可控性)"
     ws.write_string(row, 1, text, fmt.cell(spec.columns[0], locked=True))
@@ -109,7 +109,7 @@ def _write_request_form(wb: Any, fmt: Styles, project: Project, specs: SpecSet,
     row += 2
     ws.write_string(row, 0, "PMO备案\n备案编号", fmt.label)
     filing = (f"备案编号 {filed[-1].get('number', '')} · {filed[-1].get('by', '')} 于 "
-              f"{filed[-1].get('at', '')} 备案" if filed else "(待 PMO 备案)")
+              f"{_when(filed[-1].get('at'))} 备案" if filed else "(待 PMO 备案)")
     ws.write_string(row, 1, filing, fmt.cell(spec.columns[0], locked=True))
     set_row_height(ws, row, [(filing, widths[1])], min_lines=2)
     page_setup(ws, title=f"{spec.template} {spec.title_zh} · {project.name}", landscape=False,
@@ -175,3 +175,8 @@ def _write_minutes(wb: Any, fmt: Styles, project: Project) -> None:
 
 
 _TO_FILL = "(待填写)"
+
+
+def _when(at: str | None) -> str:
+    """A step's time as people read it (2024-06-27 15:00 (UTC+08:00)), not ISO text."""
+    return stamp(at) if at else ""
