@@ -87,7 +87,8 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
             if planned_cell and planned_cell != ref.due:
                 issues.append(warning(
                     "changed-plan", f"计划完成日期为 {planned_cell},与现行计划的 {ref.due} 不同"
-                    "(工作簿生成后计划有变更,或单元格被改动);以现行计划为准", file=rec.source.file, sheet=rec.source.sheet,
+                    "(工作簿生成后计划有变更,或单元格被改动);以现行计划为准",
+                    file=rec.source.file, sheet=rec.source.sheet,
                     cell=rec.cells.get("planned_date", "")))
             if not rec.has_input:
                 continue
