@@ -41,7 +41,8 @@ def supported(ws: Any) -> bool:
     return bool(getattr(ws, "constant_memory", False)) and all(
         hasattr(ws, name) for name in ("fh", "previous_row", "_write_single_row",
                                        "_check_dimensions", "default_row_height", "row_sizes",
-                                       "original_row_height", "excel_version"))
+                                       "original_row_height", "excel_version", "table",
+                                       "row_info", "xls_rowmax", "dim_rowmax"))
 
 
 def _utf16_len(text: str) -> int:

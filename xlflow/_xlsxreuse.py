@@ -39,7 +39,10 @@ def add_format(wb: Any, properties: dict[str, Any]) -> Format:
     if not supported(wb):
         return wb.add_format(properties)
     key = (tuple(wb.default_format_properties.items()), tuple(properties.items()))
-    model = _FORMATS.get(key)
+    try:
+        model = _FORMATS.get(key)
+    except TypeError:  # a property XlsxWriter takes as a list or dict: not kept
+        return wb.add_format(properties)
     if model is None:
         if len(_FORMATS) >= _LIMIT:
             _FORMATS.clear()

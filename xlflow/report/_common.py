@@ -1,5 +1,5 @@
-"""What the PMO's report workbooks share: a typed cell writer, tables whose rows are as
-tall as their text, and the time stamp (formats and page set-up are in xlflow.styles)."""
+"""What the PMO's report workbooks share: a typed cell writer and tables whose rows are
+as tall as their text (formats, page set-up and the time stamp are in xlflow.styles)."""
 
 from __future__ import annotations
 
