@@ -221,8 +221,10 @@ def _table_departments(ret: Returned) -> tuple[str, dict[str, str]]:
     col = table.columns["department"]
     out: dict[str, str] = {}
     for r, row in table.rows:
-        if col < len(row) and isinstance(row[col], str) and row[col].strip():
-            out.setdefault(row[col].strip(), cell_name(r, col))
+        if col < len(row) and isinstance(row[col], str):
+            name = row[col].strip()
+            if name and name not in out:  # the first cell only (not one per row: 100,000)
+                out[name] = cell_name(r, col)
     return table.sheet, out
 
 
