@@ -195,12 +195,22 @@ def test_a_task_not_reported_or_rejected_is_named_not_shown_as_typed(
     root = built.project.root
     messy = _messy(built, tmp_path)  # T03 and T04 rejected
     silent = shutil.copy(built.departments["产品部"], tmp_path / "产品部.xlsx")  # nothing filled
+    wb = openpyxl.load_workbook(silent)
+    ws = wb["周进度跟踪表"]
+    deleted = ws["A2"].value
+    ws.delete_rows(2)  # 产品部 deletes its first task's row
+    wb.save(silent)
     report = api.merge(root, [messy, silent], as_of=AS_OF, week=WEEK)
-    found = {i.code: i for i in report.issues if i.code in ("not-reported", "row-rejected")}
-    assert found.keys() == {"not-reported", "row-rejected"}
+    found = {i.code: i for i in report.issues
+             if i.code in ("not-reported", "row-rejected", "row-missing")}
+    assert found.keys() == {"not-reported", "row-rejected", "row-missing"}
+    assert [i.message.split(" ")[1] for i in report.issues if i.code == "row-missing"] == [
+        deleted]  # the deleted task alone; the others of 产品部 are not reported
+    assert deleted not in {i.message.split(" ")[1] for i in report.issues
+                           if i.code == "not-reported"}
     for issue in found.values():
         assert issue.value == "" and "填写的是" not in issue.describe(), issue.describe()
-        assert re.search(r"任务 T\d+ 本周", issue.message)
+        assert re.search(r"任务 T\d+ (本周|的行)", issue.message)
     rejected = found["row-rejected"]
     assert rejected.cell and rejected.cell in rejected.message  # the first bad cell
 

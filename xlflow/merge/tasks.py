@@ -99,6 +99,10 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
             _row_warnings(rec, ref, ctx, issues)
     tasks = [_status(ref, applied.get(ref.id), carried.get(ref.id), ctx)
              for ref in ctx.tasks.values()]
+    # the task ids each department's rows name, filled in or not: a task without a row
+    # had its row deleted, not merely left blank
+    rows_of = {department: {rec.values.get("task_id") for rec in records}
+               for department, records in records_by_department.items()}
     for t in tasks:
         if t.department not in records_by_department or t.reported:
             continue
@@ -110,6 +114,12 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                                   f"(见 {'、'.join(bad.bad)});{shown}",
                                   file=bad.source.file, sheet=bad.source.sheet,
                                   cell=bad.bad[0] if bad.bad else ""))
+        elif t.task_id not in rows_of[t.department]:
+            files = records_by_department[t.department]
+            issues.append(warning("row-missing", f"任务 {t.task_id} 的行不在交回的文件中(行被删除"
+                                  f"或任务编号被清空);{shown}",
+                                  file=files[0].source.file if files else "",
+                                  sheet=ctx.specs["weekly"].sheet))
         else:
             files = records_by_department[t.department]
             issues.append(warning("not-reported", f"任务 {t.task_id} 本周没有填写进度;{shown}",
