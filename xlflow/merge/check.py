@@ -313,14 +313,17 @@ def validate_table(table: Table, spec: TemplateSpec, ctx: Context, *, file: str,
 
 
 def _has_input(row: list[Any], editable: list[tuple[Column, int]]) -> bool:
-    """Whether someone typed into any of the row's `editable` cells (`_is_input`); a
-    row of empty cells and untouched defaults (most reserved rows) is seen at once."""
+    """Whether someone typed into any of the row's `editable` cells (`_is_input`), in
+    one pass: empty cells and untouched defaults (most reserved rows) are passed over
+    without `_is_input`'s call."""
     width = len(row)
-    if all(i < width for _, i in editable) and all(
-            (raw := row[i]) is None or raw == "" or (raw == c.default and _clean_default(c))
-            for c, i in editable):
-        return False
-    return any(_is_input(c, row[i] if i < width else None) for c, i in editable)
+    for column, i in editable:
+        raw = row[i] if i < width else None
+        if raw is None or raw == "" or (raw == column.default and _clean_default(column)):
+            continue
+        if _is_input(column, raw):
+            return True
+    return False
 
 
 def _clean_default(column: Column) -> bool:
