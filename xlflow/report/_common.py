@@ -151,7 +151,7 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
                 t = date_tails[c]
                 if t is None:
                     t = date_tails[c] = tail("n", fmt_of(c) or st.date)
-                parts.append(f'<c r="{cols[c]}{number}{t}{_date_serial(value):.16G}</v></c>')
+                parts.append(f'<c r="{cols[c]}{number}{t}{_date_value(value)}</v></c>')
             else:
                 if cls is str and value and fit:
                     lines = max(lines, text_lines(value, widths[c]))
@@ -164,8 +164,9 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
 
 
 @functools.lru_cache(maxsize=4096)  # a report's dates are few and recur on every row
-def _date_serial(day: dt.date) -> float:
-    return serial(day)
+def _date_value(day: dt.date) -> str:
+    """A date cell's <v>: its serial, formatted as XlsxWriter formats numbers."""
+    return f"{serial(day):.16G}"
 
 
 _ROWS: weakref.WeakKeyDictionary[Any, RowXml] = weakref.WeakKeyDictionary()
