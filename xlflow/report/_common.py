@@ -104,8 +104,6 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
     cols = letters(count)
     # a text this long or shorter: one line (no text is measured for rows of one height)
     short = [(w - 1) / 2 if fit else math.inf for w in widths]
-    # an ASCII text this long or shorter, on one line: one line (ids, codes, numbers)
-    ascii_fits = [w - 1 for w in widths]
     text_tails: list[str | None] = [None] * count
     blank_tails: list[str | None] = [None] * count
     date_tails: list[str | None] = [None] * count
@@ -124,8 +122,7 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
         for c, value in enumerate(values):
             cls = value.__class__
             if cls is str and value and len(value) <= MAX_CELL:  # most of a report's cells
-                if (len(value) > short[c] or ("\n" in value and fit)) and not (
-                        len(value) <= ascii_fits[c] and value.isascii() and "\n" not in value):
+                if len(value) > short[c] or ("\n" in value and fit):
                     lines = max(lines, text_lines(value, widths[c]))
                 t = text_tails[c]
                 if t is None:
