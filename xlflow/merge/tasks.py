@@ -114,17 +114,15 @@ def merge_tasks(records_by_department: Mapping[str, Sequence[Record]], ctx: Cont
                                   f"(见 {'、'.join(bad.bad)});{shown}",
                                   file=bad.source.file, sheet=bad.source.sheet,
                                   cell=bad.bad[0] if bad.bad else ""))
-        elif t.task_id not in rows_of[t.department]:
-            files = records_by_department[t.department]
+            continue
+        files = records_by_department[t.department]
+        sheet = {"file": files[0].source.file if files else "", "sheet": ctx.specs["weekly"].sheet}
+        if t.task_id not in rows_of[t.department]:
             issues.append(warning("row-missing", f"任务 {t.task_id} 的行不在交回的文件中(行被删除"
-                                  f"或任务编号被清空);{shown}",
-                                  file=files[0].source.file if files else "",
-                                  sheet=ctx.specs["weekly"].sheet))
+                                  f"或任务编号被清空);{shown}", **sheet))
         else:
-            files = records_by_department[t.department]
             issues.append(warning("not-reported", f"任务 {t.task_id} 本周没有填写进度;{shown}",
-                                  file=files[0].source.file if files else "",
-                                  sheet=ctx.specs["weekly"].sheet))
+                                  **sheet))
     return tasks, issues
 
 
