@@ -4,6 +4,7 @@ at level 1; XlsxWriter's own names put back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from python_calamine import CalamineWorkbook
 
-from xlflow._closing import close_workbook
+from xlflow._closing import _PartZip, close_workbook
 
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -88,3 +89,65 @@ def test_zipped_at_level_1_and_xlsxwriter_is_put_back() -> None:
         close_workbook(Broken())
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
     assert xlsxwriter.packager.SharedStrings.__module__ == "xlsxwriter.sharedstrings"
+
+
+def _zip_both(parts: list[tuple[str, bytes]], start: bytes = b"") -> tuple[bytes, bytes]:
+    """The same parts zipped by _PartZip and by zipfile at level 1, into files-like
+    that already hold `start`."""
+    ours, theirs = io.BytesIO(start), io.BytesIO(start)
+    ours.seek(len(start))
+    theirs.seek(len(start))
+    mine = _PartZip(ours, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False)
+    reference = zipfile.ZipFile(theirs, "w", compression=zipfile.ZIP_DEFLATED,
+                                allowZip64=False, compresslevel=1)
+    for n, (name, data) in enumerate(parts):
+        for target in (mine, reference):
+            info = zipfile.ZipInfo(f"{name}{n}", (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED  # as XlsxWriter hands it a part
+            if target is mine:
+                mine.writestr(info, data)
+            else:  # a ZipInfo's level is its own, not the ZipFile's
+                reference.writestr(info, data, compresslevel=1)
+    mine.close()
+    reference.close()
+    return ours.getvalue(), theirs.getvalue()
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(hs.sampled_from(["xl/styles.xml", "xl/表.xml", "a", "[Content_Types].xml"]),
+                          hs.binary(max_size=3000) | hs.sampled_from([b"", b"<x/>" * 500])),
+                max_size=8),
+       hs.binary(max_size=20))
+def test_part_zip_writes_zipfiles_bytes(parts: list[tuple[str, bytes]], start: bytes) -> None:
+    """Each part twice (under another name): the second time, and in later examples,
+    from the deflated parts kept; still the bytes zipfile writes, after other bytes in
+    the file too."""
+    ours, theirs = _zip_both(parts + parts, start)
+    assert ours == theirs
+
+
+def test_a_workbook_in_memory_is_zipped_by_part_zip_and_reads_back(tmp_path: Path) -> None:
+    texts = ["甲", "乙 & 丙", "<r>x</r>"]
+    paths = []
+    for n in range(2):  # the second workbook's parts come from the first's
+        path = tmp_path / f"b{n}.xlsx"
+        wb = xlsxwriter.Workbook(str(path), {**OPTIONS, "in_memory": True})
+        wb.set_properties({"created": dt.datetime(2024, 7, 8)})
+        ws = wb.add_worksheet("表")
+        for r, text in enumerate(texts):
+            ws.write_string(r, 0, text)
+        close_workbook(wb)
+        paths.append(path)
+        with zipfile.ZipFile(path) as z:
+            assert z.testzip() is None  # every part's CRC right
+            assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}
+        assert [c.value for c in openpyxl.load_workbook(path)["表"]["A"]] == texts
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+
+
+def test_a_workbook_beyond_a_plain_zip_is_refused_not_written_broken(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("xlflow._closing._LIMIT", 100)
+    with pytest.raises(zipfile.LargeZipFile):
+        _zip_both([("a", bytes(range(256)) * 4)])

@@ -269,11 +269,18 @@ class HeldRows:
                 any(info.column_format for info in ws.col_info.values())
                 or any(ws.row_info[r].row_format for r in held if r in ws.row_info)):
             raise ValueError("cells without a format on a sheet with row or column formats")
+        bounds: dict[int, list[int]] = {}  # a block of 16 rows -> its held cells' columns
+        table = ws.table
         for row, (first, last, _) in held.items():
-            if ws.table.get(row):
+            if table.get(row):
                 raise ValueError(f"row {row} got cells from XlsxWriter as well")
-            index = row // 16
-            low, high = first + 1, last + 1
+            found = bounds.get(row >> 4)
+            if found is None:
+                bounds[row >> 4] = [first, last]
+            else:
+                found[0], found[1] = min(found[0], first), max(found[1], last)
+        for index, (low, high) in bounds.items():
+            low, high = low + 1, high + 1
             if index in spans:
                 a, b = spans[index].split(":")
                 low, high = min(low, int(a)), max(high, int(b))
@@ -283,7 +290,12 @@ class HeldRows:
         order = sorted(range(len(self._formats)), key=lambda k: (self._first_use[k], k))
         ids: list[str] = [""] * len(self._formats)  # format k -> its style id
         done = 0
-        table, info, comments = ws.table, ws.row_info, ws.comments
+        info, comments = ws.row_info, ws.comments
+        # a held row without row information starts as XlsxWriter's _write_row starts it
+        # (no height of its own: the sheet's default is the original one), written here
+        plain = ws.default_row_height == ws.original_row_height
+        x14 = ' x14ac:dyDescent="0.25"' if ws.excel_version == 2010 else ""
+        out: list[str] = []
         for row in range(ws.dim_rowmin, ws.dim_rowmax + 1):
             span = spans.get(row // 16)
             if row in held:
@@ -291,23 +303,38 @@ class HeldRows:
                     k = order[done]
                     ids[k] = str(self._formats[k]._get_xf_index())
                     done += 1
-                xml = held[row][2].format(*ids)
+                xml = held[row][2].format(*ids) if ids else held[row][2]
+                if plain and row not in info:
+                    out.append(f'<row r="{row + 1}" spans="{span}"{x14}>{xml}</row>' if span
+                               else f'<row r="{row + 1}"{x14}>{xml}</row>')
+                    continue
+                _flush(ws, out)
                 ws._write_row(row, span, info.get(row))
                 ws.fh.write(xml)
                 ws._xml_end_tag("row")
             elif table.get(row):
+                _flush(ws, out)
                 ws._write_row(row, span, info.get(row))
                 for col in range(ws.dim_colmin, ws.dim_colmax + 1):
                     if col in table[row]:
                         ws._write_cell(row, col, table[row][col])
                 ws._xml_end_tag("row")
             elif row in info or row in comments:
+                _flush(ws, out)
                 ws._write_empty_row(row, span, info.get(row))
+        _flush(ws, out)
+
+
+def _flush(ws: Any, out: list[str]) -> None:
+    """Write the rows made so far, before XlsxWriter writes the next one itself."""
+    if out:
+        ws.fh.write("".join(out))
+        out.clear()
 
 
 _HELD_NEEDS = ("fh", "table", "row_info", "col_info", "comments", "merge", "merged_cells",
                "table_cells", "row_spans", "str_table",
-               "dim_rowmin",
+               "dim_rowmin", "default_row_height", "original_row_height", "excel_version",
                "_check_dimensions", "_calculate_spans", "_write_row", "_write_cell",
                "_write_empty_row", "_xml_end_tag")
 

@@ -35,7 +35,8 @@ def _key(options: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def add_format(wb: Any, properties: dict[str, Any]) -> Format:
-    """wb.add_format(properties), the properties parsed once per build."""
+    """wb.add_format(properties), the properties parsed and keyed once per build. The
+    format is not to be changed afterwards (set_*): its key would not follow."""
     if not supported(wb):
         return wb.add_format(properties)
     key = (tuple(wb.default_format_properties.items()), tuple(properties.items()))
@@ -47,6 +48,7 @@ def add_format(wb: Any, properties: dict[str, Any]) -> Format:
         if len(_FORMATS) >= _LIMIT:
             _FORMATS.clear()
         model = _FORMATS[key] = Format({**wb.default_format_properties, **properties})
+        model._get_format_key()  # computed once, copied: xlflow never changes a format made
     made = Format.__new__(Format)
     made.__dict__.update(model.__dict__)  # colours are shared: XlsxWriter only reads them
     made.xf_format_indices, made.dxf_format_indices = wb.xf_format_indices, wb.dxf_format_indices
