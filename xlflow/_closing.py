@@ -107,7 +107,10 @@ class _PartZip:
         header = zinfo.FileHeader(False)
         self._fh.write(header)
         self._fh.write(packed)
-        name, flags = zinfo._encodeFilenameFlags()
+        try:  # as zipfile names a part: ASCII, else UTF-8 flagged
+            name, flags = zinfo.filename.encode("ascii"), zinfo.flag_bits
+        except UnicodeEncodeError:
+            name, flags = zinfo.filename.encode("utf-8"), zinfo.flag_bits | 0x800
         dt = zinfo.date_time
         self._central.append(_CENTRAL.pack(
             b"PK\001\002", zinfo.create_version, zinfo.create_system, zinfo.extract_version,
