@@ -74,6 +74,7 @@ def write_table(
     ws = wb.add_worksheet(spec.sheet)
     language = project.settings.headers
     heads = []
+    header: list[tuple[str, Any, Any]] = []
     for c, column in enumerate(spec.columns):
         editable = column.editable and not read_only
         header_fmt = fmt.header_required if (column.required and editable) else fmt.header
@@ -81,10 +82,16 @@ def write_table(
         if column.required and editable:
             first, sep, rest = text.partition("\n")
             text = f"{first} *{sep}{rest}"
-        ws.write_string(0, c, text, header_fmt)
+        header.append(("s", text, header_fmt))
         ws.set_column(c, c, column.width)
         heads.append((text, column.width))
-    ws.set_row(0, header_height(heads))
+    held = held_rows(ws)
+    if held is not None:
+        held.row(0, header, header_height(heads))
+    else:
+        for c, (_, text, header_fmt) in enumerate(header):
+            ws.write_string(0, c, text, header_fmt)
+        ws.set_row(0, header_height(heads))
     _write_rows(ws, fmt, spec, rows, read_only=read_only)
     last = max(len(rows), 1)
     if not read_only:
