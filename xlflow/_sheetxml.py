@@ -223,10 +223,15 @@ class HeldRows:
         format is None has no style (the sheet must then have no row or column formats,
         which XlsxWriter would give it)."""
         ws = self._ws
-        present = [c for c, cell in enumerate(cells) if cell is not None]
-        if not present:
+        if None in cells:  # a ragged row
+            present = [c for c, cell in enumerate(cells) if cell is not None]
+            if not present:
+                return
+            first, last = present[0], present[-1]
+        elif cells:
+            first, last = 0, len(cells) - 1
+        else:
             return
-        first, last = present[0], present[-1]
         if row in self._rows or ws.table.get(row) or row in ws.row_info:
             raise ValueError(f"row {row} is written already (each row once)")
         if ws._check_dimensions(row, last) or ws._check_dimensions(row, first):
@@ -238,6 +243,7 @@ class HeldRows:
         sst = ws.str_table._get_shared_string_index
         cols = letters(len(cells))
         parts = []
+        append = parts.append
         for c, cell in enumerate(cells):
             if cell is None:
                 continue
@@ -251,13 +257,15 @@ class HeldRows:
             if kind == "s":
                 if len(value) > STRING_MAX // 2 and _utf16_len(value) > STRING_MAX:
                     value = _utf16_truncate(value, STRING_MAX)
-                parts.append(f'<c r="{cols[c]}{number}{token}" t="s"><v>{sst(value)}</v></c>')
+                append(f'<c r="{cols[c]}{number}{token}" t="s"><v>{sst(value)}</v></c>')
+            elif kind == "b":
+                append(f'<c r="{cols[c]}{number}{token}"/>')
             elif kind == "n":
-                parts.append(f'<c r="{cols[c]}{number}{token}"><v>{value:.16G}</v></c>')
+                append(f'<c r="{cols[c]}{number}{token}"><v>{value:.16G}</v></c>')
             elif kind == "bool":
-                parts.append(f'<c r="{cols[c]}{number}{token}" t="b"><v>{int(value)}</v></c>')
+                append(f'<c r="{cols[c]}{number}{token}" t="b"><v>{int(value)}</v></c>')
             else:
-                parts.append(f'<c r="{cols[c]}{number}{token}"/>')
+                append(f'<c r="{cols[c]}{number}{token}"/>')
         self._rows[row] = (first, last, "".join(parts))
 
     def _write_rows(self) -> None:
