@@ -19,6 +19,7 @@ from hypothesis import strategies as hs
 from python_calamine import CalamineWorkbook
 
 from xlflow._closing import _PartZip, close_workbook
+from xlflow._xlsxreuse import add_format
 
 OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
@@ -80,6 +81,7 @@ def test_zipped_at_level_1_and_xlsxwriter_is_put_back() -> None:
     assert _part(ours, "xl/worksheets/sheet1.xml") == _part(theirs, "xl/worksheets/sheet1.xml")
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
     assert xlsxwriter.packager.SharedStrings.__module__ == "xlsxwriter.sharedstrings"
+    assert xlsxwriter.workbook.Packager is xlsxwriter.packager.Packager
 
     class Broken:
         def close(self) -> None:
@@ -151,3 +153,34 @@ def test_a_workbook_beyond_a_plain_zip_is_refused_not_written_broken(
     monkeypatch.setattr("xlflow._closing._LIMIT", 100)
     with pytest.raises(zipfile.LargeZipFile):
         _zip_both([("a", bytes(range(256)) * 4)])
+
+
+STYLE_SETS = [
+    [{"bold": True}, {"bg_color": "#FFC7CE", "locked": False}],
+    [{"bold": True}, {"bg_color": "#FFC7CE", "locked": True}],  # differs in one property
+    [{"bg_color": "#FFC7CE", "locked": False}, {"bold": True}],  # the same, other order
+    [{"bold": True}, {"bg_color": "#FFC7CE", "locked": False}],  # the first again
+    [{"num_format": "0.0%"}, {"num_format": "yyyy-mm-dd", "italic": True}],
+]
+
+
+def _styled(properties: list[dict[str, object]], *, ours: bool) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {**OPTIONS, "in_memory": True})
+    ws = wb.add_worksheet("表")
+    for r, props in enumerate(properties):
+        ws.write_string(r, 0, "x", add_format(wb, props) if ours else wb.add_format(props))
+    if ours:
+        close_workbook(wb)
+    else:
+        wb.close()
+    return buf.getvalue()
+
+
+def test_a_style_sheet_written_once_is_each_workbooks_own() -> None:
+    """Workbooks alike but for one format property, or the order formats are used in,
+    each get the style sheet XlsxWriter writes for them alone."""
+    for _ in range(2):  # the second round from the style sheets kept
+        for properties in STYLE_SETS:
+            assert _part(_styled(properties, ours=True), "xl/styles.xml") == \
+                _part(_styled(properties, ours=False), "xl/styles.xml")

@@ -28,9 +28,11 @@ from typing import Any, BinaryIO
 
 import xlsxwriter.packager
 import xlsxwriter.workbook
+from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings
 
 from ._sheetxml import inline_text
+from ._xlsxreuse import keep_styles_xml, styles_key, styles_xml
 
 LEVEL = 1
 
@@ -136,16 +138,35 @@ class _PartZip:
                 self._fh.close()
 
 
-_XLSXWRITER = (xlsxwriter.packager.SharedStrings, xlsxwriter.workbook.ZipFile)
+class _Packager(Packager):
+    """XlsxWriter's, with xl/styles.xml written once per distinct set of formats for
+    in-memory workbooks (a build's are all alike: _xlsxreuse.styles_key)."""
+
+    def _write_styles_file(self) -> None:
+        key = styles_key(self.workbook) if self.in_memory else None
+        xml = styles_xml(key)
+        if xml is not None:
+            self._filename("xl/styles.xml").write(xml)
+            return
+        super()._write_styles_file()
+        if key is not None:
+            keep_styles_xml(key, self.filenames[-1][0].getvalue())
+
+
+_XLSXWRITER = (xlsxwriter.packager.SharedStrings, xlsxwriter.workbook.ZipFile,
+               xlsxwriter.workbook.Packager)
 _QUICK_ZIP = functools.partial(zipfile.ZipFile, compresslevel=LEVEL)
 
 
 def close_workbook(wb: Any) -> None:
-    """wb.close(), shared strings and zip as above. XlsxWriter has no option for either,
-    so its modules' names are swapped while it closes and put back after."""
+    """wb.close(), shared strings, style sheet and zip as above. XlsxWriter has no option
+    for any of them, so its modules' names are swapped while it closes and put back
+    after."""
     xlsxwriter.packager.SharedStrings = _SharedStrings
     xlsxwriter.workbook.ZipFile = _PartZip if getattr(wb, "in_memory", False) else _QUICK_ZIP
+    xlsxwriter.workbook.Packager = _Packager
     try:
         wb.close()
     finally:
-        xlsxwriter.packager.SharedStrings, xlsxwriter.workbook.ZipFile = _XLSXWRITER
+        (xlsxwriter.packager.SharedStrings, xlsxwriter.workbook.ZipFile,
+         xlsxwriter.workbook.Packager) = _XLSXWRITER

@@ -1,12 +1,15 @@
-"""XlsxWriter work done once per distinct format or data validation, then reused.
+"""XlsxWriter work done once per distinct format, data validation or style sheet, then
+reused.
 
 `build` writes the same ~20 formats and ~30 validations into every department's workbook
 and risk form. XlsxWriter parses a format's properties (colours included) for each
-workbook, and checks and renders each validation for each sheet; for a small workbook
-that was more than writing its cells (#14). Here a format is parsed once and copied,
-and a validation is checked and rendered once by XlsxWriter itself, its XML kept and
-written again with the new range. The files are byte for byte the ones XlsxWriter
-writes without this (tests/test_sheetxml.py builds every workbook both ways).
+workbook, checks and renders each validation for each sheet, and writes the same
+xl/styles.xml for each workbook; for a small workbook that was more than writing its
+cells (#14). Here a format is parsed once and copied, a validation is checked and
+rendered once by XlsxWriter itself, its XML kept and written again with the new range,
+and a style sheet is written once per distinct set of formats (`styles_xml`). The files
+are byte for byte the ones XlsxWriter writes without this (tests/test_sheetxml.py builds
+every workbook both ways).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from xlsxwriter.utility import xl_range
 _LIMIT = 4096  # entries per cache: a project's distinct formats and validations fit
 _FORMATS: dict[tuple[Any, ...], Format] = {}
 _VALIDATIONS: dict[tuple[Any, ...], tuple[str, str]] = {}
+_STYLES: dict[tuple[Any, ...], str] = {}
+_STYLES_LIMIT = 64
 _SQREF = ' sqref="A1"'  # the range a validation is rendered with, replaced when written
 
 
@@ -112,3 +117,40 @@ def _writer(ws: Any, original: Any) -> Any:
         else:
             original(options)
     return write
+
+
+# a format's attributes that are the workbook's, not the format's (its index tables)
+_WORKBOOKS_OWN = {"xf_format_indices": None, "dxf_format_indices": None}
+
+
+def _states(formats: list[Format]) -> tuple[Any, ...]:
+    return tuple(tuple({**f.__dict__, **_WORKBOOKS_OWN}.items()) for f in formats)
+
+
+def styles_key(wb: Any) -> tuple[Any, ...] | None:
+    """Everything XlsxWriter's xl/styles.xml is written from (what its Packager hands
+    the Styles writer: the formats, whole, and the workbook's counts and colours), or
+    None where that cannot be a key. Colours compare by identity: copies of one format
+    (`add_format`) share theirs."""
+    if not supported(wb):
+        return None
+    try:
+        key = (_states(wb.xf_formats), _states(wb.dxf_formats), tuple(wb.palette),
+               wb.font_count, tuple(wb.num_formats), wb.border_count, wb.fill_count,
+               tuple(wb.custom_colors), wb.has_comments)
+        hash(key)
+    except (TypeError, AttributeError):  # a list or dict among them: not kept
+        return None
+    return key
+
+
+def styles_xml(key: tuple[Any, ...] | None) -> str | None:
+    """The style sheet written before for `key` (styles_key), if any."""
+    return _STYLES.get(key) if key is not None else None
+
+
+def keep_styles_xml(key: tuple[Any, ...] | None, xml: str) -> None:
+    if key is not None:
+        if len(_STYLES) >= _STYLES_LIMIT:
+            _STYLES.clear()
+        _STYLES[key] = xml
