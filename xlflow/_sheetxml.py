@@ -242,7 +242,7 @@ class HeldRows:
         tokens = self._tokens
         sst = ws.str_table._get_shared_string_index
         cols = letters(len(cells))
-        parts = []
+        parts: list[str] = []
         append = parts.append
         for c, cell in enumerate(cells):
             if cell is None:
