@@ -48,7 +48,7 @@ class _Deflated:
     what this process zipped, so a repeated part costs a dictionary look-up."""
 
     MAX_PART = 256 * 1024  # a larger part is rarely repeated: not kept
-    MAX_BYTES = 16 * 1024 * 1024  # parts and their deflated bytes kept, at most
+    MAX_BYTES = 8 * 1024 * 1024  # parts and their deflated bytes kept, at most
 
     def __init__(self) -> None:
         self._parts: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
