@@ -191,3 +191,29 @@ def test_build_unknown_department_and_bad_week(project_dir: Path) -> None:
         api.build(project_dir, departments=["法务部"])
     with pytest.raises(ProjectError, match="不是 ISO 周"):
         api.build(project_dir, week="July")
+
+
+def test_a_builds_workbooks_are_freed_as_it_goes_not_at_its_end(
+        project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build pauses the cycle collector; a workbook or sheet still alive after it was
+    written (a sheet holding its workbook, a sheet's hook holding its sheet) stayed in
+    memory till the build's end: 657 MB at 1,000 departments."""
+    import gc
+    import weakref
+
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    made: list[weakref.ref[object]] = []
+    for cls in (xlsxwriter.Workbook, Worksheet):
+        def recorded(self: object, *args: object, _init=cls.__init__, **kwargs: object) -> None:
+            _init(self, *args, **kwargs)
+            made.append(weakref.ref(self))
+        monkeypatch.setattr(cls, "__init__", recorded)
+    gc.disable()
+    try:
+        api.build(project_dir, week=WEEK, built_at=BUILT_AT)
+        assert len(made) >= 20
+        assert [type(r()).__name__ for r in made if r() is not None] == []
+    finally:
+        gc.enable()

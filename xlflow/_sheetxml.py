@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from xlsxwriter.exceptions import OverlappingRange
@@ -204,13 +204,15 @@ class HeldRows:
     style ids at that moment, in the order the cells first used them: the file is the
     one XlsxWriter would have written."""
 
-    __slots__ = ("_first_use", "_formats", "_rows", "_tokens", "_ws")
+    __slots__ = ("_first_use", "_formats", "_rows", "_sheet", "_tokens")
 
     def __init__(self, ws: Any) -> None:
         if getattr(ws, "constant_memory", True) or not all(
                 hasattr(ws, name) for name in _HELD_NEEDS):
             raise ValueError("HeldRows needs an XlsxWriter worksheet without constant_memory")
-        self._ws = ws
+        # weakly: the sheet holds this object (its _write_rows), and a cycle would keep
+        # every workbook of a build alive until a full collection (a build pauses them)
+        self._sheet: Callable[[], Any] = weakref.ref(ws)
         self._rows: dict[int, tuple[int, int, str]] = {}  # row -> first, last column, XML
         self._tokens: dict[Any, str] = {}  # format -> its token in the cells' XML
         self._formats: list[Any] = []  # formats in the order cells first used them
@@ -222,7 +224,7 @@ class HeldRows:
         """Row `row` from column 0; a None cell is no cell (a ragged row). A cell whose
         format is None has no style (the sheet must then have no row or column formats,
         which XlsxWriter would give it)."""
-        ws = self._ws
+        ws = self._sheet()
         if None in cells:  # a ragged row
             present = [c for c, cell in enumerate(cells) if cell is not None]
             if not present:
@@ -270,7 +272,7 @@ class HeldRows:
 
     def _write_rows(self) -> None:
         """XlsxWriter's own Worksheet._write_rows with the held rows in their places."""
-        ws, held = self._ws, self._rows
+        ws, held = self._sheet(), self._rows
         ws._calculate_spans()
         spans = ws.row_spans
         if None in self._tokens and (

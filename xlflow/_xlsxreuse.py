@@ -14,6 +14,8 @@ every workbook both ways).
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -80,7 +82,7 @@ def add_validation(ws: Any, first_row: int, first_col: int, last_row: int, last_
             ws._check_dimensions(last_row, last_col, True, True):
         return  # out of the sheet: XlsxWriter would refuse it (-1) without a word
     if "_write_data_validation" not in ws.__dict__:
-        ws._write_data_validation = _writer(ws, ws._write_data_validation)
+        ws._write_data_validation = _writer(ws)
     ws.validations.append(_Rendered(parts, xl_range(first_row, first_col, last_row, last_col)))
 
 
@@ -109,13 +111,20 @@ def _render(ws: Any, options: dict[str, Any]) -> tuple[str, str]:
     return before + ' sqref="', '"' + after
 
 
-def _writer(ws: Any, original: Any) -> Any:
+def _writer(ws: Any) -> Any:
+    """The sheet's _write_data_validation, writing a _Rendered one as kept. It holds the
+    sheet weakly: the sheet holds it, and a cycle would keep every workbook of a build
+    alive until a full collection (a build pauses them)."""
+    sheet: Callable[[], Any] = weakref.ref(ws)
+    original = type(ws)._write_data_validation
+
     def write(options: Any) -> None:
+        ws = sheet()
         if options.__class__ is _Rendered:
             before, after = options.parts
             ws.fh.write(f"{before}{options.sqref}{after}")
         else:
-            original(options)
+            original(ws, options)
     return write
 
 
