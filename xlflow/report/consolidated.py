@@ -311,7 +311,7 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
     rows = ([t.task_id, t.department, t.milestone, t.planned,
              None if t.percent is None else t.percent / 100, t.actual, t.forecast,
              t.expected, t.deviation_days, baseline.get(t.task_id, new),
-             deviation.get(t.task_id), t.status, "✓" if t.critical else "",
+             deviation.get(t.task_id), t.status.value, "✓" if t.critical else "",
              t.data_text(week), t.headcount, *[t.texts.get(k, "") for k in known],
              ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known),
              _source(t.source), t.spend] for t in report.tasks)
