@@ -1,7 +1,8 @@
 """What a merge computes and the ledger keeps: one typed record per concept.
 
-Each record has `to_dict()` (what `--json` prints and the ledger stores, JSON-safe)
-and `from_dict()` (the ledger reading it back). The ledger's schema version covers
+Each record has `to_dict()` (what `--json` prints and the ledger stores, JSON-safe;
+a task's stored source names only its file, its hash, sheet and row being the row's
+columns) and `from_dict()` (the ledger reading it back). The ledger's schema version covers
 these shapes: a change here needs a migration in `ledger.py`.
 """
 
