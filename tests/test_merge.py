@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from xlflow import api
 from xlflow.cli import cli
-from xlflow.ledger import LEDGER_FILE, SCHEMA_VERSION
+from xlflow.ledger import LEDGER_FILE, SCHEMA_VERSION, Ledger
 from xlflow.simulate import fill_workbook
 
 from .conftest import AS_OF, BUILT_AT, WEEK, department_file, identity_rows, resign
@@ -112,6 +112,29 @@ def test_rerun_is_idempotent_and_ledger_keeps_provenance(with_samples: Path) -> 
     src = next(f for f in first["files"] if f["department"] == "技术部")
     assert (sha, sheet, row) == (src["sha256"], "周进度跟踪表", 2)
     assert db.execute("SELECT COUNT(*) FROM risks").fetchone() == (2,)
+
+
+def test_a_task_record_keeps_its_provenance_once(with_samples: Path) -> None:
+    """A stored task names its file; its sha256, sheet and row are the row's columns, not
+    repeated in its JSON. It reads back with its source whole, and so does a record
+    stored before, with the whole source in its JSON."""
+    t03 = next(t for t in merge(with_samples).tasks if t.task_id == "T03")
+    assert t03.source is not None
+    db = sqlite3.connect(with_samples / LEDGER_FILE)
+    (data,) = db.execute("SELECT data FROM tasks WHERE task_id='T03'").fetchone()
+    assert json.loads(data)["source"] == {"file": t03.source.file}
+
+    def stored() -> object:
+        with Ledger.open(with_samples) as ledger:
+            merged = ledger.latest_merge()
+            assert merged is not None
+            return next(t for t in ledger.tasks(merged.id) if t.task_id == "T03")
+
+    assert stored() == t03
+    with db:
+        db.execute("UPDATE tasks SET data = ? WHERE task_id='T03'",
+                   (json.dumps(t03.to_dict(), ensure_ascii=False),))
+    assert stored() == t03
 
 
 # -- identification ----------------------------------------------------------------------

@@ -326,6 +326,21 @@ def test_the_plans_digest_is_only_a_short_cut(with_samples: Path, runner: CliRun
     db.close()
 
 
+def test_the_plan_digest_is_the_one_ledgers_hold() -> None:
+    """plan_digest sorts its lines, not their keys: the same order (ledgers keep digests
+    of the key-ordered lines), for ids that are prefixes of others or hold - and _."""
+    import hashlib
+
+    from xlflow.phases.baseline import plan_digest
+
+    values = {("task", item, field): f"{item}/{field}" for item in
+              ("T1", "T10", "T1-A", "T1_A", "T2", "t1", "T1A", "Z")
+              for field in ("start", "due", "owner", "deliverable", "cancelled")}
+    values |= {("result", "R1", "target"): ">= 15%", ("result", "R10", "target"): ">= 1"}
+    keyed = "\n".join(f"{k}\t{i}\t{f}\t{v}" for (k, i, f), v in sorted(values.items()))
+    assert plan_digest(values) == hashlib.sha256(keyed.encode()).hexdigest()
+
+
 def test_change_approved_moves_the_plan_and_the_report_shows_both(
         with_samples: Path, runner: CliRunner) -> None:
     root = with_samples

@@ -85,6 +85,47 @@ def test_any_rows_stream_as_xlsxwriter_writes_them(rows: list[list[Any]]) -> Non
     assert fast == plain
 
 
+def _table_workbook(rows: list[list[Any]], *, streamed: bool,
+                    monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """One put_rows call for the whole table (rows are made in batches), with a
+    format per column for some columns, between XlsxWriter's header and note."""
+    monkeypatch.setattr(_common, "supported", _sheetxml.supported if streamed else lambda ws: False)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, OPTIONS)
+    wb.set_properties({"created": dt.datetime(2024, 7, 12)})
+    st = Styles(wb)
+    ws = wb.add_worksheet("表")
+    _common.headers(ws, 0, list(zip("ABCDE", WIDTHS, strict=True)), st)
+    end = put_rows(ws, 1, iter(rows), WIDTHS, st, {3: st.pct, 4: st.dec})
+    ws.write_string(end, 0, "末行", st.note)
+    wb.close()
+    return buf.getvalue()
+
+
+def test_a_long_table_streams_as_xlsxwriter_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns whose kind of value changes far down (formats first used in a later batch
+    of rows, by several columns in one batch, in an order other than the columns'),
+    texts that recur past those kept, texts to escape or wrap among plain ones."""
+    import random
+
+    rnd = random.Random(7)
+    kinds: list[list[Any]] = [
+        ["文本", "a & b", "多行\n文字", " 前导", "很长的一段说明文字," * 5, "", None, True],
+        [None, "", dt.date(2024, 7, 1), dt.datetime(2024, 7, 1, 9, 30), 3, 2.5],
+        [f"t{i}" for i in range(400)] + ["_x0041_", "控制\x01"],
+        [None, 0.25, 1, "", False],
+        [None, 7, 1.5, dt.date(2024, 8, 1), "文本"],
+    ]
+    opened = [2, 700, 1, 1100, 600]  # each column's first two kinds until this row, then any
+    rows = []
+    for r in range(1300):
+        rows.append([rnd.choice(pool if r >= opened[c] else pool[:2])
+                     for c, pool in enumerate(kinds)])
+    plain = _parts(_table_workbook(rows, streamed=False, monkeypatch=monkeypatch))
+    fast = _parts(_table_workbook(rows, streamed=True, monkeypatch=monkeypatch))
+    assert fast == plain
+
+
 def test_readers_read_the_streamed_cells(monkeypatch: pytest.MonkeyPatch) -> None:
     data = _workbook(ODD, streamed=True, monkeypatch=monkeypatch)
     ws = openpyxl.load_workbook(io.BytesIO(data))["一"]

@@ -83,6 +83,19 @@ def inline_text(text: str) -> str:
     return f"<t{space}>{text}</t>"
 
 
+def inline_texts(texts: list[str]) -> list[str]:
+    """`inline_text` of each (non-empty) text. Texts with nothing to escape, as a
+    report's nearly always are, are found so by one test of them all joined ("|" keeps
+    a "_x" from forming across two of them)."""
+    joined = "|".join(texts)
+    if not (joined.isprintable() and "&" not in joined and "<" not in joined
+            and ">" not in joined and "_x" not in joined) or \
+            max(map(len, texts), default=0) > STRING_MAX // 2:
+        return list(map(inline_text, texts))
+    return [f"<t{_PRESERVE}>{t}</t>" if t[0].isspace() or t[-1].isspace() else f"<t>{t}</t>"
+            for t in texts]
+
+
 class RowXml:
     """Writes whole rows of one constant_memory worksheet as XML.
 

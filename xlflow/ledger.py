@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,10 +177,43 @@ def _json(value: Any) -> str:
     return _ENCODE(value)
 
 
-# one encoder for every row (json.dumps with options makes a new one per call: a third
-# of the time of a 100,000-task merge's JSON); keys in the order the records give them
-# (fixed by each to_dict), not sorted again for every row; records hold no cycles
-_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+def _encoder() -> Callable[[Any], str]:
+    """JSONEncoder(ensure_ascii=False, check_circular=False).encode, its C encoder made
+    once rather than once per row (JSONEncoder.encode makes one each call: ~10% of a
+    100,000-task merge's JSON). Keys in the order the records give them (fixed by each
+    to_dict), not sorted again for every row; records hold no cycles."""
+    plain = json.JSONEncoder(ensure_ascii=False, check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C encoder: the plain one
+        return plain.encode
+    try:
+        encode = make(None, plain.default, json.encoder.encode_basestring, None,
+                      plain.key_separator, plain.item_separator, False, False, True)
+    except TypeError:  # a C encoder of another signature
+        return plain.encode
+    return lambda value: "".join(encode(value, 0))
+
+
+_ENCODE = _encoder()
+
+
+def _task_data(task: TaskStatus) -> str:
+    """A task's stored record: its to_dict, whose source is only the file's name (its
+    sha256, sheet and row are the row's columns file_sha, sheet and row; `_task_of`)."""
+    data = task.to_dict()
+    if task.source is not None:
+        data["source"] = {"file": task.source.file}
+    return _ENCODE(data)
+
+
+def _task_of(data: str, sha256: str | None, sheet: str | None, row: int | None) -> TaskStatus:
+    """A stored task again, its source whole from the row's columns (a record stored
+    before `_task_data` holds it whole itself)."""
+    d = json.loads(data)
+    source = d.get("source")
+    if source is not None and "sha256" not in source:
+        d["source"] = {"file": source["file"], "sha256": sha256, "sheet": sheet, "row": row}
+    return TaskStatus.from_dict(d)
 
 
 @dataclass(frozen=True)
@@ -339,7 +372,7 @@ class Ledger:
             for f in files))
         db.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
             (mid, t.task_id, t.department, str(t.status), t.deviation_days, int(t.reported),
-             _json(t.to_dict()), *_prov(t.source)) for t in tasks))
+             _task_data(t), *_prov(t.source)) for t in tasks))
         db.executemany("INSERT INTO risks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
             (mid, r.risk_id, r.department, r.level, r.status, _json(r.flags),
              _json(r.to_dict()), *_prov(r.source)) for r in risks))
@@ -429,8 +462,9 @@ class Ledger:
         return merges[-1] if merges else None
 
     def tasks(self, merge_id: int) -> list[TaskStatus]:
-        return [TaskStatus.from_dict(json.loads(r[0])) for r in self.db.execute(
-            "SELECT data FROM tasks WHERE merge_id = ? ORDER BY task_id", (merge_id,))]
+        return [_task_of(*r) for r in self.db.execute(
+            "SELECT data, file_sha, sheet, row FROM tasks WHERE merge_id = ? ORDER BY task_id",
+            (merge_id,))]
 
     def risks(self, merge_id: int, types: Mapping[str, str]) -> list[RiskRecord]:
         return [RiskRecord.from_dict(json.loads(r[0]), types) for r in self.db.execute(

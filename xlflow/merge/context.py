@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..contract import TaskRow, department_list
 from ..project import Project, Target
@@ -17,8 +17,10 @@ from ..weeks import WorkCalendar, parse_week, return_window
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class TaskRef:
+class TaskRef(NamedTuple):
+    """A task of the plan as merging sees it (a named tuple: one per task of the plan,
+    made for every merge; a frozen dataclass took ~1.3 µs)."""
+
     id: str
     department: str
     due: dt.date

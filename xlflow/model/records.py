@@ -1,7 +1,8 @@
 """What a merge computes and the ledger keeps: one typed record per concept.
 
-Each record has `to_dict()` (what `--json` prints and the ledger stores, JSON-safe)
-and `from_dict()` (the ledger reading it back). The ledger's schema version covers
+Each record has `to_dict()` (what `--json` prints and the ledger stores, JSON-safe;
+a task's stored source names only its file, its hash, sheet and row being the row's
+columns) and `from_dict()` (the ledger reading it back). The ledger's schema version covers
 these shapes: a change here needs a migration in `ledger.py`.
 """
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from ..weeks import weeks_apart
@@ -354,14 +357,19 @@ class Rollup:
 
 
 def rollup(name: str, tasks: Sequence[TaskStatus], **extra: Any) -> Rollup:
-    """On-time rate, average and worst slip of a group of tasks."""
-    slips = [max(t.deviation_days, 0) for t in tasks]
+    """On-time rate, average and worst slip of a group of tasks (their statuses counted
+    once, then asked per status: a merge rolls up every task four times)."""
+    states = Counter(map(_STATUS, tasks)).items()
+    slips = [days if days > 0 else 0 for days in map(_DAYS, tasks)]
     return Rollup(
-        name=name, tasks=len(tasks), done=sum(t.done for t in tasks),
-        on_time=sum(t.status.on_time for t in tasks),
-        late=sum(t.status.slipped for t in tasks),
+        name=name, tasks=len(tasks), done=sum(n for state, n in states if state.is_done),
+        on_time=sum(n for state, n in states if state.on_time),
+        late=sum(n for state, n in states if state.slipped),
         avg_slip=statistics.fmean(slips) if slips else 0.0,
         worst_slip=max(slips, default=0), **extra)
+
+
+_STATUS, _DAYS = attrgetter("status"), attrgetter("deviation_days")
 
 
 __all__ = ["AcceptanceRecord", "Change", "Feedback", "FormBlock", "RiskFlag", "RiskRecord", "Rollup",

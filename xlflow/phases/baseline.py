@@ -254,10 +254,10 @@ PLAN_DIGEST = "plan_current_digest"
 def plan_digest(values: dict[Key, str]) -> str:
     """SHA-256 of the plan values, in key order (the same values give the same digest
     however they were gathered)."""
-    digest = hashlib.sha256()
-    digest.update("\n".join(f"{k}\t{i}\t{f}\t{v}" for (k, i, f), v in sorted(values.items()))
-                  .encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    # the lines sort as their keys do (a tab sorts before every character of a kind, an
+    # id or a field name): strings sorted, not 300,000 tuples at 100,000 tasks
+    lines = sorted([f"{k}\t{i}\t{f}\t{v}" for (k, i, f), v in values.items()])
+    return hashlib.sha256("\n".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _plan_stamp(ledger: Ledger) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .._sheetxml import RowXml, cell_xml, held_rows, inline_text, letters, supported
+from .._sheetxml import RowXml, cell_xml, held_rows, inline_texts, letters, supported
 from ..styles import (
     NOTHING,
     WORKBOOK_OPTIONS,
@@ -97,67 +98,179 @@ def put_rows(ws: Any, row: int, rows: Iterable[Sequence[Any]], widths: Sequence[
 
 def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
                  widths: Sequence[float], st: Styles, fmt_of: Any, fit: bool) -> int:
-    """put_rows on a streamed sheet: the cells' XML made here, in one pass that also
-    finds the row's height. A column's formats take their style ids at their first use,
-    as XlsxWriter gives them."""
+    """put_rows on a streamed sheet: the cells' XML made here, _BATCH rows at a time and
+    column by column (a report's column holds one or two kinds of value, so most of its
+    cells are made by one comprehension rather than a dispatch per cell), with each
+    row's height. A column's formats take their style ids at their first use, in row
+    order, as XlsxWriter gives them."""
     count = len(widths)
-    cols = letters(count)
-    # a text this long or shorter: one line (no text is measured for rows of one height)
-    short = [(w - 1) / 2 if fit else math.inf for w in widths]
-    text_tails: list[str | None] = [None] * count
-    blank_tails: list[str | None] = [None] * count
-    date_tails: list[str | None] = [None] * count
-    number_tails: list[str | None] = [None] * count
-    # per column, a text's XML body by the text: the first texts of a column, kept (a
-    # department, a status, a reason recur on every row; a column of unique texts costs
-    # one failed look-up a cell once this is full)
-    bodies: list[dict[str, str]] = [{} for _ in range(count)]
-    tail = stream.tail
-    for values in rows:
-        if len(values) != count:
-            raise ValueError(f"{len(values)} values for {count} columns")
-        number = stream.begin(row, count - 1)
-        lines = 1
-        parts = []
-        for c, value in enumerate(values):
-            cls = value.__class__
-            if cls is str and value and len(value) <= MAX_CELL:  # most of a report's cells
-                if len(value) > short[c] or ("\n" in value and fit):
-                    lines = max(lines, text_lines(value, widths[c]))
-                t = text_tails[c]
-                if t is None:
-                    t = text_tails[c] = tail("s", fmt_of(c) or st.text)
-                known = bodies[c]
-                body = known.get(value)
-                if body is None:
-                    body = inline_text(value)
-                    if len(known) < 256:
-                        known[value] = body
-                parts.append(f'<c r="{cols[c]}{number}{t}{body}</is></c>')
-            elif value is None or (cls is str and not value):
-                t = blank_tails[c]
-                if t is None:
-                    t = blank_tails[c] = tail("b", fmt_of(c) or st.plain)
-                parts.append(f'<c r="{cols[c]}{number}{t}')
-            elif (cls is int or cls is float) and math.isfinite(value):
-                t = number_tails[c]
-                if t is None:
-                    t = number_tails[c] = tail("n", fmt_of(c) or st.plain)
-                parts.append(f'<c r="{cols[c]}{number}{t}{value:.16G}</v></c>')
-            elif cls is dt.date:
-                t = date_tails[c]
-                if t is None:
-                    t = date_tails[c] = tail("n", fmt_of(c) or st.date)
-                parts.append(f'<c r="{cols[c]}{number}{t}{_date_value(value)}</v></c>')
-            else:
-                if cls is str and value and fit:
-                    lines = max(lines, text_lines(value, widths[c]))
-                kind, v, fmt = _cell(value, fmt_of(c), st)
-                parts.append(cell_xml(cols[c], number, tail(kind, fmt), kind, v))
-        stream.end(row, "".join(parts), lines_height(lines) if lines > 1 else None)
-        row += 1
+    columns = [_Column(stream, c, width, fmt_of(c), st, fit) for c, width in enumerate(widths)]
+    source = iter(rows)
+    while batch := list(itertools.islice(source, _BATCH)):
+        for values in batch:
+            if len(values) != count:
+                raise ValueError(f"{len(values)} values for {count} columns")
+        numbers = [stream.begin(r, count - 1) for r in range(row, row + len(batch))]
+        made = [column.prepare(values)
+                for column, values in zip(columns, zip(*batch, strict=True), strict=True)]
+        # formats first used in this batch: style ids in the order of their first cells
+        for *_, kind, fmt in sorted(k for m in made for k in m.firsts):
+            stream.tail(kind, fmt)
+        cells = [m.cells(numbers) for m in made]
+        measured = [m.lines for m in made if m.lines is not None]
+        tall = list(map(max, *measured)) if len(measured) > 1 else \
+            measured[0] if measured else None
+        for i, xml in enumerate(map("".join, zip(*cells, strict=True)) if cells else [""] * len(batch)):
+            lines = tall[i] if tall is not None else 1
+            stream.end(row + i, xml, lines_height(lines) if lines > 1 else None)
+        row += len(batch)
     stream.flush()
     return row
+
+
+_BATCH = 512  # rows made at a time, column by column
+_FAST = {str: "s", type(None): "b", dt.date: "d", int: "n", float: "n"}
+
+
+class _Made:
+    """One column of a batch of rows: `firsts` the (row, column, kind, format) of the
+    first cell of each kind whose style is not taken yet; `cells(numbers)` its cells'
+    XML; `lines` each cell's lines (None: one each)."""
+
+    __slots__ = ("cells", "firsts", "lines")
+
+    def __init__(self, cells: Any, firsts: list[tuple[int, int, str, Any]],
+                 lines: list[int] | None) -> None:
+        self.cells, self.firsts, self.lines = cells, firsts, lines
+
+
+class _Column:
+    """A streamed table's column: its letters, width, format and what its cells have
+    needed so far (the XML after a cell's reference per kind; a text's XML body and
+    lines by the text, for the first texts of a column: a department, a status, a
+    reason recur on every row)."""
+
+    __slots__ = ("fit", "fmt", "index", "known", "letter", "short", "st", "stream", "tails",
+                 "width")
+
+    def __init__(self, stream: RowXml, index: int, width: float, fmt: Any, st: Styles,
+                 fit: bool) -> None:
+        self.stream, self.index, self.width, self.fmt, self.st, self.fit = \
+            stream, index, width, fmt, st, fit
+        self.letter = letters(index + 1)[index]
+        # a text this long or shorter: one line (no text is measured for rows of one height)
+        self.short = (width - 1) / 2 if fit else math.inf
+        self.tails: dict[str, str] = {}  # "s" text, "b" blank, "d" date, "n" number
+        self.known: dict[str, tuple[str, int]] = {}
+
+    def _format(self, kind: str) -> tuple[str, Any]:
+        """The RowXml kind and format of a cell of this kind (put()'s choice)."""
+        st, fmt = self.st, self.fmt
+        if kind == "s":
+            return "s", fmt or st.text
+        if kind == "d":
+            return "n", fmt or st.date
+        return kind, fmt or st.plain
+
+    def _tail(self, kind: str) -> str:
+        found = self.tails.get(kind)
+        if found is None:
+            found = self.tails[kind] = self.stream.tail(*self._format(kind))
+        return found
+
+    def _texts(self, values: tuple[Any, ...]) -> list[tuple[str, int]]:
+        """Each text's XML body and lines (_NO_TEXT for a blank); the texts not kept are
+        made together (`inline_texts`), the first 256 kept."""
+        known = self.known
+        found = [known.get(v, _NO_TEXT) for v in values]
+        missing = list(dict.fromkeys(v for v, f in zip(values, found, strict=True)
+                                     if f is _NO_TEXT and v))
+        if not missing:
+            return found
+        short, width = self.short, self.width
+        lines = [text_lines(v, width) if len(v) > short or ("\n" in v and self.fit) else 1
+                 for v in missing]
+        made = dict(zip(missing, zip(inline_texts(missing), lines, strict=True), strict=True))
+        for v in missing[:max(0, 256 - len(known))]:
+            known[v] = made[v]
+        return [made.get(v, _NO_TEXT) if f is _NO_TEXT else f
+                for v, f in zip(values, found, strict=True)]
+
+    def prepare(self, values: tuple[Any, ...]) -> _Made:
+        kinds = {_FAST.get(cls, "?") for cls in set(map(type, values))}
+        if "?" in kinds or ("s" in kinds and not kinds <= {"s", "b"}):
+            return self._generic(values)  # not a report's usual column
+        if "s" in kinds:
+            if max(map(len, filter(None, values)), default=0) > MAX_CELL:
+                return self._generic(values)
+            blanks = values.count("") + values.count(None)
+            if blanks:
+                kinds.add("b")
+            if blanks == len(values):
+                kinds.discard("s")
+        if "n" in kinds and not all(map(math.isfinite, values if "b" not in kinds else
+                                        [v for v in values if v is not None])):
+            return self._generic(values)  # put() refuses it
+        firsts = []
+        for kind in kinds:
+            if kind not in self.tails:
+                test = _IS_KIND[kind]
+                first = next(i for i, v in enumerate(values) if test(v))
+                firsts.append((first, self.index, *self._format(kind)))
+        letter = self.letter
+        if kinds == {"s"}:
+            found = self._texts(values)
+
+            def texts(numbers: list[str]) -> list[str]:
+                t = self._tail("s")
+                return [f'<c r="{letter}{n}{t}{b}</is></c>' for n, (b, _) in zip(numbers, found, strict=True)]
+            return _Made(texts, firsts, [k for _, k in found] if self.fit else None)
+        if kinds == {"b"}:
+            def empty(numbers: list[str]) -> list[str]:
+                t = self._tail("b")
+                return [f'<c r="{letter}{n}{t}' for n in numbers]
+            return _Made(empty, firsts, None)
+        if kinds <= {"s", "b"}:
+            found = self._texts(values)
+
+            def mixed(numbers: list[str]) -> list[str]:
+                t, tb = self._tail("s"), self._tail("b")
+                return [f'<c r="{letter}{n}{t}{b}</is></c>' if v else f'<c r="{letter}{n}{tb}'
+                        for n, v, (b, _) in zip(numbers, values, found, strict=True)]
+            return _Made(mixed, firsts, [k for _, k in found] if self.fit else None)
+
+        def others(numbers: list[str]) -> list[str]:  # dates, numbers, blanks among them
+            t = {kind: self._tail(kind) for kind in kinds}
+            tb, tn, td = t.get("b"), t.get("n"), t.get("d")
+            return [f'<c r="{letter}{n}{tb}' if v is None else
+                    f'<c r="{letter}{n}{td}{_date_value(v)}</v></c>' if v.__class__ is dt.date
+                    else f'<c r="{letter}{n}{tn}{v:.16G}</v></c>'
+                    for n, v in zip(numbers, values, strict=True)]
+        return _Made(others, firsts, None)
+
+    def _generic(self, values: tuple[Any, ...]) -> _Made:
+        """Any other column: each cell as put() would write it."""
+        cells = [_cell(v, self.fmt, self.st) for v in values]
+        firsts: dict[tuple[str, Any], int] = {}
+        for i, (kind, _, fmt) in enumerate(cells):
+            firsts.setdefault((kind, fmt), i)
+        letter, tail = self.letter, self.stream.tail
+        lines = [text_lines(v, self.width) if v.__class__ is str and v and self.fit else 1
+                 for v in values]
+
+        def made(numbers: list[str]) -> list[str]:
+            return [cell_xml(letter, n, tail(kind, fmt), kind, v)
+                    for n, (kind, v, fmt) in zip(numbers, cells, strict=True)]
+        return _Made(made, [(i, self.index, kind, fmt) for (kind, fmt), i in firsts.items()],
+                     lines)
+
+
+_NUMBERS = (int, float)
+_NO_TEXT = ("", 1)  # a blank cell among texts
+_IS_KIND = {"s": lambda v: v.__class__ is str and v != "",
+            "b": lambda v: v is None or v == "",
+            "d": lambda v: v.__class__ is dt.date,
+            "n": lambda v: v.__class__ in _NUMBERS}
 
 
 @functools.lru_cache(maxsize=4096)  # a report's dates are few and recur on every row

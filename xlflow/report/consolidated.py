@@ -306,14 +306,15 @@ def _write_tasks(ws: Any, report: MergeReport, st: Styles) -> None:
     widths = [w for _, w in TASK_HEADERS]
     known = ("plan_item", "actual_status", "deviation_reason", "fix", "coordination",
              "next_plan")
+    in_columns, blanks = frozenset(known), ("",) * len(known)
     baseline, deviation, week = report.baseline, report.baseline_deviation, report.week
     new = "新增" if baseline else None
     rows = ([t.task_id, t.department, t.milestone, t.planned,
              None if t.percent is None else t.percent / 100, t.actual, t.forecast,
              t.expected, t.deviation_days, baseline.get(t.task_id, new),
-             deviation.get(t.task_id), t.status, "✓" if t.critical else "",
-             t.data_text(week), t.headcount, *[t.texts.get(k, "") for k in known],
-             ";".join(f"{k}:{v}" for k, v in t.texts.items() if k not in known),
+             deviation.get(t.task_id), str(t.status), "✓" if t.critical else "",
+             t.data_text(week), t.headcount, *map(t.texts.get, known, blanks),
+             ";".join([f"{k}:{v}" for k, v in t.texts.items() if k not in in_columns]),
              _source(t.source), t.spend] for t in report.tasks)
     put_rows(ws, 1, rows, widths, st, {4: st.pct, 8: st.int, 10: st.int, 14: st.int,
                                        23: st.money})

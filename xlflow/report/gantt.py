@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlsxwriter.utility import xl_col_to_name
 
@@ -38,8 +38,10 @@ AS_OF_CELL = "$G$1"  # the as-of date, in the title row: edit it and the line mo
 DONE_WORDS = (TaskState.DONE.value, TaskState.DONE_LATE.value)
 
 
-@dataclass(frozen=True)
-class GanttTask:
+class GanttTask(NamedTuple):
+    """One task's bar (a named tuple: made for every task of a 100,000-task plan, where
+    a frozen dataclass took 2 µs a task)."""
+
     id: str
     department: str
     name: str
