@@ -15,7 +15,11 @@ A workbook made in memory (a build's workbooks, the small reports) is zipped by
 `_PartZip`: the bytes zipfile would write at level 1, but a part already deflated by
 this process (the theme, styles, content types and most of a build's hidden sheets are
 the same in every department's workbook) is not deflated again: a build of 200
-departments zips ~6,000 parts of which ~3,000 are repeats."""
+departments zips ~6,000 parts of which ~3,000 are repeats. Its xl/styles.xml is written
+once per distinct set of formats (`_Packager`, keyed by _xlsxreuse.styles_key).
+
+A closed workbook is freed when its last reference goes (`_uncycle`): a build runs
+without the cycle collector."""
 
 from __future__ import annotations
 
