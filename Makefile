@@ -44,4 +44,4 @@ lint: $(BIN)/xlflow
 	$(BIN)/ruff check xlflow tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(DEMO) .pytest_cache build *.egg-info ug2024 crm2024 pmo-cases 资源冲突.xlsx 项目组合*.xlsx

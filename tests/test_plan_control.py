@@ -359,6 +359,8 @@ def test_change_approved_moves_the_plan_and_the_report_shows_both(
     code, out = _run(runner, "approve", root, "--change", "1", "--by", "分管副总 陈明")
     assert code == 0, out
     assert "变更 1 已批准:分管副总 陈明" in out
+    code, out = _run(runner, "status", root, "--as-of", AS_OF.isoformat())
+    assert "变更 1 已批准:任务 T03" in out  # the recorded step, spaced as the others
     text = (root / "project.yaml").read_text(encoding="utf-8")
     assert "due: 2024-07-25, owner: 陈杰, milestone: M2, after: T01}" in text
     assert "# 跨部门合作项目文件" in text  # comments kept

@@ -628,7 +628,7 @@ def decide_change(ws: Workspace, number: int, *, by: str, approve: bool, note: s
                 _record_digest(ledger, _table(ledger, "plan_current"))
                 written = stack.enter_context(_rewritten(ws, change.items))
             ledger.add_event(EventKind.CHANGE, by=by,
-                             note=f"变更 {number}{state}:{change.summary}"
+                             note=f"变更 {number} {state}:{change.summary}"
                              + (f";{note}" if note else ""),
                              data={"change": number, "action": "approve" if approve
                                    else "reject"}, at=at or now())
