@@ -59,7 +59,7 @@ def test_history_lists_the_old_merges(old: Path) -> None:
     merges = json.loads(result.output)["merges"]
     assert [(m["week"], m["as_of"], m["version"], m["accepted"], m["files"]) for m in merges] == [
         ("2024-W28", "2024-07-12", "0.1.0", 4, 4), ("2024-W31", "2024-07-31", "0.1.0", 4, 8)]
-    assert stored_version(old / LEDGER_FILE) == str(SCHEMA_VERSION) == "3"
+    assert stored_version(old / LEDGER_FILE) == str(SCHEMA_VERSION) == "4"
     text = xlflow("history", str(old)).output
     assert "2024-W28  统计日 2024-07-12  文件 4/4" in text and "xlflow 0.1.0" in text
 
@@ -67,10 +67,10 @@ def test_history_lists_the_old_merges(old: Path) -> None:
 def test_migration_is_idempotent(old: Path) -> None:
     path = old / LEDGER_FILE
     with Ledger(path) as ledger:
-        assert ledger.schema_version == 3
+        assert ledger.schema_version == 4
     once = content(path)
     with Ledger(path) as ledger:
-        assert ledger.schema_version == 3
+        assert ledger.schema_version == 4
         weeks = {m.id: m.week for m in ledger.merges()}
         tasks = {weeks[m]: {t.task_id: t.data_week for t in ledger.tasks(m)} for m in weeks}
     assert content(path) == once
@@ -125,7 +125,7 @@ def test_a_new_week_builds_on_the_old_ledger(old: Path, tmp_path: Path) -> None:
     with Ledger.open(old) as ledger:
         assert [(m.week, m.version) for m in ledger.merges()] == [
             ("2024-W28", "0.1.0"), ("2024-W31", "0.1.0"), ("2024-W32", __version__)]
-        assert ledger.schema_version == 3
+        assert ledger.schema_version == 4
 
 
 _JSON = hs.recursive(

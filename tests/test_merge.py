@@ -117,7 +117,7 @@ def test_rerun_is_idempotent_and_ledger_keeps_provenance(with_samples: Path) -> 
 def test_a_task_record_keeps_its_provenance_once(with_samples: Path) -> None:
     """A stored task names its file; its sha256, sheet and row are the row's columns, not
     repeated in its JSON. It reads back with its source whole, and so does a record
-    stored before, with the whole source in its JSON."""
+    stored by schema 3, with the whole source in its JSON (its ledger becomes 4)."""
     t03 = next(t for t in merge(with_samples).tasks if t.task_id == "T03")
     assert t03.source is not None
     db = sqlite3.connect(with_samples / LEDGER_FILE)
@@ -131,10 +131,12 @@ def test_a_task_record_keeps_its_provenance_once(with_samples: Path) -> None:
             return next(t for t in ledger.tasks(merged.id) if t.task_id == "T03")
 
     assert stored() == t03
-    with db:
+    with db:  # as schema 3 stored it
         db.execute("UPDATE tasks SET data = ? WHERE task_id='T03'",
                    (json.dumps(t03.to_dict(), ensure_ascii=False),))
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     assert stored() == t03
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("4",)
 
 
 # -- identification ----------------------------------------------------------------------

@@ -187,7 +187,7 @@ def test_built_files_are_recorded_with_their_hashes(built) -> None:
     from xlflow._files import sha256_file
 
     with Ledger(built.project.root / LEDGER_FILE) as ledger:
-        assert ledger.schema_version == SCHEMA_VERSION == 3
+        assert ledger.schema_version == SCHEMA_VERSION == 4
         # the build's files (the filing before it rewrote the W27 master: its own row)
         rows = [b for b in ledger.built_files() if b.week == WEEK]
     assert sorted((b.department, b.kind, b.week) for b in rows) == [
@@ -358,13 +358,13 @@ def _assert_not_inside(data: bytes, key_hex: bytes) -> None:
                 _assert_not_inside(z.read(name), key_hex)
 
 
-# -- the ledger: schema 3, older ledgers migrated ---------------------------------------------
+# -- the ledger: schema 4, older ledgers migrated ---------------------------------------------
 
 def test_v1_ledger_migrates_through_2_to_3(tmp_path: Path) -> None:
     path = tmp_path / LEDGER_FILE
     shutil.copy(DATA / "ledger-v1-0.1.0.sqlite", path)
     with Ledger(path) as ledger:
-        assert ledger.schema_version == 3
+        assert ledger.schema_version == 4
         assert [m.week for m in ledger.merges()] == ["2024-W28", "2024-W31"]
         assert ledger.merges()[0].version == "0.1.0"
         assert len(ledger.tasks(ledger.merges()[0].id)) == 8
@@ -378,7 +378,7 @@ def test_v2_ledger_gains_built_files(built) -> None:
         db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     db.close()
     with Ledger(path) as ledger:
-        assert ledger.schema_version == 3
+        assert ledger.schema_version == 4
         assert ledger.built_files() == []
     api.build(built.project.root, week=WEEK, departments=["技术部"])
     with Ledger(path) as ledger:

@@ -35,7 +35,10 @@ from .model.records import (
 from .signing import BuiltFile
 
 LEDGER_FILE = "xlflow-ledger.sqlite"
-SCHEMA_VERSION = 3
+# 4: a task's record names only its source's file (`_task_data`); v3 records, whole,
+# read as before, so v3 becomes v4 by its number; an xlflow of v3 refuses a v4 ledger
+# rather than misread its records
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
