@@ -120,9 +120,10 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
         measured = [m.lines for m in made if m.lines is not None]
         tall = list(map(max, *measured)) if len(measured) > 1 else \
             measured[0] if measured else None
-        for i, xml in enumerate(map("".join, zip(*cells, strict=True)) if cells else [""] * len(batch)):
-            lines = tall[i] if tall is not None else 1
-            stream.end(row + i, xml, lines_height(lines) if lines > 1 else None)
+        stream.end_rows(row, list(map("".join, zip(*cells, strict=True))) if cells
+                        else [""] * len(batch),
+                        None if tall is None else
+                        [lines_height(k) if k > 1 else None for k in tall])
         row += len(batch)
     stream.flush()
     return row
