@@ -95,8 +95,9 @@ def _table_workbook(rows: list[list[Any]], *, streamed: bool,
     wb.set_properties({"created": dt.datetime(2024, 7, 12)})
     st = Styles(wb)
     ws = wb.add_worksheet("表")
-    _common.headers(ws, 0, list(zip("ABCDE", WIDTHS, strict=True)), st)
-    end = put_rows(ws, 1, iter(rows), WIDTHS, st, {3: st.pct, 4: st.dec})
+    widths = [*WIDTHS, 14]
+    _common.headers(ws, 0, list(zip("ABCDEF", widths, strict=True)), st)
+    end = put_rows(ws, 1, iter(rows), widths, st, {3: st.pct, 4: st.dec})
     ws.write_string(end, 0, "末行", st.note)
     wb.close()
     return buf.getvalue()
@@ -105,7 +106,8 @@ def _table_workbook(rows: list[list[Any]], *, streamed: bool,
 def test_a_long_table_streams_as_xlsxwriter_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """Columns whose kind of value changes far down (formats first used in a later batch
     of rows, by several columns in one batch, in an order other than the columns'),
-    texts that recur past those kept, texts to escape or wrap among plain ones."""
+    texts that recur past those kept, texts that never recur, texts to escape or wrap
+    among plain ones."""
     import random
 
     rnd = random.Random(7)
@@ -121,6 +123,9 @@ def test_a_long_table_streams_as_xlsxwriter_writes_it(monkeypatch: pytest.Monkey
     for r in range(1300):
         rows.append([rnd.choice(pool if r >= opened[c] else pool[:2])
                      for c, pool in enumerate(kinds)])
+        # a column of texts that never recur (past those kept), some to escape, some blank
+        rows[-1].append("" if r % 97 == 0 else f"_x{r:04}_" if r % 89 == 0 else
+                        f"第 {r} 行" * (r % 5))
     plain = _parts(_table_workbook(rows, streamed=False, monkeypatch=monkeypatch))
     fast = _parts(_table_workbook(rows, streamed=True, monkeypatch=monkeypatch))
     assert fast == plain

@@ -164,18 +164,34 @@ class RowXml:
 
     def end(self, row: int, cells: str, height: float | None = None) -> None:
         """Make the row `begin` started, its cells being the XML `cells`."""
-        if height is None:
-            self._pending.append(f'<row r="{row + 1}"{self._x14}>{cells}</row>')
+        self.end_rows(row, [cells], [height])
+
+    def end_rows(self, row: int, cells: Sequence[str],
+                 heights: Sequence[float | None] | None = None) -> None:
+        """`end` for the rows begun from `row` on: row + i has the cells `cells[i]` and the
+        height `heights[i]` (None, or no `heights`: the sheet's default)."""
+        x14, numbers = self._x14, range(row + 1, row + 1 + len(cells))
+        if heights is None or heights.count(None) == len(heights):
+            self._pending += [f'<row r="{n}"{x14}>{c}</row>'
+                              for n, c in zip(numbers, cells, strict=True)]
         else:
             ws = self._ws
-            pixels = int(height * 4.0 / 3.0 + 0.5)
-            size = (f' ht="{pixels * 0.75:.16g}" customHeight="1"'
-                    if pixels != ws.original_row_height or pixels != ws.default_row_height
-                    else "")
-            ws.row_sizes[row] = [pixels, False]  # where charts and images below are placed
-            self._pending.append(f'<row r="{row + 1}"{size}{self._x14}>{cells}</row>')
+            sizes = {h: self._size(h) for h in set(heights) if h is not None}
+            for r, h in enumerate(heights, start=row):
+                if h is not None:  # where charts and images below are placed
+                    ws.row_sizes[r] = [sizes[h][0], False]
+            self._pending += [f'<row r="{n}"{sizes[h][1] if h is not None else ""}{x14}>{c}</row>'
+                              for n, c, h in zip(numbers, cells, heights, strict=True)]
         if len(self._pending) >= 512:
             self.flush()
+
+    def _size(self, height: float) -> tuple[int, str]:
+        """A row height's pixels and its attributes, as XlsxWriter writes them."""
+        ws = self._ws
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        return pixels, (f' ht="{pixels * 0.75:.16g}" customHeight="1"'
+                        if pixels != ws.original_row_height or pixels != ws.default_row_height
+                        else "")
 
     def flush(self) -> None:
         """Write the rows made so far into the sheet."""

@@ -120,9 +120,10 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
         measured = [m.lines for m in made if m.lines is not None]
         tall = list(map(max, *measured)) if len(measured) > 1 else \
             measured[0] if measured else None
-        for i, xml in enumerate(map("".join, zip(*cells, strict=True)) if cells else [""] * len(batch)):
-            lines = tall[i] if tall is not None else 1
-            stream.end(row + i, xml, lines_height(lines) if lines > 1 else None)
+        stream.end_rows(row, list(map("".join, zip(*cells, strict=True))) if cells
+                        else [""] * len(batch),
+                        None if tall is None else
+                        [lines_height(k) if k > 1 else None for k in tall])
         row += len(batch)
     stream.flush()
     return row
@@ -151,7 +152,7 @@ class _Column:
     reason recur on every row)."""
 
     __slots__ = ("fit", "fmt", "index", "known", "letter", "short", "st", "stream", "tails",
-                 "width")
+                 "unique", "width")
 
     def __init__(self, stream: RowXml, index: int, width: float, fmt: Any, st: Styles,
                  fit: bool) -> None:
@@ -162,6 +163,7 @@ class _Column:
         self.short = (width - 1) / 2 if fit else math.inf
         self.tails: dict[str, str] = {}  # "s" text, "b" blank, "d" date, "n" number
         self.known: dict[str, tuple[str, int]] = {}
+        self.unique = False  # its texts do not recur: not kept, not looked up
 
     def _format(self, kind: str) -> tuple[str, Any]:
         """The RowXml kind and format of a cell of this kind (put()'s choice)."""
@@ -178,23 +180,36 @@ class _Column:
             found = self.tails[kind] = self.stream.tail(*self._format(kind))
         return found
 
-    def _texts(self, values: tuple[Any, ...]) -> list[tuple[str, int]]:
-        """Each text's XML body and lines (_NO_TEXT for a blank); the texts not kept are
-        made together (`inline_texts`), the first 256 kept."""
+    def _texts(self, values: Sequence[Any]) -> list[tuple[str, int]]:
+        """Each text's XML body and lines (_NO_TEXT for a blank): the column's first 256
+        texts kept, the others made together. Once a batch finds none of its texts kept
+        (ids, a task's own words), the column's texts are made without looking them up."""
+        if self.unique:
+            return self._made(values)
         known = self.known
         found = [known.get(v, _NO_TEXT) for v in values]
         missing = list(dict.fromkeys(v for v, f in zip(values, found, strict=True)
                                      if f is _NO_TEXT and v))
         if not missing:
             return found
-        short, width = self.short, self.width
-        lines = [text_lines(v, width) if len(v) > short or ("\n" in v and self.fit) else 1
-                 for v in missing]
-        made = dict(zip(missing, zip(inline_texts(missing), lines, strict=True), strict=True))
+        made = dict(zip(missing, self._made(missing), strict=True))
         for v in missing[:max(0, 256 - len(known))]:
             known[v] = made[v]
+        if len(known) >= 256 and found.count(_NO_TEXT) == len(found):
+            self.unique = True
         return [made.get(v, _NO_TEXT) if f is _NO_TEXT else f
                 for v, f in zip(values, found, strict=True)]
+
+    def _made(self, values: Sequence[Any]) -> list[tuple[str, int]]:
+        """Each text's XML body (`inline_texts`, together) and lines; _NO_TEXT for a blank."""
+        texts = [v for v in values if v]
+        short, width, fit = self.short, self.width, self.fit
+        made = zip(inline_texts(texts), [text_lines(v, width) if len(v) > short
+                                         or ("\n" in v and fit) else 1 for v in texts],
+                   strict=True)
+        if len(texts) == len(values):
+            return list(made)
+        return [next(made) if v else _NO_TEXT for v in values]
 
     def prepare(self, values: tuple[Any, ...]) -> _Made:
         kinds = {_FAST.get(cls, "?") for cls in set(map(type, values))}
