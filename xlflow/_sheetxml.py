@@ -289,13 +289,11 @@ class HeldRows:
                 if len(value) > STRING_MAX // 2 and _utf16_len(value) > STRING_MAX:
                     value = _utf16_truncate(value, STRING_MAX)
                 append(f'<c r="{cols[c]}{number}{token}" t="s"><v>{sst(value)}</v></c>')
-            elif kind == "b":
-                append(f'<c r="{cols[c]}{number}{token}"/>')
             elif kind == "n":
                 append(f'<c r="{cols[c]}{number}{token}"><v>{value:.16G}</v></c>')
             elif kind == "bool":
                 append(f'<c r="{cols[c]}{number}{token}" t="b"><v>{int(value)}</v></c>')
-            else:
+            else:  # "b"
                 append(f'<c r="{cols[c]}{number}{token}"/>')
         self._rows[row] = (first, last, "".join(parts))
 
