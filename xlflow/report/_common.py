@@ -131,6 +131,7 @@ def _stream_rows(stream: RowXml, row: int, rows: Iterable[Sequence[Any]],
 
 _BATCH = 512  # rows made at a time, column by column
 _FAST = {str: "s", type(None): "b", dt.date: "d", int: "n", float: "n"}
+_SAMPLE = {"s": "x", "b": None, "d": dt.date(2000, 1, 1), "n": 0}  # a value of each kind
 
 
 class _Made:
@@ -166,13 +167,10 @@ class _Column:
         self.unique = False  # its texts do not recur: not kept, not looked up
 
     def _format(self, kind: str) -> tuple[str, Any]:
-        """The RowXml kind and format of a cell of this kind (put()'s choice)."""
-        st, fmt = self.st, self.fmt
-        if kind == "s":
-            return "s", fmt or st.text
-        if kind == "d":
-            return "n", fmt or st.date
-        return kind, fmt or st.plain
+        """The RowXml kind and format of a cell of this kind: put()'s choice (`_cell`),
+        asked of a value of the kind."""
+        cell_kind, _, fmt = _cell(_SAMPLE[kind], self.fmt, self.st)
+        return cell_kind, fmt
 
     def _tail(self, kind: str) -> str:
         found = self.tails.get(kind)
