@@ -22,7 +22,7 @@ from .model.mailing import SentMail
 from .model.vocab import RiskFlag, percent_text
 from .signing import Signature
 from .weeks import NoSuchWeek, normalise_week
-from .workspace import now
+from .workspace import Workspace, now
 
 
 def _debug() -> bool:
@@ -411,10 +411,7 @@ def _in_order(directory: Path, at: dt.datetime | None) -> None:
     """A step recorded with --at comes after the steps already recorded: an approval
     dated before the opinion it needs would make `status` and `portfolio --as-of` tell
     a story that did not happen. (The library lets a program record any time.)"""
-    if at is not None:
-        from .workspace import Workspace
-
-        Workspace(directory).check_step_time(at)
+    Workspace(directory).check_step_time(at)  # nothing to check without --at
 
 
 at_option = click.option("--at", "at", callback=_at, metavar="YYYY-MM-DD[THH:MM]",
